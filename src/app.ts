@@ -1,0 +1,68 @@
+import type { Config } from './config.js';
+import { connect } from './db/client.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
+import { runMigrations } from './db/migrate.js';
+import type { AppServices } from './graphql/context.js';
+import { createServer } from './http/server.js';
+import { purgeDeletedBatches } from './modules/batches/service.js';
+import { bootstrap } from './modules/organizations/service.js';
+
+export interface RunningApp {
+  url: string;
+  port: number;
+  databaseUrl: string;
+  stop(): Promise<void>;
+}
+
+const PURGE_INTERVAL_MS = 60_000;
+
+/** config → database → migrations → bootstrap → server. */
+export async function startApp(config: Config, log: (line: string) => void = console.log): Promise<RunningApp> {
+  let embedded: EmbeddedDatabase | undefined;
+  let databaseUrl = config.databaseUrl;
+  if (!databaseUrl) {
+    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPgPort, database: 'batchlens' });
+    databaseUrl = embedded.url;
+    log(`embedded PostgreSQL started (data in ${config.dataDir})`);
+  }
+  await runMigrations(databaseUrl);
+  const database = connect(databaseUrl, { max: config.dbPoolSize });
+
+  const boot = await bootstrap(database.db, config.bootstrapToken);
+  if (boot?.generated) {
+    log(`Created organization "default" and its admin. Admin API token (shown once, store it now):\n\n    ${boot.token}\n`);
+  } else if (boot) {
+    log('Created organization "default" and its admin with the token from BATCHLENS_BOOTSTRAP_TOKEN.');
+  }
+
+  // Deleted batches vanish from reads at once; their rows go in the background.
+  let purgeTimer: NodeJS.Timeout | undefined;
+  const purge = () => {
+    purgeTimer = undefined;
+    purgeDeletedBatches(database.db).catch((error: unknown) => log(`purge of deleted batches failed: ${String(error)}`));
+  };
+  const app: AppServices = {
+    db: database.db,
+    config,
+    schedulePurge: () => {
+      purgeTimer ??= setTimeout(purge, 1000).unref();
+    },
+  };
+  const periodicPurge = setInterval(purge, PURGE_INTERVAL_MS).unref();
+
+  const server = createServer(app);
+  const port = await server.listen(config.port, config.host);
+  const url = `http://${config.host}:${port}`;
+  return {
+    url,
+    port,
+    databaseUrl,
+    stop: async () => {
+      clearInterval(periodicPurge);
+      if (purgeTimer) clearTimeout(purgeTimer);
+      await server.close();
+      await database.close();
+      await embedded?.stop();
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import * as tables from './tables.js';
+
+export type Db = PostgresJsDatabase<typeof tables>;
+/** A transaction handle: drizzle's transaction object is a Db with rollback(). */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+export type DbOrTx = Db | Tx;
+
+export interface Database {
+  db: Db;
+  sql: postgres.Sql;
+  close(): Promise<void>;
+}
+
+export interface ConnectOptions {
+  max?: number;
+  /** Called for every statement sent; tests count statements with it. */
+  onQuery?: (query: string) => void;
+}
+
+export function connect(url: string, options: ConnectOptions = {}): Database {
+  const sql = postgres(url, {
+    max: options.max ?? 10,
+    onnotice: () => {},
+    transform: { undefined: null },
+    debug: options.onQuery ? (_connection, query) => options.onQuery?.(query) : undefined,
+  });
+  const db = drizzle(sql, { schema: tables });
+  return {
+    db,
+    sql,
+    close: () => sql.end({ timeout: 5 }),
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * Expected failures. Services return these (never throw them); GraphQL exposes each as a type in a
+ * result union, REST maps each to a status code. Anything thrown instead is a bug and answers 500.
+ */
+export abstract class DomainError {
+  abstract readonly code: string;
+  /** The GraphQL type that exposes this error. */
+  abstract readonly typename: string;
+  constructor(readonly message: string) {}
+}
+
+export class NotFoundError extends DomainError {
+  readonly typename = 'NotFoundError';
+  readonly code = 'NOT_FOUND';
+  constructor(
+    readonly resource: 'Organization' | 'User' | 'ApiToken' | 'Deployment' | 'MonitoringBatch',
+    message = `${resource === 'MonitoringBatch' ? 'Monitoring batch' : resource.replace(/([a-z])([A-Z])/g, '$1 $2')} not found`,
+  ) {
+    super(message);
+  }
+}
+
+export interface FieldError {
+  /** Dotted path of the input field at fault, e.g. `name` or `features.2.name`. */
+  field: string;
+  message: string;
+}
+
+export class ValidationError extends DomainError {
+  readonly typename = 'ValidationError';
+  readonly code = 'VALIDATION';
+  constructor(readonly fieldErrors: FieldError[]) {
+    super(`Invalid input: ${fieldErrors.map((e) => `${e.field}: ${e.message}`).join('; ')}`);
+  }
+  static of(field: string, message: string): ValidationError {
+    return new ValidationError([{ field, message }]);
+  }
+}
+
+export interface BatchQuota {
+  used: number;
+  /** null = unlimited. */
+  limit: number | null;
+  remaining: number | null;
+  resetsAt: Date;
+}
+
+export class BatchQuotaExceededError extends DomainError {
+  readonly typename = 'BatchQuotaExceededError';
+  readonly code = 'BATCH_QUOTA_EXCEEDED';
+  constructor(readonly quota: BatchQuota) {
+    super(
+      `Daily batch limit of ${quota.limit} reached for this deployment; it resets at ${quota.resetsAt.toISOString()}`,
+    );
+  }
+  get resetsAt(): Date {
+    return this.quota.resetsAt;
+  }
+}
+
+export class BatchMonitoringDisabledError extends DomainError {
+  readonly typename = 'BatchMonitoringDisabledError';
+  readonly code = 'BATCH_MONITORING_DISABLED';
+  constructor(readonly deploymentId: string) {
+    super('Batch monitoring is not enabled on this deployment; enable settings.batchMonitoring first');
+  }
+}
+
+export class BatchLockedError extends DomainError {
+  readonly typename = 'BatchLockedError';
+  readonly code = 'BATCH_LOCKED';
+  constructor(readonly batchId: string) {
+    super('Monitoring batch is locked and accepts no new predictions');
+  }
+}
+
+export class ForbiddenError extends DomainError {
+  readonly typename = 'ForbiddenError';
+  readonly code = 'FORBIDDEN';
+}
+
+export type Result<T> = T | DomainError;
+
+export function isError<T>(result: Result<T>): result is DomainError {
+  return result instanceof DomainError;
+}

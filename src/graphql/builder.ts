@@ -1,0 +1,57 @@
+import SchemaBuilder from '@pothos/core';
+import RelayPlugin from '@pothos/plugin-relay';
+import { GraphQLError, Kind } from 'graphql';
+import { idType } from '../ids.js';
+import type { GraphQLContext } from './context.js';
+
+interface BatchlensTypes {
+  Context: GraphQLContext;
+  Scalars: {
+    DateTime: { Input: Date; Output: Date };
+    ID: { Input: string; Output: string };
+  };
+  DefaultFieldNullability: false;
+  DefaultInputFieldRequiredness: false;
+}
+
+/** The resolved Pothos type map, for helpers that take refs of this builder. */
+export type SchemaTypes = PothosSchemaTypes.ExtendDefaultTypes<BatchlensTypes>;
+
+export const builder = new SchemaBuilder<BatchlensTypes>({
+  plugins: [RelayPlugin],
+  defaultFieldNullability: false,
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    // Our ids already carry their type (mb_…, dep_…): the node id IS the id used by REST and
+    // headers, so global ids are the plain ids.
+    encodeGlobalID: (_typename, id) => String(id),
+    decodeGlobalID: (globalID) => ({ typename: idTypeName(globalID), id: globalID }),
+    nodesQueryOptions: false,
+  },
+});
+
+function idTypeName(id: string): string {
+  return idType(id) ?? 'Unknown';
+}
+
+function parseDateTime(value: unknown): Date {
+  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value)) {
+    const date = new Date(value);
+    if (!Number.isNaN(date.getTime())) return date;
+  }
+  throw new GraphQLError(`DateTime must be an ISO-8601 date-time string such as 2026-01-31T12:00:00Z, got ${JSON.stringify(value)}`);
+}
+
+builder.scalarType('DateTime', {
+  description: 'An instant as an ISO-8601 string in UTC, e.g. `2026-01-31T12:00:00.000Z`.',
+  serialize: (value) => (value instanceof Date ? value : new Date(value as string)).toISOString(),
+  parseValue: parseDateTime,
+  parseLiteral: (ast) => {
+    if (ast.kind !== Kind.STRING) throw new GraphQLError('DateTime must be a string');
+    return parseDateTime(ast.value);
+  },
+});
+
+builder.queryType({});
+builder.mutationType({});

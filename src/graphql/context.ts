@@ -1,0 +1,21 @@
+import type { Config } from '../config.js';
+import type { Db } from '../db/client.js';
+import type { Viewer } from '../modules/organizations/auth.js';
+import type { Loaders } from './loaders.js';
+
+/** What the server hands every request (GraphQL and REST). */
+export interface AppServices {
+  db: Db;
+  config: Config;
+  /** Called after a batch is deleted, so its rows get purged soon. */
+  schedulePurge(): void;
+}
+
+export interface RequestContext {
+  app: AppServices;
+  viewer: Viewer;
+}
+
+export interface GraphQLContext extends RequestContext {
+  loaders: Loaders;
+}

@@ -1,0 +1,232 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { sql } from 'drizzle-orm';
+import { GraphQLError, type ExecutionArgs, type execute, type subscribe } from 'graphql';
+import { CloseCode } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { createYoga } from 'graphql-yoga';
+import { WebSocketServer } from 'ws';
+import type { AppServices, GraphQLContext, RequestContext } from '../graphql/context.js';
+import { createLoaders } from '../graphql/loaders.js';
+import { schema } from '../graphql/schema.js';
+import { batchRoutes } from '../modules/batches/rest.js';
+import { deploymentRoutes } from '../modules/deployments/rest.js';
+import { authenticate, bearerToken, type Viewer } from '../modules/organizations/auth.js';
+import { BodyTooLargeError, readBody } from './body.js';
+import { HttpError, RestRouter, readJson, sendJson } from './rest.js';
+
+const UNAUTHENTICATED = 'Missing, invalid or revoked API token: send `Authorization: Bearer <token>`';
+
+/** What onSubscribe hands graphql-ws as rootValue: yoga's enveloped execute / subscribe. */
+interface Enveloped {
+  execute: (args: ExecutionArgs) => ReturnType<typeof execute>;
+  subscribe: (args: ExecutionArgs) => ReturnType<typeof subscribe>;
+}
+
+export interface BatchlensServer {
+  httpServer: http.Server;
+  listen(port: number, host: string): Promise<number>;
+  /** Stops accepting, lets requests in flight finish (up to `graceMs`), closes sockets. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export function createServer(app: AppServices): BatchlensServer {
+  const { config } = app;
+  const yoga = createYoga<RequestContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    logging: false,
+    graphiql: {
+      title: 'batchlens',
+      headers: JSON.stringify({ Authorization: 'Bearer <your API token>' }, null, 2),
+    },
+    context: ({ app: services, viewer }): GraphQLContext => ({ app: services, viewer, loaders: createLoaders(services.db, viewer) }),
+    plugins: [
+      maxDepthPlugin({ n: config.maxQueryDepth, exposeLimits: true, flattenFragments: true }),
+      maxAliasesPlugin({ n: config.maxAliases, exposeLimits: true }),
+      costLimitPlugin({ maxCost: config.maxQueryCost, exposeLimits: true }),
+    ],
+  });
+
+  const router = new RestRouter([...batchRoutes, ...deploymentRoutes]);
+
+  async function viewerOf(req: IncomingMessage): Promise<Viewer | null> {
+    return authenticate(app.db, bearerToken(req.headers.authorization));
+  }
+
+  async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    // GraphiQL itself loads without a token; every operation needs one.
+    const wantsGraphiQL = req.method === 'GET' && (req.headers.accept ?? '').includes('text/html') && !url.searchParams.has('query');
+    let viewer: Viewer | null = null;
+    if (!wantsGraphiQL) {
+      viewer = await viewerOf(req);
+      if (!viewer) {
+        req.resume();
+        sendJson(res, 401, { errors: [{ message: UNAUTHENTICATED, extensions: { code: 'UNAUTHENTICATED' } }] }, { 'www-authenticate': 'Bearer' });
+        return;
+      }
+    }
+    let body: Buffer | undefined;
+    if (req.method === 'POST') {
+      try {
+        body = await readBody(req, config.maxBodyBytes);
+      } catch (error) {
+        if (!(error instanceof BodyTooLargeError)) throw error;
+        sendJson(res, 413, { errors: [{ message: error.message, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+        return;
+      }
+    }
+    const abort = new AbortController();
+    res.on('close', () => abort.abort());
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (typeof value === 'string') headers.set(name, value);
+      else if (Array.isArray(value)) headers.set(name, value.join(', '));
+    }
+    const response = await yoga.fetch(
+      url,
+      { method: req.method, headers, body: body?.length ? body.toString('utf8') : undefined, signal: abort.signal },
+      { app, viewer: viewer as Viewer },
+    );
+    res.writeHead(response.status, Object.fromEntries(response.headers));
+    if (!response.body) {
+      res.end();
+      return;
+    }
+    // Streams SSE (subscriptions, @defer) as it is produced.
+    const reader = response.body.getReader();
+    res.on('close', () => void reader.cancel().catch(() => {}));
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (!res.write(value)) await new Promise((resolve) => res.once('drain', resolve));
+    }
+    res.end();
+  }
+
+  async function handleRest(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const found = router.match(req.method ?? 'GET', url.pathname);
+    if (!found) {
+      req.resume();
+      sendJson(res, 404, { message: `No route ${req.method} ${url.pathname}` });
+      return;
+    }
+    if ('allowed' in found) {
+      req.resume();
+      sendJson(res, 405, { message: `Method ${req.method} is not allowed here; use ${found.allowed.join(', ')}` }, { allow: found.allowed.join(', ') });
+      return;
+    }
+    const viewer = await viewerOf(req);
+    if (!viewer) {
+      req.resume();
+      sendJson(res, 401, { message: UNAUTHENTICATED }, { 'www-authenticate': 'Bearer' });
+      return;
+    }
+    try {
+      const answer = await found.route.handler({
+        params: found.params,
+        query: url.searchParams,
+        url,
+        json: () => readJson(req, config.maxBodyBytes),
+        ctx: { app, viewer },
+        raw: req,
+      });
+      sendJson(res, answer.status, answer.body, answer.headers);
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error;
+      req.resume();
+      sendJson(res, error.status, { message: error.message, ...error.extra });
+    }
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? `${config.host}:${config.port}`}`);
+    if (url.pathname === '/healthz') {
+      try {
+        await app.db.execute(sql`select 1`);
+        sendJson(res, 200, { status: 'ok' });
+      } catch (error) {
+        sendJson(res, 503, { status: 'unavailable', message: `database unreachable: ${(error as Error).message}` });
+      }
+      return;
+    }
+    if (url.pathname === '/graphql') return handleGraphQL(req, res, url);
+    if (url.pathname.startsWith('/api/')) return handleRest(req, res, url);
+    req.resume();
+    sendJson(res, 404, { message: `Not found: ${url.pathname}. GraphQL is at /graphql, REST under /api/v2/.` });
+  }
+
+  const httpServer = http.createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      console.error('unexpected error', req.method, req.url, error);
+      if (!res.headersSent) sendJson(res, 500, { message: 'Internal server error' });
+      else res.destroy();
+    });
+  });
+
+  // graphql-ws on the same path; yoga's plugins (limits) run for every operation.
+  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.maxBodyBytes });
+  const wsDisposable = useServer<Record<string, unknown>, { viewer: Viewer }>(
+    {
+      onConnect: async (ctx) => {
+        const header = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
+        const viewer = await authenticate(app.db, bearerToken(typeof header === 'string' ? header : undefined));
+        if (!viewer) return false; // graphql-ws closes with 4403 Forbidden
+        ctx.extra.viewer = viewer;
+        return true;
+      },
+      execute: (args: ExecutionArgs) => (args.rootValue as Enveloped).execute(args),
+      subscribe: (args: ExecutionArgs) => (args.rootValue as Enveloped).subscribe(args),
+      onSubscribe: async (ctx, _id, payload) => {
+        const viewer = ctx.extra.viewer;
+        if (!viewer) {
+          ctx.extra.socket.close(CloseCode.Forbidden, 'Forbidden');
+          return [new GraphQLError('Forbidden')];
+        }
+        const enveloped = yoga.getEnveloped({ app, viewer, req: ctx.extra.request, socket: ctx.extra.socket, params: payload });
+        let document;
+        try {
+          document = enveloped.parse(payload.query);
+        } catch (error) {
+          return [error instanceof GraphQLError ? error : new GraphQLError(String(error))];
+        }
+        const errors = enveloped.validate(enveloped.schema, document);
+        if (errors.length) return errors;
+        return {
+          schema: enveloped.schema,
+          operationName: payload.operationName,
+          document,
+          variableValues: payload.variables,
+          contextValue: await enveloped.contextFactory(),
+          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
+        };
+      },
+    },
+    wsServer,
+  );
+
+  return {
+    httpServer,
+    listen: (port, host) =>
+      new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, host, () => {
+          const address = httpServer.address();
+          resolve(typeof address === 'object' && address ? address.port : port);
+        });
+      }),
+    close: async (graceMs = 10_000) => {
+      await wsDisposable.dispose();
+      for (const client of wsServer.clients) client.close(1001, 'Server shutting down');
+      wsServer.close();
+      const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      httpServer.closeIdleConnections();
+      const timer = setTimeout(() => httpServer.closeAllConnections(), graceMs);
+      await closed;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { and, eq, isNull } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+import { apiTokens, users } from '../../db/tables.js';
+
+/** Who is calling: resolved from the bearer token on every request. */
+export interface Viewer {
+  userId: string;
+  organizationId: string;
+  role: 'ADMIN' | 'MEMBER';
+  isServerAdmin: boolean;
+  tokenId: string;
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export function generateToken(): string {
+  return `bl_${randomBytes(24).toString('base64url')}`;
+}
+
+/** `Bearer <token>` → token, or undefined. */
+export function bearerToken(header: string | null | undefined): string | undefined {
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
+export async function authenticate(db: Db, token: string | undefined): Promise<Viewer | null> {
+  if (!token || token.length > 200) return null;
+  const [row] = await db
+    .select({
+      userId: users.id,
+      organizationId: users.organizationId,
+      role: users.role,
+      isServerAdmin: users.isServerAdmin,
+      tokenId: apiTokens.id,
+    })
+    .from(apiTokens)
+    .innerJoin(users, eq(users.id, apiTokens.userId))
+    .where(and(eq(apiTokens.tokenHash, hashToken(token)), isNull(apiTokens.revokedAt)));
+  return row ?? null;
+}

@@ -1,0 +1,190 @@
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Db, DbOrTx } from '../../db/client.js';
+import { apiTokens, organizations, users } from '../../db/tables.js';
+import { ForbiddenError, NotFoundError, ValidationError, isError, type Result } from '../../errors.js';
+import { newId } from '../../ids.js';
+import { nameSchema, parseInput, type Loose } from '../../validation.js';
+import { generateToken, hashToken, type Viewer } from './auth.js';
+
+export type Organization = typeof organizations.$inferSelect;
+export type User = typeof users.$inferSelect;
+export type ApiToken = typeof apiTokens.$inferSelect;
+
+/** Limit for organizations created through the API when none is given (SPEC: default 100). */
+export const DEFAULT_DAILY_BATCH_LIMIT = 100;
+
+const dailyBatchLimitSchema = z
+  .number({ error: 'must be an integer or null' })
+  .int('must be an integer')
+  .min(0, 'must be ≥ 0 (null means unlimited)')
+  .max(1_000_000, 'must be at most 1000000')
+  .nullable();
+
+export interface IssuedToken {
+  token: ApiToken;
+  /** The secret, shown once. */
+  secret: string;
+}
+
+async function issueToken(db: DbOrTx, user: User, name: string, secret = generateToken()): Promise<IssuedToken> {
+  const [token] = await db
+    .insert(apiTokens)
+    .values({
+      id: newId('ApiToken'),
+      userId: user.id,
+      organizationId: user.organizationId,
+      name,
+      tokenHash: hashToken(secret),
+    })
+    .returning();
+  return { token: token!, secret };
+}
+
+/**
+ * On an empty database: organization `default` (unlimited batches, as self-managed installs expect)
+ * and its admin, who is also the server admin. Returns the admin's token secret when one was made.
+ */
+export async function bootstrap(db: Db, configuredToken: string | undefined): Promise<{ token: string; generated: boolean } | null> {
+  return db.transaction(async (tx) => {
+    // Two servers starting on one empty database must not both bootstrap.
+    await tx.execute(sql`select pg_advisory_xact_lock(7263542)`);
+    const [existing] = await tx.select({ id: organizations.id }).from(organizations).limit(1);
+    if (existing) return null;
+    const [org] = await tx
+      .insert(organizations)
+      .values({ id: newId('Organization'), name: 'default', dailyBatchLimit: null })
+      .returning();
+    const [admin] = await tx
+      .insert(users)
+      .values({ id: newId('User'), organizationId: org!.id, name: 'admin', role: 'ADMIN', isServerAdmin: true })
+      .returning();
+    const issued = await issueToken(tx, admin!, 'bootstrap', configuredToken);
+    return { token: issued.secret, generated: configuredToken === undefined };
+  });
+}
+
+export async function getOrganization(db: Db, viewer: Viewer): Promise<Organization> {
+  const [org] = await db.select().from(organizations).where(eq(organizations.id, viewer.organizationId));
+  if (!org) throw new Error(`organization ${viewer.organizationId} of an authenticated viewer is missing`);
+  return org;
+}
+
+export async function usersByIds(db: Db, organizationId: string, ids: readonly string[]): Promise<User[]> {
+  if (ids.length === 0) return [];
+  return db
+    .select()
+    .from(users)
+    .where(and(eq(users.organizationId, organizationId), inArray(users.id, [...ids])));
+}
+
+export async function getUser(db: Db, viewer: Viewer, id: string): Promise<User | null> {
+  const [user] = await usersByIds(db, viewer.organizationId, [id]);
+  return user ?? null;
+}
+
+const createOrganizationInput = z.object({
+  name: nameSchema(200),
+  dailyBatchLimit: dailyBatchLimitSchema.optional(),
+  adminName: nameSchema(200).optional(),
+});
+
+export async function createOrganization(
+  db: Db,
+  viewer: Viewer,
+  input: Loose<z.input<typeof createOrganizationInput>>,
+): Promise<Result<{ organization: Organization; admin: User } & IssuedToken>> {
+  if (!viewer.isServerAdmin) return new ForbiddenError('Only the server admin can create organizations');
+  const parsed = parseInput(createOrganizationInput, input);
+  if (isError(parsed)) return parsed;
+  return db.transaction(async (tx) => {
+    const [organization] = await tx
+      .insert(organizations)
+      .values({
+        id: newId('Organization'),
+        name: parsed.name,
+        dailyBatchLimit: parsed.dailyBatchLimit === undefined ? DEFAULT_DAILY_BATCH_LIMIT : parsed.dailyBatchLimit,
+      })
+      .onConflictDoNothing({ target: organizations.name })
+      .returning();
+    if (!organization) return ValidationError.of('name', 'an organization with this name already exists');
+    const [admin] = await tx
+      .insert(users)
+      .values({ id: newId('User'), organizationId: organization.id, name: parsed.adminName ?? 'admin', role: 'ADMIN' })
+      .returning();
+    const issued = await issueToken(tx, admin!, 'initial admin token');
+    return { organization, admin: admin!, ...issued };
+  });
+}
+
+function requireAdmin(viewer: Viewer, action: string): ForbiddenError | null {
+  return viewer.role === 'ADMIN' ? null : new ForbiddenError(`Only organization admins can ${action}`);
+}
+
+export async function updateOrganizationSettings(
+  db: Db,
+  viewer: Viewer,
+  input: { dailyBatchLimit?: number | null | undefined },
+): Promise<Result<Organization>> {
+  const forbidden = requireAdmin(viewer, 'change organization settings');
+  if (forbidden) return forbidden;
+  const parsed = parseInput(z.object({ dailyBatchLimit: dailyBatchLimitSchema.optional() }), input);
+  if (isError(parsed)) return parsed;
+  if (parsed.dailyBatchLimit !== undefined) {
+    await db
+      .update(organizations)
+      .set({ dailyBatchLimit: parsed.dailyBatchLimit })
+      .where(eq(organizations.id, viewer.organizationId));
+  }
+  return getOrganization(db, viewer);
+}
+
+export async function createUser(
+  db: Db,
+  viewer: Viewer,
+  input: { name: string; role?: 'ADMIN' | 'MEMBER' | null | undefined },
+): Promise<Result<{ user: User } & IssuedToken>> {
+  const forbidden = requireAdmin(viewer, 'add users');
+  if (forbidden) return forbidden;
+  const parsed = parseInput(z.object({ name: nameSchema(200), role: z.enum(['ADMIN', 'MEMBER']).nullish() }), input);
+  if (isError(parsed)) return parsed;
+  return db.transaction(async (tx) => {
+    const [user] = await tx
+      .insert(users)
+      .values({ id: newId('User'), organizationId: viewer.organizationId, name: parsed.name, role: parsed.role ?? 'MEMBER' })
+      .returning();
+    const issued = await issueToken(tx, user!, 'initial token');
+    return { user: user!, ...issued };
+  });
+}
+
+/** Any user may mint tokens for themself. */
+export async function createApiToken(db: Db, viewer: Viewer, input: { name: string }): Promise<Result<IssuedToken>> {
+  const parsed = parseInput(z.object({ name: nameSchema(200) }), input);
+  if (isError(parsed)) return parsed;
+  const [user] = await db.select().from(users).where(eq(users.id, viewer.userId));
+  return issueToken(db, user!, parsed.name);
+}
+
+/** Users revoke their own tokens; admins any token of their organization. */
+export async function revokeApiToken(db: Db, viewer: Viewer, id: string): Promise<Result<ApiToken>> {
+  const [token] = await db
+    .select()
+    .from(apiTokens)
+    .where(and(eq(apiTokens.id, id), eq(apiTokens.organizationId, viewer.organizationId)));
+  if (!token || (token.userId !== viewer.userId && viewer.role !== 'ADMIN')) return new NotFoundError('ApiToken');
+  const [revoked] = await db
+    .update(apiTokens)
+    .set({ revokedAt: sql`coalesce(${apiTokens.revokedAt}, now())` })
+    .where(eq(apiTokens.id, id))
+    .returning();
+  return revoked!;
+}
+
+export async function listApiTokens(db: Db, viewer: Viewer): Promise<ApiToken[]> {
+  return db
+    .select()
+    .from(apiTokens)
+    .where(and(eq(apiTokens.userId, viewer.userId), isNull(apiTokens.revokedAt)))
+    .orderBy(apiTokens.createdAt);
+}
