@@ -17,7 +17,11 @@ export interface RunningApp {
 const PURGE_INTERVAL_MS = 60_000;
 
 /** config → database → migrations → bootstrap → server. */
-export async function startApp(config: Config, log: (line: string) => void = console.log): Promise<RunningApp> {
+export async function startApp(
+  config: Config,
+  log: (line: string) => void = console.log,
+  options: { onQuery?: (query: string) => void } = {},
+): Promise<RunningApp> {
   let embedded: EmbeddedDatabase | undefined;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
@@ -26,7 +30,7 @@ export async function startApp(config: Config, log: (line: string) => void = con
     log(`embedded PostgreSQL started (data in ${config.dataDir})`);
   }
   await runMigrations(databaseUrl);
-  const database = connect(databaseUrl, { max: config.dbPoolSize });
+  const database = connect(databaseUrl, { max: config.dbPoolSize, onQuery: options.onQuery });
 
   const boot = await bootstrap(database.db, config.bootstrapToken);
   if (boot?.generated) {
