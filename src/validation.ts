@@ -26,13 +26,17 @@ export const nameSchema = (max = 512) =>
     .min(1, 'must not be empty')
     .max(max, `must be at most ${max} characters`);
 
-export const descriptionSchema = z
-  .string({ error: typeMessage('a string') })
-  .max(10_000, 'must be at most 10000 characters')
-  .nullable()
-  .optional();
+/** "" clears an optional text field, like null. */
+const emptyAsNull = (value: unknown) => (value === '' ? null : value);
 
-export const externalUrlSchema = z
+export const descriptionSchema = z.preprocess(
+  emptyAsNull,
+  z.string({ error: typeMessage('a string') }).max(10_000, 'must be at most 10000 characters').nullable().optional(),
+);
+
+export const externalUrlSchema = z.preprocess(
+  emptyAsNull,
+  z
   .string({ error: typeMessage('a string') })
   .trim()
   .max(2048, 'must be at most 2048 characters')
@@ -45,11 +49,7 @@ export const externalUrlSchema = z
     }
   }, 'must be an absolute http:// or https:// URL')
   .nullable()
-  .optional();
-
-/** Empty strings clear optional text fields. */
-export function emptyToNull<T extends string | null | undefined>(value: T): T | null {
-  return value === '' ? null : value;
-}
+  .optional(),
+);
 
 export const booleanSchema = z.boolean({ error: typeMessage('true or false') });

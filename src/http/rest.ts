@@ -85,11 +85,25 @@ export class RestRouter {
       }
       const params: Record<string, string> = {};
       route.keys.forEach((key, index) => {
-        params[key] = decodeURIComponent(found[index + 1]!);
+        params[key] = decodeParam(found[index + 1]!);
       });
       return { route, params };
     }
     return allowed.length ? { allowed } : null;
+  }
+}
+
+/**
+ * A path segment, percent-decoded. A segment that is not valid percent-encoding (`%E0%A4%A`), or
+ * that decodes to a NUL (which PostgreSQL text cannot hold), is passed on undecoded: no id contains
+ * `%`, so the handler answers its ordinary 404 instead of the database failing with a 500.
+ */
+function decodeParam(segment: string): string {
+  try {
+    const decoded = decodeURIComponent(segment);
+    return decoded.includes('\u0000') ? segment : decoded;
+  } catch {
+    return segment;
   }
 }
 
@@ -114,11 +128,41 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<unk
   if (type && !/^application\/(.+\+)?json\b/i.test(type)) {
     throw new HttpError(415, `Content-Type must be application/json, got ${type}`);
   }
+  const text = raw.toString('utf8');
+  let body: unknown;
   try {
-    return JSON.parse(raw.toString('utf8'));
+    body = JSON.parse(text);
   } catch (error) {
     throw new HttpError(400, `Request body is not valid JSON: ${(error as Error).message}`);
   }
+  // PostgreSQL text and jsonb cannot hold U+0000: refuse it here, naming the field, rather than
+  // letting the insert fail with a 500. (Valid JSON can only carry it escaped, as \u0000.)
+  const nulAt = /\\u0000/i.test(text) ? findNul(body) : null;
+  if (nulAt !== null) {
+    const message = 'must not contain the NUL character (\\u0000)';
+    throw new HttpError(422, `Invalid input: ${nulAt}: ${message}`, { errors: { [nulAt]: message } });
+  }
+  return body;
+}
+
+/** The dotted path of the first string (value or key) in `root` that contains U+0000, or null. */
+function findNul(root: unknown): string | null {
+  const stack: [unknown, string][] = [[root, '']];
+  const join = (path: string, key: string | number) => (path ? `${path}.${key}` : String(key));
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    const [value, path] = item;
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) return path || 'body';
+    } else if (value !== null && typeof value === 'object') {
+      const entries = Array.isArray(value) ? value.map((v, i) => [i, v] as const) : Object.entries(value);
+      for (let index = entries.length - 1; index >= 0; index--) {
+        const [key, child] = entries[index]!;
+        if (typeof key === 'string' && key.includes('\u0000')) return join(path, key.replaceAll('\u0000', '\\u0000'));
+        stack.push([child, join(path, key)]);
+      }
+    }
+  }
+  return null;
 }
 
 /**

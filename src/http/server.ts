@@ -169,19 +169,23 @@ export function createServer(app: AppServices): BatchlensServer {
 
   // graphql-ws on the same path; yoga's plugins (limits) run for every operation.
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.maxBodyBytes });
-  const wsDisposable = useServer<Record<string, unknown>, { viewer: Viewer }>(
+  const wsDisposable = useServer<Record<string, unknown>, { viewer: Viewer; token: string }>(
     {
       onConnect: async (ctx) => {
         const header = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
-        const viewer = await authenticate(app.db, bearerToken(typeof header === 'string' ? header : undefined));
-        if (!viewer) return false; // graphql-ws closes with 4403 Forbidden
+        const token = bearerToken(typeof header === 'string' ? header : undefined);
+        const viewer = await authenticate(app.db, token);
+        if (!viewer || !token) return false; // graphql-ws closes with 4403 Forbidden
         ctx.extra.viewer = viewer;
+        ctx.extra.token = token;
         return true;
       },
       execute: (args: ExecutionArgs) => (args.rootValue as Enveloped).execute(args),
       subscribe: (args: ExecutionArgs) => (args.rootValue as Enveloped).subscribe(args),
       onSubscribe: async (ctx, _id, payload) => {
-        const viewer = ctx.extra.viewer;
+        // Every operation re-checks the token, like every HTTP request: a token revoked while the
+        // socket is open stops working at once.
+        const viewer = ctx.extra.token ? await authenticate(app.db, ctx.extra.token) : null;
         if (!viewer) {
           ctx.extra.socket.close(CloseCode.Forbidden, 'Forbidden');
           return [new GraphQLError('Forbidden')];

@@ -58,7 +58,11 @@ function batchFieldsFromWire(body: Record<string, unknown>) {
   const input: { name?: unknown; description?: unknown; externalUrl?: unknown; isLocked?: unknown } = {};
   if ('batchName' in body) input.name = body.batchName;
   if ('description' in body) input.description = body.description;
-  if ('externalContextUrl' in body) input.externalUrl = body.externalContextUrl;
+  // "" (or blanks) clears the URL, as it clears the description; the URL check would refuse it.
+  if ('externalContextUrl' in body) {
+    const url = body.externalContextUrl;
+    input.externalUrl = typeof url === 'string' && url.trim() === '' ? null : url;
+  }
   if ('isLocked' in body) input.isLocked = body.isLocked;
   return input as { name?: string; description?: string | null; externalUrl?: string | null; isLocked?: boolean };
 }
@@ -87,11 +91,25 @@ function parseListQuery(query: URLSearchParams) {
     const raw = query.get(name);
     if (raw === null || raw === '') return undefined;
     const value = new Date(raw);
-    if (!/^\d{4}-\d{2}-\d{2}/.test(raw) || Number.isNaN(value.getTime())) {
+    // Date() rolls 2024-02-30 over to March and takes year 0000, which PostgreSQL refuses (a 500).
+    const [, year, month, day] = /^(\d{4})-(\d{2})-(\d{2})/.exec(raw) ?? [];
+    const calendar = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
+    const realDay = calendar.getUTCMonth() === Number(month) - 1 && calendar.getUTCDate() === Number(day);
+    if (!year || Number(year) < 1 || !realDay || Number.isNaN(value.getTime())) {
       errors.push({ field: name, message: 'must be an ISO-8601 date-time' });
       return undefined;
     }
     return value;
+  };
+  // PostgreSQL text cannot hold U+0000; such a value would fail the query instead of matching nothing.
+  const text = (name: string) => {
+    const raw = query.get(name);
+    if (raw === null || raw === '') return undefined;
+    if (raw.includes('\u0000')) {
+      errors.push({ field: name, message: 'must not contain the NUL character' });
+      return undefined;
+    }
+    return raw;
   };
   const offset = int('offset', 0, 0, 1_000_000_000);
   const limit = int('limit', 100, 1, 1000);
@@ -104,14 +122,15 @@ function parseListQuery(query: URLSearchParams) {
     else errors.push({ field: 'orderBy', message: `must be one of ${Object.keys(wireOrder).join(', ')}, optionally prefixed with -` });
   }
   const filter: BatchFilter = {
-    createdBy: query.get('createdBy') || undefined,
+    createdBy: text('createdBy'),
     createdAfter: date('createdAfter'),
     createdBefore: date('createdBefore'),
     startAfter: date('startAfter'),
     endBefore: date('endBefore'),
   };
+  const search = text('search');
   if (errors.length) return new ValidationError(errors);
-  return { offset, limit, orderBy, filter, search: query.get('search') ?? undefined };
+  return { offset, limit, orderBy, filter, search };
 }
 
 function pageUrl(req: RestRequest, offset: number): string {

@@ -12,7 +12,7 @@ import {
 } from '../../errors.js';
 import { newId } from '../../ids.js';
 import { keysetPage, type KeysetOrder, type Page, type PageArgs } from '../../pagination.js';
-import { booleanSchema, descriptionSchema, emptyToNull, externalUrlSchema, nameSchema, parseInput, type Loose } from '../../validation.js';
+import { booleanSchema, descriptionSchema, externalUrlSchema, nameSchema, parseInput, type Loose } from '../../validation.js';
 import type { Viewer } from '../organizations/auth.js';
 import { escapeLike, getBatchDeployment, type Deployment } from '../deployments/service.js';
 
@@ -114,8 +114,8 @@ export async function createBatchInTransaction(
       deploymentId: deployment.id,
       organizationId: deployment.organizationId,
       name: parsed.name,
-      description: emptyToNull(parsed.description) ?? null,
-      externalUrl: emptyToNull(parsed.externalUrl) ?? null,
+      description: parsed.description ?? null,
+      externalUrl: parsed.externalUrl ?? null,
       createdById: viewer.userId,
     })
     .returning();
@@ -356,8 +356,8 @@ export async function updateBatch(
   if (isError(parsed)) return parsed;
   const changes: Partial<MonitoringBatch> = {};
   if (parsed.name !== undefined) changes.name = parsed.name;
-  if (parsed.description !== undefined) changes.description = emptyToNull(parsed.description);
-  if (parsed.externalUrl !== undefined) changes.externalUrl = emptyToNull(parsed.externalUrl);
+  if (parsed.description !== undefined) changes.description = parsed.description;
+  if (parsed.externalUrl !== undefined) changes.externalUrl = parsed.externalUrl;
   if (parsed.isLocked !== undefined) changes.isLocked = parsed.isLocked;
   return changeBatch(
     db,
