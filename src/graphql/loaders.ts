@@ -29,8 +29,13 @@ export function createLoaders(db: Db, viewer: Viewer) {
     }),
     /** Only called with ids of batches already loaded through the viewer's organization. */
     modelHistory: new DataLoader<string, ModelHistoryEntry[]>(async (batchIds) => {
-      const rows = await modelHistoryByBatchIds(db, batchIds);
-      return batchIds.map((id) => rows.filter((row) => row.batchId === id));
+      const byBatch = new Map<string, ModelHistoryEntry[]>();
+      for (const row of await modelHistoryByBatchIds(db, batchIds)) {
+        const entries = byBatch.get(row.batchId);
+        if (entries) entries.push(row);
+        else byBatch.set(row.batchId, [row]);
+      }
+      return batchIds.map((id) => byBatch.get(id) ?? []);
     }),
   };
 }
