@@ -19,6 +19,24 @@ export interface EmbeddedDatabase {
 const USER = 'postgres';
 const PASSWORD = 'batchlens';
 
+const runningAsRoot = process.getuid?.() === 0;
+
+/**
+ * As root, Postgres runs as the `postgres` user, which must be able to traverse every directory
+ * above its data (a clone under /root or a mktemp directory is 0700). Adds only the search bit
+ * (o+x: enter, not list) where it is missing, and says so.
+ */
+function letPostgresUserReach(dir: string, log: (line: string) => void): void {
+  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
+    const { mode } = fs.statSync(current);
+    if ((mode & 0o001) === 0) {
+      fs.chmodSync(current, (mode & 0o7777) | 0o001);
+      log(`made ${current} traversable (o+x) so the embedded PostgreSQL (user postgres) can reach its data`);
+    }
+    if (current === path.dirname(current)) break;
+  }
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -52,7 +70,7 @@ export async function startEmbeddedPostgres(options: {
     password: PASSWORD,
     persistent: true,
     // Postgres refuses to run as root; the package then runs it as a `postgres` system user.
-    createPostgresUser: true,
+    createPostgresUser: runningAsRoot,
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=`],
     onLog: (message) => {
@@ -64,6 +82,7 @@ export async function startEmbeddedPostgres(options: {
   });
   if (!fs.existsSync(path.join(pgDir, 'PG_VERSION'))) {
     fs.mkdirSync(options.dataDir, { recursive: true });
+    if (runningAsRoot) letPostgresUserReach(options.dataDir, log);
     await pg.initialise();
   }
   try {
