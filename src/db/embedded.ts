@@ -26,12 +26,12 @@ const runningAsRoot = process.getuid?.() === 0;
  * above its data (a clone under /root or a mktemp directory is 0700). Adds only the search bit
  * (o+x: enter, not list) where it is missing, and says so.
  */
-function letPostgresUserReach(dir: string, log: (line: string) => void): void {
+function letPostgresUserReach(dir: string): void {
   for (let current = path.resolve(dir); ; current = path.dirname(current)) {
     const { mode } = fs.statSync(current);
     if ((mode & 0o001) === 0) {
       fs.chmodSync(current, (mode & 0o7777) | 0o001);
-      log(`made ${current} traversable (o+x) so the embedded PostgreSQL (user postgres) can reach its data`);
+      console.warn(`made ${current} traversable (o+x) so the embedded PostgreSQL (user postgres) can reach its data`);
     }
     if (current === path.dirname(current)) break;
   }
@@ -82,7 +82,7 @@ export async function startEmbeddedPostgres(options: {
   });
   if (!fs.existsSync(path.join(pgDir, 'PG_VERSION'))) {
     fs.mkdirSync(options.dataDir, { recursive: true });
-    if (runningAsRoot) letPostgresUserReach(options.dataDir, log);
+    if (runningAsRoot) letPostgresUserReach(options.dataDir);
     await pg.initialise();
   }
   try {
