@@ -41,7 +41,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bootstrapToken: env.BATCHLENS_BOOTSTRAP_TOKEN || undefined,
     maxBodyBytes: intFromEnv(env, 'BATCHLENS_MAX_BODY_BYTES', 10 * 1024 * 1024, 1),
     maxQueryDepth: intFromEnv(env, 'BATCHLENS_MAX_QUERY_DEPTH', 12, 1),
-    maxQueryCost: intFromEnv(env, 'BATCHLENS_MAX_QUERY_COST', 5000, 1),
+    // graphql-armor's cost: a page of 100 batches with every field costs ≈ 18,000; two nested pages
+    // of 100 (10,000 nodes) ≈ 435,000.
+    maxQueryCost: intFromEnv(env, 'BATCHLENS_MAX_QUERY_COST', 50_000, 1),
     maxAliases: intFromEnv(env, 'BATCHLENS_MAX_ALIASES', 30, 0),
     dbPoolSize: intFromEnv(env, 'BATCHLENS_DB_POOL_SIZE', 10, 1),
     logRequests: env.BATCHLENS_LOG_REQUESTS === '1',

@@ -3,7 +3,7 @@ import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { sql } from 'drizzle-orm';
-import { GraphQLError, type ExecutionArgs, type execute, type subscribe } from 'graphql';
+import { GraphQLError, type ExecutionArgs, type ValidationContext, type execute, type subscribe } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga } from 'graphql-yoga';
@@ -32,6 +32,21 @@ export interface BatchlensServer {
   close(graceMs?: number): Promise<void>;
 }
 
+/**
+ * graphql-armor throws its refusal out of `validate()` by default. Reported as a validation error
+ * instead, it is answered like any invalid document: 400 under GraphQL over HTTP, and an `error`
+ * message on graphql-ws (a throw there closes the whole socket with 4500).
+ */
+const reportRefusal = {
+  propagateOnRejection: false,
+  onReject: [
+    (context: ValidationContext | null, error: GraphQLError) => {
+      if (!context) throw error;
+      context.reportError(error);
+    },
+  ],
+};
+
 export function createServer(app: AppServices): BatchlensServer {
   const { config } = app;
   const yoga = createYoga<RequestContext>({
@@ -45,9 +60,10 @@ export function createServer(app: AppServices): BatchlensServer {
     },
     context: ({ app: services, viewer }): GraphQLContext => ({ app: services, viewer, loaders: createLoaders(services.db, viewer) }),
     plugins: [
-      maxDepthPlugin({ n: config.maxQueryDepth, exposeLimits: true, flattenFragments: true }),
-      maxAliasesPlugin({ n: config.maxAliases, exposeLimits: true }),
-      costLimitPlugin({ maxCost: config.maxQueryCost, exposeLimits: true }),
+      maxDepthPlugin({ n: config.maxQueryDepth, exposeLimits: true, flattenFragments: true, ...reportRefusal }),
+      maxAliasesPlugin({ n: config.maxAliases, exposeLimits: true, ...reportRefusal }),
+      // Fragments cost what the same fields inline cost (typed operations are written with fragments).
+      costLimitPlugin({ maxCost: config.maxQueryCost, exposeLimits: true, flattenFragments: true, ...reportRefusal }),
     ],
   });
 
@@ -58,10 +74,12 @@ export function createServer(app: AppServices): BatchlensServer {
   }
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    // GraphiQL itself loads without a token; every operation needs one.
+    // GraphiQL itself loads without a token, and so does a CORS preflight (browsers send it without
+    // the Authorization header; yoga answers it and runs nothing); every operation needs one.
     const wantsGraphiQL = req.method === 'GET' && (req.headers.accept ?? '').includes('text/html') && !url.searchParams.has('query');
+    const preflight = req.method === 'OPTIONS';
     let viewer: Viewer | null = null;
-    if (!wantsGraphiQL) {
+    if (!wantsGraphiQL && !preflight) {
       viewer = await viewerOf(req);
       if (!viewer) {
         req.resume();
@@ -191,13 +209,15 @@ export function createServer(app: AppServices): BatchlensServer {
           return [new GraphQLError('Forbidden')];
         }
         const enveloped = yoga.getEnveloped({ app, viewer, req: ctx.extra.request, socket: ctx.extra.socket, params: payload });
+        // A parse or validation failure is this operation's `error` message, never a closed socket.
         let document;
+        let errors: readonly GraphQLError[];
         try {
           document = enveloped.parse(payload.query);
+          errors = enveloped.validate(enveloped.schema, document);
         } catch (error) {
           return [error instanceof GraphQLError ? error : new GraphQLError(String(error))];
         }
-        const errors = enveloped.validate(enveloped.schema, document);
         if (errors.length) return errors;
         return {
           schema: enveloped.schema,

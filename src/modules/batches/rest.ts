@@ -58,11 +58,7 @@ function batchFieldsFromWire(body: Record<string, unknown>) {
   const input: { name?: unknown; description?: unknown; externalUrl?: unknown; isLocked?: unknown } = {};
   if ('batchName' in body) input.name = body.batchName;
   if ('description' in body) input.description = body.description;
-  // "" (or blanks) clears the URL, as it clears the description; the URL check would refuse it.
-  if ('externalContextUrl' in body) {
-    const url = body.externalContextUrl;
-    input.externalUrl = typeof url === 'string' && url.trim() === '' ? null : url;
-  }
+  if ('externalContextUrl' in body) input.externalUrl = body.externalContextUrl;
   if ('isLocked' in body) input.isLocked = body.isLocked;
   return input as { name?: string; description?: string | null; externalUrl?: string | null; isLocked?: boolean };
 }

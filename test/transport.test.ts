@@ -1,0 +1,393 @@
+import { print } from 'graphql';
+import { createClient, type Client, type ExecutionResult } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { CreateApiTokenDocument, CreateDeploymentDocument, RevokeApiTokenDocument } from './generated/graphql.js';
+import { createDeployment, createOrganization } from './helpers/fixtures.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+const graphqlUrl = () => `${server.url}/graphql`;
+const bearer = (token = server.adminToken) => ({ authorization: `Bearer ${token}` });
+
+/** How many deployments of the caller's organization carry this label. */
+async function deploymentsLabelled(label: string, token = server.adminToken): Promise<number> {
+  const result = await server.graphql<{ deployments: { totalCount: number } }>(
+    'query ($search: String) { deployments(search: $search) { totalCount } }',
+    { search: label },
+    token,
+  );
+  return result.data!.deployments.totalCount;
+}
+
+// ---------------------------------------------------------------------------------------------
+// graphql-ws helpers: a client that never retries, reports how its socket closed, and runs one
+// operation to completion.
+
+interface Socket {
+  client: Client;
+  /** Resolves with the close code the first time the socket closes. */
+  closed: Promise<number>;
+  /** Resolves once the server acknowledged the connection (connection_ack). */
+  connected: Promise<void>;
+}
+
+function openSocket(connectionParams?: Record<string, unknown>): Socket {
+  let onClosed!: (code: number) => void;
+  let onConnected!: () => void;
+  const closed = new Promise<number>((resolve) => (onClosed = resolve));
+  const connected = new Promise<void>((resolve) => (onConnected = resolve));
+  const client = createClient({
+    url: graphqlUrl().replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    connectionParams,
+    lazy: false,
+    retryAttempts: 0,
+    onNonLazyError: () => {},
+    on: {
+      connected: () => onConnected(),
+      closed: (event) => onClosed((event as { code: number }).code),
+    },
+  });
+  sockets.push(client);
+  return { client, closed, connected };
+}
+
+const sockets: Client[] = [];
+afterAll(async () => {
+  await Promise.all(sockets.map((client) => client.dispose()));
+});
+
+/** Runs one operation over the socket; resolves with its single result. */
+function run<T = Record<string, unknown>>(client: Client, query: string, variables?: Record<string, unknown>): Promise<ExecutionResult<T>> {
+  return new Promise((resolve, reject) => {
+    let result: ExecutionResult<T> | undefined;
+    client.subscribe<T>(
+      { query, variables },
+      {
+        next: (value) => (result = value as ExecutionResult<T>),
+        // graphql-ws reports an operation that cannot run as an array of GraphQL errors.
+        error: (error) =>
+          reject(
+            Array.isArray(error)
+              ? new Error((error as { message: string }[]).map((e) => e.message).join('\n'))
+              : error instanceof Error
+                ? error
+                : new Error(`socket closed: ${(error as { code?: number }).code}`),
+          ),
+        complete: () => (result ? resolve(result) : reject(new Error('completed without a result'))),
+      },
+    );
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe('GET /healthz', () => {
+  it('answers 200 {status: "ok"} without a token while the database is reachable', async () => {
+    const response = await fetch(`${server.url}/healthz`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await response.json()).toEqual({ status: 'ok' });
+  });
+});
+
+describe('GraphQL over HTTP at /graphql', () => {
+  it('answers a query sent with POST', async () => {
+    const response = await fetch(graphqlUrl(), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...bearer() },
+      body: JSON.stringify({ query: '{ viewer { name } }' }),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ data: { viewer: { name: 'admin' } } });
+  });
+
+  it('answers a query sent with GET ?query=', async () => {
+    const response = await fetch(`${graphqlUrl()}?query=${encodeURIComponent('{ viewer { name } }')}`, { headers: bearer() });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ data: { viewer: { name: 'admin' } } });
+  });
+
+  it('passes variables and operationName on GET', async () => {
+    const query = 'query Other { viewer { id } } query Mine($search: String) { deployments(search: $search) { totalCount } }';
+    const params = new URLSearchParams({ query, operationName: 'Mine', variables: JSON.stringify({ search: 'no such deployment' }) });
+    const response = await fetch(`${graphqlUrl()}?${params}`, { headers: bearer() });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ data: { deployments: { totalCount: 0 } } });
+  });
+
+  it('refuses a mutation sent with GET (405) and runs nothing', async () => {
+    const label = `get-mutation-${Date.now()}`;
+    const mutation = `mutation { createDeployment(input: {label: "${label}", targetType: REGRESSION, targetName: "y"}) { __typename } }`;
+    const response = await fetch(`${graphqlUrl()}?query=${encodeURIComponent(mutation)}`, { headers: bearer() });
+    expect(response.status).toBe(405);
+    const body = (await response.json()) as { errors: { message: string }[] };
+    expect(body.errors[0]!.message).toBe('Can only perform a mutation operation from a POST request.');
+    expect(response.headers.get('allow')).toBe('POST');
+    expect(await deploymentsLabelled(label)).toBe(0);
+    // The same mutation over POST does create it, so the GET refusal is not a broken operation.
+    const posted = await server.graphql<{ createDeployment: { __typename: string } }>(mutation);
+    expect(posted.data?.createDeployment.__typename).toBe('CreateDeploymentSuccess');
+    expect(await deploymentsLabelled(label)).toBe(1);
+  });
+});
+
+describe('CORS', () => {
+  it('answers a preflight without a token (browsers send none), while the request itself still needs one', async () => {
+    const preflight = await fetch(graphqlUrl(), {
+      method: 'OPTIONS',
+      headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+    expect(preflight.headers.get('access-control-allow-methods')).toContain('POST');
+    expect(preflight.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('authorization');
+
+    const withToken = await fetch(graphqlUrl(), {
+      method: 'POST',
+      headers: { origin: 'http://localhost:5173', 'content-type': 'application/json', ...bearer() },
+      body: JSON.stringify({ query: '{ viewer { name } }' }),
+    });
+    expect(withToken.status).toBe(200);
+    expect(withToken.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+    expect(await withToken.json()).toEqual({ data: { viewer: { name: 'admin' } } });
+
+    const withoutToken = await fetch(graphqlUrl(), {
+      method: 'POST',
+      headers: { origin: 'http://localhost:5173', 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ viewer { name } }' }),
+    });
+    expect(withoutToken.status).toBe(401);
+  });
+});
+
+describe('GraphiQL', () => {
+  it('serves the GraphiQL page to a browser without a token', async () => {
+    const response = await fetch(graphqlUrl(), { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    const html = await response.text();
+    expect(html.toLowerCase()).toContain('graphiql');
+    expect(html).toContain('batchlens');
+  });
+
+  it('still answers 401 UNAUTHENTICATED to an operation without a token, from a browser or not', async () => {
+    const fromBrowser = await fetch(`${graphqlUrl()}?query=${encodeURIComponent('{ viewer { name } }')}`, { headers: { accept: 'text/html' } });
+    expect(fromBrowser.status).toBe(401);
+    expect(fromBrowser.headers.get('www-authenticate')).toBe('Bearer');
+    const browserBody = (await fromBrowser.json()) as { data?: unknown; errors: { message: string; extensions: { code: string } }[] };
+    expect(browserBody.errors[0]!.extensions.code).toBe('UNAUTHENTICATED');
+    expect(browserBody.errors[0]!.message).toContain('Authorization: Bearer');
+    expect(browserBody.data).toBeUndefined();
+
+    const posted = await server.graphql('{ viewer { name } }', undefined, null);
+    expect(posted.status).toBe(401);
+    expect(posted.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(posted.data).toBeUndefined();
+  });
+});
+
+describe('GraphQL over server-sent events', () => {
+  it('streams a query result as a `next` event followed by `complete`', async () => {
+    const response = await fetch(graphqlUrl(), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...bearer() },
+      body: JSON.stringify({ query: '{ viewer { name organization { name } } }' }),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const stream = await response.text();
+    const events = stream
+      .split(/\n\n/)
+      .map((block) => block.trim())
+      .filter((block) => block.startsWith('event:'))
+      .map((block) => {
+        const [eventLine, ...dataLines] = block.split('\n');
+        const data = dataLines.map((line) => line.replace(/^data: ?/, '')).join('\n');
+        return { event: eventLine!.replace(/^event: ?/, ''), data };
+      });
+    expect(events.map((e) => e.event)).toEqual(['next', 'complete']);
+    expect(JSON.parse(events[0]!.data)).toEqual({ data: { viewer: { name: 'admin', organization: { name: 'default' } } } });
+  });
+
+  it('answers 401 to an SSE request without a token', async () => {
+    const response = await fetch(graphqlUrl(), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ query: '{ viewer { name } }' }),
+    });
+    expect(response.status).toBe(401);
+  });
+});
+
+describe('graphql-ws on /graphql', () => {
+  it('runs a query and a mutation over one authenticated socket', async () => {
+    const { client, connected } = openSocket({ authorization: `Bearer ${server.adminToken}` });
+    await connected;
+
+    const viewer = await run(client, '{ viewer { name organization { name } } }');
+    expect(viewer).toEqual({ data: { viewer: { name: 'admin', organization: { name: 'default' } } } });
+
+    const label = `ws-deployment-${Date.now()}`;
+    const created = await run<{ createDeployment: { __typename: string; deployment: { id: string; label: string; targetType: string } } }>(
+      client,
+      print(CreateDeploymentDocument),
+      { input: { label, targetType: 'BINARY', targetName: 'churn', classNames: ['no', 'yes'], positiveClass: 'yes', batchMonitoringEnabled: true } },
+    );
+    expect(created.errors).toBeUndefined();
+    expect(created.data?.createDeployment).toMatchObject({
+      __typename: 'CreateDeploymentSuccess',
+      deployment: { label, targetType: 'BINARY', targetName: 'churn', classNames: ['no', 'yes'], positiveClass: 'yes', batchMonitoringEnabled: true },
+    });
+
+    // What the socket created is there for HTTP clients too.
+    const id = created.data!.createDeployment.deployment.id;
+    const overHttp = await server.graphql<{ deployment: { label: string } | null }>('query ($id: ID!) { deployment(id: $id) { label } }', { id });
+    expect(overHttp.data?.deployment).toEqual({ label });
+  });
+
+  it('accepts the `Authorization` spelling of the connection parameter too', async () => {
+    const { client, connected } = openSocket({ Authorization: `Bearer ${server.adminToken}` });
+    await connected;
+    expect(await run(client, '{ viewer { name } }')).toEqual({ data: { viewer: { name: 'admin' } } });
+  });
+
+  it('closes the socket with 4403 Forbidden without a token, with a bad token, or a malformed header', async () => {
+    for (const params of [undefined, {}, { authorization: 'Bearer bl_not_a_real_token' }, { authorization: server.adminToken }, { authorization: 42 }]) {
+      const { closed } = openSocket(params);
+      expect(await closed, JSON.stringify(params)).toBe(4403);
+    }
+  });
+
+  it('closes a new socket with 4403 once its token is revoked', async () => {
+    const created = await server.op(CreateApiTokenDocument, { input: { name: 'ws-revoked' } });
+    if (created.createApiToken.__typename !== 'CreateApiTokenSuccess') throw new Error('token not created');
+    const { secret, token } = created.createApiToken;
+
+    const before = openSocket({ authorization: `Bearer ${secret}` });
+    await before.connected;
+    expect(await run(before.client, '{ viewer { name } }')).toEqual({ data: { viewer: { name: 'admin' } } });
+
+    const revoked = await server.op(RevokeApiTokenDocument, { id: token.id });
+    expect(revoked.revokeApiToken.__typename).toBe('RevokeApiTokenSuccess');
+
+    const after = openSocket({ authorization: `Bearer ${secret}` });
+    expect(await after.closed).toBe(4403);
+  });
+
+  it('refuses further operations on a socket opened before its token was revoked', async () => {
+    const created = await server.op(CreateApiTokenDocument, { input: { name: 'ws-revoked-open' } });
+    if (created.createApiToken.__typename !== 'CreateApiTokenSuccess') throw new Error('token not created');
+    const { secret, token } = created.createApiToken;
+
+    const socket = openSocket({ authorization: `Bearer ${secret}` });
+    await socket.connected;
+    expect(await run(socket.client, '{ viewer { name } }')).toEqual({ data: { viewer: { name: 'admin' } } });
+
+    await server.op(RevokeApiTokenDocument, { id: token.id });
+    const label = `after-revoke-${Date.now()}`;
+    const attempt = run(socket.client, `mutation { createDeployment(input: {label: "${label}", targetType: REGRESSION, targetName: "y"}) { __typename } }`);
+    await expect(attempt).rejects.toThrow('socket closed: 4403');
+    expect(await socket.closed).toBe(4403);
+    expect(await deploymentsLabelled(label)).toBe(0);
+  });
+
+  it("keeps tenants apart: organization B's socket sees A's deployment as missing", async () => {
+    const deploymentA = await createDeployment(server);
+    const orgB = await createOrganization(server);
+    const socketB = openSocket({ authorization: `Bearer ${orgB.token}` });
+    await socketB.connected;
+
+    const probe = await run<{ deployment: unknown; node: unknown }>(socketB.client, 'query ($id: ID!) { deployment(id: $id) { id label } node(id: $id) { id } }', {
+      id: deploymentA.id,
+    });
+    expect(probe).toEqual({ data: { deployment: null, node: null } });
+
+    const own = await run<{ viewer: { organization: { id: string } } }>(socketB.client, '{ viewer { organization { id } } }');
+    expect(own.data?.viewer.organization.id).toBe(orgB.organizationId);
+
+    const socketA = openSocket({ authorization: `Bearer ${server.adminToken}` });
+    await socketA.connected;
+    expect(await run(socketA.client, 'query ($id: ID!) { deployment(id: $id) { id } }', { id: deploymentA.id })).toEqual({
+      data: { deployment: { id: deploymentA.id } },
+    });
+  });
+
+  it('reports GraphQL errors of one operation without closing the socket', async () => {
+    const { client, connected, closed } = openSocket({ authorization: `Bearer ${server.adminToken}` });
+    await connected;
+    const unknownField = run(client, '{ viewer { nope } }');
+    await expect(unknownField).rejects.toThrow(/Cannot query field "nope" on type "Viewer"/);
+    const syntax = run(client, '{ viewer { ');
+    await expect(syntax).rejects.toThrow(/Syntax Error/);
+    expect(await run(client, '{ viewer { name } }')).toEqual({ data: { viewer: { name: 'admin' } } });
+    const stillOpen: unknown = await Promise.race([closed.then(() => 'closed'), new Promise((resolve) => setTimeout(() => resolve('open'), 100))]);
+    expect(stillOpen).toBe('open');
+  });
+});
+
+describe('protocol errors', () => {
+  it('answers 404 JSON for an unknown path', async () => {
+    for (const path of ['/', '/nope', '/graphql/extra', '/healthz/x']) {
+      const response = await fetch(`${server.url}${path}`, { headers: bearer() });
+      expect(response.status, path).toBe(404);
+      expect(response.headers.get('content-type'), path).toMatch(/^application\/json/);
+      const body = (await response.json()) as { message: string };
+      expect(body.message, path).toContain('Not found');
+      expect(body.message, path).toContain('/graphql');
+    }
+  });
+
+  it('answers 400 (not 500) to a malformed JSON body', async () => {
+    for (const body of ['{"query": "{ viewer { name } }"', 'not json', '', '[]', '{"query": 42}']) {
+      const response = await fetch(graphqlUrl(), { method: 'POST', headers: { 'content-type': 'application/json', ...bearer() }, body });
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      const json = (await response.json()) as { errors: { message: string }[] };
+      expect(json.errors[0]!.message, JSON.stringify(body)).toBeTruthy();
+    }
+  });
+
+  // GraphQL over HTTP: with the spec's media type a request that cannot execute is a 400; a client
+  // that only accepts the legacy `application/json` gets 200 with `errors` and no `data`.
+  const post = (query: string, accept: string) =>
+    fetch(graphqlUrl(), { method: 'POST', headers: { 'content-type': 'application/json', accept, ...bearer() }, body: JSON.stringify({ query }) });
+
+  it('answers 400 with the parser message to a syntax error', async () => {
+    const response = await post('{ viewer { name ', 'application/graphql-response+json');
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toMatch(/^application\/graphql-response\+json/);
+    const body = (await response.json()) as { data?: unknown; errors: { message: string }[] };
+    expect(body.data).toBeUndefined();
+    expect(body.errors[0]!.message).toBe('Syntax Error: Expected Name, found <EOF>.');
+  });
+
+  it('answers 400 naming an unknown field', async () => {
+    const response = await post('{ viewer { name shoeSize } }', 'application/graphql-response+json');
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { data?: unknown; errors: { message: string }[] };
+    expect(body.data).toBeUndefined();
+    expect(body.errors[0]!.message).toBe('Cannot query field "shoeSize" on type "Viewer".');
+  });
+
+  it('answers the same errors with 200 and no data to a legacy `application/json` client', async () => {
+    for (const [query, message] of [
+      ['{ viewer { name ', 'Syntax Error: Expected Name, found <EOF>.'],
+      ['{ viewer { name shoeSize } }', 'Cannot query field "shoeSize" on type "Viewer".'],
+    ] as const) {
+      const response = await post(query, 'application/json');
+      expect(response.status, query).toBe(200);
+      expect(response.headers.get('content-type'), query).toMatch(/^application\/json/);
+      const body = (await response.json()) as { data?: unknown; errors: { message: string }[] };
+      expect(body.data, query).toBeUndefined();
+      expect(body.errors[0]!.message, query).toBe(message);
+    }
+  });
+});
