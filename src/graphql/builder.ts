@@ -2,6 +2,7 @@ import SchemaBuilder from '@pothos/core';
 import RelayPlugin from '@pothos/plugin-relay';
 import { GraphQLError, Kind } from 'graphql';
 import { idType } from '../ids.js';
+import { parseTimestamp } from '../validation.js';
 import type { GraphQLContext } from './context.js';
 
 interface BatchlensTypes {
@@ -36,10 +37,8 @@ function idTypeName(id: string): string {
 }
 
 function parseDateTime(value: unknown): Date {
-  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value)) {
-    const date = new Date(value);
-    if (!Number.isNaN(date.getTime())) return date;
-  }
+  const date = typeof value === 'string' && value.includes('T') ? parseTimestamp(value) : null;
+  if (date) return date;
   throw new GraphQLError(`DateTime must be an ISO-8601 date-time string such as 2026-01-31T12:00:00Z, got ${JSON.stringify(value)}`);
 }
 

@@ -6,11 +6,24 @@ export class BodyTooLargeError extends Error {
   }
 }
 
+/**
+ * Drains a body we will not use, so the response can be read by the client; a client that keeps
+ * sending (a huge upload refused with 413 or 401) is cut off after a few seconds.
+ */
+export function discardBody(req: IncomingMessage, graceMs = 5000): void {
+  if (req.complete) return;
+  req.resume();
+  const timer = setTimeout(() => {
+    if (!req.complete) req.socket.destroy();
+  }, graceMs).unref();
+  req.once('end', () => clearTimeout(timer));
+}
+
 /** Reads a whole request body, refusing (before reading, when Content-Length says so) past `limit`. */
 export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
-    req.resume();
+    discardBody(req);
     throw new BodyTooLargeError(limit);
   }
   const chunks: Buffer[] = [];
@@ -18,7 +31,7 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > limit) {
-      req.resume();
+      discardBody(req);
       throw new BodyTooLargeError(limit);
     }
     chunks.push(chunk);

@@ -10,6 +10,7 @@ import {
 } from '../errors.js';
 import type { RequestContext } from '../graphql/context.js';
 import { BodyTooLargeError, readBody } from './body.js';
+import { findNulPath } from '../validation.js';
 
 /** A JSON answer. `body: undefined` sends no body (204). */
 export interface RestResponse {
@@ -137,7 +138,7 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<unk
   }
   // PostgreSQL text and jsonb cannot hold U+0000: refuse it here, naming the field, rather than
   // letting the insert fail with a 500. (Valid JSON can only carry it escaped, as \u0000.)
-  const nulAt = /\\u0000/i.test(text) ? findNul(body) : null;
+  const nulAt = /\\u0000/i.test(text) ? findNulPath(body) : null;
   if (nulAt !== null) {
     const message = 'must not contain the NUL character (\\u0000)';
     throw new HttpError(422, `Invalid input: ${nulAt}: ${message}`, { errors: { [nulAt]: message } });
@@ -145,25 +146,6 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<unk
   return body;
 }
 
-/** The dotted path of the first string (value or key) in `root` that contains U+0000, or null. */
-function findNul(root: unknown): string | null {
-  const stack: [unknown, string][] = [[root, '']];
-  const join = (path: string, key: string | number) => (path ? `${path}.${key}` : String(key));
-  for (let item = stack.pop(); item; item = stack.pop()) {
-    const [value, path] = item;
-    if (typeof value === 'string') {
-      if (value.includes('\u0000')) return path || 'body';
-    } else if (value !== null && typeof value === 'object') {
-      const entries = Array.isArray(value) ? value.map((v, i) => [i, v] as const) : Object.entries(value);
-      for (let index = entries.length - 1; index >= 0; index--) {
-        const [key, child] = entries[index]!;
-        if (typeof key === 'string' && key.includes('\u0000')) return join(path, key.replaceAll('\u0000', '\\u0000'));
-        stack.push([child, join(path, key)]);
-      }
-    }
-  }
-  return null;
-}
 
 /**
  * DomainError → HTTP, in DataRobot's manner: `{message}` plus details. `fieldNames` renames our

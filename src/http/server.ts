@@ -6,15 +6,17 @@ import { sql } from 'drizzle-orm';
 import { GraphQLError, type ExecutionArgs, type ValidationContext, type execute, type subscribe } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import type { AppServices, GraphQLContext, RequestContext } from '../graphql/context.js';
 import { createLoaders } from '../graphql/loaders.js';
+import { rejectNulCharacters } from '../graphql/reject-nul.js';
 import { schema } from '../graphql/schema.js';
 import { batchRoutes } from '../modules/batches/rest.js';
 import { deploymentRoutes } from '../modules/deployments/rest.js';
 import { authenticate, bearerToken, type Viewer } from '../modules/organizations/auth.js';
-import { BodyTooLargeError, readBody } from './body.js';
+import { BodyTooLargeError, discardBody, readBody } from './body.js';
 import { HttpError, RestRouter, readJson, sendJson } from './rest.js';
 
 const UNAUTHENTICATED = 'Missing, invalid or revoked API token: send `Authorization: Bearer <token>`';
@@ -49,6 +51,7 @@ const reportRefusal = {
 
 export function createServer(app: AppServices): BatchlensServer {
   const { config } = app;
+  let graphiqlPage: string | undefined;
   const yoga = createYoga<RequestContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -58,12 +61,16 @@ export function createServer(app: AppServices): BatchlensServer {
       title: 'batchlens',
       headers: JSON.stringify({ Authorization: 'Bearer <your API token>' }, null, 2),
     },
+    // GraphiQL with its assets bundled (yoga's default loads them from a CDN): works offline.
+    // The page is ~9 MB of text and the same every time, so it is built once.
+    renderGraphiQL: (options) => (graphiqlPage ??= renderGraphiQL(options)),
     context: ({ app: services, viewer }): GraphQLContext => ({ app: services, viewer, loaders: createLoaders(services.db, viewer) }),
     plugins: [
       maxDepthPlugin({ n: config.maxQueryDepth, exposeLimits: true, flattenFragments: true, ...reportRefusal }),
       maxAliasesPlugin({ n: config.maxAliases, exposeLimits: true, ...reportRefusal }),
       // Fragments cost what the same fields inline cost (typed operations are written with fragments).
       costLimitPlugin({ maxCost: config.maxQueryCost, exposeLimits: true, flattenFragments: true, ...reportRefusal }),
+      rejectNulCharacters(),
     ],
   });
 
@@ -82,7 +89,7 @@ export function createServer(app: AppServices): BatchlensServer {
     if (!wantsGraphiQL && !preflight) {
       viewer = await viewerOf(req);
       if (!viewer) {
-        req.resume();
+        discardBody(req);
         sendJson(res, 401, { errors: [{ message: UNAUTHENTICATED, extensions: { code: 'UNAUTHENTICATED' } }] }, { 'www-authenticate': 'Bearer' });
         return;
       }
@@ -128,18 +135,18 @@ export function createServer(app: AppServices): BatchlensServer {
   async function handleRest(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const found = router.match(req.method ?? 'GET', url.pathname);
     if (!found) {
-      req.resume();
+      discardBody(req);
       sendJson(res, 404, { message: `No route ${req.method} ${url.pathname}` });
       return;
     }
     if ('allowed' in found) {
-      req.resume();
+      discardBody(req);
       sendJson(res, 405, { message: `Method ${req.method} is not allowed here; use ${found.allowed.join(', ')}` }, { allow: found.allowed.join(', ') });
       return;
     }
     const viewer = await viewerOf(req);
     if (!viewer) {
-      req.resume();
+      discardBody(req);
       sendJson(res, 401, { message: UNAUTHENTICATED }, { 'www-authenticate': 'Bearer' });
       return;
     }
@@ -155,13 +162,20 @@ export function createServer(app: AppServices): BatchlensServer {
       sendJson(res, answer.status, answer.body, answer.headers);
     } catch (error) {
       if (!(error instanceof HttpError)) throw error;
-      req.resume();
+      discardBody(req);
       sendJson(res, error.status, { message: error.message, ...error.extra });
     }
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? `${config.host}:${config.port}`}`);
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', `http://${req.headers.host || `${config.host}:${config.port}`}`);
+    } catch {
+      discardBody(req);
+      sendJson(res, 400, { message: 'Malformed Host header or request target' }, { connection: 'close' });
+      return;
+    }
     if (url.pathname === '/healthz') {
       try {
         await app.db.execute(sql`select 1`);
@@ -173,7 +187,7 @@ export function createServer(app: AppServices): BatchlensServer {
     }
     if (url.pathname === '/graphql') return handleGraphQL(req, res, url);
     if (url.pathname.startsWith('/api/')) return handleRest(req, res, url);
-    req.resume();
+    discardBody(req);
     sendJson(res, 404, { message: `Not found: ${url.pathname}. GraphQL is at /graphql, REST under /api/v2/.` });
   }
 

@@ -1,4 +1,5 @@
 import { isError, ValidationError, type DomainError, type FieldError } from '../../errors.js';
+import { parseTimestamp } from '../../validation.js';
 import { errorResponse, type RestRequest, type RestResponse, type Route } from '../../http/rest.js';
 import { getDeployment } from '../deployments/service.js';
 import { usersByIds, type User } from '../organizations/service.js';
@@ -86,16 +87,9 @@ function parseListQuery(query: URLSearchParams) {
   const date = (name: string) => {
     const raw = query.get(name);
     if (raw === null || raw === '') return undefined;
-    const value = new Date(raw);
-    // Date() rolls 2024-02-30 over to March and takes year 0000, which PostgreSQL refuses (a 500).
-    const [, year, month, day] = /^(\d{4})-(\d{2})-(\d{2})/.exec(raw) ?? [];
-    const calendar = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
-    const realDay = calendar.getUTCMonth() === Number(month) - 1 && calendar.getUTCDate() === Number(day);
-    if (!year || Number(year) < 1 || !realDay || Number.isNaN(value.getTime())) {
-      errors.push({ field: name, message: 'must be an ISO-8601 date-time' });
-      return undefined;
-    }
-    return value;
+    const value = parseTimestamp(raw);
+    if (!value) errors.push({ field: name, message: 'must be an ISO-8601 date-time' });
+    return value ?? undefined;
   };
   // PostgreSQL text cannot hold U+0000; such a value would fail the query instead of matching nothing.
   const text = (name: string) => {
