@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -1053,8 +1053,19 @@ describe('routing', () => {
 
 describe('a DataRobot Python script (requests, bearer token, DataRobot-Key)', () => {
   const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'compat', 'datarobot_create_batch.py');
-  const run = (env: Record<string, string>, args: string[] = []) =>
-    promisify(execFile)('python3', [script, ...args], { env: { ...process.env, ...env }, timeout: 30_000 });
+  // The first Python on this machine that has `requests` (.ci/run installs python3-requests if none has).
+  const python = ['python3', '/usr/bin/python3'].find((candidate) => {
+    try {
+      execFileSync(candidate, ['-c', 'import requests'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  const run = (env: Record<string, string>, args: string[] = []) => {
+    if (!python) throw new Error('no python3 with the requests package: apt-get install python3-requests');
+    return promisify(execFile)(python, [script, ...args], { env: { ...process.env, ...env }, timeout: 30_000 });
+  };
 
   it('creates a batch with only the base URL changed, and prints its id', async () => {
     const { token, deploymentId } = await tenant();

@@ -193,6 +193,12 @@ export function createServer(app: AppServices): BatchlensServer {
 
   const httpServer = http.createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
+      // A client that hung up mid-request is not a server fault.
+      const code = (error as { code?: string }).code;
+      if (req.destroyed || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (error as Error).message === 'aborted') {
+        res.destroy();
+        return;
+      }
       console.error('unexpected error', req.method, req.url, error);
       if (!res.headersSent) sendJson(res, 500, { message: 'Internal server error' });
       else res.destroy();
