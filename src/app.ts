@@ -47,6 +47,7 @@ export async function startApp(
   };
   const app: AppServices = {
     db: database.db,
+    sql: database.sql,
     config,
     schedulePurge: () => {
       purgeTimer ??= setTimeout(purge, 1000).unref();

@@ -12,6 +12,7 @@ import {
   primaryKey,
   text,
   timestamp,
+  uniqueIndex,
 } from 'drizzle-orm/pg-core';
 
 // Ids are opaque text with a type prefix (org_, usr_, tok_, dep_, mb_): the same string is used by
@@ -90,6 +91,8 @@ export const deployments = pgTable(
     features: jsonb('features').$type<FeatureDefinition[]>().notNull().default(sql`'[]'::jsonb`),
     modelId: text('model_id').notNull(),
     batchMonitoringEnabled: boolean('batch_monitoring_enabled').notNull().default(false),
+    /** The current training baseline (training_baselines.version); null = none yet. */
+    baselineVersion: integer('baseline_version'),
     createdAt: ts('created_at').notNull().defaultNow(),
   },
   (t) => [index('deployments_organization_idx').on(t.organizationId, t.createdAt, t.id)],
@@ -159,3 +162,205 @@ export const batchQuotaUsage = pgTable(
   (t) => [primaryKey({ columns: [t.deploymentId, t.day] })],
 );
 
+
+// ---------------------------------------------------------------------------------------------
+// Training baseline (drift bins) and predictions, actuals, and the per-batch aggregates that every
+// metric is read from. Aggregates merge by addition across batches (counts, sums, bucketed
+// sketches); raw predictions are kept for export and re-binning, but no metric reads them.
+
+export interface NumericBaselineColumn {
+  kind: 'numeric';
+  name: string;
+  /** Strictly increasing cut points (the baseline's deciles, deduplicated). Bin i holds values v with edges[i-1] <= v < edges[i]; the first and last bins are open-ended; one more bin holds missing values. */
+  edges: number[];
+  mean: number | null;
+  std: number | null;
+  /** The baseline's own count per bin (edges.length + 1 value bins, then missing). */
+  counts: number[];
+}
+
+export interface CategoricalBaselineColumn {
+  kind: 'categorical';
+  name: string;
+  /** The most frequent values (at most 25), most frequent first. Bins: one per value, then "other", then missing. */
+  values: string[];
+  counts: number[];
+}
+
+export type BaselineColumn = NumericBaselineColumn | CategoricalBaselineColumn;
+
+export interface BaselineColumns {
+  features: BaselineColumn[];
+  /** Regression value, positive-class probability (binary) or predicted class (multiclass). */
+  prediction: BaselineColumn | null;
+}
+
+export const trainingBaselines = pgTable(
+  'training_baselines',
+  {
+    deploymentId: text('deployment_id')
+      .notNull()
+      .references(() => deployments.id),
+    version: integer('version').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    createdById: text('created_by_id').notNull(),
+    rowCount: bigint('row_count', { mode: 'number' }).notNull(),
+    columns: jsonb('columns').$type<BaselineColumns>().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.deploymentId, t.version] })],
+);
+
+export const predictions = pgTable(
+  'predictions',
+  {
+    deploymentId: text('deployment_id').notNull(),
+    id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
+    // No foreign key: it would cost a lookup per row on the COPY path; purge deletes these rows.
+    batchId: text('batch_id').notNull(),
+    modelId: text('model_id').notNull(),
+    timestamp: ts('timestamp').notNull(),
+    features: jsonb('features').$type<Record<string, number | string | null>>().notNull(),
+    prediction: doublePrecision('prediction'),
+    probabilities: doublePrecision('probabilities').array(),
+    predictedLabel: text('predicted_label'),
+    associationId: text('association_id'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.deploymentId, t.id] }),
+    index('predictions_batch_idx').on(t.batchId, t.id),
+    uniqueIndex('predictions_association_idx')
+      .on(t.deploymentId, t.associationId)
+      .where(sql`association_id is not null`),
+  ],
+);
+
+export const actuals = pgTable(
+  'actuals',
+  {
+    deploymentId: text('deployment_id')
+      .notNull()
+      .references(() => deployments.id),
+    associationId: text('association_id').notNull(),
+    /** Regression: the value. */
+    actualValue: doublePrecision('actual_value'),
+    /** Classification: the class. */
+    actualLabel: text('actual_label'),
+    wasActedOn: boolean('was_acted_on'),
+    timestamp: ts('timestamp').notNull(),
+    receivedAt: ts('received_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.deploymentId, t.associationId] })],
+);
+
+/** Request statistics per batch and model (C8 service health). */
+export const batchServiceStats = pgTable(
+  'batch_service_stats',
+  {
+    deploymentId: text('deployment_id').notNull(),
+    batchId: text('batch_id')
+      .notNull()
+      .references(() => monitoringBatches.id, { onDelete: 'cascade' }),
+    modelId: text('model_id').notNull(),
+    requestCount: bigint('request_count', { mode: 'number' }).notNull().default(0),
+    /** Predictions the requests reported (the agent reports these apart from the rows). */
+    predictionCount: bigint('prediction_count', { mode: 'number' }).notNull().default(0),
+    userErrorCount: bigint('user_error_count', { mode: 'number' }).notNull().default(0),
+    serverErrorCount: bigint('server_error_count', { mode: 'number' }).notNull().default(0),
+    /** Requests that carried an execution time, and the sum / min / max of those times (ms). */
+    executionTimeCount: bigint('execution_time_count', { mode: 'number' }).notNull().default(0),
+    executionTimeSum: doublePrecision('execution_time_sum').notNull().default(0),
+    executionTimeMin: doublePrecision('execution_time_min'),
+    executionTimeMax: doublePrecision('execution_time_max'),
+  },
+  (t) => [primaryKey({ columns: [t.batchId, t.modelId] })],
+);
+
+/** A mergeable quantile sketch of execution times: requests per log-spaced bucket (src/modules/metrics/sketch.ts). */
+export const batchExecutionTimeBuckets = pgTable(
+  'batch_execution_time_buckets',
+  {
+    deploymentId: text('deployment_id').notNull(),
+    batchId: text('batch_id')
+      .notNull()
+      .references(() => monitoringBatches.id, { onDelete: 'cascade' }),
+    modelId: text('model_id').notNull(),
+    bucket: integer('bucket').notNull(),
+    count: bigint('count', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.batchId, t.modelId, t.bucket] })],
+);
+
+/** Distinct consumers (callers) per batch and model. */
+export const batchConsumers = pgTable(
+  'batch_consumers',
+  {
+    deploymentId: text('deployment_id').notNull(),
+    batchId: text('batch_id')
+      .notNull()
+      .references(() => monitoringBatches.id, { onDelete: 'cascade' }),
+    modelId: text('model_id').notNull(),
+    userId: text('user_id').notNull(),
+    requestCount: bigint('request_count', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.batchId, t.modelId, t.userId] })],
+);
+
+/**
+ * Per batch, model and column (a feature, or the prediction): counts per baseline bin (null until
+ * a baseline binned them; `baselineVersion` says which), missing values, and numeric sums.
+ */
+export const batchColumnStats = pgTable(
+  'batch_column_stats',
+  {
+    deploymentId: text('deployment_id').notNull(),
+    batchId: text('batch_id')
+      .notNull()
+      .references(() => monitoringBatches.id, { onDelete: 'cascade' }),
+    modelId: text('model_id').notNull(),
+    /** A feature name, or '' for the prediction. */
+    column: text('column_name').notNull(),
+    isPrediction: boolean('is_prediction').notNull(),
+    baselineVersion: integer('baseline_version'),
+    binCounts: bigint('bin_counts', { mode: 'number' }).array(),
+    rowCount: bigint('row_count', { mode: 'number' }).notNull(),
+    missingCount: bigint('missing_count', { mode: 'number' }).notNull(),
+    sum: doublePrecision('sum').notNull().default(0),
+    sumOfSquares: doublePrecision('sum_of_squares').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.batchId, t.modelId, t.isPrediction, t.column] })],
+);
+
+/** Accuracy sums per batch and model, from predictions joined to their latest actual. */
+export const batchAccuracyStats = pgTable(
+  'batch_accuracy_stats',
+  {
+    deploymentId: text('deployment_id').notNull(),
+    batchId: text('batch_id')
+      .notNull()
+      .references(() => monitoringBatches.id, { onDelete: 'cascade' }),
+    modelId: text('model_id').notNull(),
+    /** Predictions with an actual. */
+    count: bigint('count', { mode: 'number' }).notNull().default(0),
+    logLossSum: doublePrecision('log_loss_sum').notNull().default(0),
+    /** Binary: actual positives / negatives per positive-class probability bin (1,000 equal-width bins). */
+    positiveBins: bigint('positive_bins', { mode: 'number' }).array(),
+    negativeBins: bigint('negative_bins', { mode: 'number' }).array(),
+    /** Binary confusion counts at the deployment threshold. */
+    truePositives: bigint('true_positives', { mode: 'number' }).notNull().default(0),
+    falsePositives: bigint('false_positives', { mode: 'number' }).notNull().default(0),
+    trueNegatives: bigint('true_negatives', { mode: 'number' }).notNull().default(0),
+    falseNegatives: bigint('false_negatives', { mode: 'number' }).notNull().default(0),
+    /** Regression, with err = prediction − actual and y = actual. */
+    sumError: doublePrecision('sum_error').notNull().default(0),
+    sumAbsoluteError: doublePrecision('sum_absolute_error').notNull().default(0),
+    sumSquaredError: doublePrecision('sum_squared_error').notNull().default(0),
+    sumActual: doublePrecision('sum_actual').notNull().default(0),
+    sumSquaredActual: doublePrecision('sum_squared_actual').notNull().default(0),
+    /** Σ|err / y| over actuals y ≠ 0, and how many those were. */
+    sumAbsolutePercentageError: doublePrecision('sum_absolute_percentage_error').notNull().default(0),
+    nonZeroActualCount: bigint('non_zero_actual_count', { mode: 'number' }).notNull().default(0),
+    /** Multiclass: confusion matrix, row = actual class, column = predicted class, flattened row-major in classNames order. */
+    confusion: bigint('confusion', { mode: 'number' }).array(),
+  },
+  (t) => [primaryKey({ columns: [t.batchId, t.modelId] })],
+);

@@ -1,6 +1,6 @@
 import SchemaBuilder from '@pothos/core';
 import RelayPlugin from '@pothos/plugin-relay';
-import { GraphQLError, Kind } from 'graphql';
+import { GraphQLError, Kind, valueFromASTUntyped } from 'graphql';
 import { idType } from '../ids.js';
 import { parseTimestamp } from '../validation.js';
 import type { GraphQLContext } from './context.js';
@@ -9,6 +9,8 @@ interface BatchlensTypes {
   Context: GraphQLContext;
   Scalars: {
     DateTime: { Input: Date; Output: Date };
+    JSON: { Input: unknown; Output: unknown };
+    ActualValue: { Input: number | string; Output: number | string };
     ID: { Input: string; Output: string };
   };
   DefaultFieldNullability: false;
@@ -49,6 +51,27 @@ builder.scalarType('DateTime', {
   parseLiteral: (ast) => {
     if (ast.kind !== Kind.STRING) throw new GraphQLError('DateTime must be a string');
     return parseDateTime(ast.value);
+  },
+});
+
+builder.scalarType('JSON', {
+  description: 'Any JSON value.',
+  serialize: (value) => value,
+  parseValue: (value) => value,
+  parseLiteral: (ast) => valueFromASTUntyped(ast),
+});
+
+builder.scalarType('ActualValue', {
+  description: 'An actual outcome: a number (regression) or a class name (classification; numbers are read as their text).',
+  serialize: (value) => value,
+  parseValue: (value) => {
+    if (typeof value === 'number' || typeof value === 'string') return value;
+    throw new GraphQLError('ActualValue must be a number or a string');
+  },
+  parseLiteral: (ast) => {
+    if (ast.kind === Kind.INT || ast.kind === Kind.FLOAT) return Number(ast.value);
+    if (ast.kind === Kind.STRING) return ast.value;
+    throw new GraphQLError('ActualValue must be a number or a string');
   },
 });
 

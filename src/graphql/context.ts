@@ -1,3 +1,4 @@
+import type postgres from 'postgres';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import type { Viewer } from '../modules/organizations/auth.js';
@@ -6,6 +7,8 @@ import type { Loaders } from './loaders.js';
 /** What the server hands every request (GraphQL and REST). */
 export interface AppServices {
   db: Db;
+  /** The same pool through postgres.js, for COPY. */
+  sql: postgres.Sql;
   config: Config;
   /** Called after a batch is deleted, so its rows get purged soon. */
   schedulePurge(): void;

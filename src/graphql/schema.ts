@@ -3,5 +3,6 @@ import './errors.js';
 import '../modules/organizations/schema.js';
 import '../modules/deployments/schema.js';
 import '../modules/batches/schema.js';
+import '../modules/predictions/schema.js';
 
 export const schema = builder.toSchema();

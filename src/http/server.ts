@@ -56,7 +56,8 @@ export function createServer(app: AppServices): BatchlensServer {
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    logging: false,
+    // Unexpected errors (masked for clients) are logged for operators; nothing else.
+    logging: { debug: () => {}, info: () => {}, warn: (...args) => console.warn(...args), error: (...args) => console.error(...args) },
     graphiql: {
       title: 'batchlens',
       headers: JSON.stringify({ Authorization: 'Bearer <your API token>' }, null, 2),

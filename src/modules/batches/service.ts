@@ -68,7 +68,7 @@ export async function getQuota(db: DbOrTx, viewer: Viewer, deploymentId: string)
 }
 
 /** Takes one batch from today's quota, or answers why not. Must run inside the creating transaction. */
-async function consumeQuota(tx: Tx, deployment: Deployment): Promise<BatchQuotaExceededError | null> {
+async function consumeQuota(tx: DbOrTx, deployment: Deployment): Promise<BatchQuotaExceededError | null> {
   const [org] = await tx
     .select({ limit: organizations.dailyBatchLimit })
     .from(organizations)
@@ -98,7 +98,7 @@ export type BatchFieldsInput = z.input<typeof createBatchInput>;
  * creating a batch goes through here, so every one counts against the quota.
  */
 export async function createBatchInTransaction(
-  tx: Tx,
+  tx: DbOrTx,
   viewer: Viewer,
   deployment: Deployment,
   input: Loose<BatchFieldsInput>,
@@ -329,7 +329,7 @@ async function changeBatch<T>(
       .from(monitoringBatches)
       .innerJoin(deployments, eq(deployments.id, monitoringBatches.deploymentId))
       .where(and(visibleBatch(viewer.organizationId), eq(monitoringBatches.id, batchId)))
-      .for('update', { of: monitoringBatches });
+      .for('no key update', { of: monitoringBatches });
     if (!row || (deploymentId !== undefined && row.batch.deploymentId !== deploymentId)) return new NotFoundError('MonitoringBatch');
     if (!row.enabled) return new BatchMonitoringDisabledError(row.batch.deploymentId);
     return change(tx, row.batch);
@@ -397,8 +397,9 @@ export async function deleteBatch(db: Db, viewer: Viewer, batchId: string, deplo
   );
 }
 
-/** Removes batches deleted before now, with everything that hangs off them (cascading keys). */
+/** Removes batches deleted before now, with everything that hangs off them (cascading keys, and their raw predictions). */
 export async function purgeDeletedBatches(db: Db): Promise<number> {
+  await db.execute(sql`delete from predictions where batch_id in (select id from monitoring_batches where deleted_at is not null)`);
   const purged = await db.delete(monitoringBatches).where(sql`${monitoringBatches.deletedAt} is not null`).returning({ id: monitoringBatches.id });
   return purged.length;
 }

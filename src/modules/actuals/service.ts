@@ -1,0 +1,156 @@
+import { sql as dsql } from 'drizzle-orm';
+import type postgres from 'postgres';
+import type { Db } from '../../db/client.js';
+import { actuals } from '../../db/tables.js';
+import { ValidationError, isError, type FieldError, type Result } from '../../errors.js';
+import { parseTimestamp } from '../../validation.js';
+import { getBatchDeployment } from '../deployments/service.js';
+import type { Viewer } from '../organizations/auth.js';
+import { BatchAggregator, type ActualOutcome } from '../predictions/aggregates.js';
+import { ingestTransaction, lockDeploymentForActuals, targetShape } from '../predictions/service.js';
+import type { TargetShape } from '../predictions/rows.js';
+
+export const MAX_ACTUALS_PER_REQUEST = 10_000;
+
+interface ValidActual {
+  associationId: string;
+  outcome: ActualOutcome;
+  wasActedOn: boolean | null;
+  timestamp: Date | null;
+}
+
+function validateActual(shape: TargetShape, item: unknown, where: string): ValidActual | FieldError {
+  if (item === null || typeof item !== 'object' || Array.isArray(item)) return { field: where, message: 'must be an object' };
+  const raw = item as Record<string, unknown>;
+  const id = raw.associationId;
+  let associationId: string;
+  if (typeof id === 'string' && id.length > 0 && id.length <= 256 && !id.includes('\u0000')) associationId = id;
+  else if (typeof id === 'number' && Number.isInteger(id)) associationId = String(id);
+  else return { field: `${where}.associationId`, message: 'must be a non-empty string of at most 256 characters (or an integer)' };
+
+  const value = raw.actualValue;
+  let outcome: ActualOutcome;
+  if (shape.targetType === 'REGRESSION') {
+    const number = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+    if (!Number.isFinite(number)) return { field: `${where}.actualValue`, message: 'must be a finite number' };
+    outcome = { value: number, label: null };
+  } else {
+    const label = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : null;
+    if (label === null || !shape.classNames!.includes(label)) {
+      return { field: `${where}.actualValue`, message: `must be one of the classes: ${shape.classNames!.join(', ')}` };
+    }
+    outcome = { value: null, label };
+  }
+  const acted = raw.wasActedOn;
+  if (acted !== undefined && acted !== null && typeof acted !== 'boolean') return { field: `${where}.wasActedOn`, message: 'must be true or false' };
+  let timestamp: Date | null = null;
+  if (raw.timestamp !== undefined && raw.timestamp !== null) {
+    timestamp = typeof raw.timestamp === 'string' ? parseTimestamp(raw.timestamp) : null;
+    if (!timestamp) return { field: `${where}.timestamp`, message: 'must be an ISO-8601 date-time' };
+  }
+  return { associationId, outcome, wasActedOn: (acted as boolean | null | undefined) ?? null, timestamp };
+}
+
+export interface SubmitActualsSummary {
+  /** Actuals stored (new or replacing an earlier one). */
+  acceptedCount: number;
+  /** Those that matched a prediction now; the others are kept and join when it arrives. */
+  matchedCount: number;
+  unmatchedAssociationIds: string[];
+}
+
+/**
+ * Stores actuals by association id (replacing earlier ones) and moves accuracy aggregates of the
+ * batches holding the matched predictions: the earlier actual's contribution out, the new one in.
+ */
+export async function submitActuals(
+  db: Db,
+  sql: postgres.Sql,
+  viewer: Viewer,
+  input: { deploymentId: string; actuals: unknown; itemPath: string },
+): Promise<Result<SubmitActualsSummary>> {
+  if (!Array.isArray(input.actuals)) return ValidationError.of(input.itemPath, 'must be a list of actuals');
+  if (input.actuals.length === 0) return ValidationError.of(input.itemPath, 'must contain at least one actual');
+  if (input.actuals.length > MAX_ACTUALS_PER_REQUEST) {
+    return ValidationError.of(input.itemPath, `must contain at most ${MAX_ACTUALS_PER_REQUEST} actuals per request (got ${input.actuals.length})`);
+  }
+  const items = input.actuals as unknown[];
+  return ingestTransaction(sql, async ({ db: tx, pg }) => {
+    const deployment = await getBatchDeployment(tx, viewer, input.deploymentId);
+    if (isError(deployment)) return deployment;
+    const shape = targetShape(deployment);
+    const errors: FieldError[] = [];
+    const valid: ValidActual[] = [];
+    const seen = new Map<string, number>();
+    items.forEach((item, index) => {
+      if (errors.length >= 20) return;
+      const where = `${input.itemPath}.${index}`;
+      const actual = validateActual(shape, item, where);
+      if ('field' in actual) errors.push(actual);
+      else if (seen.has(actual.associationId)) {
+        errors.push({ field: `${where}.associationId`, message: `repeats the association id of ${input.itemPath}.${seen.get(actual.associationId)}` });
+      } else {
+        seen.set(actual.associationId, index);
+        valid.push(actual);
+      }
+    });
+    if (errors.length) return new ValidationError(errors);
+
+    await lockDeploymentForActuals(tx, deployment.id);
+    const ids = valid.map((a) => a.associationId);
+    const previous = new Map(
+      (
+        await pg<{ association_id: string; actual_value: number | null; actual_label: string | null }[]>`
+          select association_id, actual_value, actual_label from actuals
+          where deployment_id = ${deployment.id} and association_id = any(${ids}::text[])`
+      ).map((row) => [row.association_id, { value: row.actual_value, label: row.actual_label }]),
+    );
+    const matched = await pg<{ association_id: string; batch_id: string; model_id: string; prediction: number | null; probabilities: number[] | null; predicted_label: string | null }[]>`
+      select p.association_id, p.batch_id, p.model_id, p.prediction, p.probabilities, p.predicted_label
+      from predictions p join monitoring_batches b on b.id = p.batch_id and b.deleted_at is null
+      where p.deployment_id = ${deployment.id} and p.association_id = any(${ids}::text[])`;
+    const byId = new Map(valid.map((a) => [a.associationId, a]));
+    const perBatch = new Map<string, BatchAggregator>();
+    for (const prediction of matched) {
+      const actual = byId.get(prediction.association_id)!;
+      let aggregator = perBatch.get(prediction.batch_id);
+      if (!aggregator) perBatch.set(prediction.batch_id, (aggregator = new BatchAggregator(shape, null)));
+      const scored = { prediction: prediction.prediction, probabilities: prediction.probabilities, predictedLabel: prediction.predicted_label };
+      const earlier = previous.get(prediction.association_id);
+      if (earlier) aggregator.addAccuracy(prediction.model_id, scored, earlier, -1);
+      aggregator.addAccuracy(prediction.model_id, scored, actual.outcome, 1);
+    }
+    const now = new Date();
+    for (let start = 0; start < valid.length; start += 2000) {
+      await tx
+        .insert(actuals)
+        .values(
+          valid.slice(start, start + 2000).map((a) => ({
+            deploymentId: deployment.id,
+            associationId: a.associationId,
+            actualValue: a.outcome.value,
+            actualLabel: a.outcome.label,
+            wasActedOn: a.wasActedOn,
+            timestamp: a.timestamp ?? now,
+          })),
+        )
+        .onConflictDoUpdate({
+          target: [actuals.deploymentId, actuals.associationId],
+          set: {
+            actualValue: dsql`excluded.actual_value`,
+            actualLabel: dsql`excluded.actual_label`,
+            wasActedOn: dsql`excluded.was_acted_on`,
+            timestamp: dsql`excluded.timestamp`,
+            receivedAt: dsql`now()`,
+          },
+        });
+    }
+    for (const [batchId, aggregator] of perBatch) await aggregator.write(tx, deployment.id, batchId);
+    const matchedIds = new Set(matched.map((m) => m.association_id));
+    return {
+      acceptedCount: valid.length,
+      matchedCount: matchedIds.size,
+      unmatchedAssociationIds: ids.filter((id) => !matchedIds.has(id)),
+    };
+  });
+}

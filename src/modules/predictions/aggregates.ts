@@ -1,0 +1,412 @@
+import { sql } from 'drizzle-orm';
+import type { DbOrTx } from '../../db/client.js';
+import {
+  batchAccuracyStats,
+  batchColumnStats,
+  batchConsumers,
+  batchExecutionTimeBuckets,
+  batchModelHistory,
+  batchServiceStats,
+  type BaselineColumn,
+  type BaselineColumns,
+} from '../../db/tables.js';
+import { binCount, binIndex } from '../baselines/binning.js';
+import { sketchBucket } from '../metrics/sketch.js';
+import type { PredictionRow, TargetShape } from './rows.js';
+
+// The per-batch aggregates of one ingest (or actuals) request, summed in memory while rows stream
+// and written with additive upserts in the same transaction. Everything here merges by addition.
+
+export const PROBABILITY_BINS = 1000;
+const LOG_LOSS_EPSILON = 1e-15;
+
+export interface Baseline {
+  version: number;
+  columns: BaselineColumns;
+}
+
+interface ColumnSums {
+  binCounts: number[] | null;
+  rowCount: number;
+  missingCount: number;
+  sum: number;
+  sumOfSquares: number;
+}
+
+export interface AccuracySums {
+  count: number;
+  logLossSum: number;
+  positiveBins: number[] | null;
+  negativeBins: number[] | null;
+  truePositives: number;
+  falsePositives: number;
+  trueNegatives: number;
+  falseNegatives: number;
+  sumError: number;
+  sumAbsoluteError: number;
+  sumSquaredError: number;
+  sumActual: number;
+  sumSquaredActual: number;
+  sumAbsolutePercentageError: number;
+  nonZeroActualCount: number;
+  confusion: number[] | null;
+}
+
+interface ServiceSums {
+  requestCount: number;
+  predictionCount: number;
+  userErrorCount: number;
+  serverErrorCount: number;
+  executionTimeCount: number;
+  executionTimeSum: number;
+  executionTimeMin: number | null;
+  executionTimeMax: number | null;
+  buckets: Map<number, number>;
+  consumers: Map<string, number>;
+}
+
+interface ModelSums {
+  rowCount: number;
+  earliest: number;
+  latest: number;
+  columns: Map<string, ColumnSums>;
+  prediction: ColumnSums | null;
+  accuracy: AccuracySums | null;
+  service: ServiceSums | null;
+}
+
+/** What one prediction is, for accuracy: its stored prediction fields. */
+export interface ScoredPrediction {
+  prediction: number | null;
+  probabilities: number[] | null;
+  predictedLabel: string | null;
+}
+
+/** A validated actual: a number (regression) or one of the class names (classification). */
+export interface ActualOutcome {
+  value: number | null;
+  label: string | null;
+}
+
+function emptyAccuracy(shape: TargetShape): AccuracySums {
+  const classes = shape.classNames?.length ?? 0;
+  return {
+    count: 0,
+    logLossSum: 0,
+    positiveBins: shape.targetType === 'BINARY' ? new Array<number>(PROBABILITY_BINS).fill(0) : null,
+    negativeBins: shape.targetType === 'BINARY' ? new Array<number>(PROBABILITY_BINS).fill(0) : null,
+    truePositives: 0,
+    falsePositives: 0,
+    trueNegatives: 0,
+    falseNegatives: 0,
+    sumError: 0,
+    sumAbsoluteError: 0,
+    sumSquaredError: 0,
+    sumActual: 0,
+    sumSquaredActual: 0,
+    sumAbsolutePercentageError: 0,
+    nonZeroActualCount: 0,
+    confusion: shape.targetType === 'MULTICLASS' ? new Array<number>(classes * classes).fill(0) : null,
+  };
+}
+
+/**
+ * Adds (sign 1) or removes (sign −1, when an actual is replaced) one prediction–actual pair.
+ * Binary: y = (actual is the positive class), p = positive-class probability clipped to
+ * [1e-15, 1 − 1e-15] for log loss; regression: err = prediction − actual.
+ */
+export function addAccuracy(sums: AccuracySums, shape: TargetShape, scored: ScoredPrediction, actual: ActualOutcome, sign: 1 | -1): void {
+  sums.count += sign;
+  if (shape.targetType === 'REGRESSION') {
+    const y = actual.value!;
+    const err = scored.prediction! - y;
+    sums.sumError += sign * err;
+    sums.sumAbsoluteError += sign * Math.abs(err);
+    sums.sumSquaredError += sign * err * err;
+    sums.sumActual += sign * y;
+    sums.sumSquaredActual += sign * y * y;
+    if (y !== 0) {
+      sums.sumAbsolutePercentageError += sign * Math.abs(err / y);
+      sums.nonZeroActualCount += sign;
+    }
+    return;
+  }
+  const classes = shape.classNames!;
+  if (shape.targetType === 'BINARY') {
+    const p = scored.prediction!;
+    const positive = actual.label === shape.positiveClass;
+    const clipped = Math.min(Math.max(p, LOG_LOSS_EPSILON), 1 - LOG_LOSS_EPSILON);
+    sums.logLossSum += sign * -Math.log(positive ? clipped : 1 - clipped);
+    const bin = Math.min(PROBABILITY_BINS - 1, Math.floor(p * PROBABILITY_BINS));
+    if (positive) sums.positiveBins![bin]! += sign;
+    else sums.negativeBins![bin]! += sign;
+    const predictedPositive = p >= shape.predictionThreshold;
+    if (predictedPositive && positive) sums.truePositives += sign;
+    else if (predictedPositive) sums.falsePositives += sign;
+    else if (positive) sums.falseNegatives += sign;
+    else sums.trueNegatives += sign;
+    return;
+  }
+  const actualIndex = classes.indexOf(actual.label!);
+  const predictedIndex = classes.indexOf(scored.predictedLabel!);
+  const p = scored.probabilities![actualIndex]!;
+  sums.logLossSum += sign * -Math.log(Math.min(Math.max(p, LOG_LOSS_EPSILON), 1 - LOG_LOSS_EPSILON));
+  sums.confusion![actualIndex * classes.length + predictedIndex]! += sign;
+}
+
+export interface RequestStats {
+  predictions: number;
+  executionTimeMs: number | null;
+  userError: boolean;
+  serverError: boolean;
+  userId: string;
+}
+
+export class BatchAggregator {
+  private readonly models = new Map<string, ModelSums>();
+  /** Baseline column per feature, in the deployment's feature order (undefined: not in the baseline). */
+  private readonly featureBaselines: (BaselineColumn | undefined)[];
+
+  constructor(
+    private readonly shape: TargetShape,
+    private readonly baseline: Baseline | null,
+  ) {
+    const byName = new Map(baseline?.columns.features.map((column) => [column.name, column]));
+    this.featureBaselines = shape.features.map((feature) => byName.get(feature.name));
+  }
+
+  get baselineVersion(): number | null {
+    return this.baseline?.version ?? null;
+  }
+
+  private model(modelId: string): ModelSums {
+    let sums = this.models.get(modelId);
+    if (!sums) {
+      sums = { rowCount: 0, earliest: Infinity, latest: -Infinity, columns: new Map(), prediction: null, accuracy: null, service: null };
+      this.models.set(modelId, sums);
+    }
+    return sums;
+  }
+
+  private column(sums: ModelSums, name: string | null, baselineColumn: BaselineColumn | undefined | null): ColumnSums {
+    const existing = name === null ? sums.prediction : sums.columns.get(name);
+    if (existing) return existing;
+    const created: ColumnSums = {
+      binCounts: baselineColumn ? new Array<number>(binCount(baselineColumn)).fill(0) : null,
+      rowCount: 0,
+      missingCount: 0,
+      sum: 0,
+      sumOfSquares: 0,
+    };
+    if (name === null) sums.prediction = created;
+    else sums.columns.set(name, created);
+    return created;
+  }
+
+  private static addValue(target: ColumnSums, baselineColumn: BaselineColumn | undefined | null, value: number | string | null): void {
+    target.rowCount++;
+    if (value === null) target.missingCount++;
+    else if (typeof value === 'number') {
+      target.sum += value;
+      target.sumOfSquares += value * value;
+    }
+    if (target.binCounts && baselineColumn) target.binCounts[binIndex(baselineColumn, value)]!++;
+  }
+
+  /** One stored prediction row (timestamp in epoch ms). */
+  addRow(modelId: string, row: PredictionRow, timestamp: number): void {
+    const sums = this.model(modelId);
+    sums.rowCount++;
+    if (timestamp < sums.earliest) sums.earliest = timestamp;
+    if (timestamp > sums.latest) sums.latest = timestamp;
+    const { features } = this.shape;
+    for (let i = 0; i < features.length; i++) {
+      const name = features[i]!.name;
+      const baselineColumn = this.featureBaselines[i];
+      BatchAggregator.addValue(this.column(sums, name, baselineColumn), baselineColumn, row.features[name] ?? null);
+    }
+    const predictionColumn = this.baseline?.columns.prediction;
+    const predictionValue = this.shape.targetType === 'MULTICLASS' ? row.predictedLabel : row.prediction;
+    BatchAggregator.addValue(this.column(sums, null, predictionColumn), predictionColumn, predictionValue);
+  }
+
+  addAccuracy(modelId: string, scored: ScoredPrediction, actual: ActualOutcome, sign: 1 | -1): void {
+    const sums = this.model(modelId);
+    sums.accuracy ??= emptyAccuracy(this.shape);
+    addAccuracy(sums.accuracy, this.shape, scored, actual, sign);
+  }
+
+  /** One scoring request's statistics. */
+  addRequest(modelId: string, request: RequestStats): void {
+    const sums = this.model(modelId);
+    const service = (sums.service ??= {
+      requestCount: 0,
+      predictionCount: 0,
+      userErrorCount: 0,
+      serverErrorCount: 0,
+      executionTimeCount: 0,
+      executionTimeSum: 0,
+      executionTimeMin: null,
+      executionTimeMax: null,
+      buckets: new Map(),
+      consumers: new Map(),
+    });
+    service.requestCount++;
+    service.predictionCount += request.predictions;
+    if (request.userError) service.userErrorCount++;
+    if (request.serverError) service.serverErrorCount++;
+    const time = request.executionTimeMs;
+    if (time !== null) {
+      service.executionTimeCount++;
+      service.executionTimeSum += time;
+      service.executionTimeMin = Math.min(service.executionTimeMin ?? time, time);
+      service.executionTimeMax = Math.max(service.executionTimeMax ?? time, time);
+      const bucket = sketchBucket(time);
+      service.buckets.set(bucket, (service.buckets.get(bucket) ?? 0) + 1);
+    }
+    service.consumers.set(request.userId, (service.consumers.get(request.userId) ?? 0) + 1);
+  }
+
+  /** Rows (not requests) added over all models, for the batch's counters. */
+  rowTotals(): { rows: number; earliest: number; latest: number } {
+    let rows = 0;
+    let earliest = Infinity;
+    let latest = -Infinity;
+    for (const sums of this.models.values()) {
+      rows += sums.rowCount;
+      earliest = Math.min(earliest, sums.earliest);
+      latest = Math.max(latest, sums.latest);
+    }
+    return { rows, earliest, latest };
+  }
+
+  /** Adds everything to the batch's stored aggregates. Statements grow with models, never with rows. */
+  async write(tx: DbOrTx, deploymentId: string, batchId: string): Promise<void> {
+    for (const [modelId, sums] of this.models) {
+      const key = { deploymentId, batchId, modelId };
+      if (sums.rowCount > 0) {
+        await writeRows(tx, key, sums, this.baselineVersion);
+      }
+      if (sums.accuracy) await writeAccuracy(tx, key, sums.accuracy);
+      if (sums.service) await writeService(tx, key, sums.service);
+    }
+  }
+}
+
+type Key = { deploymentId: string; batchId: string; modelId: string };
+
+async function writeRows(tx: DbOrTx, key: Key, sums: ModelSums, baselineVersion: number | null): Promise<void> {
+  await tx
+    .insert(batchModelHistory)
+    .values({ ...key, predictionCount: sums.rowCount, earliestPredictionAt: new Date(sums.earliest), latestPredictionAt: new Date(sums.latest) })
+    .onConflictDoUpdate({
+      target: [batchModelHistory.batchId, batchModelHistory.modelId],
+      set: {
+        predictionCount: sql`${batchModelHistory.predictionCount} + excluded.prediction_count`,
+        earliestPredictionAt: sql`least(${batchModelHistory.earliestPredictionAt}, excluded.earliest_prediction_at)`,
+        latestPredictionAt: sql`greatest(${batchModelHistory.latestPredictionAt}, excluded.latest_prediction_at)`,
+      },
+    });
+  const columns = [...sums.columns].map(([column, stats]) => ({ column, isPrediction: false, stats }));
+  if (sums.prediction) columns.push({ column: '', isPrediction: true, stats: sums.prediction });
+  const t = batchColumnStats;
+  // Counts binned by another baseline version cannot be added: the row is then marked for
+  // re-binning (bin_counts and baseline_version null), which the re-binning job picks up.
+  const sameVersion = sql`${t.baselineVersion} is not distinct from excluded.baseline_version`;
+  await tx
+    .insert(t)
+    .values(
+      columns.map(({ column, isPrediction, stats }) => ({
+        ...key,
+        column,
+        isPrediction,
+        baselineVersion: stats.binCounts ? baselineVersion : null,
+        binCounts: stats.binCounts,
+        rowCount: stats.rowCount,
+        missingCount: stats.missingCount,
+        sum: stats.sum,
+        sumOfSquares: stats.sumOfSquares,
+      })),
+    )
+    .onConflictDoUpdate({
+      target: [t.batchId, t.modelId, t.isPrediction, t.column],
+      set: {
+        binCounts: sql`case when ${sameVersion} then bl_array_add(${t.binCounts}, excluded.bin_counts) end`,
+        baselineVersion: sql`case when ${sameVersion} then excluded.baseline_version end`,
+        rowCount: sql`${t.rowCount} + excluded.row_count`,
+        missingCount: sql`${t.missingCount} + excluded.missing_count`,
+        sum: sql`${t.sum} + excluded.sum`,
+        sumOfSquares: sql`${t.sumOfSquares} + excluded.sum_of_squares`,
+      },
+    });
+}
+
+/** `table.column + excluded.column`, for additive upserts. */
+function plusExcluded(table: string, column: { name: string }) {
+  return sql.raw(`${table}.${column.name} + excluded.${column.name}`);
+}
+
+async function writeAccuracy(tx: DbOrTx, key: Key, a: AccuracySums): Promise<void> {
+  const t = batchAccuracyStats;
+  const add = (column: { name: string }) => plusExcluded('batch_accuracy_stats', column);
+  await tx
+    .insert(t)
+    .values({ ...key, ...a })
+    .onConflictDoUpdate({
+      target: [t.batchId, t.modelId],
+      set: {
+        count: add(t.count),
+        logLossSum: add(t.logLossSum),
+        positiveBins: sql`bl_array_add(${t.positiveBins}, excluded.positive_bins)`,
+        negativeBins: sql`bl_array_add(${t.negativeBins}, excluded.negative_bins)`,
+        truePositives: add(t.truePositives),
+        falsePositives: add(t.falsePositives),
+        trueNegatives: add(t.trueNegatives),
+        falseNegatives: add(t.falseNegatives),
+        sumError: add(t.sumError),
+        sumAbsoluteError: add(t.sumAbsoluteError),
+        sumSquaredError: add(t.sumSquaredError),
+        sumActual: add(t.sumActual),
+        sumSquaredActual: add(t.sumSquaredActual),
+        sumAbsolutePercentageError: add(t.sumAbsolutePercentageError),
+        nonZeroActualCount: add(t.nonZeroActualCount),
+        confusion: sql`bl_array_add(${t.confusion}, excluded.confusion)`,
+      },
+    });
+}
+
+async function writeService(tx: DbOrTx, key: Key, s: ServiceSums): Promise<void> {
+  const t = batchServiceStats;
+  const add = (column: { name: string }) => plusExcluded('batch_service_stats', column);
+  const { buckets, consumers, ...counters } = s;
+  await tx
+    .insert(t)
+    .values({ ...key, ...counters })
+    .onConflictDoUpdate({
+      target: [t.batchId, t.modelId],
+      set: {
+        requestCount: add(t.requestCount),
+        predictionCount: add(t.predictionCount),
+        userErrorCount: add(t.userErrorCount),
+        serverErrorCount: add(t.serverErrorCount),
+        executionTimeCount: add(t.executionTimeCount),
+        executionTimeSum: add(t.executionTimeSum),
+        executionTimeMin: sql`least(${t.executionTimeMin}, excluded.execution_time_min)`,
+        executionTimeMax: sql`greatest(${t.executionTimeMax}, excluded.execution_time_max)`,
+      },
+    });
+  if (buckets.size) {
+    const b = batchExecutionTimeBuckets;
+    await tx
+      .insert(b)
+      .values([...buckets].map(([bucket, count]) => ({ ...key, bucket, count })))
+      .onConflictDoUpdate({ target: [b.batchId, b.modelId, b.bucket], set: { count: sql`${b.count} + excluded.count` } });
+  }
+  if (consumers.size) {
+    const c = batchConsumers;
+    await tx
+      .insert(c)
+      .values([...consumers].map(([userId, requestCount]) => ({ ...key, userId, requestCount })))
+      .onConflictDoUpdate({ target: [c.batchId, c.modelId, c.userId], set: { requestCount: sql`${c.requestCount} + excluded.request_count` } });
+  }
+}

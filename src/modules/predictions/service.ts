@@ -1,0 +1,426 @@
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import { and, eq, sql as dsql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/postgres-js';
+import type postgres from 'postgres';
+import { z } from 'zod';
+import type { Db } from '../../db/client.js';
+import * as tables from '../../db/tables.js';
+import { monitoringBatches, trainingBaselines } from '../../db/tables.js';
+import { BatchLockedError, DomainError, NotFoundError, ValidationError, isError, type FieldError, type Result } from '../../errors.js';
+import { nameSchema, parseInput } from '../../validation.js';
+import { createBatchInTransaction, type MonitoringBatch } from '../batches/service.js';
+import { getBatchDeployment, type Deployment } from '../deployments/service.js';
+import type { Viewer } from '../organizations/auth.js';
+import { BatchAggregator, type Baseline } from './aggregates.js';
+import type { ParsedItem } from './parse.js';
+import { normalizeRow, type PredictionRow, type RowContext, type TargetShape } from './rows.js';
+
+// One service for every way predictions arrive (GraphQL, agent JSON, bulk NDJSON/CSV): rows are
+// validated one by one while they stream into PostgreSQL COPY inside a single transaction that
+// holds the batch row lock, and the batch's aggregates are summed in memory and added at the end.
+// A bad row aborts the transaction: every row lands or none does.
+
+/** Most row errors reported for one request (validation stops there). */
+const MAX_ROW_ERRORS = 20;
+/** Association ids remembered per request to name the row of a duplicate; past this the unique index still refuses it. */
+const MAX_TRACKED_ASSOCIATION_IDS = 1_000_000;
+const COPY_CHUNK_BYTES = 256 * 1024;
+
+export function targetShape(deployment: Deployment): TargetShape {
+  return {
+    targetType: deployment.targetType,
+    classNames: deployment.classNames,
+    positiveClass: deployment.positiveClass,
+    predictionThreshold: deployment.predictionThreshold,
+    features: deployment.features,
+  };
+}
+
+/** A transaction as both drizzle (for the query builder) and postgres.js (for COPY). */
+export interface IngestTransaction {
+  db: Db;
+  pg: postgres.TransactionSql;
+}
+
+/** Runs `work` in a transaction that is rolled back when it returns an expected error. */
+export async function ingestTransaction<T>(sql: postgres.Sql, work: (tx: IngestTransaction) => Promise<Result<T>>): Promise<Result<T>> {
+  let failure: DomainError | undefined;
+  const rollback = new Error('rollback');
+  try {
+    return (await sql.begin(async (pg) => {
+      // drizzle reads client.options, which postgres.js transaction handles lack; they share the pool's.
+      const client = Object.assign(pg, { options: sql.options }) as unknown as postgres.Sql;
+      const result = await work({ db: drizzle(client, { schema: tables }), pg });
+      if (isError(result)) {
+        failure = result;
+        throw rollback;
+      }
+      return result;
+    })) as T;
+  } catch (error) {
+    if (error === rollback && failure) return failure;
+    throw error;
+  }
+}
+
+export async function currentBaseline(db: Db, deployment: Deployment): Promise<Baseline | null> {
+  if (deployment.baselineVersion === null) return null;
+  const [row] = await db
+    .select({ version: trainingBaselines.version, columns: trainingBaselines.columns })
+    .from(trainingBaselines)
+    .where(and(eq(trainingBaselines.deploymentId, deployment.id), eq(trainingBaselines.version, deployment.baselineVersion)));
+  return row ?? null;
+}
+
+/** `<prefix> - YYYY-MM-DD HH:MM:SS` in UTC. */
+export function prefixedBatchName(prefix: string, at = new Date()): string {
+  return `${prefix} - ${at.toISOString().slice(0, 19).replace('T', ' ')}`;
+}
+
+export interface BatchTarget {
+  batchId?: string | null | undefined;
+  batchPrefix?: string | null | undefined;
+}
+
+const batchTargetInput = z.object({
+  batchId: z.string().min(1, 'must not be empty').nullish(),
+  batchPrefix: nameSchema(480).nullish(),
+});
+
+/**
+ * The batch rows go to, locked (FOR UPDATE) until the transaction ends: a lock racing with an
+ * ingest waits for it, or the ingest sees the lock and is refused whole. With a prefix, a new
+ * batch is created (and counted against the quota) in the same transaction. With neither, the
+ * deployment's batch for unassigned predictions of the UTC day (created on first use).
+ */
+export async function resolveIngestBatch(
+  db: Db,
+  viewer: Viewer,
+  deployment: Deployment,
+  target: BatchTarget,
+): Promise<Result<MonitoringBatch>> {
+  const parsed = parseInput(batchTargetInput, target);
+  if (isError(parsed)) return parsed;
+  if (parsed.batchId && parsed.batchPrefix) return ValidationError.of('batchPrefix', 'give either batchId or batchPrefix, not both');
+  if (parsed.batchPrefix) return createBatchInTransaction(db, viewer, deployment, { name: prefixedBatchName(parsed.batchPrefix) });
+  if (!parsed.batchId) return unassignedBatch(db, viewer, deployment);
+  const [batch] = await db
+    .select()
+    .from(monitoringBatches)
+    .where(
+      and(
+        eq(monitoringBatches.id, parsed.batchId),
+        eq(monitoringBatches.deploymentId, deployment.id),
+        eq(monitoringBatches.organizationId, viewer.organizationId),
+        dsql`${monitoringBatches.deletedAt} is null`,
+      ),
+    )
+    // NO KEY UPDATE: excludes a concurrent lock/unlock or ingest, not the foreign-key checks of aggregate writes.
+    .for('no key update');
+  if (!batch) return new NotFoundError('MonitoringBatch');
+  if (batch.isLocked) return new BatchLockedError(batch.id);
+  return batch;
+}
+
+async function unassignedBatch(db: Db, viewer: Viewer, deployment: Deployment): Promise<Result<MonitoringBatch>> {
+  const name = `Unassigned predictions - ${new Date().toISOString().slice(0, 10)}`;
+  // Concurrent first requests of the day must not create two.
+  await db.execute(dsql`select pg_advisory_xact_lock(hashtext(${`${deployment.id}/${name}`}))`);
+  const [existing] = await db
+    .select()
+    .from(monitoringBatches)
+    .where(and(eq(monitoringBatches.deploymentId, deployment.id), eq(monitoringBatches.name, name), dsql`${monitoringBatches.deletedAt} is null`))
+    .for('no key update');
+  if (existing) return existing.isLocked ? new BatchLockedError(existing.id) : existing;
+  return createBatchInTransaction(db, viewer, deployment, { name, description: 'Predictions reported without a batch id' });
+}
+
+/**
+ * Predictions and actuals of a deployment meet in either order. Ingest takes this lock shared
+ * (ingests run side by side) and actuals exclusive, so whichever commits second sees the other's
+ * rows and counts each prediction–actual pair exactly once.
+ */
+export async function lockDeploymentForIngest(db: Db, deploymentId: string): Promise<void> {
+  await db.execute(dsql`select pg_advisory_xact_lock_shared(7263543, hashtext(${deploymentId}))`);
+}
+
+export async function lockDeploymentForActuals(db: Db, deploymentId: string): Promise<void> {
+  await db.execute(dsql`select pg_advisory_xact_lock(7263543, hashtext(${deploymentId}))`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// COPY text format: tab-separated, \N for null, backslash escapes.
+
+function copyText(value: string): string {
+  return value.replace(/[\\\t\n\r]/g, (ch) => (ch === '\\' ? '\\\\' : ch === '\t' ? '\\t' : ch === '\n' ? '\\n' : '\\r'));
+}
+
+function copyLine(deploymentId: string, batchId: string, modelId: string, timestamp: Date, row: PredictionRow): string {
+  return [
+    deploymentId,
+    batchId,
+    copyText(modelId),
+    timestamp.toISOString(),
+    copyText(JSON.stringify(row.features)),
+    row.prediction === null ? '\\N' : String(row.prediction),
+    row.probabilities === null ? '\\N' : `{${row.probabilities.join(',')}}`,
+    row.predictedLabel === null ? '\\N' : copyText(row.predictedLabel),
+    row.associationId === null ? '\\N' : copyText(row.associationId),
+  ].join('\t');
+}
+
+class CopyWriter {
+  private buffer: string[] = [];
+  private size = 0;
+  constructor(
+    private readonly stream: Writable,
+    private readonly pg: postgres.TransactionSql,
+  ) {}
+
+  async push(line: string): Promise<void> {
+    this.buffer.push(line);
+    this.size += line.length + 1;
+    if (this.size >= COPY_CHUNK_BYTES) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.buffer.length === 0) return;
+    const chunk = `${this.buffer.join('\n')}\n`;
+    this.buffer = [];
+    this.size = 0;
+    if (!this.stream.write(chunk)) await once(this.stream, 'drain');
+  }
+
+  /**
+   * Ends the COPY and waits for PostgreSQL's verdict. postgres.js never finishes the stream when the
+   * server refuses the data after the last chunk arrived (the error is dropped), so while waiting
+   * for 'finish' we probe the connection: once the COPY is over, the next statement succeeds if it
+   * committed its rows and fails (transaction aborted) if it did not.
+   */
+  async end(): Promise<void> {
+    await this.flush();
+    const finished = new Promise<'finished'>((resolve, reject) => {
+      this.stream.once('finish', () => resolve('finished'));
+      this.stream.once('error', reject);
+    });
+    finished.catch(() => {});
+    this.stream.end();
+    for (;;) {
+      const outcome = await Promise.race([finished, new Promise<'waiting'>((resolve) => setTimeout(() => resolve('waiting'), 20))]);
+      if (outcome === 'finished') return;
+      try {
+        await this.pg`select 1`;
+        return;
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'COPY_IN_PROGRESS') throw error;
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface IngestRequest extends BatchTarget {
+  deploymentId: string;
+  modelId?: string | null | undefined;
+  /** Validated one by one: an array (error fields `${itemPath}.<index>`) or parsed lines (`line <n>`). */
+  items: unknown[] | AsyncIterable<ParsedItem>;
+  itemPath: string;
+  /** Record one scoring request of N predictions (reportPredictions, bulk) — or not (the agent's data route). */
+  request: { executionTimeMs: number | null } | null;
+}
+
+export interface IngestSummary {
+  batch: MonitoringBatch;
+  rowCount: number;
+  /** Feature columns that are not in the deployment's schema: ignored. */
+  unknownFeatures: string[];
+  /** Rows that joined an actual already submitted. */
+  actualsJoined: number;
+}
+
+async function* numbered(items: unknown[] | AsyncIterable<ParsedItem>, itemPath: string): AsyncGenerator<{ where: string; item?: unknown; error?: string }> {
+  if (Array.isArray(items)) {
+    for (let i = 0; i < items.length; i++) yield { where: `${itemPath}.${i}`, item: items[i] };
+    return;
+  }
+  for await (const parsed of items) {
+    yield 'error' in parsed ? { where: `line ${parsed.line}`, error: parsed.error } : { where: `line ${parsed.line}`, item: parsed.item };
+  }
+}
+
+const modelIdSchema = nameSchema(256).nullish();
+
+export async function ingestPredictions(
+  db: Db,
+  sql: postgres.Sql,
+  viewer: Viewer,
+  input: IngestRequest,
+): Promise<Result<IngestSummary>> {
+  const modelId = parseInput(z.object({ modelId: modelIdSchema }), { modelId: input.modelId });
+  if (isError(modelId)) return modelId;
+  return ingestTransaction(sql, async ({ db: tx, pg }) => {
+    const deployment = await getBatchDeployment(tx, viewer, input.deploymentId);
+    if (isError(deployment)) return deployment;
+    // Before the batch row lock, so actuals (which write to batches) never wait in a cycle with us.
+    await lockDeploymentForIngest(tx, deployment.id);
+    const batch = await resolveIngestBatch(tx, viewer, deployment, input);
+    if (isError(batch)) return batch;
+    const model = modelId.modelId ?? deployment.modelId;
+    const shape = targetShape(deployment);
+    const aggregator = new BatchAggregator(shape, await currentBaseline(tx, deployment));
+    const context: RowContext = { unknownFeatures: new Set() };
+    const [{ maxId }] = (await pg`select coalesce(max(id), 0)::bigint as "maxId" from predictions where batch_id = ${batch.id}`) as unknown as [{ maxId: string }];
+
+    const errors: FieldError[] = [];
+    const seenAssociationIds = new Map<string, string>();
+    const copy = new CopyWriter(
+      await pg`copy predictions (deployment_id, batch_id, model_id, timestamp, features, prediction, probabilities, predicted_label, association_id) from stdin`.writable(),
+      pg,
+    );
+    const now = new Date();
+    let rowCount = 0;
+    let copyFailed: unknown;
+    try {
+      for await (const { where, item, error } of numbered(input.items, input.itemPath)) {
+        if (error !== undefined) {
+          errors.push({ field: where, message: error });
+          if (errors.length >= MAX_ROW_ERRORS) break;
+          continue;
+        }
+        const row = normalizeRow(shape, item, where, context);
+        if ('field' in row && 'message' in row) {
+          errors.push(row);
+          if (errors.length >= MAX_ROW_ERRORS) break;
+          continue;
+        }
+        if (row.associationId !== null) {
+          const earlier = seenAssociationIds.get(row.associationId);
+          if (earlier !== undefined) {
+            errors.push({ field: `${where}.associationId`, message: `repeats the association id of ${earlier}` });
+            if (errors.length >= MAX_ROW_ERRORS) break;
+            continue;
+          }
+          if (seenAssociationIds.size < MAX_TRACKED_ASSOCIATION_IDS) seenAssociationIds.set(row.associationId, where);
+        }
+        if (errors.length) continue; // keep validating to report more, write nothing
+        const timestamp = row.timestamp ?? now;
+        await copy.push(copyLine(deployment.id, batch.id, model, timestamp, row));
+        aggregator.addRow(model, row, timestamp.getTime());
+        rowCount++;
+      }
+      await copy.end();
+    } catch (error) {
+      copyFailed = error;
+    }
+    if (errors.length) return new ValidationError(errors);
+    if (copyFailed) {
+      const duplicates = await usedAssociationIds(sql, deployment.id, seenAssociationIds);
+      if (duplicates.length) return new ValidationError(duplicates);
+      const duplicate = duplicateAssociationId(copyFailed);
+      if (duplicate === null) throw copyFailed;
+      return ValidationError.of('associationId', `"${duplicate}" is already used by another prediction of this deployment`);
+    }
+    if (rowCount === 0 && !input.request) return ValidationError.of(input.itemPath, 'must contain at least one row');
+
+    // Actuals that arrived before their predictions join now.
+    const joined = await pg<{ model_id: string; prediction: number | null; probabilities: number[] | null; predicted_label: string | null; actual_value: number | null; actual_label: string | null }[]>`
+      select p.model_id, p.prediction, p.probabilities, p.predicted_label, a.actual_value, a.actual_label
+      from predictions p
+      join actuals a on a.deployment_id = p.deployment_id and a.association_id = p.association_id
+      where p.batch_id = ${batch.id} and p.id > ${maxId} and p.association_id is not null`;
+    for (const pair of joined) {
+      aggregator.addAccuracy(
+        pair.model_id,
+        { prediction: pair.prediction, probabilities: pair.probabilities, predictedLabel: pair.predicted_label },
+        { value: pair.actual_value, label: pair.actual_label },
+        1,
+      );
+    }
+    if (input.request) {
+      aggregator.addRequest(model, { predictions: rowCount, executionTimeMs: input.request.executionTimeMs, userError: false, serverError: false, userId: viewer.userId });
+    }
+    await aggregator.write(tx, deployment.id, batch.id);
+    const totals = aggregator.rowTotals();
+    let updated = batch;
+    if (totals.rows > 0) {
+      [updated] = (await tx
+        .update(monitoringBatches)
+        .set({
+          predictionCount: dsql`${monitoringBatches.predictionCount} + ${totals.rows}`,
+          earliestPredictionAt: dsql`least(${monitoringBatches.earliestPredictionAt}, ${new Date(totals.earliest).toISOString()}::timestamptz)`,
+          latestPredictionAt: dsql`greatest(${monitoringBatches.latestPredictionAt}, ${new Date(totals.latest).toISOString()}::timestamptz)`,
+        })
+        .where(eq(monitoringBatches.id, batch.id))
+        .returning()) as [MonitoringBatch];
+    }
+    return { batch: updated, rowCount, unknownFeatures: [...context.unknownFeatures].sort(), actualsJoined: joined.length };
+  });
+}
+
+/**
+ * Rows whose association id another prediction of the deployment already has (committed before
+ * this request): the usual reason a COPY is refused. Asked outside the aborted transaction.
+ */
+async function usedAssociationIds(sql: postgres.Sql, deploymentId: string, seen: Map<string, string>): Promise<FieldError[]> {
+  const ids = [...seen.keys()];
+  const errors: FieldError[] = [];
+  for (let start = 0; start < ids.length && errors.length < MAX_ROW_ERRORS; start += 10_000) {
+    const used = await sql<{ association_id: string }[]>`
+      select association_id from predictions where deployment_id = ${deploymentId} and association_id = any(${ids.slice(start, start + 10_000)}::text[]) limit ${MAX_ROW_ERRORS}`;
+    for (const { association_id } of used) {
+      errors.push({ field: `${seen.get(association_id)}.associationId`, message: `"${association_id}" is already used by another prediction of this deployment` });
+    }
+  }
+  return errors.slice(0, MAX_ROW_ERRORS);
+}
+
+/** The association id of a unique violation on predictions, or null for any other error. */
+function duplicateAssociationId(error: unknown): string | null {
+  const e = error as { code?: string; constraint_name?: string; detail?: string };
+  if (e.code !== '23505' || e.constraint_name !== 'predictions_association_idx') return null;
+  return /\(deployment_id, association_id\)=\([^,]*, (.*)\) already exists/.exec(e.detail ?? '')?.[1] ?? '?';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request statistics alone (the agent's report_deployment_stats / predictionRequests route).
+
+const deploymentStatsInput = z.object({
+  numPredictions: z.number({ error: 'must be a number' }).int('must be an integer').min(0, 'must be ≥ 0').max(1e12, 'is too large'),
+  executionTimeMs: z.number({ error: 'must be a number' }).min(0, 'must be ≥ 0').max(1e10, 'is too large').nullish(),
+  userError: z.boolean({ error: 'must be true or false' }).nullish(),
+  systemError: z.boolean({ error: 'must be true or false' }).nullish(),
+  modelId: modelIdSchema,
+});
+
+export interface DeploymentStatsInput extends BatchTarget {
+  deploymentId: string;
+  numPredictions: unknown;
+  executionTimeMs?: unknown;
+  userError?: unknown;
+  systemError?: unknown;
+  modelId?: unknown;
+}
+
+export async function reportDeploymentStats(db: Db, sql: postgres.Sql, viewer: Viewer, input: DeploymentStatsInput): Promise<Result<{ batch: MonitoringBatch }>> {
+  const parsed = parseInput(deploymentStatsInput, input);
+  if (isError(parsed)) return parsed;
+  return ingestTransaction(sql, async ({ db: tx }) => {
+    const deployment = await getBatchDeployment(tx, viewer, input.deploymentId);
+    if (isError(deployment)) return deployment;
+    const batch = await resolveIngestBatch(tx, viewer, deployment, input);
+    if (isError(batch)) return batch;
+    const aggregator = new BatchAggregator(targetShape(deployment), null);
+    aggregator.addRequest(parsed.modelId ?? deployment.modelId, {
+      predictions: parsed.numPredictions,
+      executionTimeMs: parsed.executionTimeMs ?? null,
+      userError: parsed.userError ?? false,
+      serverError: parsed.systemError ?? false,
+      userId: viewer.userId,
+    });
+    await aggregator.write(tx, deployment.id, batch.id);
+    return { batch };
+  });
+}
+
