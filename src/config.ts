@@ -12,6 +12,8 @@ export interface Config {
   bootstrapToken: string | undefined;
   /** Largest JSON / GraphQL request body accepted, in bytes. */
   maxBodyBytes: number;
+  /** Largest streamed upload (bulk predictions, training baseline), in bytes. */
+  maxUploadBytes: number;
   maxQueryDepth: number;
   maxQueryCost: number;
   maxAliases: number;
@@ -40,6 +42,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     embeddedPgPort,
     bootstrapToken: env.BATCHLENS_BOOTSTRAP_TOKEN || undefined,
     maxBodyBytes: intFromEnv(env, 'BATCHLENS_MAX_BODY_BYTES', 10 * 1024 * 1024, 1),
+    maxUploadBytes: intFromEnv(env, 'BATCHLENS_MAX_UPLOAD_BYTES', 20 * 1024 ** 3, 1),
     maxQueryDepth: intFromEnv(env, 'BATCHLENS_MAX_QUERY_DEPTH', 12, 1),
     // graphql-armor's cost: a page of 100 batches with every field costs ≈ 18,000; two nested pages
     // of 100 (10,000 nodes) ≈ 435,000.

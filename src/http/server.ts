@@ -15,6 +15,7 @@ import { rejectNulCharacters } from '../graphql/reject-nul.js';
 import { schema } from '../graphql/schema.js';
 import { batchRoutes } from '../modules/batches/rest.js';
 import { deploymentRoutes } from '../modules/deployments/rest.js';
+import { predictionRoutes } from '../modules/predictions/rest.js';
 import { authenticate, bearerToken, type Viewer } from '../modules/organizations/auth.js';
 import { BodyTooLargeError, discardBody, readBody } from './body.js';
 import { HttpError, RestRouter, readJson, sendJson } from './rest.js';
@@ -75,7 +76,7 @@ export function createServer(app: AppServices): BatchlensServer {
     ],
   });
 
-  const router = new RestRouter([...batchRoutes, ...deploymentRoutes]);
+  const router = new RestRouter([...batchRoutes, ...deploymentRoutes, ...predictionRoutes]);
 
   async function viewerOf(req: IncomingMessage): Promise<Viewer | null> {
     return authenticate(app.db, bearerToken(req.headers.authorization));
@@ -160,8 +161,15 @@ export function createServer(app: AppServices): BatchlensServer {
         ctx: { app, viewer },
         raw: req,
       });
+      // A handler may answer before reading the whole body (a bad row early in a large upload).
+      discardBody(req);
       sendJson(res, answer.status, answer.body, answer.headers);
     } catch (error) {
+      if (error instanceof BodyTooLargeError) {
+        discardBody(req);
+        sendJson(res, 413, { message: error.message });
+        return;
+      }
       if (!(error instanceof HttpError)) throw error;
       discardBody(req);
       sendJson(res, error.status, { message: error.message, ...error.extra });

@@ -184,6 +184,11 @@ class CopyWriter {
     if (this.size >= COPY_CHUNK_BYTES) await this.flush();
   }
 
+  /** After a refusal: stop writing; the transaction is rolled back. */
+  abandon(): void {
+    this.buffer = [];
+  }
+
   private async flush(): Promise<void> {
     if (this.buffer.length === 0) return;
     const chunk = `${this.buffer.join('\n')}\n`;
@@ -306,13 +311,24 @@ export async function ingestPredictions(
         }
         if (errors.length) continue; // keep validating to report more, write nothing
         const timestamp = row.timestamp ?? now;
-        await copy.push(copyLine(deployment.id, batch.id, model, timestamp, row));
+        try {
+          await copy.push(copyLine(deployment.id, batch.id, model, timestamp, row));
+        } catch (error) {
+          copyFailed = error; // PostgreSQL refused the data (a duplicate association id)
+          break;
+        }
         aggregator.addRow(model, row, timestamp.getTime());
         rowCount++;
       }
-      await copy.end();
-    } catch (error) {
-      copyFailed = error;
+      // An error of the input itself (body too large, client gone) propagates and rolls back.
+    } finally {
+      if (!copyFailed) {
+        try {
+          await copy.end();
+        } catch (error) {
+          copyFailed = error;
+        }
+      } else copy.abandon();
     }
     if (errors.length) return new ValidationError(errors);
     if (copyFailed) {

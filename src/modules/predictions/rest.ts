@@ -1,0 +1,136 @@
+import { isError, ValidationError, type DomainError } from '../../errors.js';
+import { limitedBody } from '../../http/body.js';
+import { HttpError, errorResponse, type RestRequest, type RestResponse, type Route } from '../../http/rest.js';
+import { submitActuals } from '../actuals/service.js';
+import { getDeployment } from '../deployments/service.js';
+import { parseCsv, parseNdjson } from './parse.js';
+import { MAX_ROWS_PER_REPORT } from './schema.js';
+import { ingestPredictions, reportDeploymentStats, targetShape, type IngestSummary } from './service.js';
+
+// The agent's routes (DataRobot MLOps wire format) and the bulk upload, on the ingest service.
+
+export const BATCH_ID_HEADER = 'x-datarobot-model-monitoring-batch-id';
+
+const fail = (error: DomainError) => errorResponse(error, { batchPrefix: 'monitoringBatchPrefix' });
+
+function objectBody(body: unknown): Record<string, unknown> | ValidationError {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return ValidationError.of('body', 'must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
+/** The batch named by the body, the header or `?monitoringBatchPrefix=` (in that order). */
+function batchTarget(req: RestRequest, body: Record<string, unknown>) {
+  const header = req.raw.headers[BATCH_ID_HEADER];
+  const fromHeader = Array.isArray(header) ? header[0] : header;
+  const batchId = body.batchId ?? fromHeader ?? null;
+  return {
+    batchId: typeof batchId === 'string' || batchId === null ? batchId : String(batchId),
+    batchPrefix: req.query.get('monitoringBatchPrefix'),
+  };
+}
+
+function summaryJson(summary: IngestSummary) {
+  return {
+    batchId: summary.batch.id,
+    batchName: summary.batch.name,
+    rowCount: summary.rowCount,
+    predictionsCount: summary.batch.predictionCount,
+    unknownFeatures: summary.unknownFeatures,
+    actualsJoined: summary.actualsJoined,
+  };
+}
+
+function numberParam(req: RestRequest, name: string): number | null | ValidationError {
+  const raw = req.query.get(name);
+  if (raw === null || raw === '') return null;
+  const value = Number(raw);
+  return Number.isFinite(value) && value >= 0 ? value : ValidationError.of(name, 'must be a number ≥ 0');
+}
+
+async function bulkUpload(req: RestRequest): Promise<RestResponse> {
+  const type = (req.raw.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const ndjson = type === 'application/x-ndjson' || type === 'application/ndjson' || type === 'application/jsonl';
+  if (!ndjson && type !== 'text/csv') {
+    throw new HttpError(415, `Content-Type must be application/x-ndjson or text/csv, got ${type || 'none'}`);
+  }
+  const executionTimeMs = numberParam(req, 'executionTimeMs');
+  if (isError(executionTimeMs)) return fail(executionTimeMs);
+  const { db, sql, config } = req.ctx.app;
+  const deployment = await getDeployment(db, req.ctx.viewer, req.params.deploymentId!);
+  if (isError(deployment)) return fail(deployment);
+  const body = limitedBody(req.raw, config.maxUploadBytes);
+  const items = ndjson ? parseNdjson(body) : parseCsv(body, targetShape(deployment));
+  const summary = await ingestPredictions(db, sql, req.ctx.viewer, {
+    deploymentId: deployment.id,
+    batchId: req.params.batchId,
+    modelId: req.query.get('modelId'),
+    items,
+    itemPath: 'data',
+    request: { executionTimeMs },
+  });
+  return isError(summary) ? fail(summary) : { status: 200, body: summaryJson(summary) };
+}
+
+export const predictionRoutes: Route[] = [
+  {
+    // The agent's prediction data: rows only (its request statistics come through predictionRequests).
+    method: 'POST',
+    path: '/api/v2/deployments/:deploymentId/predictionInputs/fromJSON/',
+    handler: async (req) => {
+      const body = objectBody(await req.json());
+      if (isError(body)) return fail(body);
+      if (!Array.isArray(body.data)) return fail(ValidationError.of('data', 'must be a list of prediction rows'));
+      if (body.data.length > MAX_ROWS_PER_REPORT) {
+        return fail(ValidationError.of('data', `must contain at most ${MAX_ROWS_PER_REPORT} rows (got ${body.data.length}); use the bulk route for more`));
+      }
+      const summary = await ingestPredictions(req.ctx.app.db, req.ctx.app.sql, req.ctx.viewer, {
+        deploymentId: req.params.deploymentId!,
+        ...batchTarget(req, body),
+        modelId: body.modelId as string | null | undefined,
+        items: body.data,
+        itemPath: 'data',
+        request: null,
+      });
+      return isError(summary) ? fail(summary) : { status: 202, body: summaryJson(summary) };
+    },
+  },
+  {
+    // The agent's request statistics (report_deployment_stats).
+    method: 'POST',
+    path: '/api/v2/deployments/:deploymentId/predictionRequests/fromJSON/',
+    handler: async (req) => {
+      const body = objectBody(await req.json());
+      if (isError(body)) return fail(body);
+      const result = await reportDeploymentStats(req.ctx.app.db, req.ctx.app.sql, req.ctx.viewer, {
+        deploymentId: req.params.deploymentId!,
+        ...batchTarget(req, body),
+        numPredictions: body.numPredictions,
+        executionTimeMs: body.executionTimeMs,
+        userError: body.userError,
+        systemError: body.systemError,
+        modelId: body.modelId,
+      });
+      return isError(result) ? fail(result) : { status: 202, body: { batchId: result.batch.id, batchName: result.batch.name } };
+    },
+  },
+  {
+    method: 'POST',
+    path: '/api/v2/deployments/:deploymentId/actuals/fromJSON/',
+    handler: async (req) => {
+      const body = objectBody(await req.json());
+      if (isError(body)) return fail(body);
+      const result = await submitActuals(req.ctx.app.db, req.ctx.app.sql, req.ctx.viewer, {
+        deploymentId: req.params.deploymentId!,
+        actuals: body.data,
+        itemPath: 'data',
+      });
+      return isError(result) ? fail(result) : { status: 202, body: result };
+    },
+  },
+  {
+    // Bulk, streamed: NDJSON or CSV of any size, written with COPY, memory bounded.
+    method: 'POST',
+    path: '/api/v2/deployments/:deploymentId/monitoringBatches/:batchId/predictions/',
+    handler: bulkUpload,
+  },
+];
