@@ -4,6 +4,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { runMigrations } from './db/migrate.js';
 import type { AppServices } from './graphql/context.js';
 import { createServer } from './http/server.js';
+import { rebinStaleBatches } from './modules/baselines/service.js';
 import { purgeDeletedBatches } from './modules/batches/service.js';
 import { bootstrap } from './modules/organizations/service.js';
 
@@ -45,6 +46,26 @@ export async function startApp(
     purgeTimer = undefined;
     purgeDeletedBatches(database.db).catch((error: unknown) => log(`purge of deleted batches failed: ${String(error)}`));
   };
+  // Batches binned before the current training baseline are re-binned from their raw rows, one
+  // run at a time; a request during a run asks for another.
+  let rebinning: Promise<void> | undefined;
+  let rebinAgain = false;
+  const rebin = (): void => {
+    if (rebinning) {
+      rebinAgain = true;
+      return;
+    }
+    rebinning = rebinStaleBatches(database.db, database.sql)
+      .then(() => undefined)
+      .catch((error: unknown) => log(`re-binning batches failed: ${String(error)}`))
+      .finally(() => {
+        rebinning = undefined;
+        if (rebinAgain) {
+          rebinAgain = false;
+          rebin();
+        }
+      });
+  };
   const app: AppServices = {
     db: database.db,
     sql: database.sql,
@@ -52,8 +73,13 @@ export async function startApp(
     schedulePurge: () => {
       purgeTimer ??= setTimeout(purge, 1000).unref();
     },
+    scheduleRebin: rebin,
   };
-  const periodicPurge = setInterval(purge, PURGE_INTERVAL_MS).unref();
+  const periodic = setInterval(() => {
+    purge();
+    rebin();
+  }, PURGE_INTERVAL_MS).unref();
+  rebin(); // anything left stale by a previous run
 
   const server = createServer(app);
   const port = await server.listen(config.port, config.host);
@@ -63,7 +89,7 @@ export async function startApp(
     port,
     databaseUrl,
     stop: async () => {
-      clearInterval(periodicPurge);
+      clearInterval(periodic);
       if (purgeTimer) clearTimeout(purgeTimer);
       await server.close();
       await database.close();

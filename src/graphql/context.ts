@@ -12,6 +12,8 @@ export interface AppServices {
   config: Config;
   /** Called after a batch is deleted, so its rows get purged soon. */
   schedulePurge(): void;
+  /** Called after a training baseline changes, so stored batches get re-binned soon. */
+  scheduleRebin(): void;
 }
 
 export interface RequestContext {

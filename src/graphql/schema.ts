@@ -4,5 +4,6 @@ import '../modules/organizations/schema.js';
 import '../modules/deployments/schema.js';
 import '../modules/batches/schema.js';
 import '../modules/predictions/schema.js';
+import '../modules/baselines/schema.js';
 
 export const schema = builder.toSchema();

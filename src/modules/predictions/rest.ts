@@ -2,7 +2,8 @@ import { isError, ValidationError, type DomainError } from '../../errors.js';
 import { limitedBody } from '../../http/body.js';
 import { HttpError, errorResponse, type RestRequest, type RestResponse, type Route } from '../../http/rest.js';
 import { submitActuals } from '../actuals/service.js';
-import { getDeployment } from '../deployments/service.js';
+import { setTrainingBaseline } from '../baselines/service.js';
+import { getDeployment, type Deployment } from '../deployments/service.js';
 import { parseCsv, parseNdjson } from './parse.js';
 import { MAX_ROWS_PER_REPORT } from './schema.js';
 import { ingestPredictions, reportDeploymentStats, targetShape, type IngestSummary } from './service.js';
@@ -47,19 +48,24 @@ function numberParam(req: RestRequest, name: string): number | null | Validation
   return Number.isFinite(value) && value >= 0 ? value : ValidationError.of(name, 'must be a number ≥ 0');
 }
 
-async function bulkUpload(req: RestRequest): Promise<RestResponse> {
+/** A streamed NDJSON or CSV upload as parsed items (its size checked while it streams); 415 for other types. */
+function uploadItems(req: RestRequest, deployment: Deployment) {
   const type = (req.raw.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   const ndjson = type === 'application/x-ndjson' || type === 'application/ndjson' || type === 'application/jsonl';
   if (!ndjson && type !== 'text/csv') {
     throw new HttpError(415, `Content-Type must be application/x-ndjson or text/csv, got ${type || 'none'}`);
   }
+  const body = limitedBody(req.raw, req.ctx.app.config.maxUploadBytes);
+  return ndjson ? parseNdjson(body) : parseCsv(body, targetShape(deployment));
+}
+
+async function bulkUpload(req: RestRequest): Promise<RestResponse> {
   const executionTimeMs = numberParam(req, 'executionTimeMs');
   if (isError(executionTimeMs)) return fail(executionTimeMs);
-  const { db, sql, config } = req.ctx.app;
+  const { db, sql } = req.ctx.app;
   const deployment = await getDeployment(db, req.ctx.viewer, req.params.deploymentId!);
   if (isError(deployment)) return fail(deployment);
-  const body = limitedBody(req.raw, config.maxUploadBytes);
-  const items = ndjson ? parseNdjson(body) : parseCsv(body, targetShape(deployment));
+  const items = uploadItems(req, deployment);
   const summary = await ingestPredictions(db, sql, req.ctx.viewer, {
     deploymentId: deployment.id,
     batchId: req.params.batchId,
@@ -134,3 +140,18 @@ export const predictionRoutes: Route[] = [
     handler: bulkUpload,
   },
 ];
+
+predictionRoutes.push({
+  // A training baseline of any size, streamed like the bulk upload (same row shapes).
+  method: 'POST',
+  path: '/api/v2/deployments/:deploymentId/trainingBaseline/',
+  handler: async (req) => {
+    const { db, sql } = req.ctx.app;
+    const deployment = await getDeployment(db, req.ctx.viewer, req.params.deploymentId!);
+    if (isError(deployment)) return fail(deployment);
+    const baseline = await setTrainingBaseline(sql, req.ctx.viewer, { deploymentId: deployment.id, items: uploadItems(req, deployment), itemPath: 'data' });
+    if (isError(baseline)) return fail(baseline);
+    req.ctx.app.scheduleRebin();
+    return { status: 201, body: { deploymentId: baseline.deploymentId, version: baseline.version, rowCount: baseline.rowCount, createdAt: baseline.createdAt.toISOString(), columns: baseline.columns } };
+  },
+});

@@ -8,7 +8,7 @@ import { ingestPredictions, reportDeploymentStats, type IngestSummary } from './
 
 export const MAX_ROWS_PER_REPORT = 10_000;
 
-const PredictionRowInput = builder.inputType('PredictionRowInput', {
+export const PredictionRowInput = builder.inputType('PredictionRowInput', {
   fields: (t) => ({
     timestamp: t.field({ type: 'DateTime', description: 'When the prediction was made; default: when it is received.' }),
     features: t.field({ type: 'JSON', description: 'Feature name → value. Unknown names are ignored and listed in the answer.' }),
