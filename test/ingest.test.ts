@@ -356,3 +356,68 @@ describe('actuals (C7)', () => {
     expect((await server.sql`select count(*)::int as n from actuals where deployment_id = ${deployment.id}`)[0]!.n).toBe(0);
   });
 });
+
+describe('classification aggregates', () => {
+  it('keeps the multiclass confusion matrix and log loss equal to the raw pairs', async () => {
+    const classes = ['cat', 'dog', 'eel'];
+    const deployment = await createDeployment(server, server.adminToken, { targetType: 'MULTICLASS', targetName: 'animal', classNames: classes });
+    const batch = await createBatch(server, deployment.id);
+    const next = random(11);
+    const rows = Array.from({ length: 60 }, (_, i) => {
+      const raw = classes.map(() => next() + 0.01);
+      const total = raw.reduce((a, b) => a + b, 0);
+      const probabilities = raw.map((v) => v / total);
+      probabilities[2] = 1 - probabilities[0]! - probabilities[1]!;
+      return { features: { age: i }, probabilities, associationId: `m-${i}` };
+    });
+    const truth = rows.map(() => classes[Math.floor(next() * 3)]!);
+    await server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows } });
+    await server.op(SubmitActualsDocument, { input: { deploymentId: deployment.id, actuals: truth.map((actualValue, i) => ({ associationId: `m-${i}`, actualValue })) } });
+    const confusion = new Array<number>(9).fill(0);
+    let logLoss = 0;
+    rows.forEach((row, i) => {
+      const actual = classes.indexOf(truth[i]!);
+      const predicted = row.probabilities.indexOf(Math.max(...row.probabilities));
+      confusion[actual * 3 + predicted]!++;
+      logLoss += -Math.log(row.probabilities[actual]!);
+    });
+    const [stats] = await server.sql`select count, log_loss_sum, confusion from batch_accuracy_stats where batch_id = ${batch.id}`;
+    expect(Number(stats!.count)).toBe(60);
+    expect(stats!.log_loss_sum).toBeCloseTo(logLoss, 9);
+    expect((stats!.confusion as string[]).map(Number)).toEqual(confusion);
+    const [labels] = await server.sql`select bin_counts, row_count from batch_column_stats where batch_id = ${batch.id} and is_prediction`;
+    expect(Number(labels!.row_count)).toBe(60);
+  });
+});
+
+describe('consumers and deletion', () => {
+  it('counts distinct consumers per batch', async () => {
+    const org = await createOrganization(server);
+    const deployment = await createDeployment(server, org.token);
+    const batch = await createBatch(server, deployment.id, 'shared', org.token);
+    const second = await server.graphql<{ createUser: { secret: string } }>(
+      'mutation { createUser(input: {name: "agent"}) { ... on CreateUserSuccess { secret } } }',
+      undefined,
+      org.token,
+    );
+    for (const token of [org.token, org.token, second.data!.createUser.secret]) {
+      await server.op(ReportDeploymentStatsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, numPredictions: 1 } }, token);
+    }
+    const consumers = await server.sql`select request_count from batch_consumers where batch_id = ${batch.id} order by request_count`;
+    expect(consumers.map((c) => Number(c.request_count))).toEqual([1, 2]);
+  });
+
+  it('purges a deleted batch with its raw predictions and aggregates', async () => {
+    const deployment = await createDeployment(server);
+    const batch = await createBatch(server, deployment.id);
+    await server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows: regressionRows(30, 42) } });
+    const deleted = await server.graphql(`mutation { deleteMonitoringBatch(id: "${batch.id}") { __typename } }`);
+    expect(deleted.data).toEqual({ deleteMonitoringBatch: { __typename: 'DeleteMonitoringBatchSuccess' } });
+    const again = await server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows: regressionRows(1, 43) } });
+    expect(again.reportPredictions.__typename).toBe('NotFoundError');
+    const deadline = Date.now() + 10_000;
+    while ((await count('predictions', batch.id)) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(await count('predictions', batch.id)).toBe(0);
+    for (const table of ['batch_column_stats', 'batch_service_stats', 'batch_model_history']) expect(await count(table, batch.id)).toBe(0);
+  });
+});
