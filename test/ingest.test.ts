@@ -421,3 +421,26 @@ describe('consumers and deletion', () => {
     for (const table of ['batch_column_stats', 'batch_service_stats', 'batch_model_history']) expect(await count(table, batch.id)).toBe(0);
   });
 });
+
+describe('label and daily counts', () => {
+  it('counts predictions per predicted class and per UTC day of their timestamp', async () => {
+    const deployment = await createDeployment(server, server.adminToken, {
+      targetType: 'BINARY',
+      targetName: 'churn',
+      classNames: ['no', 'yes'],
+      positiveClass: 'yes',
+      predictionThreshold: 0.3,
+    });
+    const batch = await createBatch(server, deployment.id);
+    const probabilities = [0.1, 0.29, 0.3, 0.8, 0.95];
+    const rows = probabilities.map((p, i) => ({ features: {}, prediction: p, timestamp: `2026-03-0${1 + (i % 2)}T23:59:00Z` }));
+    await server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows } });
+    const [history] = await server.sql`select label_counts from batch_model_history where batch_id = ${batch.id}`;
+    expect((history!.label_counts as string[]).map(Number)).toEqual([2, 3]); // no, yes (p ≥ 0.3 is "yes")
+    const days = await server.sql`select day::text, count from batch_daily_counts where batch_id = ${batch.id} order by day`;
+    expect(days.map((d) => [d.day, Number(d.count)])).toEqual([
+      ['2026-03-01', 3],
+      ['2026-03-02', 2],
+    ]);
+  });
+});

@@ -145,8 +145,24 @@ export const batchModelHistory = pgTable(
     /** User-set period (backfills); null falls back to the prediction timestamps. */
     startTime: ts('start_time'),
     endTime: ts('end_time'),
+    /** Classification: predictions per predicted class, in the deployment's classNames order. */
+    labelCounts: bigint('label_counts', { mode: 'number' }).array(),
   },
   (t) => [primaryKey({ columns: [t.batchId, t.modelId] })],
+);
+
+/** Predictions per batch and UTC day of their timestamp (the activity series). */
+export const batchDailyCounts = pgTable(
+  'batch_daily_counts',
+  {
+    deploymentId: text('deployment_id').notNull(),
+    batchId: text('batch_id')
+      .notNull()
+      .references(() => monitoringBatches.id, { onDelete: 'cascade' }),
+    day: date('day', { mode: 'string' }).notNull(),
+    count: bigint('count', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.batchId, t.day] }), index('batch_daily_counts_deployment_day_idx').on(t.deploymentId, t.day)],
 );
 
 /** Batches created per deployment per UTC day. Never decremented: deleting does not refund. */

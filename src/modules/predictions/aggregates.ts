@@ -4,6 +4,7 @@ import {
   batchAccuracyStats,
   batchColumnStats,
   batchConsumers,
+  batchDailyCounts,
   batchExecutionTimeBuckets,
   batchModelHistory,
   batchServiceStats,
@@ -69,6 +70,8 @@ interface ModelSums {
   rowCount: number;
   earliest: number;
   latest: number;
+  /** Classification: rows per predicted class, in classNames order. */
+  labelCounts: number[] | null;
   columns: Map<string, ColumnSums>;
   prediction: ColumnSums | null;
   accuracy: AccuracySums | null;
@@ -162,8 +165,12 @@ export interface RequestStats {
   userId: string;
 }
 
+const DAY_MS = 86_400_000;
+
 export class BatchAggregator {
   private readonly models = new Map<string, ModelSums>();
+  /** Rows per UTC day (days since the epoch) of their timestamp. */
+  private readonly days = new Map<number, number>();
   /** Baseline column per feature, in the deployment's feature order (undefined: not in the baseline). */
   private readonly featureBaselines: (BaselineColumn | undefined)[];
 
@@ -182,7 +189,16 @@ export class BatchAggregator {
   private model(modelId: string): ModelSums {
     let sums = this.models.get(modelId);
     if (!sums) {
-      sums = { rowCount: 0, earliest: Infinity, latest: -Infinity, columns: new Map(), prediction: null, accuracy: null, service: null };
+      sums = {
+        rowCount: 0,
+        earliest: Infinity,
+        latest: -Infinity,
+        labelCounts: this.shape.classNames ? new Array<number>(this.shape.classNames.length).fill(0) : null,
+        columns: new Map(),
+        prediction: null,
+        accuracy: null,
+        service: null,
+      };
       this.models.set(modelId, sums);
     }
     return sums;
@@ -219,6 +235,12 @@ export class BatchAggregator {
     sums.rowCount++;
     if (timestamp < sums.earliest) sums.earliest = timestamp;
     if (timestamp > sums.latest) sums.latest = timestamp;
+    const day = Math.floor(timestamp / DAY_MS);
+    this.days.set(day, (this.days.get(day) ?? 0) + 1);
+    if (sums.labelCounts && row.predictedLabel !== null) {
+      const label = this.shape.classNames!.indexOf(row.predictedLabel);
+      if (label !== -1) sums.labelCounts[label]!++;
+    }
     const { features } = this.shape;
     for (let i = 0; i < features.length; i++) {
       const name = features[i]!.name;
@@ -282,6 +304,13 @@ export class BatchAggregator {
 
   /** Adds everything to the batch's stored aggregates. Statements grow with models, never with rows. */
   async write(tx: DbOrTx, deploymentId: string, batchId: string): Promise<void> {
+    if (this.days.size) {
+      const d = batchDailyCounts;
+      await tx
+        .insert(d)
+        .values([...this.days].map(([day, count]) => ({ deploymentId, batchId, day: new Date(day * DAY_MS).toISOString().slice(0, 10), count })))
+        .onConflictDoUpdate({ target: [d.batchId, d.day], set: { count: sql`${d.count} + excluded.count` } });
+    }
     for (const [modelId, sums] of this.models) {
       const key = { deploymentId, batchId, modelId };
       if (sums.rowCount > 0) {
@@ -298,11 +327,18 @@ type Key = { deploymentId: string; batchId: string; modelId: string };
 async function writeRows(tx: DbOrTx, key: Key, sums: ModelSums, baselineVersion: number | null): Promise<void> {
   await tx
     .insert(batchModelHistory)
-    .values({ ...key, predictionCount: sums.rowCount, earliestPredictionAt: new Date(sums.earliest), latestPredictionAt: new Date(sums.latest) })
+    .values({
+      ...key,
+      predictionCount: sums.rowCount,
+      earliestPredictionAt: new Date(sums.earliest),
+      latestPredictionAt: new Date(sums.latest),
+      labelCounts: sums.labelCounts,
+    })
     .onConflictDoUpdate({
       target: [batchModelHistory.batchId, batchModelHistory.modelId],
       set: {
         predictionCount: sql`${batchModelHistory.predictionCount} + excluded.prediction_count`,
+        labelCounts: sql`bl_array_add(${batchModelHistory.labelCounts}, excluded.label_counts)`,
         earliestPredictionAt: sql`least(${batchModelHistory.earliestPredictionAt}, excluded.earliest_prediction_at)`,
         latestPredictionAt: sql`greatest(${batchModelHistory.latestPredictionAt}, excluded.latest_prediction_at)`,
       },
