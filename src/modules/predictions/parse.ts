@@ -23,6 +23,13 @@ const CR = 13;
 const QUOTE = 34;
 const COMMA = 44;
 
+/**
+ * V8 copies substrings shorter than this and makes longer ones views that keep their whole parent
+ * alive; cells at least this long are decoded on their own, so a row kept by the caller (say, its
+ * association id) never pins a chunk.
+ */
+const SLICE_COPY_LIMIT = 13;
+
 const tooLong = (max: number) => `is longer than ${max} bytes`;
 const NOT_UTF8 = 'is not valid UTF-8';
 
@@ -395,7 +402,9 @@ class CsvReader {
     if (quoted) end--;
     let value: string | null = null;
     if (end > start) {
-      if (!this.cellNonAscii) value = text === null ? source.toString('latin1', start, end) : text.slice(start, end);
+      if (!this.cellNonAscii) {
+        value = text !== null && end - start < SLICE_COPY_LIMIT ? text.slice(start, end) : source.toString('latin1', start, end);
+      }
       else if (isUtf8(source.subarray(start, end))) value = source.toString('utf8', start, end);
       else this.recordError ??= `cell ${this.cells.length + 1} ${NOT_UTF8}`;
       if (this.cellEscapes && value !== null) value = value.replaceAll('""', '"');
@@ -431,8 +440,8 @@ interface CsvHeader {
   columns: number;
   featureColumns: number[];
   featureNames: string[];
-  /** Index in featureColumns of a column named __proto__, which must be defined rather than assigned; -1 if none. */
-  protoFeature: number;
+  /** Every feature column as null: each row's features start as a copy (one shared layout, and a column named __proto__ stays a plain key). */
+  featureTemplate: Record<string, null>;
   predictionColumn: number;
   classColumns: number[];
   classNames: string[];
@@ -457,7 +466,7 @@ function readHeader(cells: (string | null)[], shape: TargetShape): CsvHeader | s
     columns: cells.length,
     featureColumns: [],
     featureNames: [],
-    protoFeature: -1,
+    featureTemplate: {},
     predictionColumn: -1,
     classColumns: [],
     classNames: [],
@@ -474,7 +483,6 @@ function readHeader(cells: (string | null)[], shape: TargetShape): CsvHeader | s
     // A declared feature wins over the reserved names, in case a feature is called e.g. "timestamp";
     // an undeclared column is passed on as a feature, for normalizeRow to list as unknown.
     if (features.has(name) || !(classSet.has(name) || RESERVED.has(name))) {
-      if (name === '__proto__') header.protoFeature = header.featureColumns.length;
       header.featureColumns.push(column);
       header.featureNames.push(name);
     } else if (classSet.has(name)) {
@@ -488,6 +496,7 @@ function readHeader(cells: (string | null)[], shape: TargetShape): CsvHeader | s
       header.timestampColumn = column;
     }
   }
+  header.featureTemplate = Object.fromEntries(header.featureNames.map((name) => [name, null]));
   const missing = classes.filter((name) => !seen.has(name));
   if (shape.targetType === 'REGRESSION' && header.predictionColumn === -1) return 'the header has no "prediction" column';
   if (shape.targetType === 'MULTICLASS' && missing.length) {
@@ -505,12 +514,11 @@ function readHeader(cells: (string | null)[], shape: TargetShape): CsvHeader | s
 }
 
 function csvItem(header: CsvHeader, cells: (string | null)[]): Record<string, unknown> {
-  const features: Record<string, string | null> = {};
+  const features: Record<string, string | null> = { ...header.featureTemplate };
   const { featureColumns, featureNames } = header;
   for (let j = 0; j < featureColumns.length; j++) {
-    const value = cells[featureColumns[j]!] ?? null;
-    if (j === header.protoFeature) Object.defineProperty(features, '__proto__', { value, enumerable: true, writable: true, configurable: true });
-    else features[featureNames[j]!] = value;
+    const value = cells[featureColumns[j]!];
+    if (value != null) features[featureNames[j]!] = value;
   }
   const item: Record<string, unknown> = { features };
   if (header.predictionColumn !== -1) item.prediction = cells[header.predictionColumn] ?? null;
