@@ -74,6 +74,22 @@ export interface FeatureDefinition {
   importance: number | null;
 }
 
+/** Prediction health settings (C9); absent keys take the defaults in modules/metrics/health.ts. */
+export interface HealthSettings {
+  service?: { batchCount?: number; errorRateAtRisk?: number; errorRateFailing?: number };
+  dataDrift?: {
+    batchCount?: number;
+    driftThreshold?: number;
+    importanceThreshold?: number;
+    lowImportanceAtRiskCount?: number | null;
+    lowImportanceFailingCount?: number | null;
+    highImportanceAtRiskCount?: number | null;
+    highImportanceFailingCount?: number | null;
+    excludedFeatures?: string[];
+  };
+  accuracy?: { batchCount?: number; metric?: string | null; atRiskThreshold?: number | null; failingThreshold?: number | null };
+}
+
 export const deployments = pgTable(
   'deployments',
   {
@@ -93,6 +109,7 @@ export const deployments = pgTable(
     batchMonitoringEnabled: boolean('batch_monitoring_enabled').notNull().default(false),
     /** The current training baseline (training_baselines.version); null = none yet. */
     baselineVersion: integer('baseline_version'),
+    healthSettings: jsonb('health_settings').$type<HealthSettings>().notNull().default(sql`'{}'::jsonb`),
     createdAt: ts('created_at').notNull().defaultNow(),
   },
   (t) => [index('deployments_organization_idx').on(t.organizationId, t.createdAt, t.id)],

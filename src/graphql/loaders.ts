@@ -1,4 +1,8 @@
 import DataLoader from 'dataloader';
+import { and, eq, inArray } from 'drizzle-orm';
+import { deployments, trainingBaselines } from '../db/tables.js';
+import { accuracySums, columnSums, labelSums, serviceSums, type Selection } from '../modules/metrics/sums.js';
+import type { Baseline } from '../modules/predictions/aggregates.js';
 import type { Db } from '../db/client.js';
 import type { BatchQuota } from '../errors.js';
 import { batchesByIds, modelHistoryByBatchIds, quotasFor, type ModelHistoryEntry, type MonitoringBatch } from '../modules/batches/service.js';
@@ -28,6 +32,7 @@ export function createLoaders(db: Db, viewer: Viewer) {
       return ids.map((id) => quotas.get(id) ?? null);
     }),
     /** Only called with ids of batches already loaded through the viewer's organization. */
+    metrics: createMetricLoaders(db, viewer),
     modelHistory: new DataLoader<string, ModelHistoryEntry[]>(async (batchIds) => {
       const byBatch = new Map<string, ModelHistoryEntry[]>();
       for (const row of await modelHistoryByBatchIds(db, batchIds)) {
@@ -41,3 +46,30 @@ export function createLoaders(db: Db, viewer: Viewer) {
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;
+
+/** One statement for any number of batches: per-batch sums keyed by batch id. */
+function perBatch<T>(load: (selection: Selection, perBatch: true) => Promise<Map<string, T>>) {
+  return new DataLoader<string, T | undefined>(async (batchIds) => {
+    const sums = await load({ deploymentId: '', batchIds: [...batchIds], modelId: null }, true);
+    return batchIds.map((id) => sums.get(id));
+  });
+}
+
+/** Metric loaders for batch fields (ids already loaded through the viewer's organization). */
+export function createMetricLoaders(db: Db, viewer: Viewer) {
+  return {
+    baseline: new DataLoader<string, Baseline | null>(async (deploymentIds) => {
+      const rows = await db
+        .select({ deploymentId: trainingBaselines.deploymentId, version: trainingBaselines.version, columns: trainingBaselines.columns })
+        .from(trainingBaselines)
+        .innerJoin(deployments, and(eq(deployments.id, trainingBaselines.deploymentId), eq(deployments.baselineVersion, trainingBaselines.version)))
+        .where(and(eq(deployments.organizationId, viewer.organizationId), inArray(deployments.id, [...deploymentIds])));
+      const byDeployment = new Map(rows.map((row) => [row.deploymentId, { version: row.version, columns: row.columns }]));
+      return deploymentIds.map((id) => byDeployment.get(id) ?? null);
+    }),
+    service: perBatch((selection, grouped) => serviceSums(db, selection, grouped)),
+    columns: perBatch((selection, grouped) => columnSums(db, selection, grouped)),
+    accuracy: perBatch((selection, grouped) => accuracySums(db, selection, grouped)),
+    labels: perBatch((selection, grouped) => labelSums(db, selection, grouped)),
+  };
+}

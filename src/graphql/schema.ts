@@ -5,5 +5,6 @@ import '../modules/deployments/schema.js';
 import '../modules/batches/schema.js';
 import '../modules/predictions/schema.js';
 import '../modules/baselines/schema.js';
+import '../modules/metrics/schema.js';
 
 export const schema = builder.toSchema();

@@ -4,7 +4,7 @@ import { HttpError, errorResponse, type RestRequest, type RestResponse, type Rou
 import { submitActuals } from '../actuals/service.js';
 import { setTrainingBaseline } from '../baselines/service.js';
 import { getDeployment, type Deployment } from '../deployments/service.js';
-import { parseCsv, parseNdjson } from './parse.js';
+import { parseCsv, parseNdjson, type ParsedItem } from './parse.js';
 import { MAX_ROWS_PER_REPORT } from './schema.js';
 import { ingestPredictions, reportDeploymentStats, targetShape, type IngestSummary } from './service.js';
 
@@ -19,15 +19,17 @@ function objectBody(body: unknown): Record<string, unknown> | ValidationError {
   return body as Record<string, unknown>;
 }
 
-/** The batch named by the body, the header or `?monitoringBatchPrefix=` (in that order). */
-function batchTarget(req: RestRequest, body: Record<string, unknown>) {
+/**
+ * The batch named by the body, the header or `?monitoringBatchPrefix=` (in that order). A batch id
+ * that is not a string is refused (String() would turn `{}` into "[object Object]", a 404 that hides
+ * the client's mistake).
+ */
+function batchTarget(req: RestRequest, body: Record<string, unknown>): { batchId: string | null; batchPrefix: string | null } | ValidationError {
   const header = req.raw.headers[BATCH_ID_HEADER];
   const fromHeader = Array.isArray(header) ? header[0] : header;
   const batchId = body.batchId ?? fromHeader ?? null;
-  return {
-    batchId: typeof batchId === 'string' || batchId === null ? batchId : String(batchId),
-    batchPrefix: req.query.get('monitoringBatchPrefix'),
-  };
+  if (batchId !== null && typeof batchId !== 'string') return ValidationError.of('batchId', 'must be a string');
+  return { batchId, batchPrefix: req.query.get('monitoringBatchPrefix') };
 }
 
 function summaryJson(summary: IngestSummary) {
@@ -41,11 +43,30 @@ function summaryJson(summary: IngestSummary) {
   };
 }
 
-function numberParam(req: RestRequest, name: string): number | null | ValidationError {
+/** Largest execution time accepted, as on the stats route (reportDeploymentStats). */
+const MAX_EXECUTION_TIME_MS = 1e10;
+
+/** A decimal number ≥ 0 from the query (Number() alone would also take "0x10", " ", "1e400" → Infinity). */
+function numberParam(req: RestRequest, name: string, max: number): number | null | ValidationError {
   const raw = req.query.get(name);
   if (raw === null || raw === '') return null;
-  const value = Number(raw);
-  return Number.isFinite(value) && value >= 0 ? value : ValidationError.of(name, 'must be a number ≥ 0');
+  const value = /^\+?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isFinite(value)) return ValidationError.of(name, 'must be a decimal number ≥ 0');
+  return value <= max ? value : ValidationError.of(name, `must be at most ${max}`);
+}
+
+/**
+ * The parsed upload, plus an error item when it holds no row at all (empty, blank lines only, or a
+ * CSV header alone): the service accepts zero rows when it records a request, but an upload of
+ * nothing is a client mistake, and storing "a request of 0 predictions" for it would be wrong.
+ */
+async function* nonEmpty(items: AsyncIterable<ParsedItem>): AsyncGenerator<ParsedItem> {
+  let any = false;
+  for await (const item of items) {
+    any = true;
+    yield item;
+  }
+  if (!any) yield { line: 1, error: 'the upload has no prediction rows' };
 }
 
 /** A streamed NDJSON or CSV upload as parsed items (its size checked while it streams); 415 for other types. */
@@ -60,12 +81,12 @@ function uploadItems(req: RestRequest, deployment: Deployment) {
 }
 
 async function bulkUpload(req: RestRequest): Promise<RestResponse> {
-  const executionTimeMs = numberParam(req, 'executionTimeMs');
+  const executionTimeMs = numberParam(req, 'executionTimeMs', MAX_EXECUTION_TIME_MS);
   if (isError(executionTimeMs)) return fail(executionTimeMs);
   const { db, sql } = req.ctx.app;
   const deployment = await getDeployment(db, req.ctx.viewer, req.params.deploymentId!);
   if (isError(deployment)) return fail(deployment);
-  const items = uploadItems(req, deployment);
+  const items = nonEmpty(uploadItems(req, deployment));
   const summary = await ingestPredictions(db, sql, req.ctx.viewer, {
     deploymentId: deployment.id,
     batchId: req.params.batchId,
@@ -89,9 +110,11 @@ export const predictionRoutes: Route[] = [
       if (body.data.length > MAX_ROWS_PER_REPORT) {
         return fail(ValidationError.of('data', `must contain at most ${MAX_ROWS_PER_REPORT} rows (got ${body.data.length}); use the bulk route for more`));
       }
+      const target = batchTarget(req, body);
+      if (isError(target)) return fail(target);
       const summary = await ingestPredictions(req.ctx.app.db, req.ctx.app.sql, req.ctx.viewer, {
         deploymentId: req.params.deploymentId!,
-        ...batchTarget(req, body),
+        ...target,
         modelId: body.modelId as string | null | undefined,
         items: body.data,
         itemPath: 'data',
@@ -107,9 +130,11 @@ export const predictionRoutes: Route[] = [
     handler: async (req) => {
       const body = objectBody(await req.json());
       if (isError(body)) return fail(body);
+      const target = batchTarget(req, body);
+      if (isError(target)) return fail(target);
       const result = await reportDeploymentStats(req.ctx.app.db, req.ctx.app.sql, req.ctx.viewer, {
         deploymentId: req.params.deploymentId!,
-        ...batchTarget(req, body),
+        ...target,
         numPredictions: body.numPredictions,
         executionTimeMs: body.executionTimeMs,
         userError: body.userError,

@@ -1,0 +1,1 @@
+ALTER TABLE "deployments" ADD COLUMN "health_settings" jsonb DEFAULT '{}'::jsonb NOT NULL;

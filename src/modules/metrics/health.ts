@@ -1,0 +1,199 @@
+import { and, eq } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Db } from '../../db/client.js';
+import { deployments, type HealthSettings } from '../../db/tables.js';
+import { NotFoundError, ValidationError, isError, type Result } from '../../errors.js';
+import { parseInput } from '../../validation.js';
+import type { Deployment } from '../deployments/service.js';
+import type { Viewer } from '../organizations/auth.js';
+import type { AccuracyMetrics, ColumnDrift } from './compute.js';
+import { serviceRates } from './compute.js';
+import type { ServiceSums } from './sums.js';
+
+// Prediction health indicators (C9): a status per area over the last N batches of a deployment.
+
+export const BATCH_COUNT_CHOICES = [1, 5, 10, 50, 100, 1000, 10_000] as const;
+export const ACCURACY_METRICS = ['LOG_LOSS', 'AUC', 'ACCURACY', 'F1', 'TPR', 'PPV', 'RMSE', 'MAE', 'R2', 'MAPE'] as const;
+export type AccuracyMetricName = (typeof ACCURACY_METRICS)[number];
+const HIGHER_IS_BETTER = new Set<AccuracyMetricName>(['AUC', 'ACCURACY', 'F1', 'TPR', 'PPV', 'R2']);
+const CLASSIFICATION_ONLY = new Set<AccuracyMetricName>(['LOG_LOSS', 'AUC', 'ACCURACY', 'F1', 'TPR', 'PPV']);
+
+export type HealthStatus = 'PASSING' | 'AT_RISK' | 'FAILING' | 'UNKNOWN';
+
+export interface ResolvedHealthSettings {
+  service: { batchCount: number; errorRateAtRisk: number; errorRateFailing: number };
+  dataDrift: {
+    batchCount: number;
+    driftThreshold: number;
+    importanceThreshold: number;
+    lowImportanceAtRiskCount: number | null;
+    lowImportanceFailingCount: number | null;
+    highImportanceAtRiskCount: number | null;
+    highImportanceFailingCount: number | null;
+    excludedFeatures: string[];
+  };
+  accuracy: { batchCount: number; metric: AccuracyMetricName; atRiskThreshold: number | null; failingThreshold: number | null };
+}
+
+/** The settings in force: stored values over the defaults. */
+export function healthSettings(deployment: Deployment): ResolvedHealthSettings {
+  const stored = deployment.healthSettings;
+  return {
+    service: { batchCount: 10, errorRateAtRisk: 0.01, errorRateFailing: 0.05, ...stored.service },
+    dataDrift: {
+      batchCount: 10,
+      driftThreshold: 0.15,
+      importanceThreshold: 0.5,
+      lowImportanceAtRiskCount: 1,
+      lowImportanceFailingCount: null,
+      highImportanceAtRiskCount: 1,
+      highImportanceFailingCount: 1,
+      excludedFeatures: [],
+      ...stored.dataDrift,
+    },
+    accuracy: {
+      batchCount: 10,
+      atRiskThreshold: null,
+      failingThreshold: null,
+      ...stored.accuracy,
+      metric: (stored.accuracy?.metric as AccuracyMetricName | undefined) ?? (deployment.targetType === 'REGRESSION' ? 'RMSE' : 'LOG_LOSS'),
+    },
+  };
+}
+
+export interface Indicator {
+  status: HealthStatus;
+  reason: string;
+  batchCount: number;
+}
+
+const percent = (value: number) => `${(value * 100).toFixed(2)}%`;
+
+export function serviceIndicator(settings: ResolvedHealthSettings['service'], sums: ServiceSums | undefined, batchCount: number): Indicator {
+  if (!sums || sums.requestCount === 0) return { status: 'UNKNOWN', reason: `no requests in the last ${settings.batchCount} batches`, batchCount };
+  const { userErrorRate, serverErrorRate } = serviceRates(sums);
+  const rate = (userErrorRate ?? 0) + (serverErrorRate ?? 0);
+  const detail = `error rate ${percent(rate)} (user ${percent(userErrorRate ?? 0)}, server ${percent(serverErrorRate ?? 0)}) over ${sums.requestCount} requests`;
+  if (rate >= settings.errorRateFailing) return { status: 'FAILING', reason: `${detail} ≥ ${percent(settings.errorRateFailing)}`, batchCount };
+  if (rate >= settings.errorRateAtRisk) return { status: 'AT_RISK', reason: `${detail} ≥ ${percent(settings.errorRateAtRisk)}`, batchCount };
+  return { status: 'PASSING', reason: `${detail} below ${percent(settings.errorRateAtRisk)}`, batchCount };
+}
+
+export function driftIndicator(settings: ResolvedHealthSettings['dataDrift'], features: ColumnDrift[] | null, batchCount: number): Indicator {
+  if (features === null) return { status: 'UNKNOWN', reason: 'no training baseline', batchCount };
+  const considered = features.filter((f) => f.score !== null && !settings.excludedFeatures.includes(f.name));
+  if (considered.length === 0) return { status: 'UNKNOWN', reason: `no binned predictions in the last ${settings.batchCount} batches`, batchCount };
+  const drifted = considered.filter((f) => f.score! >= settings.driftThreshold);
+  const high = drifted.filter((f) => (f.importance ?? 0) >= settings.importanceThreshold).map((f) => f.name);
+  const low = drifted.filter((f) => (f.importance ?? 0) < settings.importanceThreshold).map((f) => f.name);
+  const reaches = (count: number, limit: number | null) => limit !== null && limit > 0 && count >= limit;
+  const names = (list: string[]) => list.join(', ');
+  if (reaches(high.length, settings.highImportanceFailingCount) || reaches(low.length, settings.lowImportanceFailingCount)) {
+    return { status: 'FAILING', reason: `drifted: ${names([...high, ...low])} (high importance: ${names(high) || 'none'})`, batchCount };
+  }
+  if (reaches(high.length, settings.highImportanceAtRiskCount) || reaches(low.length, settings.lowImportanceAtRiskCount)) {
+    return { status: 'AT_RISK', reason: `drifted: ${names([...high, ...low])} (high importance: ${names(high) || 'none'})`, batchCount };
+  }
+  return { status: 'PASSING', reason: `no feature reached the drift threshold ${settings.driftThreshold}`, batchCount };
+}
+
+const metricValue: Record<AccuracyMetricName, (m: AccuracyMetrics) => number | null> = {
+  LOG_LOSS: (m) => m.logLoss,
+  AUC: (m) => m.auc,
+  ACCURACY: (m) => m.accuracy,
+  F1: (m) => m.f1,
+  TPR: (m) => m.tpr,
+  PPV: (m) => m.ppv,
+  RMSE: (m) => m.rmse,
+  MAE: (m) => m.mae,
+  R2: (m) => m.r2,
+  MAPE: (m) => m.mape,
+};
+
+export function accuracyIndicator(settings: ResolvedHealthSettings['accuracy'], metrics: AccuracyMetrics, batchCount: number): Indicator {
+  const value = metricValue[settings.metric](metrics);
+  if (metrics.count === 0 || value === null) return { status: 'UNKNOWN', reason: `no predictions with actuals in the last ${settings.batchCount} batches`, batchCount };
+  const shown = `${settings.metric} ${value.toPrecision(4)} over ${metrics.count} predictions with actuals`;
+  if (settings.atRiskThreshold === null && settings.failingThreshold === null) {
+    return { status: 'UNKNOWN', reason: `${shown}; no accuracy thresholds are set`, batchCount };
+  }
+  const higher = HIGHER_IS_BETTER.has(settings.metric);
+  const worse = (threshold: number | null) => threshold !== null && (higher ? value <= threshold : value >= threshold);
+  if (worse(settings.failingThreshold)) return { status: 'FAILING', reason: `${shown} reached the failing threshold ${settings.failingThreshold}`, batchCount };
+  if (worse(settings.atRiskThreshold)) return { status: 'AT_RISK', reason: `${shown} reached the at-risk threshold ${settings.atRiskThreshold}`, batchCount };
+  return { status: 'PASSING', reason: `${shown} within thresholds`, batchCount };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const batchCountSchema = z
+  .number()
+  .int()
+  .refine((n) => (BATCH_COUNT_CHOICES as readonly number[]).includes(n), `must be one of ${BATCH_COUNT_CHOICES.join(', ')}`);
+const rate = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
+const count = z.number().int('must be an integer').min(1, 'must be ≥ 1 (null disables it)').nullable();
+
+const healthSettingsInput = z.object({
+  service: z.object({ batchCount: batchCountSchema.optional(), errorRateAtRisk: rate.optional(), errorRateFailing: rate.optional() }).nullish(),
+  dataDrift: z
+    .object({
+      batchCount: batchCountSchema.optional(),
+      driftThreshold: z.number().min(0, 'must be ≥ 0').optional(),
+      importanceThreshold: rate.optional(),
+      lowImportanceAtRiskCount: count.optional(),
+      lowImportanceFailingCount: count.optional(),
+      highImportanceAtRiskCount: count.optional(),
+      highImportanceFailingCount: count.optional(),
+      excludedFeatures: z.array(z.string()).max(2000).optional(),
+    })
+    .nullish(),
+  accuracy: z
+    .object({
+      batchCount: batchCountSchema.optional(),
+      metric: z.enum(ACCURACY_METRICS).optional(),
+      atRiskThreshold: z.number().nullable().optional(),
+      failingThreshold: z.number().nullable().optional(),
+    })
+    .nullish(),
+});
+
+const withoutUndefined = <T extends object>(value: T | null | undefined) =>
+  Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+
+/** Merges the given settings into the stored ones (omitted keys keep their value). */
+export async function updateHealthSettings(
+  db: Db,
+  viewer: Viewer,
+  deploymentId: string,
+  /** Validated here: GraphQL and JSON clients may send null anywhere. */
+  input: unknown,
+): Promise<Result<Deployment>> {
+  const parsed = parseInput(healthSettingsInput, input);
+  if (isError(parsed)) return parsed;
+  return db.transaction(async (tx) => {
+    const [deployment] = await tx
+      .select()
+      .from(deployments)
+      .where(and(eq(deployments.id, deploymentId), eq(deployments.organizationId, viewer.organizationId)))
+      .for('update');
+    if (!deployment) return new NotFoundError('Deployment');
+    const stored = deployment.healthSettings;
+    const metric = parsed.accuracy?.metric;
+    if (metric && (deployment.targetType === 'REGRESSION') === CLASSIFICATION_ONLY.has(metric)) {
+      return ValidationError.of(
+        'accuracy.metric',
+        deployment.targetType === 'REGRESSION' ? `${metric} applies to classification; use RMSE, MAE, R2 or MAPE` : `${metric} applies to regression`,
+      );
+    }
+    if (metric === 'AUC' || metric === 'F1' || metric === 'TPR' || metric === 'PPV') {
+      if (deployment.targetType === 'MULTICLASS') return ValidationError.of('accuracy.metric', `${metric} applies to binary targets; use LOG_LOSS or ACCURACY`);
+    }
+    const next: HealthSettings = {
+      service: { ...stored.service, ...withoutUndefined(parsed.service) },
+      dataDrift: { ...stored.dataDrift, ...withoutUndefined(parsed.dataDrift) },
+      accuracy: { ...stored.accuracy, ...withoutUndefined(parsed.accuracy) },
+    };
+    const [updated] = await tx.update(deployments).set({ healthSettings: next }).where(eq(deployments.id, deployment.id)).returning();
+    return updated!;
+  });
+}

@@ -1,0 +1,253 @@
+import { and, desc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+import {
+  batchAccuracyStats,
+  batchColumnStats,
+  batchConsumers,
+  batchExecutionTimeBuckets,
+  batchModelHistory,
+  batchServiceStats,
+  deployments,
+  monitoringBatches,
+} from '../../db/tables.js';
+import { ValidationError } from '../../errors.js';
+import type { Viewer } from '../organizations/auth.js';
+
+// Reading the per-batch aggregates for a batch selection. Every function reads only aggregate
+// tables, summed either over the whole selection (one group) or per batch (for the series and
+// the batch fields) — so cost grows with the batches selected, never with their predictions.
+
+export const MAX_SELECTED_BATCHES = 10_000;
+
+export interface BatchSelectionInput {
+  batchIds?: readonly string[] | null | undefined;
+  last?: number | null | undefined;
+  modelId?: string | null | undefined;
+}
+
+export interface Selection {
+  deploymentId: string;
+  /** Live batches of the deployment in the selection, oldest first (batch order). */
+  batchIds: string[];
+  modelId: string | null;
+}
+
+/** The selection's live batches of this deployment; ids that are not (foreign, deleted, missing) are left out. */
+export async function resolveSelection(db: Db, viewer: Viewer, deploymentId: string, input: BatchSelectionInput): Promise<Selection | ValidationError> {
+  const { batchIds, last } = input;
+  if ((batchIds == null) === (last == null)) return ValidationError.of('batches', 'give either batchIds or last');
+  if (last != null && (!Number.isInteger(last) || last < 1 || last > MAX_SELECTED_BATCHES)) {
+    return ValidationError.of('batches.last', `must be an integer from 1 to ${MAX_SELECTED_BATCHES}`);
+  }
+  if (batchIds != null && batchIds.length > MAX_SELECTED_BATCHES) return ValidationError.of('batches.batchIds', `must name at most ${MAX_SELECTED_BATCHES} batches`);
+  const live = and(
+    eq(monitoringBatches.deploymentId, deploymentId),
+    eq(monitoringBatches.organizationId, viewer.organizationId),
+    isNull(monitoringBatches.deletedAt),
+  );
+  const rows =
+    batchIds != null
+      ? await db
+          .select({ id: monitoringBatches.id })
+          .from(monitoringBatches)
+          .where(and(live, inArray(monitoringBatches.id, batchIds.length ? [...batchIds] : ['']) as SQL))
+          .orderBy(monitoringBatches.createdAt, monitoringBatches.id)
+      : (
+          await db
+            .select({ id: monitoringBatches.id })
+            .from(monitoringBatches)
+            .where(live)
+            .orderBy(desc(monitoringBatches.createdAt), desc(monitoringBatches.id))
+            .limit(last!)
+        ).reverse();
+  return { deploymentId, batchIds: rows.map((r) => r.id), modelId: input.modelId ?? null };
+}
+
+const inSelection = (column: Parameters<typeof inArray>[0], batchIds: string[]) => inArray(column, batchIds);
+const modelFilter = (column: unknown, modelId: string | null) => (modelId === null ? sql`true` : sql`${column} = ${modelId}`);
+
+/** Group key: the batch id (per batch) or '' (whole selection). */
+const groupKey = (perBatch: boolean, column: unknown) => (perBatch ? sql`${column}` : sql`''`);
+
+export interface ServiceSums {
+  requestCount: number;
+  predictionCount: number;
+  userErrorCount: number;
+  serverErrorCount: number;
+  executionTimeCount: number;
+  executionTimeSum: number;
+  executionTimeMin: number | null;
+  executionTimeMax: number | null;
+  buckets: [number, number][];
+  consumerCount: number;
+}
+
+export const emptyServiceSums = (): ServiceSums => ({
+  requestCount: 0,
+  predictionCount: 0,
+  userErrorCount: 0,
+  serverErrorCount: 0,
+  executionTimeCount: 0,
+  executionTimeSum: 0,
+  executionTimeMin: null,
+  executionTimeMax: null,
+  buckets: [],
+  consumerCount: 0,
+});
+
+export async function serviceSums(db: Db, selection: Selection, perBatch: boolean): Promise<Map<string, ServiceSums>> {
+  const result = new Map<string, ServiceSums>();
+  if (selection.batchIds.length === 0) return result;
+  const s = batchServiceStats;
+  const of = (key: string) => {
+    let sums = result.get(key);
+    if (!sums) result.set(key, (sums = emptyServiceSums()));
+    return sums;
+  };
+  const where = and(inSelection(s.batchId, selection.batchIds), modelFilter(s.modelId, selection.modelId));
+  const [stats, buckets, consumers] = await Promise.all([
+    db
+      .select({
+        key: groupKey(perBatch, s.batchId).mapWith(String),
+        requestCount: sql<number>`sum(${s.requestCount})`.mapWith(Number),
+        predictionCount: sql<number>`sum(${s.predictionCount})`.mapWith(Number),
+        userErrorCount: sql<number>`sum(${s.userErrorCount})`.mapWith(Number),
+        serverErrorCount: sql<number>`sum(${s.serverErrorCount})`.mapWith(Number),
+        executionTimeCount: sql<number>`sum(${s.executionTimeCount})`.mapWith(Number),
+        executionTimeSum: sql<number>`sum(${s.executionTimeSum})`.mapWith(Number),
+        executionTimeMin: sql<number | null>`min(${s.executionTimeMin})`,
+        executionTimeMax: sql<number | null>`max(${s.executionTimeMax})`,
+      })
+      .from(s)
+      .where(where)
+      .groupBy(sql`1`),
+    db
+      .select({
+        key: groupKey(perBatch, batchExecutionTimeBuckets.batchId).mapWith(String),
+        bucket: batchExecutionTimeBuckets.bucket,
+        count: sql<number>`sum(${batchExecutionTimeBuckets.count})`.mapWith(Number),
+      })
+      .from(batchExecutionTimeBuckets)
+      .where(and(inSelection(batchExecutionTimeBuckets.batchId, selection.batchIds), modelFilter(batchExecutionTimeBuckets.modelId, selection.modelId)))
+      .groupBy(sql`1`, batchExecutionTimeBuckets.bucket),
+    db
+      .select({ key: groupKey(perBatch, batchConsumers.batchId).mapWith(String), consumers: sql<number>`count(distinct ${batchConsumers.userId})`.mapWith(Number) })
+      .from(batchConsumers)
+      .where(and(inSelection(batchConsumers.batchId, selection.batchIds), modelFilter(batchConsumers.modelId, selection.modelId)))
+      .groupBy(sql`1`),
+  ]);
+  for (const { key, ...row } of stats) Object.assign(of(key), row);
+  for (const { key, bucket, count } of buckets) of(key).buckets.push([bucket, count]);
+  for (const { key, consumers: n } of consumers) of(key).consumerCount = n;
+  return result;
+}
+
+export interface ColumnSums {
+  column: string;
+  isPrediction: boolean;
+  /** Bin counts of the rows binned by `baselineVersion` (rows binned by another version are left out). */
+  binCounts: number[] | null;
+  binnedRowCount: number;
+  rowCount: number;
+  missingCount: number;
+  sum: number;
+  sumOfSquares: number;
+}
+
+/** Bin counts are summed only over rows binned by the deployment's current baseline. */
+export async function columnSums(db: Db, selection: Selection, perBatch: boolean): Promise<Map<string, ColumnSums[]>> {
+  const result = new Map<string, ColumnSums[]>();
+  if (selection.batchIds.length === 0) return result;
+  const c = batchColumnStats;
+  const current = sql`${c.baselineVersion} = ${deployments.baselineVersion}`;
+  const rows = await db
+    .select({
+      key: groupKey(perBatch, c.batchId).mapWith(String),
+      column: c.column,
+      isPrediction: c.isPrediction,
+      binCounts: sql<string[] | null>`bl_array_sum(case when ${current} then ${c.binCounts} end)`,
+      binnedRowCount: sql<number>`coalesce(sum(case when ${current} then ${c.rowCount} end), 0)`.mapWith(Number),
+      rowCount: sql<number>`sum(${c.rowCount})`.mapWith(Number),
+      missingCount: sql<number>`sum(${c.missingCount})`.mapWith(Number),
+      sum: sql<number>`sum(${c.sum})`.mapWith(Number),
+      sumOfSquares: sql<number>`sum(${c.sumOfSquares})`.mapWith(Number),
+    })
+    .from(c)
+    .innerJoin(deployments, eq(deployments.id, c.deploymentId))
+    .where(and(inSelection(c.batchId, selection.batchIds), modelFilter(c.modelId, selection.modelId)))
+    .groupBy(sql`1`, c.column, c.isPrediction);
+  for (const { key, binCounts, ...row } of rows) {
+    const list = result.get(key) ?? [];
+    list.push({ ...row, binCounts: binCounts ? binCounts.map(Number) : null });
+    result.set(key, list);
+  }
+  return result;
+}
+
+export interface AccuracyTotals {
+  count: number;
+  logLossSum: number;
+  positiveBins: number[] | null;
+  negativeBins: number[] | null;
+  truePositives: number;
+  falsePositives: number;
+  trueNegatives: number;
+  falseNegatives: number;
+  sumError: number;
+  sumAbsoluteError: number;
+  sumSquaredError: number;
+  sumActual: number;
+  sumSquaredActual: number;
+  sumAbsolutePercentageError: number;
+  nonZeroActualCount: number;
+  confusion: number[] | null;
+}
+
+export async function accuracySums(db: Db, selection: Selection, perBatch: boolean): Promise<Map<string, AccuracyTotals>> {
+  const result = new Map<string, AccuracyTotals>();
+  if (selection.batchIds.length === 0) return result;
+  const a = batchAccuracyStats;
+  const total = (column: unknown) => sql<number>`sum(${column})`.mapWith(Number);
+  const arraySum = (column: unknown) => sql<string[] | null>`bl_array_sum(${column})`;
+  const rows = await db
+    .select({
+      key: groupKey(perBatch, a.batchId).mapWith(String),
+      count: total(a.count),
+      logLossSum: total(a.logLossSum),
+      positiveBins: arraySum(a.positiveBins),
+      negativeBins: arraySum(a.negativeBins),
+      truePositives: total(a.truePositives),
+      falsePositives: total(a.falsePositives),
+      trueNegatives: total(a.trueNegatives),
+      falseNegatives: total(a.falseNegatives),
+      sumError: total(a.sumError),
+      sumAbsoluteError: total(a.sumAbsoluteError),
+      sumSquaredError: total(a.sumSquaredError),
+      sumActual: total(a.sumActual),
+      sumSquaredActual: total(a.sumSquaredActual),
+      sumAbsolutePercentageError: total(a.sumAbsolutePercentageError),
+      nonZeroActualCount: total(a.nonZeroActualCount),
+      confusion: arraySum(a.confusion),
+    })
+    .from(a)
+    .where(and(inSelection(a.batchId, selection.batchIds), modelFilter(a.modelId, selection.modelId)))
+    .groupBy(sql`1`);
+  const numbers = (values: string[] | null) => (values ? values.map(Number) : null);
+  for (const { key, positiveBins, negativeBins, confusion, ...row } of rows) {
+    result.set(key, { ...row, positiveBins: numbers(positiveBins), negativeBins: numbers(negativeBins), confusion: numbers(confusion) });
+  }
+  return result;
+}
+
+export async function labelSums(db: Db, selection: Selection, perBatch: boolean): Promise<Map<string, number[]>> {
+  const result = new Map<string, number[]>();
+  if (selection.batchIds.length === 0) return result;
+  const h = batchModelHistory;
+  const rows = await db
+    .select({ key: groupKey(perBatch, h.batchId).mapWith(String), counts: sql<string[] | null>`bl_array_sum(${h.labelCounts})` })
+    .from(h)
+    .where(and(inSelection(h.batchId, selection.batchIds), modelFilter(h.modelId, selection.modelId)))
+    .groupBy(sql`1`);
+  for (const { key, counts } of rows) if (counts) result.set(key, counts.map(Number));
+  return result;
+}
