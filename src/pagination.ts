@@ -42,6 +42,45 @@ function decodeCursor(cursor: string, field: string): [string, string] | Validat
   return ValidationError.of(field, 'is not a cursor returned by this connection');
 }
 
+/** What a page request asks for, validated: direction, size and the decoded cursor. */
+interface PageRequest {
+  backward: boolean;
+  size: number;
+  cursor: [string, string] | null;
+}
+
+function pageRequest(args: PageArgs): PageRequest | ValidationError {
+  const { first, last, after, before } = args;
+  if (first != null && last != null) return ValidationError.of('last', 'cannot be combined with first');
+  for (const [field, value] of [['first', first], ['last', last]] as const) {
+    if (value != null && (!Number.isInteger(value) || value < 0 || value > MAX_PAGE_SIZE)) {
+      return ValidationError.of(field, `must be an integer from 0 to ${MAX_PAGE_SIZE}`);
+    }
+  }
+  const backward = last != null || (before != null && first == null);
+  const cursorArg = backward ? before : after;
+  const cursor = cursorArg == null ? null : decodeCursor(cursorArg, backward ? 'before' : 'after');
+  if (cursor instanceof ValidationError) return cursor;
+  return { backward, size: (backward ? last : first) ?? DEFAULT_PAGE_SIZE, cursor };
+}
+
+/** `rows` in walking order (reversed order when backward), at most size + 1 of them. */
+function toPage<Row>(request: PageRequest, args: PageArgs, rows: Row[], key: (row: Row) => [string, string]): Page<Row> {
+  const hasMore = rows.length > request.size;
+  const pageRows = rows.slice(0, request.size);
+  if (request.backward) pageRows.reverse();
+  const edges = pageRows.map((node) => ({ cursor: encodeCursor(key(node)), node }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: request.backward ? args.before != null : hasMore,
+      hasPreviousPage: request.backward ? hasMore : args.after != null,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+  };
+}
+
 /**
  * Keyset (cursor) pagination: stable while rows are added or removed, and each page costs one
  * indexed range scan. `fetch` runs the query with the extra condition, order and limit.
@@ -51,41 +90,36 @@ export async function keysetPage<Row>(
   order: KeysetOrder<Row>,
   fetch: (cursorCondition: SQL | undefined, orderBy: SQL[], limit: number) => Promise<Row[]>,
 ): Promise<Page<Row> | ValidationError> {
-  const { first, last, after, before } = args;
-  if (first != null && last != null) return ValidationError.of('last', 'cannot be combined with first');
-  for (const [field, value] of [['first', first], ['last', last]] as const) {
-    if (value != null && (!Number.isInteger(value) || value < 0 || value > MAX_PAGE_SIZE)) {
-      return ValidationError.of(field, `must be an integer from 0 to ${MAX_PAGE_SIZE}`);
-    }
-  }
-  const backward = last != null || (before != null && first == null);
-  const size = (backward ? last : first) ?? DEFAULT_PAGE_SIZE;
-  const cursorArg = backward ? before : after;
-  const field = backward ? 'before' : 'after';
+  const request = pageRequest(args);
+  if (request instanceof ValidationError) return request;
   // Walking backward is walking the reversed order forward.
-  const ascending = (order.direction === 'ASC') !== backward;
+  const ascending = (order.direction === 'ASC') !== request.backward;
   let condition: SQL | undefined;
-  if (cursorArg != null) {
-    const key = decodeCursor(cursorArg, field);
-    if (key instanceof ValidationError) return key;
-    const value = sql`${key[0]}::${sql.raw(order.cast)}`;
+  if (request.cursor) {
+    const value = sql`${request.cursor[0]}::${sql.raw(order.cast)}`;
     condition = ascending
-      ? sql`(${order.expr}, ${order.id}) > (${value}, ${key[1]})`
-      : sql`(${order.expr}, ${order.id}) < (${value}, ${key[1]})`;
+      ? sql`(${order.expr}, ${order.id}) > (${value}, ${request.cursor[1]})`
+      : sql`(${order.expr}, ${order.id}) < (${value}, ${request.cursor[1]})`;
   }
   const dir = sql.raw(ascending ? 'asc' : 'desc');
-  const rows = size === 0 ? [] : await fetch(condition, [sql`${order.expr} ${dir}`, sql`${order.id} ${dir}`], size + 1);
-  const hasMore = rows.length > size;
-  const pageRows = rows.slice(0, size);
-  if (backward) pageRows.reverse();
-  const edges = pageRows.map((node) => ({ cursor: encodeCursor(order.key(node)), node }));
-  return {
-    edges,
-    pageInfo: {
-      hasNextPage: backward ? before != null : hasMore,
-      hasPreviousPage: backward ? hasMore : after != null,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
-    },
+  const rows = request.size === 0 ? [] : await fetch(condition, [sql`${order.expr} ${dir}`, sql`${order.id} ${dir}`], request.size + 1);
+  return toPage(request, args, rows, order.key);
+}
+
+/**
+ * The same pages over rows already in memory, sorted in `order` (lists filtered by values computed
+ * outside SQL, like deployment health). Cursors are interchangeable with keysetPage's.
+ */
+export function keysetPageInMemory<Row>(rows: Row[], args: PageArgs, order: Pick<KeysetOrder<Row>, 'key' | 'direction' | 'cast'>): Page<Row> | ValidationError {
+  const request = pageRequest(args);
+  if (request instanceof ValidationError) return request;
+  const compare = (a: [string, string], b: [string, string]) => {
+    const byValue = order.cast === 'timestamptz' ? Date.parse(a[0]) - Date.parse(b[0]) : a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
+    const byKey = byValue !== 0 ? byValue : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0;
+    return order.direction === 'ASC' ? byKey : -byKey;
   };
+  const walk = request.backward ? [...rows].reverse() : rows;
+  const cursor = request.cursor;
+  const beyond = cursor ? walk.filter((row) => (request.backward ? compare(order.key(row), cursor) < 0 : compare(order.key(row), cursor) > 0)) : walk;
+  return toPage(request, args, beyond.slice(0, request.size + 1), order.key);
 }

@@ -422,3 +422,31 @@ describe('dataloaders and SQL statements', () => {
     expect(counts[0]).toBe(counts[1]);
   });
 });
+
+describe('the inventory filtered by health', () => {
+  it('lists only deployments whose statuses match, with cursors and totalCount', async () => {
+    const org = await createOrganization(server, null);
+    const healthy = await createDeployment(server, org.token, { label: 'healthy' });
+    const failing = await createDeployment(server, org.token, { label: 'failing' });
+    const idle = await createDeployment(server, org.token, { label: 'idle' });
+    for (const [deployment, systemError] of [[healthy, false], [failing, true]] as const) {
+      const batch = await createBatch(server, deployment.id, 'b', org.token);
+      await server.op(ReportDeploymentStatsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, numPredictions: 1, systemError } }, org.token);
+    }
+    const list = async (filter: Record<string, string[]>, first = 10) =>
+      (
+        await query(
+          `query($h: DeploymentHealthFilter, $first: Int) { deployments(health: $h, first: $first) { totalCount edges { node { label health { service { status } } } } pageInfo { hasNextPage } } }`,
+          { h: filter, first },
+          org.token,
+        )
+      ).deployments;
+    const failingOnly = await list({ service: ['FAILING'] });
+    expect(failingOnly.totalCount).toBe(1);
+    expect(failingOnly.edges.map((e: Json) => e.node)).toEqual([{ label: 'failing', health: { service: { status: 'FAILING' } } }]);
+    const known = await list({ service: ['PASSING', 'FAILING'] }, 1);
+    expect(known).toMatchObject({ totalCount: 2, pageInfo: { hasNextPage: true } });
+    expect(known.edges.map((e: Json) => e.node.label)).toEqual(['failing']);
+    expect((await list({ service: ['UNKNOWN'] })).edges.map((e: Json) => e.node.label)).toEqual([idle.label]);
+  });
+});

@@ -3,6 +3,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { deployments, trainingBaselines } from '../db/tables.js';
 import { accuracySums, columnSums, labelSums, serviceSums, type Selection } from '../modules/metrics/sums.js';
 import type { Baseline } from '../modules/predictions/aggregates.js';
+import { healthOfDeployments, type DeploymentHealth } from '../modules/metrics/deployment-health.js';
 import type { Db } from '../db/client.js';
 import type { BatchQuota } from '../errors.js';
 import { batchesByIds, modelHistoryByBatchIds, quotasFor, type ModelHistoryEntry, type MonitoringBatch } from '../modules/batches/service.js';
@@ -71,5 +72,13 @@ export function createMetricLoaders(db: Db, viewer: Viewer) {
     columns: perBatch((selection, grouped) => columnSums(db, selection, grouped)),
     accuracy: perBatch((selection, grouped) => accuracySums(db, selection, grouped)),
     labels: perBatch((selection, grouped) => labelSums(db, selection, grouped)),
+    /** Health of every deployment asked for in the same tick, in a constant number of statements. */
+    health: new DataLoader<Deployment, DeploymentHealth | undefined, string>(
+      async (list) => {
+        const health = await healthOfDeployments(db, viewer.organizationId, list);
+        return list.map((deployment) => health.get(deployment.id));
+      },
+      { cacheKeyFn: (deployment) => deployment.id },
+    ),
   };
 }

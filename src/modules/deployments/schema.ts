@@ -2,6 +2,7 @@ import { builder } from '../../graphql/builder.js';
 import { BatchQuotaRef, orThrow, resultUnion } from '../../graphql/errors.js';
 import { isError } from '../../errors.js';
 import type { FeatureDefinition } from '../../db/tables.js';
+import { HealthFilterInput } from '../metrics/health-types.js';
 import { createDeployment, listDeployments, updateDeploymentSettings, type Deployment } from './service.js';
 
 export const DeploymentRef = builder.objectRef<Deployment>('Deployment');
@@ -57,7 +58,10 @@ builder.queryField('deployments', (t) =>
     {
       type: DeploymentRef,
       description: "The organization's deployments, newest first.",
-      args: { search: t.arg.string({ description: 'Case-insensitive part of the label, or an exact id.' }) },
+      args: {
+        search: t.arg.string({ description: 'Case-insensitive part of the label, or an exact id.' }),
+        health: t.arg({ type: HealthFilterInput, description: 'Only deployments whose health status is among those given (the inventory view).' }),
+      },
       resolve: async (_root, args, ctx) => orThrow(await listDeployments(ctx.app.db, ctx.viewer, args)),
     },
     {

@@ -1,10 +1,12 @@
-import { and, eq, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db, DbOrTx } from '../../db/client.js';
 import { deployments } from '../../db/tables.js';
 import { BatchMonitoringDisabledError, NotFoundError, isError, type Result } from '../../errors.js';
 import { newId } from '../../ids.js';
-import { keysetPage, type Page, type PageArgs } from '../../pagination.js';
+import { keysetPage, keysetPageInMemory, type Page, type PageArgs } from '../../pagination.js';
+import { healthOfDeployments, matchesHealth } from '../metrics/deployment-health.js';
+import type { HealthFilter } from '../metrics/health.js';
 import { booleanSchema, descriptionSchema, nameSchema, parseInput, type Loose } from '../../validation.js';
 import type { Viewer } from '../organizations/auth.js';
 
@@ -138,32 +140,43 @@ export async function getBatchDeployment(
   return deployment.batchMonitoringEnabled ? deployment : new BatchMonitoringDisabledError(deployment.id);
 }
 
-/** Newest first; `search` matches the label case-insensitively or the exact id. */
+/**
+ * Newest first; `search` matches the label case-insensitively or the exact id. With a health
+ * filter, health is computed for every candidate (in a constant number of statements) and the
+ * page is cut in memory with the same cursors.
+ */
 export async function listDeployments(
   db: Db,
   viewer: Viewer,
-  args: PageArgs & { search?: string | null | undefined },
+  args: PageArgs & { search?: string | null | undefined; health?: HealthFilter | null | undefined },
 ): Promise<Result<Page<Deployment> & { totalCount: () => Promise<number> }>> {
   const filters: SQL[] = [eq(deployments.organizationId, viewer.organizationId)];
   const search = args.search?.trim();
   if (search) filters.push(or(ilike(deployments.label, `%${escapeLike(search)}%`), eq(deployments.id, search))!);
   const where = and(...filters);
-  const page = await keysetPage(
-    args,
-    {
-      expr: sql`${deployments.createdAt}`,
-      id: sql`${deployments.id}`,
-      cast: 'timestamptz',
-      direction: 'DESC',
-      key: (row: Deployment) => [row.createdAt.toISOString(), row.id],
-    },
-    (condition, orderBy, limit) =>
-      db
-        .select()
-        .from(deployments)
-        .where(and(where, condition))
-        .orderBy(...orderBy)
-        .limit(limit),
+  const order = {
+    expr: sql`${deployments.createdAt}`,
+    id: sql`${deployments.id}`,
+    cast: 'timestamptz' as const,
+    direction: 'DESC' as const,
+    key: (row: Deployment): [string, string] => [row.createdAt.toISOString(), row.id],
+  };
+  const { health } = args;
+  if (health && (health.service || health.drift || health.accuracy)) {
+    const candidates = await db.select().from(deployments).where(where).orderBy(desc(deployments.createdAt), desc(deployments.id));
+    const statuses = await healthOfDeployments(db, viewer.organizationId, candidates);
+    const matching = candidates.filter((d) => matchesHealth(statuses.get(d.id), health));
+    const page = keysetPageInMemory(matching, args, order);
+    if (isError(page)) return page;
+    return { ...page, totalCount: async () => matching.length };
+  }
+  const page = await keysetPage(args, order, (condition, orderBy, limit) =>
+    db
+      .select()
+      .from(deployments)
+      .where(and(where, condition))
+      .orderBy(...orderBy)
+      .limit(limit),
   );
   if (isError(page)) return page;
   return {

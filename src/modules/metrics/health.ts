@@ -20,6 +20,12 @@ const CLASSIFICATION_ONLY = new Set<AccuracyMetricName>(['LOG_LOSS', 'AUC', 'ACC
 
 export type HealthStatus = 'PASSING' | 'AT_RISK' | 'FAILING' | 'UNKNOWN';
 
+export interface HealthFilter {
+  service?: readonly HealthStatus[] | null | undefined;
+  drift?: readonly HealthStatus[] | null | undefined;
+  accuracy?: readonly HealthStatus[] | null | undefined;
+}
+
 export interface ResolvedHealthSettings {
   service: { batchCount: number; errorRateAtRisk: number; errorRateFailing: number };
   dataDrift: {

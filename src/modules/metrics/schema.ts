@@ -11,10 +11,7 @@ import { executionTimeQuantile, serviceRates, slowRequests, type BinShare, type 
 import {
   ACCURACY_METRICS,
   BATCH_COUNT_CHOICES,
-  accuracyIndicator,
-  driftIndicator,
   healthSettings,
-  serviceIndicator,
   updateHealthSettings,
   type Indicator,
   type ResolvedHealthSettings,
@@ -33,6 +30,8 @@ import {
 } from './shapes.js';
 import { accuracySums, columnSums, labelSums, resolveSelection, serviceSums, type BatchSelectionInput, type Selection } from './sums.js';
 import { activity } from './activity.js';
+import { HealthStatusEnum } from './health-types.js';
+import type { DeploymentHealth } from './deployment-health.js';
 
 // Monitoring over a batch selection (C8) and prediction health (C9). Every number is a merge of
 // per-batch aggregates: deployment fields merge the whole selection in SQL; the series and the
@@ -300,7 +299,6 @@ builder.objectFields(MonitoringBatchRef, (t) => ({
 // ---------------------------------------------------------------------------------------------
 // Health (C9)
 
-const HealthStatusEnum = builder.enumType('HealthStatus', { values: ['PASSING', 'AT_RISK', 'FAILING', 'UNKNOWN'] as const });
 const AccuracyMetricEnum = builder.enumType('AccuracyMetric', { values: ACCURACY_METRICS });
 
 const IndicatorRef = builder.objectRef<Indicator>('HealthIndicator').implement({
@@ -311,42 +309,13 @@ const IndicatorRef = builder.objectRef<Indicator>('HealthIndicator').implement({
   }),
 });
 
-interface HealthShape {
-  service: Indicator;
-  drift: Indicator;
-  accuracy: Indicator;
-}
-
-const HealthRef = builder.objectRef<HealthShape>('DeploymentHealth').implement({
+const HealthRef = builder.objectRef<DeploymentHealth>('DeploymentHealth').implement({
   fields: (t) => ({
     service: t.field({ type: IndicatorRef, resolve: (h) => h.service }),
     drift: t.field({ type: IndicatorRef, resolve: (h) => h.drift }),
     accuracy: t.field({ type: IndicatorRef, resolve: (h) => h.accuracy }),
   }),
 });
-
-export async function deploymentHealth(ctx: GraphQLContext, deployment: Deployment): Promise<HealthShape> {
-  const { db } = ctx.app;
-  const settings = healthSettings(deployment);
-  const select = (last: number) => selectionOf(ctx, deployment, { last });
-  const [serviceSelection, driftSelection, accuracySelection, baseline] = await Promise.all([
-    select(settings.service.batchCount),
-    select(settings.dataDrift.batchCount),
-    select(settings.accuracy.batchCount),
-    currentBaseline(db, deployment),
-  ]);
-  const [service, columns, accuracy] = await Promise.all([
-    serviceSums(db, serviceSelection, false),
-    columnSums(db, driftSelection, false),
-    accuracySums(db, accuracySelection, false),
-  ]);
-  const drift = driftShape(deployment, baseline, columns.get(''), 'PSI', driftSelection.batchIds.length);
-  return {
-    service: serviceIndicator(settings.service, service.get(''), serviceSelection.batchIds.length),
-    drift: driftIndicator(settings.dataDrift, drift.hasBaseline ? drift.features : null, driftSelection.batchIds.length),
-    accuracy: accuracyIndicator(settings.accuracy, accuracyShape(deployment, accuracy.get(''), accuracySelection.batchIds.length), accuracySelection.batchIds.length),
-  };
-}
 
 const BatchCountDescription = `One of ${BATCH_COUNT_CHOICES.join(', ')}.`;
 
@@ -401,7 +370,7 @@ builder.objectFields(DeploymentRef, (t) => ({
   health: t.field({
     type: HealthRef,
     description: 'Service, drift and accuracy status over the last N batches (N per area from healthSettings).',
-    resolve: (deployment, _args, ctx) => deploymentHealth(ctx, deployment),
+    resolve: async (deployment, _args, ctx) => (await ctx.loaders.metrics.health.load(deployment))!,
   }),
   healthSettings: t.field({ type: HealthSettingsRef, resolve: (deployment) => healthSettings(deployment) }),
   activity: t.field({

@@ -251,3 +251,84 @@ export async function labelSums(db: Db, selection: Selection, perBatch: boolean)
   for (const { key, counts } of rows) if (counts) result.set(key, counts.map(Number));
   return result;
 }
+
+// Merging per-batch sums in memory (several deployments' selections read in one statement).
+
+const addArrays = (a: number[] | null, b: number[] | null): number[] | null => {
+  if (!a) return b ? [...b] : null;
+  if (!b) return a;
+  return a.length >= b.length ? a.map((x, i) => x + (b[i] ?? 0)) : b.map((x, i) => x + (a[i] ?? 0));
+};
+
+/** Distinct consumers do not add across batches: the merged consumerCount is left at 0. */
+export function mergeServiceSums(list: (ServiceSums | undefined)[]): ServiceSums {
+  const merged = emptyServiceSums();
+  const buckets = new Map<number, number>();
+  for (const s of list) {
+    if (!s) continue;
+    merged.requestCount += s.requestCount;
+    merged.predictionCount += s.predictionCount;
+    merged.userErrorCount += s.userErrorCount;
+    merged.serverErrorCount += s.serverErrorCount;
+    merged.executionTimeCount += s.executionTimeCount;
+    merged.executionTimeSum += s.executionTimeSum;
+    if (s.executionTimeMin !== null) merged.executionTimeMin = Math.min(merged.executionTimeMin ?? s.executionTimeMin, s.executionTimeMin);
+    if (s.executionTimeMax !== null) merged.executionTimeMax = Math.max(merged.executionTimeMax ?? s.executionTimeMax, s.executionTimeMax);
+    for (const [bucket, count] of s.buckets) buckets.set(bucket, (buckets.get(bucket) ?? 0) + count);
+  }
+  merged.buckets = [...buckets];
+  return merged;
+}
+
+export function mergeColumnSums(lists: (ColumnSums[] | undefined)[]): ColumnSums[] {
+  const merged = new Map<string, ColumnSums>();
+  for (const list of lists) {
+    for (const c of list ?? []) {
+      const key = `${c.isPrediction}/${c.column}`;
+      const into = merged.get(key);
+      if (!into) merged.set(key, { ...c, binCounts: c.binCounts ? [...c.binCounts] : null });
+      else {
+        into.binCounts = addArrays(into.binCounts, c.binCounts);
+        into.binnedRowCount += c.binnedRowCount;
+        into.rowCount += c.rowCount;
+        into.missingCount += c.missingCount;
+        into.sum += c.sum;
+        into.sumOfSquares += c.sumOfSquares;
+      }
+    }
+  }
+  return [...merged.values()];
+}
+
+export function mergeAccuracySums(list: (AccuracyTotals | undefined)[]): AccuracyTotals | undefined {
+  let merged: AccuracyTotals | undefined;
+  for (const a of list) {
+    if (!a) continue;
+    if (!merged) {
+      merged = { ...a, positiveBins: a.positiveBins && [...a.positiveBins], negativeBins: a.negativeBins && [...a.negativeBins], confusion: a.confusion && [...a.confusion] };
+      continue;
+    }
+    for (const key of Object.keys(a) as (keyof AccuracyTotals)[]) {
+      const value = a[key];
+      if (typeof value === 'number') (merged[key] as number) += value;
+    }
+    merged.positiveBins = addArrays(merged.positiveBins, a.positiveBins);
+    merged.negativeBins = addArrays(merged.negativeBins, a.negativeBins);
+    merged.confusion = addArrays(merged.confusion, a.confusion);
+  }
+  return merged;
+}
+
+/** The newest `limit` live batches of each deployment, newest first. */
+export async function latestBatches(db: Db, organizationId: string, deploymentIds: string[], limit: number): Promise<Map<string, string[]>> {
+  const result = new Map<string, string[]>(deploymentIds.map((id) => [id, []]));
+  if (deploymentIds.length === 0) return result;
+  const rows = await db.execute<{ id: string; deployment_id: string }>(sql`
+    select id, deployment_id from (
+      select id, deployment_id, row_number() over (partition by deployment_id order by created_at desc, id desc) as rn
+      from ${monitoringBatches}
+      where ${inArray(monitoringBatches.deploymentId, deploymentIds)} and organization_id = ${organizationId} and deleted_at is null
+    ) ranked where rn <= ${limit} order by deployment_id, rn`);
+  for (const row of rows) result.get(row.deployment_id)!.push(row.id);
+  return result;
+}

@@ -1,0 +1,66 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+import { deployments as deploymentsTable, trainingBaselines } from '../../db/tables.js';
+import type { Deployment } from '../deployments/service.js';
+import type { Baseline } from '../predictions/aggregates.js';
+import { accuracyIndicator, driftIndicator, healthSettings, serviceIndicator, type HealthFilter, type Indicator } from './health.js';
+import { accuracyShape, driftShape } from './shapes.js';
+import { accuracySums, columnSums, latestBatches, mergeAccuracySums, mergeColumnSums, mergeServiceSums, serviceSums } from './sums.js';
+
+export interface DeploymentHealth {
+  service: Indicator;
+  drift: Indicator;
+  accuracy: Indicator;
+}
+
+/**
+ * Health of many deployments in a constant number of statements: the newest batches of each,
+ * their per-batch sums in one read per kind, merged per deployment over its own N per area.
+ */
+export async function healthOfDeployments(db: Db, organizationId: string, list: readonly Deployment[]): Promise<Map<string, DeploymentHealth>> {
+  const result = new Map<string, DeploymentHealth>();
+  if (list.length === 0) return result;
+  const settings = new Map(list.map((d) => [d.id, healthSettings(d)]));
+  const deepest = Math.max(...[...settings.values()].flatMap((s) => [s.service.batchCount, s.dataDrift.batchCount, s.accuracy.batchCount]));
+  const ids = list.map((d) => d.id);
+  const latest = await latestBatches(db, organizationId, ids, deepest);
+  const all = [...new Set([...latest.values()].flat())];
+  const selection = { deploymentId: '', batchIds: all, modelId: null };
+  const [service, columns, accuracy, baselineRows] = await Promise.all([
+    serviceSums(db, selection, true),
+    columnSums(db, selection, true),
+    accuracySums(db, selection, true),
+    db
+      .select({ deploymentId: trainingBaselines.deploymentId, version: trainingBaselines.version, columns: trainingBaselines.columns })
+      .from(trainingBaselines)
+      .innerJoin(deploymentsTable, and(eq(deploymentsTable.id, trainingBaselines.deploymentId), eq(deploymentsTable.baselineVersion, trainingBaselines.version)))
+      .where(inArray(deploymentsTable.id, ids)),
+  ]);
+  const baselines = new Map<string, Baseline>(baselineRows.map((row) => [row.deploymentId, { version: row.version, columns: row.columns }]));
+  for (const deployment of list) {
+    const s = settings.get(deployment.id)!;
+    const newest = latest.get(deployment.id) ?? [];
+    const take = (n: number) => newest.slice(0, n);
+    const serviceBatches = take(s.service.batchCount);
+    const driftBatches = take(s.dataDrift.batchCount);
+    const accuracyBatches = take(s.accuracy.batchCount);
+    const drift = driftShape(deployment, baselines.get(deployment.id) ?? null, mergeColumnSums(driftBatches.map((id) => columns.get(id))), 'PSI', driftBatches.length);
+    result.set(deployment.id, {
+      service: serviceIndicator(s.service, mergeServiceSums(serviceBatches.map((id) => service.get(id))), serviceBatches.length),
+      drift: driftIndicator(s.dataDrift, drift.hasBaseline ? drift.features : null, driftBatches.length),
+      accuracy: accuracyIndicator(
+        s.accuracy,
+        accuracyShape(deployment, mergeAccuracySums(accuracyBatches.map((id) => accuracy.get(id))), accuracyBatches.length),
+        accuracyBatches.length,
+      ),
+    });
+  }
+  return result;
+}
+
+/** Whether a deployment's health passes a filter (each given area must be one of its statuses). */
+export function matchesHealth(health: DeploymentHealth | undefined, filter: HealthFilter): boolean {
+  if (!health) return false;
+  const ok = (statuses: readonly string[] | null | undefined, indicator: Indicator) => !statuses || statuses.includes(indicator.status);
+  return ok(filter.service, health.service) && ok(filter.drift, health.drift) && ok(filter.accuracy, health.accuracy);
+}
