@@ -19,13 +19,28 @@ export type Loose<T> = { [K in keyof T]?: T[K] | null };
 const typeMessage = (expected: string) => (issue: { input: unknown }) =>
   issue.input === undefined ? 'is required' : issue.input === null ? 'must not be null' : `must be ${expected}`;
 
-const NUL_MESSAGE = 'must not contain the NUL character (\\u0000)';
-const noNul = (value: string) => !value.includes('\u0000');
+/**
+ * Text PostgreSQL cannot store: U+0000, and lone UTF-16 surrogates (not valid Unicode: refused by
+ * the database, or silently replaced so that different ids collide). Returns the reason, or null.
+ */
+export function unstorableText(value: string): string | null {
+  if (!SUSPECT.test(value)) return null; // the fast path: no NUL and no surrogate at all
+  if (value.includes('\u0000')) return UNSTORABLE_NUL;
+  return LONE_SURROGATE.test(value) ? UNSTORABLE_SURROGATE : null;
+}
+const SUSPECT = /[\u0000\uD800-\uDFFF]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+export const UNSTORABLE_NUL = 'must not contain the NUL character (\\u0000)';
+export const UNSTORABLE_SURROGATE = 'must be valid Unicode (it contains a lone surrogate)';
+const refuseUnstorable = (value: string, ctx: z.RefinementCtx) => {
+  const message = unstorableText(value);
+  if (message) ctx.addIssue({ code: 'custom', message });
+};
 
 export const nameSchema = (max = 512) =>
   z
     .string({ error: typeMessage('a string') })
-    .refine(noNul, NUL_MESSAGE)
+    .superRefine(refuseUnstorable)
     .trim()
     .min(1, 'must not be empty')
     .max(max, `must be at most ${max} characters`);
@@ -58,19 +73,21 @@ export const externalUrlSchema = z.preprocess(
 
 export const booleanSchema = z.boolean({ error: typeMessage('true or false') });
 
-/** The dotted path of the first string (value or key) in `root` that contains U+0000, or null. */
-export function findNulPath(root: unknown): string | null {
+/** The first string (value or key) in `root` that PostgreSQL cannot store: its dotted path and why, or null. */
+export function findUnstorableText(root: unknown): { path: string; message: string } | null {
   const stack: [unknown, string][] = [[root, '']];
   const join = (path: string, key: string | number) => (path ? `${path}.${key}` : String(key));
   for (let item = stack.pop(); item; item = stack.pop()) {
     const [value, path] = item;
     if (typeof value === 'string') {
-      if (value.includes('\u0000')) return path || 'body';
+      const message = unstorableText(value);
+      if (message) return { path: path || 'body', message };
     } else if (value !== null && typeof value === 'object') {
       const entries = Array.isArray(value) ? value.map((v, i) => [i, v] as const) : Object.entries(value);
       for (let index = entries.length - 1; index >= 0; index--) {
         const [key, child] = entries[index]!;
-        if (typeof key === 'string' && key.includes('\u0000')) return join(path, key.replaceAll('\u0000', '\\u0000'));
+        const message = typeof key === 'string' ? unstorableText(key) : null;
+        if (message) return { path: join(path, JSON.stringify(key).slice(1, -1)), message: `(a key) ${message}` };
         stack.push([child, join(path, key)]);
       }
     }
@@ -88,5 +105,7 @@ export function parseTimestamp(raw: string): Date | null {
   const value = new Date(raw);
   const calendar = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
   const realDay = calendar.getUTCMonth() === Number(month) - 1 && calendar.getUTCDate() === Number(day);
-  return Number(year) >= 1 && realDay && !Number.isNaN(value.getTime()) ? value : null;
+  // The instant too: 0001-01-01T00:00:00+01:00 is in year 0, which PostgreSQL refuses.
+  const instantYear = value.getUTCFullYear();
+  return Number(year) >= 1 && realDay && !Number.isNaN(value.getTime()) && instantYear >= 1 && instantYear <= 9999 ? value : null;
 }

@@ -240,6 +240,25 @@ describe('monitoring a regression deployment over batch selections (C8)', () => 
     });
   });
 
+  it('reads prediction percentiles from the baseline bins: within the bin of the exact percentile', async () => {
+    const data = await query(`query($id: ID!) { deployment(id: $id) { predictions(batches: {last: 5}) { rowCount meanPrediction p10: percentile(q: 0.1) p50: percentile(q: 0.5) p90: percentile(q: 0.9) } } }`, {
+      id: deploymentId,
+    });
+    const values = batchRows.flat().map((r) => r.prediction).sort((a, b) => a - b);
+    const stats = data.deployment.predictions;
+    expect(stats.rowCount).toBe(values.length);
+    expect(stats.meanPrediction).toBeCloseTo(values.reduce((a, b) => a + b, 0) / values.length, 9);
+    const edges = edgesOf(baselineRows.map((r) => r.prediction));
+    for (const [field, q] of [['p10', 0.1], ['p50', 0.5], ['p90', 0.9]] as const) {
+      const exact = percentileCont(values, q);
+      const bin = edges.filter((e) => e <= exact).length;
+      const lower = edges[bin - 1] ?? edges[0]!;
+      const upper = edges[bin] ?? edges.at(-1)!;
+      expect(stats[field]).toBeGreaterThanOrEqual(lower - 1e-9);
+      expect(stats[field]).toBeLessThanOrEqual(upper + 1e-9);
+    }
+  });
+
   it('leaves a deleted batch out of `last: N` and of explicit selections', async () => {
     const extra = await createBatch(server, deploymentId, 'short-lived');
     await server.op(ReportPredictionsDocument, { input: { deploymentId, batchId: extra.id, rows: rowsFor(77, 20), executionTimeMs: 5 } });

@@ -1,20 +1,22 @@
 import { GraphQLError, visit, type DocumentNode, type ExecutionArgs } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { findNulPath } from '../validation.js';
+import { findUnstorableText, unstorableText } from '../validation.js';
 
 /**
- * PostgreSQL text cannot hold U+0000, so a string carrying it would fail deep in a query (a 500).
- * Refuse it before execution, naming the variable or argument, for every operation (HTTP and WS).
+ * PostgreSQL cannot store U+0000 or lone surrogates, so a string carrying them would fail deep in a
+ * query (a 500). Refuse it before execution, naming the variable or argument, for every operation
+ * (HTTP and WS).
  */
 function nulError(args: ExecutionArgs): GraphQLError | null {
-  const inVariable = args.variableValues ? findNulPath(args.variableValues) : null;
-  if (inVariable !== null) return refusal(`variable $${inVariable}`);
+  const inVariable = args.variableValues ? findUnstorableText(args.variableValues) : null;
+  if (inVariable) return refusal(`variable $${inVariable.path} ${inVariable.message}`);
   let literal: string | null = null;
   visit(args.document as DocumentNode, {
     Argument(node) {
       visit(node.value, {
         StringValue(value) {
-          if (literal === null && value.value.includes('\u0000')) literal = `argument ${node.name.value}`;
+          const message = literal === null ? unstorableText(value.value) : null;
+          if (message) literal = `argument ${node.name.value} ${message}`;
         },
       });
       return false;
@@ -23,8 +25,8 @@ function nulError(args: ExecutionArgs): GraphQLError | null {
   return literal === null ? null : refusal(literal);
 }
 
-function refusal(where: string): GraphQLError {
-  return new GraphQLError(`${where} must not contain the NUL character (\\u0000)`, { extensions: { code: 'BAD_USER_INPUT' } });
+function refusal(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
 }
 
 export function rejectNulCharacters(): Plugin {

@@ -12,9 +12,11 @@ export class BodyTooLargeError extends Error {
  */
 export function discardBody(req: IncomingMessage, graceMs = 5000): void {
   if (req.complete) return;
+  // Kept now: once the request is destroyed (a for-await over it that stopped early), req.socket is null.
+  const socket = req.socket;
   req.resume();
   const timer = setTimeout(() => {
-    if (!req.complete) req.socket.destroy();
+    if (!req.complete) socket?.destroy();
   }, graceMs).unref();
   req.once('end', () => clearTimeout(timer));
 }

@@ -10,7 +10,7 @@ import {
 } from '../errors.js';
 import type { RequestContext } from '../graphql/context.js';
 import { BodyTooLargeError, readBody } from './body.js';
-import { findNulPath } from '../validation.js';
+import { findUnstorableText } from '../validation.js';
 
 /** A JSON answer. `body: undefined` sends no body (204). */
 export interface RestResponse {
@@ -136,12 +136,11 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<unk
   } catch (error) {
     throw new HttpError(400, `Request body is not valid JSON: ${(error as Error).message}`);
   }
-  // PostgreSQL text and jsonb cannot hold U+0000: refuse it here, naming the field, rather than
-  // letting the insert fail with a 500. (Valid JSON can only carry it escaped, as \u0000.)
-  const nulAt = /\\u0000/i.test(text) ? findNulPath(body) : null;
-  if (nulAt !== null) {
-    const message = 'must not contain the NUL character (\\u0000)';
-    throw new HttpError(422, `Invalid input: ${nulAt}: ${message}`, { errors: { [nulAt]: message } });
+  // Text PostgreSQL cannot store (NUL, lone surrogates) is refused here, naming the field, rather
+  // than failing the insert with a 500. Valid JSON carries either only as a \u escape.
+  const unstorable = /\\u/i.test(text) ? findUnstorableText(body) : null;
+  if (unstorable) {
+    throw new HttpError(422, `Invalid input: ${unstorable.path}: ${unstorable.message}`, { errors: { [unstorable.path]: unstorable.message } });
   }
   return body;
 }

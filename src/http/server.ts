@@ -204,7 +204,8 @@ export function createServer(app: AppServices): BatchlensServer {
     handle(req, res).catch((error: unknown) => {
       // A client that hung up mid-request is not a server fault.
       const code = (error as { code?: string }).code;
-      if (req.destroyed || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (error as Error).message === 'aborted') {
+      // (req.destroyed alone is also true once a body was read in full.)
+      if ((req.destroyed && !req.complete) || res.destroyed || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (error as Error).message === 'aborted') {
         res.destroy();
         return;
       }

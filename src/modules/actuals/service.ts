@@ -3,7 +3,7 @@ import type postgres from 'postgres';
 import type { Db } from '../../db/client.js';
 import { actuals } from '../../db/tables.js';
 import { ValidationError, isError, type FieldError, type Result } from '../../errors.js';
-import { parseTimestamp } from '../../validation.js';
+import { parseTimestamp, unstorableText } from '../../validation.js';
 import { getBatchDeployment } from '../deployments/service.js';
 import type { Viewer } from '../organizations/auth.js';
 import { BatchAggregator, type ActualOutcome } from '../predictions/aggregates.js';
@@ -24,7 +24,7 @@ function validateActual(shape: TargetShape, item: unknown, where: string): Valid
   const raw = item as Record<string, unknown>;
   const id = raw.associationId;
   let associationId: string;
-  if (typeof id === 'string' && id.length > 0 && id.length <= 256 && !id.includes('\u0000')) associationId = id;
+  if (typeof id === 'string' && id.length > 0 && id.length <= 256 && unstorableText(id) === null) associationId = id;
   else if (typeof id === 'number' && Number.isInteger(id)) associationId = String(id);
   else return { field: `${where}.associationId`, message: 'must be a non-empty string of at most 256 characters (or an integer)' };
 
@@ -35,7 +35,7 @@ function validateActual(shape: TargetShape, item: unknown, where: string): Valid
     if (!Number.isFinite(number)) return { field: `${where}.actualValue`, message: 'must be a finite number' };
     outcome = { value: number, label: null };
   } else {
-    const label = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : null;
+    const label = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : null; // a class name: never unstorable text
     if (label === null || !shape.classNames!.includes(label)) {
       return { field: `${where}.actualValue`, message: `must be one of the classes: ${shape.classNames!.join(', ')}` };
     }

@@ -6,7 +6,7 @@
  */
 import type { FieldError } from '../../errors.js';
 import type { FeatureDefinition } from '../../db/tables.js';
-import { parseTimestamp } from '../../validation.js';
+import { parseTimestamp, unstorableText } from '../../validation.js';
 
 export interface TargetShape {
   targetType: 'BINARY' | 'MULTICLASS' | 'REGRESSION';
@@ -229,8 +229,11 @@ export function normalizeRow(shape: TargetShape, item: unknown, where: string, c
       else normalized = number;
     } else if (typeof value === 'string') {
       if (value === '') normalized = null;
-      else if (value.includes('\u0000')) return fieldError(`${where}.features.${name}`, NUL_MESSAGE);
-      else normalized = value;
+      else {
+        const unstorable = unstorableText(value);
+        if (unstorable) return fieldError(`${where}.features.${name}`, unstorable);
+        normalized = value;
+      }
     } else if (value === null || value === undefined) {
       normalized = null;
     } else if (typeof value === 'number') {
@@ -325,7 +328,8 @@ export function normalizeRow(shape: TargetShape, item: unknown, where: string, c
     if (rawId.length > MAX_ASSOCIATION_ID_LENGTH) {
       return fieldError(`${where}.associationId`, `must be at most ${MAX_ASSOCIATION_ID_LENGTH} characters`);
     }
-    if (rawId.includes('\u0000')) return fieldError(`${where}.associationId`, NUL_MESSAGE);
+    const unstorable = unstorableText(rawId);
+    if (unstorable) return fieldError(`${where}.associationId`, unstorable);
     associationId = rawId;
   } else if (typeof rawId === 'number') {
     if (!Number.isSafeInteger(rawId)) return fieldError(`${where}.associationId`, 'must be a string or an integer');
