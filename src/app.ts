@@ -6,6 +6,7 @@ import type { AppServices } from './graphql/context.js';
 import { createServer } from './http/server.js';
 import { rebinStaleBatches } from './modules/baselines/service.js';
 import { purgeDeletedBatches } from './modules/batches/service.js';
+import { LiveHub } from './modules/live/hub.js';
 import { bootstrap } from './modules/organizations/service.js';
 
 export interface RunningApp {
@@ -66,10 +67,13 @@ export async function startApp(
         }
       });
   };
+  const live = new LiveHub(database.sql, { maxUpdatesPerSecond: config.liveMaxUpdatesPerSecond, log });
+  await live.start();
   const app: AppServices = {
     db: database.db,
     sql: database.sql,
     config,
+    live,
     schedulePurge: () => {
       purgeTimer ??= setTimeout(purge, 1000).unref();
     },
@@ -91,6 +95,7 @@ export async function startApp(
     stop: async () => {
       clearInterval(periodic);
       if (purgeTimer) clearTimeout(purgeTimer);
+      await live.stop(); // subscriptions complete, so their sockets and streams can close
       await server.close();
       await database.close();
       await embedded?.stop();

@@ -19,6 +19,8 @@ export interface Config {
   maxAliases: number;
   /** Connections in the postgres.js pool. */
   dbPoolSize: number;
+  /** Most updates a second one subscription receives (coalescing). */
+  liveMaxUpdatesPerSecond: number;
   logRequests: boolean;
 }
 
@@ -49,6 +51,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxQueryCost: intFromEnv(env, 'BATCHLENS_MAX_QUERY_COST', 50_000, 1),
     maxAliases: intFromEnv(env, 'BATCHLENS_MAX_ALIASES', 30, 0),
     dbPoolSize: intFromEnv(env, 'BATCHLENS_DB_POOL_SIZE', 10, 1),
+    liveMaxUpdatesPerSecond: intFromEnv(env, 'BATCHLENS_LIVE_MAX_UPDATES_PER_SECOND', 10, 1),
     logRequests: env.BATCHLENS_LOG_REQUESTS === '1',
   };
 }

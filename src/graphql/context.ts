@@ -1,5 +1,6 @@
 import type postgres from 'postgres';
 import type { Config } from '../config.js';
+import type { LiveHub } from '../modules/live/hub.js';
 import type { Db } from '../db/client.js';
 import type { Viewer } from '../modules/organizations/auth.js';
 import type { Loaders } from './loaders.js';
@@ -14,6 +15,8 @@ export interface AppServices {
   schedulePurge(): void;
   /** Called after a training baseline changes, so stored batches get re-binned soon. */
   scheduleRebin(): void;
+  /** Subscriptions: state topics and events fed by PostgreSQL LISTEN/NOTIFY. */
+  live: LiveHub;
 }
 
 export interface RequestContext {

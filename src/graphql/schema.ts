@@ -6,5 +6,6 @@ import '../modules/batches/schema.js';
 import '../modules/predictions/schema.js';
 import '../modules/baselines/schema.js';
 import '../modules/metrics/schema.js';
+import '../modules/live/schema.js';
 
 export const schema = builder.toSchema();

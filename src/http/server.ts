@@ -8,7 +8,7 @@ import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga } from 'graphql-yoga';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { AppServices, GraphQLContext, RequestContext } from '../graphql/context.js';
 import { createLoaders } from '../graphql/loaders.js';
 import { rejectNulCharacters } from '../graphql/reject-nul.js';
@@ -16,9 +16,11 @@ import { schema } from '../graphql/schema.js';
 import { batchRoutes } from '../modules/batches/rest.js';
 import { deploymentRoutes } from '../modules/deployments/rest.js';
 import { predictionRoutes } from '../modules/predictions/rest.js';
-import { authenticate, bearerToken, type Viewer } from '../modules/organizations/auth.js';
+import { authenticate, bearerToken, revokedTokens, type Viewer } from '../modules/organizations/auth.js';
 import { BodyTooLargeError, discardBody, readBody } from './body.js';
 import { HttpError, RestRouter, readJson, sendJson } from './rest.js';
+
+const REVOCATION_CHECK_MS = 2000;
 
 const UNAUTHENTICATED = 'Missing, invalid or revoked API token: send `Authorization: Bearer <token>`';
 
@@ -123,6 +125,10 @@ export function createServer(app: AppServices): BatchlensServer {
       res.end();
       return;
     }
+    if (viewer && (response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+      liveStreams.set(res, viewer.tokenId);
+      res.once('close', () => liveStreams.delete(res));
+    }
     // Streams SSE (subscriptions, @defer) as it is produced.
     const reader = response.body.getReader();
     res.on('close', () => void reader.cancel().catch(() => {}));
@@ -215,6 +221,21 @@ export function createServer(app: AppServices): BatchlensServer {
     });
   });
 
+  // Long-lived connections (graphql-ws sockets, SSE streams) and the token each was opened with:
+  // a token revoked meanwhile is noticed within REVOCATION_CHECK_MS and its connections closed.
+  const liveSockets = new Map<WebSocket, string>();
+  const liveStreams = new Map<ServerResponse, string>();
+  const revocationCheck = setInterval(() => {
+    const tokenIds = [...new Set([...liveSockets.values(), ...liveStreams.values()])];
+    if (tokenIds.length === 0) return;
+    revokedTokens(app.db, tokenIds)
+      .then((revoked) => {
+        for (const [socket, tokenId] of liveSockets) if (revoked.has(tokenId)) socket.close(CloseCode.Forbidden, 'Forbidden: token revoked');
+        for (const [response, tokenId] of liveStreams) if (revoked.has(tokenId)) response.destroy();
+      })
+      .catch(() => {}); // the database may be restarting; the next round checks again
+  }, REVOCATION_CHECK_MS).unref();
+
   // graphql-ws on the same path; yoga's plugins (limits) run for every operation.
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.maxBodyBytes });
   const wsDisposable = useServer<Record<string, unknown>, { viewer: Viewer; token: string }>(
@@ -226,6 +247,8 @@ export function createServer(app: AppServices): BatchlensServer {
         if (!viewer || !token) return false; // graphql-ws closes with 4403 Forbidden
         ctx.extra.viewer = viewer;
         ctx.extra.token = token;
+        liveSockets.set(ctx.extra.socket, viewer.tokenId);
+        ctx.extra.socket.once('close', () => liveSockets.delete(ctx.extra.socket));
         return true;
       },
       execute: (args: ExecutionArgs) => (args.rootValue as Enveloped).execute(args),
@@ -273,6 +296,7 @@ export function createServer(app: AppServices): BatchlensServer {
         });
       }),
     close: async (graceMs = 10_000) => {
+      clearInterval(revocationCheck);
       await wsDisposable.dispose();
       for (const client of wsServer.clients) client.close(1001, 'Server shutting down');
       wsServer.close();

@@ -47,8 +47,9 @@ export class TestServer {
     return this.app.url;
   }
 
+  /** With `overrides.databaseUrl`, a second server on another server's database (several instances). */
   async start(overrides: Partial<Config> = {}): Promise<this> {
-    const databaseUrl = await createTestDatabase();
+    const databaseUrl = overrides.databaseUrl ?? (await createTestDatabase());
     const config: Config = {
       ...loadConfig({}),
       port: 0,

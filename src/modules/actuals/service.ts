@@ -5,6 +5,7 @@ import { actuals } from '../../db/tables.js';
 import { ValidationError, isError, type FieldError, type Result } from '../../errors.js';
 import { parseTimestamp, unstorableText } from '../../validation.js';
 import { getBatchDeployment } from '../deployments/service.js';
+import { announce } from '../live/hub.js';
 import type { Viewer } from '../organizations/auth.js';
 import { BatchAggregator, type ActualOutcome } from '../predictions/aggregates.js';
 import { ingestTransaction, lockDeploymentForActuals, targetShape } from '../predictions/service.js';
@@ -145,7 +146,11 @@ export async function submitActuals(
           },
         });
     }
-    for (const [batchId, aggregator] of perBatch) await aggregator.write(tx, deployment.id, batchId);
+    for (const [batchId, aggregator] of perBatch) {
+      await aggregator.write(tx, deployment.id, batchId);
+      await announce(tx, { k: 'batch', d: deployment.id, b: batchId });
+    }
+    if (perBatch.size) await announce(tx, { k: 'health', d: deployment.id });
     const matchedIds = new Set(matched.map((m) => m.association_id));
     return {
       acceptedCount: valid.length,

@@ -11,6 +11,7 @@ import {
 } from '../../db/tables.js';
 import { ValidationError, isError, type FieldError, type Result } from '../../errors.js';
 import { getDeployment, type Deployment } from '../deployments/service.js';
+import { announce } from '../live/hub.js';
 import type { Viewer } from '../organizations/auth.js';
 import type { ParsedItem } from '../predictions/parse.js';
 import { normalizeRow, type RowContext } from '../predictions/rows.js';
@@ -169,6 +170,7 @@ export async function setTrainingBaseline(
       .values({ deploymentId: deployment!.id, version, createdById: viewer.userId, rowCount, columns })
       .returning();
     await db.update(deployments).set({ baselineVersion: version }).where(eq(deployments.id, deployment!.id));
+    await announce(db, { k: 'health', d: deployment!.id });
     return stored!;
   });
 }
@@ -259,6 +261,7 @@ export async function rebinBatch(sql: postgres.Sql, deploymentId: string, batchI
           .where(and(eq(batchColumnStats.batchId, batchId), eq(batchColumnStats.isPrediction, isPrediction), eq(batchColumnStats.column, source.name)));
       }
     }
+    await announce(db, { k: 'health', d: deploymentId });
     return null;
   });
 }

@@ -13,6 +13,7 @@ import {
 import { newId } from '../../ids.js';
 import { keysetPage, type KeysetOrder, type Page, type PageArgs } from '../../pagination.js';
 import { booleanSchema, descriptionSchema, externalUrlSchema, nameSchema, parseInput, type Loose } from '../../validation.js';
+import { announce } from '../live/hub.js';
 import type { Viewer } from '../organizations/auth.js';
 import { escapeLike, getBatchDeployment, type Deployment } from '../deployments/service.js';
 
@@ -119,6 +120,8 @@ export async function createBatchInTransaction(
       createdById: viewer.userId,
     })
     .returning();
+  await announce(tx, { k: 'lifecycle', d: deployment.id, b: batch!.id, e: 'CREATED' });
+  await announce(tx, { k: 'quota', d: deployment.id });
   return batch!;
 }
 
@@ -366,6 +369,10 @@ export async function updateBatch(
     async (tx, batch) => {
       if (Object.keys(changes).length === 0) return batch;
       const [updated] = await tx.update(monitoringBatches).set(changes).where(eq(monitoringBatches.id, batch.id)).returning();
+      const lockChanged = changes.isLocked !== undefined && changes.isLocked !== batch.isLocked;
+      const otherChanges = Object.keys(changes).some((key) => key !== 'isLocked');
+      if (lockChanged) await announce(tx, { k: 'lifecycle', d: batch.deploymentId, b: batch.id, e: updated!.isLocked ? 'LOCKED' : 'UNLOCKED' });
+      if (otherChanges) await announce(tx, { k: 'lifecycle', d: batch.deploymentId, b: batch.id, e: 'UPDATED' });
       return updated!;
     },
     deploymentId,
@@ -391,6 +398,8 @@ export async function deleteBatch(db: Db, viewer: Viewer, batchId: string, deplo
         .set({ deletedAt: sql`now()` })
         .where(eq(monitoringBatches.id, batch.id))
         .returning();
+      await announce(tx, { k: 'lifecycle', d: batch.deploymentId, b: batch.id, e: 'DELETED' });
+      await announce(tx, { k: 'health', d: batch.deploymentId });
       return deleted!;
     },
     deploymentId,
@@ -432,6 +441,7 @@ export async function updateBatchModelHistory(
         target: [batchModelHistory.batchId, batchModelHistory.modelId],
         set: { startTime: parsed.startTime, endTime: parsed.endTime },
       });
+    await announce(tx, { k: 'lifecycle', d: batch.deploymentId, b: batch.id, e: 'UPDATED' });
     return batch;
   });
 }

@@ -5,6 +5,7 @@ import { deployments, type HealthSettings } from '../../db/tables.js';
 import { NotFoundError, ValidationError, isError, type Result } from '../../errors.js';
 import { parseInput } from '../../validation.js';
 import type { Deployment } from '../deployments/service.js';
+import { announce } from '../live/hub.js';
 import type { Viewer } from '../organizations/auth.js';
 import type { AccuracyMetrics, ColumnDrift } from './compute.js';
 import { serviceRates } from './compute.js';
@@ -200,6 +201,7 @@ export async function updateHealthSettings(
       accuracy: { ...stored.accuracy, ...withoutUndefined(parsed.accuracy) },
     };
     const [updated] = await tx.update(deployments).set({ healthSettings: next }).where(eq(deployments.id, deployment.id)).returning();
+    await announce(tx, { k: 'health', d: deployment.id });
     return updated!;
   });
 }

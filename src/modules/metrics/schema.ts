@@ -309,7 +309,7 @@ const IndicatorRef = builder.objectRef<Indicator>('HealthIndicator').implement({
   }),
 });
 
-const HealthRef = builder.objectRef<DeploymentHealth>('DeploymentHealth').implement({
+export const HealthRef = builder.objectRef<DeploymentHealth>('DeploymentHealth').implement({
   fields: (t) => ({
     service: t.field({ type: IndicatorRef, resolve: (h) => h.service }),
     drift: t.field({ type: IndicatorRef, resolve: (h) => h.drift }),

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, inArray, isNull } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { apiTokens, users } from '../../db/tables.js';
 
@@ -41,4 +41,14 @@ export async function authenticate(db: Db, token: string | undefined): Promise<V
     .innerJoin(users, eq(users.id, apiTokens.userId))
     .where(and(eq(apiTokens.tokenHash, hashToken(token)), isNull(apiTokens.revokedAt)));
   return row ?? null;
+}
+
+/** Which of these tokens have been revoked (or no longer exist). */
+export async function revokedTokens(db: Db, tokenIds: string[]): Promise<Set<string>> {
+  const live = await db
+    .select({ id: apiTokens.id })
+    .from(apiTokens)
+    .where(and(inArray(apiTokens.id, tokenIds), isNull(apiTokens.revokedAt)));
+  const alive = new Set(live.map((row) => row.id));
+  return new Set(tokenIds.filter((id) => !alive.has(id)));
 }

@@ -5,6 +5,7 @@ import { apiTokens, organizations, users } from '../../db/tables.js';
 import { ForbiddenError, NotFoundError, ValidationError, isError, type Result } from '../../errors.js';
 import { newId } from '../../ids.js';
 import { nameSchema, parseInput, type Loose } from '../../validation.js';
+import { announce } from '../live/hub.js';
 import { generateToken, hashToken, type Viewer } from './auth.js';
 
 export type Organization = typeof organizations.$inferSelect;
@@ -131,10 +132,10 @@ export async function updateOrganizationSettings(
   const parsed = parseInput(z.object({ dailyBatchLimit: dailyBatchLimitSchema.optional() }), input);
   if (isError(parsed)) return parsed;
   if (parsed.dailyBatchLimit !== undefined) {
-    await db
-      .update(organizations)
-      .set({ dailyBatchLimit: parsed.dailyBatchLimit })
-      .where(eq(organizations.id, viewer.organizationId));
+    await db.transaction(async (tx) => {
+      await tx.update(organizations).set({ dailyBatchLimit: parsed.dailyBatchLimit }).where(eq(organizations.id, viewer.organizationId));
+      await announce(tx, { k: 'org-quota', o: viewer.organizationId });
+    });
   }
   return getOrganization(db, viewer);
 }

@@ -11,6 +11,7 @@ import { BatchLockedError, DomainError, NotFoundError, ValidationError, isError,
 import { nameSchema, parseInput } from '../../validation.js';
 import { createBatchInTransaction, type MonitoringBatch } from '../batches/service.js';
 import { getBatchDeployment, type Deployment } from '../deployments/service.js';
+import { announce } from '../live/hub.js';
 import type { Viewer } from '../organizations/auth.js';
 import { BatchAggregator, type Baseline } from './aggregates.js';
 import type { ParsedItem } from './parse.js';
@@ -371,6 +372,8 @@ export async function ingestPredictions(
         .where(eq(monitoringBatches.id, batch.id))
         .returning()) as [MonitoringBatch];
     }
+    await announce(tx, { k: 'batch', d: deployment.id, b: batch.id });
+    await announce(tx, { k: 'health', d: deployment.id });
     return { batch: updated, rowCount, unknownFeatures: [...context.unknownFeatures].sort(), actualsJoined: joined.length };
   });
 }
@@ -436,6 +439,8 @@ export async function reportDeploymentStats(db: Db, sql: postgres.Sql, viewer: V
       userId: viewer.userId,
     });
     await aggregator.write(tx, deployment.id, batch.id);
+    await announce(tx, { k: 'batch', d: deployment.id, b: batch.id });
+    await announce(tx, { k: 'health', d: deployment.id });
     return { batch };
   });
 }

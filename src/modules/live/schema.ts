@@ -1,0 +1,124 @@
+import { and, eq } from 'drizzle-orm';
+import { GraphQLError } from 'graphql';
+import { monitoringBatches } from '../../db/tables.js';
+import { isError, type DomainError } from '../../errors.js';
+import { builder } from '../../graphql/builder.js';
+import type { GraphQLContext } from '../../graphql/context.js';
+import { BatchQuotaRef } from '../../graphql/errors.js';
+import { createLoaders } from '../../graphql/loaders.js';
+import { MonitoringBatchRef } from '../batches/schema.js';
+import { batchesByIds, quotasFor, type MonitoringBatch } from '../batches/service.js';
+import { getDeployment, type Deployment } from '../deployments/service.js';
+import { healthOfDeployments, type DeploymentHealth } from '../metrics/deployment-health.js';
+import { HealthRef } from '../metrics/schema.js';
+import { mapChannel, type BatchEventKind } from './hub.js';
+
+// Subscriptions (C11): each sends the current state first, then changes (coalesced per topic).
+
+builder.subscriptionType({});
+
+function notFound(error: DomainError): never {
+  throw new GraphQLError(error.message, { extensions: { code: 'NOT_FOUND' } });
+}
+
+async function visibleDeployment(ctx: GraphQLContext, id: string): Promise<Deployment> {
+  const deployment = await getDeployment(ctx.app.db, ctx.viewer, id);
+  return isError(deployment) ? notFound(deployment) : deployment;
+}
+
+/** A subscription's context lives as long as it does: fresh loaders for every message, or nested fields go stale. */
+function freshLoaders(ctx: GraphQLContext): void {
+  ctx.loaders = createLoaders(ctx.app.db, ctx.viewer);
+}
+
+builder.subscriptionField('batchQuota', (t) =>
+  t.field({
+    type: BatchQuotaRef,
+    description: "The deployment's daily batch quota now, then whenever it changes (a batch created, the limit changed, UTC midnight).",
+    args: { deploymentId: t.arg.id({ required: true }) },
+    subscribe: async (_root, { deploymentId }, ctx) => {
+      const deployment = await visibleDeployment(ctx, deploymentId);
+      const { organizationId } = ctx.viewer;
+      return ctx.app.live.state(
+        `quota:${deployment.id}`,
+        async () => (await quotasFor(ctx.app.db, organizationId, [deployment.id])).get(deployment.id) ?? null,
+        organizationId,
+      );
+    },
+    resolve: (quota) => quota,
+  }),
+);
+
+builder.subscriptionField('monitoringBatch', (t) =>
+  t.field({
+    type: MonitoringBatchRef,
+    description: 'The batch now (counts, timestamps, lock, name …), then on every change, at most a few times a second while rows stream in; completes when the batch is deleted.',
+    args: { id: t.arg.id({ required: true }) },
+    subscribe: async (_root, { id }, ctx) => {
+      const { organizationId } = ctx.viewer;
+      const read = async () => (await batchesByIds(ctx.app.db, organizationId, [id]))[0] ?? null;
+      if (!(await read())) throw new GraphQLError('Monitoring batch not found', { extensions: { code: 'NOT_FOUND' } });
+      return ctx.app.live.state(`batch:${id}`, read);
+    },
+    resolve: (batch, _args, ctx) => {
+      freshLoaders(ctx);
+      return batch;
+    },
+  }),
+);
+
+const BatchEventKindEnum = builder.enumType('BatchEventKind', { values: ['CREATED', 'UPDATED', 'LOCKED', 'UNLOCKED', 'DELETED'] as const });
+
+interface BatchEvent {
+  kind: BatchEventKind;
+  batch: MonitoringBatch;
+}
+
+const BatchEventRef = builder.objectRef<BatchEvent>('BatchEvent').implement({
+  fields: (t) => ({
+    kind: t.field({ type: BatchEventKindEnum, resolve: (e) => e.kind }),
+    batch: t.field({ type: MonitoringBatchRef, description: 'The batch as it is after the event (for DELETED: as it was).', resolve: (e) => e.batch }),
+  }),
+});
+
+builder.subscriptionField('batchEvents', (t) =>
+  t.field({
+    type: BatchEventRef,
+    description: "Lifecycle events of the deployment's batches, in order.",
+    args: { deploymentId: t.arg.id({ required: true }) },
+    subscribe: async (_root, { deploymentId }, ctx) => {
+      const deployment = await visibleDeployment(ctx, deploymentId);
+      const { db } = ctx.app;
+      return mapChannel(ctx.app.live.events(deployment.id), async (event) => {
+        // Deleted batches included: a DELETED event shows the batch as it was.
+        const [batch] = await db
+          .select()
+          .from(monitoringBatches)
+          .where(and(eq(monitoringBatches.id, event.b), eq(monitoringBatches.organizationId, ctx.viewer.organizationId)));
+        return batch ? { kind: event.e, batch } : null;
+      });
+    },
+    resolve: (event, _args, ctx) => {
+      freshLoaders(ctx);
+      return event;
+    },
+  }),
+);
+
+builder.subscriptionField('deploymentHealth', (t) =>
+  t.field({
+    type: HealthRef,
+    description: "The deployment's health now, then whenever a status or its reason changes.",
+    args: { deploymentId: t.arg.id({ required: true }) },
+    subscribe: async (_root, { deploymentId }, ctx) => {
+      const deployment = await visibleDeployment(ctx, deploymentId);
+      const { organizationId } = ctx.viewer;
+      return ctx.app.live.state<DeploymentHealth>(`health:${deployment.id}`, async () => {
+        const current = await getDeployment(ctx.app.db, ctx.viewer, deployment.id);
+        if (isError(current)) return null;
+        return (await healthOfDeployments(ctx.app.db, organizationId, [current])).get(current.id) ?? null;
+      });
+    },
+    resolve: (health) => health,
+  }),
+);
