@@ -6,6 +6,7 @@ import {
   type PredictionRowInput,
 } from './generated/graphql.js';
 import { createBatch, createDeployment, createOrganization } from './helpers/fixtures.js';
+import { random } from './helpers/random.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 let server: TestServer;
@@ -15,14 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
 });
-
-function random(seed: number) {
-  let state = seed;
-  return () => {
-    state = (state * 1664525 + 1013904223) % 2 ** 32;
-    return state / 2 ** 32;
-  };
-}
 
 /** 40 cities with distinct frequencies (city k appears k+1 times in 820 rows), some ages missing. */
 function sample(n: number, seed: number): PredictionRowInput[] {

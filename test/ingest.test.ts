@@ -9,6 +9,7 @@ import {
   type PredictionRowInput,
 } from './generated/graphql.js';
 import { createBatch, createDeployment, createOrganization } from './helpers/fixtures.js';
+import { random } from './helpers/random.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 let server: TestServer;
@@ -21,15 +22,6 @@ afterAll(async () => {
 
 const count = async (table: string, batchId: string) =>
   (await server.sql.unsafe(`select count(*)::int as n from ${table} where batch_id = $1`, [batchId]))[0]!.n as number;
-
-/** Deterministic pseudo-random numbers, so failures reproduce. */
-function random(seed: number) {
-  let state = seed;
-  return () => {
-    state = (state * 1664525 + 1013904223) % 2 ** 32;
-    return state / 2 ** 32;
-  };
-}
 
 function regressionRows(n: number, seed = 1): PredictionRowInput[] {
   const next = random(seed);

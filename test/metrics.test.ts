@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReportDeploymentStatsDocument, ReportPredictionsDocument, SetTrainingBaselineDocument, SubmitActualsDocument } from './generated/graphql.js';
 import { createBatch, createDeployment, createOrganization } from './helpers/fixtures.js';
+import { random } from './helpers/random.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 // Every number here is checked against the same quantity computed from the raw rows in the test.
@@ -12,14 +13,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
 });
-
-function random(seed: number) {
-  let state = seed;
-  return () => {
-    state = (state * 1664525 + 1013904223) % 2 ** 32;
-    return state / 2 ** 32;
-  };
-}
 
 // biome-ignore lint: GraphQL answers are checked field by field
 type Json = any;

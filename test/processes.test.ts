@@ -40,6 +40,7 @@ class ServerProcess {
   stderr = '';
   readonly exited: Promise<Exit>;
   exit: Exit | undefined;
+  private terminating = false;
 
   private constructor(
     readonly child: ChildProcess,
@@ -91,8 +92,14 @@ class ServerProcess {
   }
 
   /** SIGTERM to the server (as a process manager sends it), then wait for it to exit. */
+  /** SIGTERM once (a second one makes tsx kill the server outright), then waits for the exit. */
+  sigterm(): void {
+    if (!this.exit && !this.terminating) this.child.kill('SIGTERM');
+    this.terminating = true;
+  }
+
   async terminate(timeoutMs = 15_000): Promise<Exit> {
-    if (!this.exit) this.child.kill('SIGTERM');
+    this.sigterm();
     const exit = await Promise.race([this.exited, sleep(timeoutMs).then(() => null)]);
     if (!exit) {
       this.kill();
@@ -384,7 +391,7 @@ describe('SIGTERM while requests are in flight', () => {
     await Promise.all(inFlight.map((r) => r.connected));
     await sleep(500); // headers and the first half of each body are read by the server by now
 
-    server.child.kill('SIGTERM');
+    server.sigterm();
     // Once it has begun shutting down it no longer accepts connections, but it is still running.
     const deadline = Date.now() + 5000;
     while (!server.stdout.includes('SIGTERM received') && Date.now() < deadline) await sleep(20);

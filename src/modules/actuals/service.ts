@@ -1,6 +1,7 @@
 import { sql as dsql } from 'drizzle-orm';
 import type postgres from 'postgres';
 import type { Db } from '../../db/client.js';
+import { pgTransactionResult } from '../../db/transactions.js';
 import { actuals } from '../../db/tables.js';
 import { ValidationError, isError, type FieldError, type Result } from '../../errors.js';
 import { parseTimestamp, unstorableText } from '../../validation.js';
@@ -8,7 +9,7 @@ import { getBatchDeployment } from '../deployments/service.js';
 import { announce } from '../live/hub.js';
 import type { Viewer } from '../organizations/auth.js';
 import { BatchAggregator, type ActualOutcome } from '../predictions/aggregates.js';
-import { ingestTransaction, lockDeploymentForActuals, targetShape } from '../predictions/service.js';
+import { lockDeploymentForActuals, targetShape } from '../predictions/service.js';
 import type { TargetShape } from '../predictions/rows.js';
 
 export const MAX_ACTUALS_PER_REQUEST = 10_000;
@@ -76,7 +77,7 @@ export async function submitActuals(
     return ValidationError.of(input.itemPath, `must contain at most ${MAX_ACTUALS_PER_REQUEST} actuals per request (got ${input.actuals.length})`);
   }
   const items = input.actuals as unknown[];
-  return ingestTransaction(sql, async ({ db: tx, pg }) => {
+  return pgTransactionResult(sql, async ({ db: tx, pg }) => {
     const deployment = await getBatchDeployment(tx, viewer, input.deploymentId);
     if (isError(deployment)) return deployment;
     const shape = targetShape(deployment);

@@ -1,6 +1,7 @@
 import { and, eq, sql as dsql } from 'drizzle-orm';
 import type postgres from 'postgres';
 import type { Db } from '../../db/client.js';
+import { pgTransactionResult } from '../../db/transactions.js';
 import {
   batchColumnStats,
   deployments,
@@ -15,7 +16,7 @@ import { announce } from '../live/hub.js';
 import type { Viewer } from '../organizations/auth.js';
 import type { ParsedItem } from '../predictions/parse.js';
 import { normalizeRow, type RowContext } from '../predictions/rows.js';
-import { currentBaseline, ingestTransaction, targetShape } from '../predictions/service.js';
+import { currentBaseline, targetShape } from '../predictions/service.js';
 import { binCount, binIndex, missingBin } from './binning.js';
 
 // A training baseline fixes the drift bins: per numeric column the deciles of the baseline sample
@@ -113,7 +114,7 @@ export async function setTrainingBaseline(
   viewer: Viewer,
   input: { deploymentId: string; items: unknown[] | AsyncIterable<ParsedItem>; itemPath: string },
 ): Promise<Result<TrainingBaseline>> {
-  return ingestTransaction(sql, async ({ db, pg }) => {
+  return pgTransactionResult(sql, async ({ db, pg }) => {
     const found = await getDeployment(db, viewer, input.deploymentId);
     if (isError(found)) return found;
     // One baseline replacement at a time per deployment.
@@ -208,7 +209,7 @@ export async function batchesToRebin(db: Db): Promise<{ deploymentId: string; ba
 }
 
 export async function rebinBatch(sql: postgres.Sql, deploymentId: string, batchId: string): Promise<void> {
-  await ingestTransaction(sql, async ({ db, pg }) => {
+  await pgTransactionResult(sql, async ({ db, pg }) => {
     const [batch] = await db.select().from(monitoringBatches).where(eq(monitoringBatches.id, batchId)).for('no key update');
     const [deployment] = await db.select().from(deployments).where(eq(deployments.id, deploymentId));
     if (!batch || batch.deletedAt || !deployment) return null;

@@ -1,6 +1,7 @@
 import { and, eq, gte, ilike, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db, DbOrTx, Tx } from '../../db/client.js';
+import { transactionResult } from '../../db/transactions.js';
 import { batchModelHistory, batchQuotaUsage, deployments, monitoringBatches, organizations } from '../../db/tables.js';
 import {
   BatchMonitoringDisabledError,
@@ -139,25 +140,6 @@ export async function createBatch(
     if (isError(deployment)) return deployment;
     return createBatchInTransaction(tx, viewer, deployment, parsed);
   });
-}
-
-/** Runs `work` in a transaction that is rolled back when it returns an expected error. */
-export async function transactionResult<T>(db: Db, work: (tx: Tx) => Promise<Result<T>>): Promise<Result<T>> {
-  const rollback = Symbol('rollback');
-  let failure: Result<T> | undefined;
-  try {
-    return await db.transaction(async (tx) => {
-      const result = await work(tx);
-      if (isError(result)) {
-        failure = result;
-        throw rollback;
-      }
-      return result;
-    });
-  } catch (error) {
-    if (error === rollback && failure !== undefined) return failure;
-    throw error;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import {
 } from '../../db/tables.js';
 import { ValidationError } from '../../errors.js';
 import type { Viewer } from '../organizations/auth.js';
+import type { AccuracySums } from '../predictions/aggregates.js';
 
 // Reading the per-batch aggregates for a batch selection. Every function reads only aggregate
 // tables, summed either over the whole selection (one group) or per batch (for the series and
@@ -184,24 +185,8 @@ export async function columnSums(db: Db, selection: Selection, perBatch: boolean
   return result;
 }
 
-export interface AccuracyTotals {
-  count: number;
-  logLossSum: number;
-  positiveBins: number[] | null;
-  negativeBins: number[] | null;
-  truePositives: number;
-  falsePositives: number;
-  trueNegatives: number;
-  falseNegatives: number;
-  sumError: number;
-  sumAbsoluteError: number;
-  sumSquaredError: number;
-  sumActual: number;
-  sumSquaredActual: number;
-  sumAbsolutePercentageError: number;
-  nonZeroActualCount: number;
-  confusion: number[] | null;
-}
+/** Accuracy sums over a selection: the per-batch sums of aggregates.ts, added. */
+export type AccuracyTotals = AccuracySums;
 
 export async function accuracySums(db: Db, selection: Selection, perBatch: boolean): Promise<Map<string, AccuracyTotals>> {
   const result = new Map<string, AccuracyTotals>();

@@ -1,13 +1,12 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { and, eq, sql as dsql } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/postgres-js';
 import type postgres from 'postgres';
 import { z } from 'zod';
 import type { Db } from '../../db/client.js';
-import * as tables from '../../db/tables.js';
+import { pgTransactionResult } from '../../db/transactions.js';
 import { monitoringBatches, trainingBaselines } from '../../db/tables.js';
-import { BatchLockedError, DomainError, NotFoundError, ValidationError, isError, type FieldError, type Result } from '../../errors.js';
+import { BatchLockedError, NotFoundError, ValidationError, isError, type FieldError, type Result } from '../../errors.js';
 import { nameSchema, parseInput } from '../../validation.js';
 import { createBatchInTransaction, type MonitoringBatch } from '../batches/service.js';
 import { getBatchDeployment, type Deployment } from '../deployments/service.js';
@@ -36,33 +35,6 @@ export function targetShape(deployment: Deployment): TargetShape {
     predictionThreshold: deployment.predictionThreshold,
     features: deployment.features,
   };
-}
-
-/** A transaction as both drizzle (for the query builder) and postgres.js (for COPY). */
-export interface IngestTransaction {
-  db: Db;
-  pg: postgres.TransactionSql;
-}
-
-/** Runs `work` in a transaction that is rolled back when it returns an expected error. */
-export async function ingestTransaction<T>(sql: postgres.Sql, work: (tx: IngestTransaction) => Promise<Result<T>>): Promise<Result<T>> {
-  let failure: DomainError | undefined;
-  const rollback = new Error('rollback');
-  try {
-    return (await sql.begin(async (pg) => {
-      // drizzle reads client.options, which postgres.js transaction handles lack; they share the pool's.
-      const client = Object.assign(pg, { options: sql.options }) as unknown as postgres.Sql;
-      const result = await work({ db: drizzle(client, { schema: tables }), pg });
-      if (isError(result)) {
-        failure = result;
-        throw rollback;
-      }
-      return result;
-    })) as T;
-  } catch (error) {
-    if (error === rollback && failure) return failure;
-    throw error;
-  }
 }
 
 export async function currentBaseline(db: Db, deployment: Deployment): Promise<Baseline | null> {
@@ -266,7 +238,7 @@ export async function ingestPredictions(
 ): Promise<Result<IngestSummary>> {
   const modelId = parseInput(z.object({ modelId: modelIdSchema }), { modelId: input.modelId });
   if (isError(modelId)) return modelId;
-  return ingestTransaction(sql, async ({ db: tx, pg }) => {
+  return pgTransactionResult(sql, async ({ db: tx, pg }) => {
     const deployment = await getBatchDeployment(tx, viewer, input.deploymentId);
     if (isError(deployment)) return deployment;
     // Before the batch row lock, so actuals (which write to batches) never wait in a cycle with us.
@@ -425,7 +397,7 @@ export interface DeploymentStatsInput extends BatchTarget {
 export async function reportDeploymentStats(db: Db, sql: postgres.Sql, viewer: Viewer, input: DeploymentStatsInput): Promise<Result<{ batch: MonitoringBatch }>> {
   const parsed = parseInput(deploymentStatsInput, input);
   if (isError(parsed)) return parsed;
-  return ingestTransaction(sql, async ({ db: tx }) => {
+  return pgTransactionResult(sql, async ({ db: tx }) => {
     const deployment = await getBatchDeployment(tx, viewer, input.deploymentId);
     if (isError(deployment)) return deployment;
     const batch = await resolveIngestBatch(tx, viewer, deployment, input);
