@@ -30,6 +30,27 @@ interface Enveloped {
   subscribe: (args: ExecutionArgs) => ReturnType<typeof subscribe>;
 }
 
+/** Bytes a subscriber's socket may have unsent before the server stops pulling new states for it. */
+const SOCKET_BUFFER_LIMIT = 256 * 1024;
+
+function whenDrained<T>(source: AsyncIterableIterator<T>, socket: WebSocket): AsyncIterableIterator<T> {
+  const iterator: AsyncIterableIterator<T> = {
+    async next() {
+      while (socket.bufferedAmount > SOCKET_BUFFER_LIMIT && socket.readyState === socket.OPEN) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return source.next();
+    },
+    async return(value?: unknown) {
+      return (await source.return?.(value)) ?? { value: undefined, done: true };
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
+}
+
 export interface BatchlensServer {
   httpServer: http.Server;
   listen(port: number, host: string): Promise<number>;
@@ -253,6 +274,12 @@ export function createServer(app: AppServices): BatchlensServer {
       },
       execute: (args: ExecutionArgs) => (args.rootValue as Enveloped).execute(args),
       subscribe: (args: ExecutionArgs) => (args.rootValue as Enveloped).subscribe(args),
+      // Backpressure: while a client is not reading (its socket's send buffer is full), ask for the
+      // next state only once it drains; meanwhile the subscription keeps just the latest state.
+      onOperation: (ctx, _id, _payload, _args, result) => {
+        if (!(Symbol.asyncIterator in (result as object))) return result;
+        return whenDrained(result as AsyncIterableIterator<unknown>, ctx.extra.socket) as typeof result;
+      },
       onSubscribe: async (ctx, _id, payload) => {
         // Every operation re-checks the token, like every HTTP request: a token revoked while the
         // socket is open stops working at once.
