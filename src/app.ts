@@ -67,7 +67,7 @@ export async function startApp(
         }
       });
   };
-  const live = new LiveHub(database.sql, { maxUpdatesPerSecond: config.liveMaxUpdatesPerSecond, log });
+  const live = new LiveHub(database.sql, { maxUpdatesPerSecond: config.liveMaxUpdatesPerSecond, log, redisUrl: config.redisUrl });
   await live.start();
   const app: AppServices = {
     db: database.db,

@@ -21,6 +21,8 @@ export interface Config {
   dbPoolSize: number;
   /** Most updates a second one subscription receives (coalescing). */
   liveMaxUpdatesPerSecond: number;
+  /** Redis pub/sub for live views instead of PostgreSQL LISTEN/NOTIFY. */
+  redisUrl: string | undefined;
   logRequests: boolean;
 }
 
@@ -52,6 +54,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxAliases: intFromEnv(env, 'BATCHLENS_MAX_ALIASES', 30, 0),
     dbPoolSize: intFromEnv(env, 'BATCHLENS_DB_POOL_SIZE', 10, 1),
     liveMaxUpdatesPerSecond: intFromEnv(env, 'BATCHLENS_LIVE_MAX_UPDATES_PER_SECOND', 10, 1),
+    redisUrl: env.REDIS_URL || undefined,
     logRequests: env.BATCHLENS_LOG_REQUESTS === '1',
   };
 }

@@ -1,6 +1,7 @@
 import { drizzle } from 'drizzle-orm/postgres-js';
 import type postgres from 'postgres';
 import { DomainError, isError, type Result } from '../errors.js';
+import { outbox, publishCommitted, type LiveEvent } from '../modules/live/hub.js';
 import type { Db, Tx } from './client.js';
 import * as tables from './tables.js';
 
@@ -11,15 +12,21 @@ import * as tables from './tables.js';
 async function rollbackOnError<Handle, T>(begin: (run: (handle: Handle) => Promise<T>) => Promise<T>, work: (handle: Handle) => Promise<Result<T>>): Promise<Result<T>> {
   const rollback = new Error('rollback');
   let failure: DomainError | undefined;
+  // What the transaction announces for live views (Redis transport): published once it committed.
+  const announced = new Map<string, LiveEvent>();
   try {
-    return await begin(async (handle) => {
-      const result = await work(handle);
-      if (isError(result)) {
-        failure = result;
-        throw rollback;
-      }
-      return result;
-    });
+    const committed = await outbox.run(announced, () =>
+      begin(async (handle) => {
+        const result = await work(handle);
+        if (isError(result)) {
+          failure = result;
+          throw rollback;
+        }
+        return result;
+      }),
+    );
+    publishCommitted(announced);
+    return committed;
   } catch (error) {
     if (error === rollback && failure) return failure;
     throw error;

@@ -1,4 +1,7 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { sql } from 'drizzle-orm';
+import { Redis } from 'ioredis';
 import type postgres from 'postgres';
 import type { DbOrTx } from '../../db/client.js';
 
@@ -20,9 +23,34 @@ export type LiveEvent =
 
 export type BatchEventKind = 'CREATED' | 'UPDATED' | 'LOCKED' | 'UNLOCKED' | 'DELETED';
 
-/** Announces a change; call inside the transaction that makes it (delivered at commit). */
+/**
+ * The transport of announcements. PostgreSQL: NOTIFY inside the transaction (delivered at commit).
+ * Redis (REDIS_URL): announcements of a transaction wait in its outbox and are published after it
+ * commits (see db/transactions.ts), so nobody is told of a change that was rolled back.
+ */
+interface RedisTransport {
+  publish(events: LiveEvent[]): void;
+}
+let redisTransport: RedisTransport | undefined;
+
+/** The pending announcements of the transaction in progress (Redis transport only). */
+export const outbox = new AsyncLocalStorage<Map<string, LiveEvent>>();
+
+/** Announces a change; call inside the transaction that makes it. One per topic per transaction. */
 export async function announce(db: DbOrTx, event: LiveEvent): Promise<void> {
-  await db.execute(sql`select pg_notify(${CHANNEL}, ${JSON.stringify(event)})`);
+  const payload = JSON.stringify(event);
+  if (redisTransport) {
+    const pending = outbox.getStore();
+    if (pending) pending.set(payload, event);
+    else redisTransport.publish([event]);
+    return;
+  }
+  await db.execute(sql`select pg_notify(${CHANNEL}, ${payload})`);
+}
+
+/** Called by the transaction helpers after a commit: publishes what the transaction announced. */
+export function publishCommitted(pending: Map<string, LiveEvent>): void {
+  if (redisTransport && pending.size) redisTransport.publish([...pending.values()]);
 }
 
 /**
@@ -150,7 +178,11 @@ class StateTopic<T> {
 export interface LiveHubOptions {
   maxUpdatesPerSecond: number;
   log: (line: string) => void;
+  /** Redis pub/sub instead of PostgreSQL LISTEN/NOTIFY. */
+  redisUrl?: string | undefined;
 }
+
+type LiveCustomEvent = CustomEvent<LiveEvent>;
 
 export class LiveHub {
   private readonly topics = new Map<string, StateTopic<unknown>>();
@@ -158,6 +190,7 @@ export class LiveHub {
   /** Quota topics per organization, for limit changes. */
   private readonly quotaTopicsByOrg = new Map<string, Set<string>>();
   private listening: postgres.ListenMeta | undefined;
+  private redis: { publish: Redis; subscribe: Redis; unlisten: () => void } | undefined;
   private midnightTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -166,13 +199,38 @@ export class LiveHub {
   ) {}
 
   async start(): Promise<void> {
-    this.listening = await this.sql.listen(
-      CHANNEL,
-      (payload) => this.dispatch(payload),
-      // Called again after every reconnect (a database restart): changes may have been missed.
-      () => this.refreshAll(),
-    );
+    if (this.options.redisUrl) await this.startRedis(this.options.redisUrl);
+    else {
+      this.listening = await this.sql.listen(
+        CHANNEL,
+        (payload) => this.dispatch(payload),
+        // Called again after every reconnect (a database restart): changes may have been missed.
+        () => this.refreshAll(),
+      );
+    }
     this.scheduleMidnight();
+  }
+
+  private async startRedis(url: string): Promise<void> {
+    const publish = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null });
+    const subscribe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null });
+    await Promise.all([publish.connect(), subscribe.connect()]);
+    const target = createRedisEventTarget<LiveCustomEvent>({ publishClient: publish, subscribeClient: subscribe });
+    const listener = (event: LiveCustomEvent) => this.dispatch(JSON.stringify(event.detail));
+    target.addEventListener(CHANNEL, listener);
+    // After a reconnect, changes may have been missed: read every topic again.
+    let connected = true;
+    subscribe.on('close', () => (connected = false));
+    subscribe.on('ready', () => {
+      if (!connected) this.refreshAll();
+      connected = true;
+    });
+    redisTransport = {
+      publish: (events) => {
+        for (const event of events) target.dispatchEvent(new CustomEvent(CHANNEL, { detail: event }) as LiveCustomEvent);
+      },
+    };
+    this.redis = { publish, subscribe, unlisten: () => target.removeEventListener(CHANNEL, listener) };
   }
 
   async stop(): Promise<void> {
@@ -180,6 +238,12 @@ export class LiveHub {
     for (const topic of this.topics.values()) topic.stop();
     this.topics.clear();
     await this.listening?.unlisten().catch(() => {});
+    if (this.redis) {
+      this.redis.unlisten();
+      redisTransport = undefined;
+      this.redis.publish.disconnect();
+      this.redis.subscribe.disconnect();
+    }
   }
 
   /** Quotas reset at UTC midnight without any write: refresh every quota topic then. */

@@ -1,6 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../db/client.js';
+import { transactionResult } from '../../db/transactions.js';
 import { deployments, type HealthSettings } from '../../db/tables.js';
 import { NotFoundError, ValidationError, isError, type Result } from '../../errors.js';
 import { parseInput } from '../../validation.js';
@@ -177,7 +178,7 @@ export async function updateHealthSettings(
 ): Promise<Result<Deployment>> {
   const parsed = parseInput(healthSettingsInput, input);
   if (isError(parsed)) return parsed;
-  return db.transaction(async (tx) => {
+  return transactionResult(db, async (tx) => {
     const [deployment] = await tx
       .select()
       .from(deployments)

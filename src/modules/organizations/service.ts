@@ -1,6 +1,7 @@
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db, DbOrTx } from '../../db/client.js';
+import { transactionResult } from '../../db/transactions.js';
 import { apiTokens, organizations, users } from '../../db/tables.js';
 import { ForbiddenError, NotFoundError, ValidationError, isError, type Result } from '../../errors.js';
 import { newId } from '../../ids.js';
@@ -132,9 +133,10 @@ export async function updateOrganizationSettings(
   const parsed = parseInput(z.object({ dailyBatchLimit: dailyBatchLimitSchema.optional() }), input);
   if (isError(parsed)) return parsed;
   if (parsed.dailyBatchLimit !== undefined) {
-    await db.transaction(async (tx) => {
+    await transactionResult(db, async (tx) => {
       await tx.update(organizations).set({ dailyBatchLimit: parsed.dailyBatchLimit }).where(eq(organizations.id, viewer.organizationId));
       await announce(tx, { k: 'org-quota', o: viewer.organizationId });
+      return true;
     });
   }
   return getOrganization(db, viewer);
