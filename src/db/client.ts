@@ -23,6 +23,9 @@ export function connect(url: string, options: ConnectOptions = {}): Database {
   const sql = postgres(url, {
     max: options.max ?? 10,
     onnotice: () => {},
+    // Reconnect quickly once the database is back (the default backoff grows to 20 s, so a server
+    // would stay unhealthy long after a database restart): ≤ 1 s between attempts.
+    backoff: (attempts: number) => Math.min(0.05 * 2 ** attempts, 1),
     transform: { undefined: null },
     debug: options.onQuery ? (_connection, query) => options.onQuery?.(query) : undefined,
   });

@@ -1,0 +1,180 @@
+import type postgres from 'postgres';
+import type { BaselineColumn, BaselineColumns } from '../../src/db/tables.js';
+import type { MetricName, Selection } from './metrics-graphql.js';
+
+/**
+ * The raw-scan baseline of bench/metrics: the same quantities as serviceHealth, dataDrift and
+ * accuracy, computed by one SQL statement each over the `predictions` rows of the selected
+ * batches (found through predictions_batch_idx), as one would without per-batch aggregates.
+ * Written independently of src/ (bins in SQL, PSI here) so it also checks the server's answers.
+ *
+ * - service: count(*), avg(prediction), min/max(timestamp) over the rows — what of service health
+ *   the rows hold (execution times and error flags are request statistics, not in the rows);
+ * - drift: every feature and the prediction binned in one pass (width_bucket over the baseline
+ *   edges; categorical: position among the baseline's values, else "other"; null → missing),
+ *   counted per (column, bin); PSI per column from those counts (zero shares → 0.0001);
+ * - accuracy: predictions joined to actuals on (deployment_id, association_id); RMSE, MAE, R²,
+ *   MAPE from the sums.
+ */
+
+const ZERO_SHARE = 0.0001;
+
+/** The selection as a CTE `sel(id)` of live batches of the deployment ($1), ids in $2 when given. */
+function selectionCte(selection: Selection): { cte: string; params: (deploymentId: string) => unknown[] } {
+  if ('last' in selection) {
+    return {
+      cte: `sel as (select id from monitoring_batches where deployment_id = $1 and deleted_at is null order by created_at desc, id desc limit ${Number(selection.last)})`,
+      params: (deploymentId) => [deploymentId],
+    };
+  }
+  return {
+    cte: `sel as (select id from monitoring_batches where deployment_id = $1 and deleted_at is null and id = any($2::text[]))`,
+    params: (deploymentId) => [deploymentId, selection.batchIds],
+  };
+}
+
+const float8Array = (values: number[]) => `'{${values.map((v) => String(v)).join(',')}}'::float8[]`;
+const textLiteral = (value: string) => `'${value.replace(/'/g, "''")}'`;
+const textArray = (values: string[]) => `array[${values.map(textLiteral).join(',')}]::text[]`;
+
+/** SQL for a column's bin index (as the baseline's bins: value bins, [other,] missing last). */
+function binExpression(column: BaselineColumn, value: string): string {
+  if (column.kind === 'numeric') {
+    const missing = column.edges.length + 1;
+    return `case when ${value} is null then ${missing} else width_bucket((${value})::float8, ${float8Array(column.edges)}) end`;
+  }
+  const other = column.values.length;
+  return `case when ${value} is null then ${other + 1} else coalesce(array_position(${textArray(column.values)}, ${value}) - 1, ${other}) end`;
+}
+
+export interface RawDrift {
+  /** Column name ('' for the prediction) → counts per bin and PSI against the baseline. */
+  columns: Map<string, { counts: number[]; psi: number | null; sampleSize: number }>;
+}
+
+export interface RawService {
+  rows: number;
+  meanPrediction: number | null;
+}
+
+export interface RawAccuracy {
+  count: number;
+  rmse: number | null;
+  mae: number | null;
+  r2: number | null;
+  mape: number | null;
+}
+
+export function psi(baseline: number[], current: number[]): number | null {
+  const total = (c: number[]) => c.reduce((a, b) => a + b, 0);
+  const e = total(baseline);
+  const a = total(current);
+  if (e === 0 || a === 0) return null;
+  let score = 0;
+  for (let i = 0; i < baseline.length; i++) {
+    const x = current[i]! / a || ZERO_SHARE;
+    const y = baseline[i]! / e || ZERO_SHARE;
+    score += (x - y) * Math.log(x / y);
+  }
+  return score;
+}
+
+export class RawScan {
+  constructor(
+    private readonly sql: postgres.Sql,
+    private readonly deploymentId: string,
+    private readonly baseline: BaselineColumns,
+  ) {}
+
+  static async forDeployment(sql: postgres.Sql, deploymentId: string): Promise<RawScan> {
+    const [row] = await sql<{ columns: BaselineColumns }[]>`
+      select b.columns from training_baselines b join deployments d on d.id = b.deployment_id and d.baseline_version = b.version
+      where d.id = ${deploymentId}`;
+    if (!row) throw new Error(`deployment ${deploymentId} has no training baseline`);
+    return new RawScan(sql, deploymentId, row.columns);
+  }
+
+  /** The most bins of any column of the baseline. */
+  get maxBins(): number {
+    const columns = [...this.baseline.features, ...(this.baseline.prediction ? [this.baseline.prediction] : [])];
+    return Math.max(...columns.map((c) => (c.kind === 'numeric' ? c.edges.length + 2 : c.values.length + 2)));
+  }
+
+  /** The statement and its parameters for one metric over one selection (also for EXPLAIN). */
+  statement(metric: MetricName, selection: Selection): { text: string; params: unknown[] } {
+    const { cte, params } = selectionCte(selection);
+    // = any(array(…)): the planner sees a list of ids and walks predictions_batch_idx per batch (with
+    // `in (select …)` it estimated the LIMIT subquery badly for `last` and scanned far more rows).
+    const where = `p.deployment_id = $1 and p.batch_id = any(array(select id from sel))`;
+    let text: string;
+    if (metric === 'serviceHealth') {
+      text = `with ${cte} select count(*)::bigint as n, avg(p.prediction) as mean, min(p.timestamp) as first, max(p.timestamp) as last from predictions p where ${where}`;
+    } else if (metric === 'accuracy') {
+      text = `with ${cte}
+        select count(*)::bigint as n, sum(e) as se, sum(abs(e)) as sae, sum(e * e) as sse, sum(y) as sy, sum(y * y) as syy,
+               sum(abs(e / y)) filter (where y <> 0) as sape, count(*) filter (where y <> 0)::bigint as nz
+        from (select p.prediction - a.actual_value as e, a.actual_value as y
+              from predictions p join actuals a on a.deployment_id = p.deployment_id and a.association_id = p.association_id
+              where ${where}) s`;
+    } else {
+      const columns = this.driftColumns();
+      const values = columns.map(({ column, value }, i) => `(${i}, ${binExpression(column, value)})`).join(',\n          ');
+      text = `with ${cte}
+        select c.i, c.bin, count(*)::bigint as n
+        from predictions p cross join lateral (values
+          ${values}) as c(i, bin)
+        where ${where}
+        group by 1, 2`;
+    }
+    return { text, params: params(this.deploymentId) };
+  }
+
+  private driftColumns(): { name: string; column: BaselineColumn; value: string }[] {
+    const features = this.baseline.features.map((column) => ({ name: column.name, column, value: `p.features->>${textLiteral(column.name)}` }));
+    const prediction = this.baseline.prediction;
+    return prediction ? [...features, { name: '', column: prediction, value: 'p.prediction' }] : features;
+  }
+
+  async service(selection: Selection): Promise<RawService> {
+    const { text, params } = this.statement('serviceHealth', selection);
+    const [row] = await this.sql.unsafe<{ n: string; mean: number | null }[]>(text, params as never[]);
+    return { rows: Number(row!.n), meanPrediction: row!.mean === null ? null : Number(row!.mean) };
+  }
+
+  async drift(selection: Selection): Promise<RawDrift> {
+    const { text, params } = this.statement('dataDrift', selection);
+    const rows = await this.sql.unsafe<{ i: number; bin: number; n: string }[]>(text, params as never[]);
+    const columns = this.driftColumns();
+    const counts = columns.map(({ column }) => new Array<number>(column.kind === 'numeric' ? column.edges.length + 2 : column.values.length + 2).fill(0));
+    for (const row of rows) counts[row.i]![row.bin]! += Number(row.n);
+    const result: RawDrift = { columns: new Map() };
+    columns.forEach(({ name, column }, i) => {
+      const current = counts[i]!;
+      const sampleSize = current.reduce((a, b) => a + b, 0);
+      result.columns.set(name, { counts: current, psi: psi(column.counts, current), sampleSize });
+    });
+    return result;
+  }
+
+  async accuracy(selection: Selection): Promise<RawAccuracy> {
+    const { text, params } = this.statement('accuracy', selection);
+    const [row] = await this.sql.unsafe<{ n: string; se: number; sae: number; sse: number; sy: number; syy: number; sape: number | null; nz: string }[]>(text, params as never[]);
+    const n = Number(row!.n);
+    if (n === 0) return { count: 0, rmse: null, mae: null, r2: null, mape: null };
+    const sse = Number(row!.sse);
+    const sy = Number(row!.sy);
+    const totalSquares = Number(row!.syy) - (sy * sy) / n;
+    const nz = Number(row!.nz);
+    return {
+      count: n,
+      rmse: Math.sqrt(sse / n),
+      mae: Number(row!.sae) / n,
+      r2: totalSquares > 0 ? 1 - sse / totalSquares : null,
+      mape: nz > 0 ? (100 * Number(row!.sape)) / nz : null,
+    };
+  }
+
+  run(metric: MetricName, selection: Selection): Promise<unknown> {
+    return metric === 'serviceHealth' ? this.service(selection) : metric === 'dataDrift' ? this.drift(selection) : this.accuracy(selection);
+  }
+}
