@@ -3,7 +3,8 @@ import { builder } from '../../graphql/builder.js';
 import { resultUnion } from '../../graphql/errors.js';
 import { ValidationError, isError } from '../../errors.js';
 import { DeploymentRef } from '../deployments/schema.js';
-import { MAX_ROWS_PER_REPORT, PredictionRowInput } from '../predictions/schema.js';
+import { PredictionRowInput } from '../predictions/schema.js';
+import { MAX_ROWS_PER_REPORT } from '../predictions/service.js';
 import { binLabels } from './binning.js';
 import { getTrainingBaseline, setTrainingBaseline, type TrainingBaseline } from './service.js';
 

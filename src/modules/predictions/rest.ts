@@ -5,7 +5,6 @@ import { submitActuals } from '../actuals/service.js';
 import { setTrainingBaseline } from '../baselines/service.js';
 import { getDeployment, type Deployment } from '../deployments/service.js';
 import { parseCsv, parseNdjson, type ParsedItem } from './parse.js';
-import { MAX_ROWS_PER_REPORT } from './schema.js';
 import { ingestPredictions, reportDeploymentStats, targetShape, type IngestSummary } from './service.js';
 
 // The agent's routes (DataRobot MLOps wire format) and the bulk upload, on the ingest service.
@@ -107,9 +106,6 @@ export const predictionRoutes: Route[] = [
       const body = objectBody(await req.json());
       if (isError(body)) return fail(body);
       if (!Array.isArray(body.data)) return fail(ValidationError.of('data', 'must be a list of prediction rows'));
-      if (body.data.length > MAX_ROWS_PER_REPORT) {
-        return fail(ValidationError.of('data', `must contain at most ${MAX_ROWS_PER_REPORT} rows (got ${body.data.length}); use the bulk route for more`));
-      }
       const target = batchTarget(req, body);
       if (isError(target)) return fail(target);
       const summary = await ingestPredictions(req.ctx.app.db, req.ctx.app.sql, req.ctx.viewer, {

@@ -1,12 +1,10 @@
 import { builder } from '../../graphql/builder.js';
 import { resultUnion } from '../../graphql/errors.js';
-import { ValidationError, isError } from '../../errors.js';
 import { MonitoringBatchRef } from '../batches/schema.js';
 import type { MonitoringBatch } from '../batches/service.js';
 import { submitActuals, MAX_ACTUALS_PER_REQUEST, type SubmitActualsSummary } from '../actuals/service.js';
-import { ingestPredictions, reportDeploymentStats, type IngestSummary } from './service.js';
+import { MAX_ROWS_PER_REPORT, ingestPredictions, reportDeploymentStats, type IngestSummary } from './service.js';
 
-export const MAX_ROWS_PER_REPORT = 10_000;
 
 export const PredictionRowInput = builder.inputType('PredictionRowInput', {
   fields: (t) => ({
@@ -54,10 +52,6 @@ builder.mutationField('reportPredictions', (t) =>
       }),
     },
     resolve: async (_root, { input }, ctx) => {
-      if (input.rows.length > MAX_ROWS_PER_REPORT) {
-        return ValidationError.of('rows', `must contain at most ${MAX_ROWS_PER_REPORT} rows (got ${input.rows.length}); use the bulk route for more`);
-      }
-      if (input.executionTimeMs != null && !(input.executionTimeMs >= 0)) return ValidationError.of('executionTimeMs', 'must be ≥ 0');
       return ingestPredictions(ctx.app.db, ctx.app.sql, ctx.viewer, {
         deploymentId: input.deploymentId,
         batchId: input.batchId,

@@ -21,6 +21,8 @@ import { normalizeRow, type PredictionRow, type RowContext, type TargetShape } f
 // holds the batch row lock, and the batch's aggregates are summed in memory and added at the end.
 // A bad row aborts the transaction: every row lands or none does.
 
+/** Most rows one JSON request (GraphQL, the agent route) may carry; more go through the bulk route. */
+export const MAX_ROWS_PER_REPORT = 10_000;
 /** Most row errors reported for one request (validation stops there). */
 const MAX_ROW_ERRORS = 20;
 /** Association ids remembered per request to name the row of a duplicate; past this the unique index still refuses it. */
@@ -238,6 +240,12 @@ export async function ingestPredictions(
 ): Promise<Result<IngestSummary>> {
   const modelId = parseInput(z.object({ modelId: modelIdSchema }), { modelId: input.modelId });
   if (isError(modelId)) return modelId;
+  // Rows sent as a JSON list (GraphQL, the agent route) are capped; streamed uploads are not.
+  if (Array.isArray(input.items) && input.items.length > MAX_ROWS_PER_REPORT) {
+    return ValidationError.of(input.itemPath, `must contain at most ${MAX_ROWS_PER_REPORT} rows (got ${input.items.length}); use the bulk route for more`);
+  }
+  const time = input.request?.executionTimeMs;
+  if (time != null && !(time >= 0 && time <= 1e10)) return ValidationError.of('executionTimeMs', 'must be a number from 0 to 10000000000');
   return pgTransactionResult(sql, async ({ db: tx, pg }) => {
     const deployment = await getBatchDeployment(tx, viewer, input.deploymentId);
     if (isError(deployment)) return deployment;
