@@ -241,6 +241,8 @@ export function createServer(app: AppServices): BatchlensServer {
       else res.destroy();
     });
   });
+  // Streamed uploads of millions of rows take minutes: no overall request deadline (Node's default is 5 min).
+  httpServer.requestTimeout = 0;
 
   // Long-lived connections (graphql-ws sockets, SSE streams) and the token each was opened with:
   // a token revoked meanwhile is noticed within REVOCATION_CHECK_MS and its connections closed.

@@ -151,9 +151,15 @@ class CopyWriter {
   constructor(
     private readonly stream: Writable,
     private readonly pg: postgres.TransactionSql,
-  ) {}
+  ) {
+    // PostgreSQL may refuse the data mid-stream (a duplicate association id): keep the error for
+    // push/end to throw, instead of an unhandled 'error' event that kills the process.
+    stream.on('error', (error) => (this.failure ??= error));
+  }
+  private failure: unknown;
 
   async push(line: string): Promise<void> {
+    if (this.failure) throw this.failure;
     this.buffer.push(line);
     this.size += line.length + 1;
     if (this.size >= COPY_CHUNK_BYTES) await this.flush();
