@@ -49,17 +49,15 @@ import { Flags } from './lib/args.js';
 import { CpuMeter, postgresPids, waitForQuiet } from './lib/cpu.js';
 import { startDatabase, type BenchDatabase } from './lib/database.js';
 import { ClientLoad, mean, openFileLimits, percentile } from './lib/fanout-load.js';
-import { FEATURES, ndjsonFormat, rowChunks } from './lib/predictions-data.js';
+import { AsciiChunk, FEATURES, ndjsonFormat, PredictionRowSource } from './lib/predictions-data.js';
 import { onShutdown, printResult, progress, round } from './lib/report.js';
 import { mb, readMemory, RssSampler } from './lib/rss.js';
 import { liftRequestTimeout, startServer, type BenchServer } from './lib/server.js';
 import { postStream } from './lib/upload.js';
 
 const flags = new Flags().allow(['subscribers', 'rows', 'uploads', 'baselines', 'connect-concurrency', 'quiet-wait', 'seed', 'root', 'server-node-args', 'cpu-prof']);
-const SUBSCRIBERS = (flags.string('subscribers') ?? '1000,10000').split(',').map((part) => {
-  const value = new Flags([`--n=${part.trim()}`]).int('n', 0, 1);
-  return value;
-});
+/** Subscriber counts, one phase each (1k, 10_000 … as --rows takes them). */
+const SUBSCRIBERS = (flags.string('subscribers') ?? '1000,10000').split(',').map((part) => new Flags([`--n=${part.trim()}`]).int('n', 0, 1));
 const ROWS = flags.int('rows', 1_000_000, 1);
 const UPLOADS = flags.int('uploads', 1, 1);
 const BASELINES = flags.int('baselines', 2, 0);
@@ -85,6 +83,17 @@ const NEEDED_FILES = Math.max(...SUBSCRIBERS) + 1024;
         `in the server and in the client load. Raise it (as root: \`ulimit -Hn 65536\` in the shell that starts the benchmark; ` +
         `docker run --ulimit nofile=65536:65536; systemd LimitNOFILE=65536) or use fewer --subscribers.`,
     );
+  }
+}
+
+/** `rows` NDJSON rows from `source` in Buffers of 1,000 (one source per phase, shared by its uploads: its pool is built once). */
+async function* ndjsonChunks(source: PredictionRowSource, rows: number): AsyncGenerator<Buffer> {
+  const out = new AsciiChunk();
+  for (let done = 0; done < rows; ) {
+    const n = Math.min(1000, rows - done);
+    for (let i = 0; i < n; i++) ndjsonFormat(source.next(), out);
+    done += n;
+    yield out.take();
   }
 }
 
@@ -210,16 +219,17 @@ async function main(): Promise<void> {
       if (!quiet.quiet) progress(`  still ${quiet.cores} cores busy elsewhere: measuring anyway (contended)`);
     }
     const serverRssBeforeIngest = readMemory(server.pid)!.rss;
+    const source = new PredictionRowSource(SEED, `fanout-${index}`); // its pool is built before the clock starts
     const meter = new CpuMeter({ server: [server.pid], postgres: await postgresPids(sql), clients: load ? [load.pid] : [] });
-    const ingestStart = Date.now();
     const bulkUrl = `${server.url}/api/v2/deployments/${deploymentId}/monitoringBatches/${batch.id}/predictions`;
     let sentRows = 0;
+    const ingestStart = Date.now();
     for (let u = 0; u < UPLOADS; u++) {
       const rows = Math.floor(ROWS / UPLOADS) + (u < ROWS % UPLOADS ? 1 : 0);
       const result = await postStream(bulkUrl, {
         token,
         contentType: 'application/x-ndjson',
-        body: rowChunks({ rows, seed: SEED, idTag: `fanout-${index}-${u}`, chunkRows: 1000 }, ndjsonFormat),
+        body: ndjsonChunks(source, rows),
       });
       const body = result.body as { rowCount?: number };
       if (result.status !== 200 || body.rowCount !== rows) throw new Error(`upload failed: HTTP ${result.status} ${JSON.stringify(result.body).slice(0, 1000)}\n${server.output()}`);
