@@ -496,6 +496,24 @@ describe('bulk upload: atomicity', () => {
     expect(await countRows('predictions', 'batch_id', batch.id)).toBe(200_010);
   });
 
+  it('refuses a duplicate association id far into a large upload (past the ids it remembers), naming its line', async () => {
+    const { deployment, batch, before } = await seededBatch();
+    const lines: string[] = [];
+    for (let i = 0; i < 150_000; i++) lines.push(`{"features":{"age":${i % 90},"city":"Oslo"},"prediction":${i % 1000},"associationId":"far-${i}"}`);
+    // Line 149,001 repeats line 120,001 — both past the first 100,000 ids, which are the ones remembered.
+    lines[149_000] = '{"features":{"age":1,"city":"Oslo"},"prediction":1,"associationId":"far-120000"}';
+    const repeated = await post(bulkPath(deployment.id, batch.id), lines.join('\n') + '\n');
+    expect(repeated.status).toBe(422);
+    expect(repeated.json.errors).toEqual({ 'line 149001.associationId': '"far-120000" repeats the association id of an earlier row of this request' });
+    // The last line repeats an id committed by the seeding upload: refused after the data ended.
+    lines[149_000] = '{"features":{"age":1,"city":"Oslo"},"prediction":1,"associationId":"far-149000"}';
+    lines[149_999] = '{"features":{"age":1,"city":"Oslo"},"prediction":1,"associationId":"seed-3"}';
+    const used = await post(bulkPath(deployment.id, batch.id), lines.join('\n') + '\n');
+    expect(used.status).toBe(422);
+    expect(used.json.errors).toEqual({ 'line 150000.associationId': '"seed-3" is already used by another prediction of this deployment' });
+    expect(await deploymentSnapshot(deployment.id)).toEqual(before);
+  });
+
   it('stores nothing when a row of a large CSV has the wrong number of cells or a non-numeric value', async () => {
     const { deployment, batch, before } = await seededBatch();
     const header = 'age,city,prediction,associationId,timestamp';

@@ -25,8 +25,12 @@ import { normalizeRow, type PredictionRow, type RowContext, type TargetShape } f
 export const MAX_ROWS_PER_REPORT = 10_000;
 /** Most row errors reported for one request (validation stops there). */
 const MAX_ROW_ERRORS = 20;
-/** Association ids remembered per request to name the row of a duplicate; past this the unique index still refuses it. */
-const MAX_TRACKED_ASSOCIATION_IDS = 1_000_000;
+/**
+ * Association ids remembered per request, to name both rows of a duplicate and keep validating.
+ * Past this (memory stays bounded on any upload) the unique index refuses a duplicate, and the
+ * refused row is named from COPY's line number.
+ */
+const MAX_TRACKED_ASSOCIATION_IDS = 100_000;
 const COPY_CHUNK_BYTES = 256 * 1024;
 
 export function targetShape(deployment: Deployment): TargetShape {
@@ -127,78 +131,109 @@ export async function lockDeploymentForActuals(db: Db, deploymentId: string): Pr
 // ---------------------------------------------------------------------------------------------
 // COPY text format: tab-separated, \N for null, backslash escapes.
 
+const COPY_SPECIAL = /[\\\t\n\r]/;
+const COPY_SPECIALS = /[\\\t\n\r]/g;
+const escapeCopyChar = (ch: string): string => (ch === '\\' ? '\\\\' : ch === '\t' ? '\\t' : ch === '\n' ? '\\n' : '\\r');
+
 function copyText(value: string): string {
-  return value.replace(/[\\\t\n\r]/g, (ch) => (ch === '\\' ? '\\\\' : ch === '\t' ? '\\t' : ch === '\n' ? '\\n' : '\\r'));
+  return COPY_SPECIAL.test(value) ? value.replace(COPY_SPECIALS, escapeCopyChar) : value;
 }
 
-function copyLine(deploymentId: string, batchId: string, modelId: string, timestamp: Date, row: PredictionRow): string {
-  return [
-    deploymentId,
-    batchId,
-    copyText(modelId),
-    timestamp.toISOString(),
-    copyText(JSON.stringify(row.features)),
-    row.prediction === null ? '\\N' : String(row.prediction),
-    row.probabilities === null ? '\\N' : `{${row.probabilities.join(',')}}`,
-    row.predictedLabel === null ? '\\N' : copyText(row.predictedLabel),
-    row.associationId === null ? '\\N' : copyText(row.associationId),
-  ].join('\t');
+/** `prefix` holds the columns every row of the request shares (deployment, batch, model). */
+function copyLine(prefix: string, timestamp: Date, row: PredictionRow): string {
+  const prediction = row.prediction === null ? '\\N' : String(row.prediction);
+  const probabilities = row.probabilities === null ? '\\N' : `{${row.probabilities.join(',')}}`;
+  const label = row.predictedLabel === null ? '\\N' : copyText(row.predictedLabel);
+  const associationId = row.associationId === null ? '\\N' : copyText(row.associationId);
+  return `${prefix}${timestamp.toISOString()}\t${copyText(JSON.stringify(row.features))}\t${prediction}\t${probabilities}\t${label}\t${associationId}\n`;
 }
 
+/** How many of the last rows handed to COPY are remembered, to name the one PostgreSQL refuses (≫ rows in flight). */
+const COPY_POSITIONS_KEPT = 1 << 18;
+
+/**
+ * Writes COPY data in chunks with backpressure and learns PostgreSQL's verdict. postgres.js hands
+ * a refusal to the COPY query's promise, which has already resolved (to the stream), so the error
+ * would be lost when it arrives after the last chunk; the writer catches it at `reject` instead.
+ */
 class CopyWriter {
-  private buffer: string[] = [];
-  private size = 0;
-  constructor(
+  private chunk = '';
+  private failure: unknown;
+  private readonly failed: Promise<never>;
+  /** Input position (item index or line) of the n-th copied row, for the last COPY_POSITIONS_KEPT rows. */
+  private readonly positions = new Float64Array(COPY_POSITIONS_KEPT);
+  private copied = 0;
+
+  private constructor(
     private readonly stream: Writable,
     private readonly pg: postgres.TransactionSql,
+    failed: Promise<never>,
   ) {
-    // PostgreSQL may refuse the data mid-stream (a duplicate association id): keep the error for
-    // push/end to throw, instead of an unhandled 'error' event that kills the process.
+    this.failed = failed;
+    // A refusal mid-stream also destroys the stream: keep it for push/end rather than let an
+    // unhandled 'error' event end the process.
     stream.on('error', (error) => (this.failure ??= error));
   }
-  private failure: unknown;
 
-  async push(line: string): Promise<void> {
+  static async open(pg: postgres.TransactionSql, query: postgres.PendingQuery<postgres.Row[]>): Promise<CopyWriter> {
+    const pending = query as unknown as { reject: (error: unknown) => void };
+    const rejectQuery = pending.reject;
+    let fail!: (error: unknown) => void;
+    const failed = new Promise<never>((_, reject) => (fail = reject));
+    failed.catch(() => {});
+    pending.reject = (error) => {
+      fail(error);
+      rejectQuery(error);
+    };
+    const writer = new CopyWriter(await query.writable(), pg, failed);
+    failed.catch((error: unknown) => (writer.failure ??= error));
+    return writer;
+  }
+
+  /** Queues one row (`line` ends with a newline) read from input position `position`. */
+  async push(line: string, position: number): Promise<void> {
     if (this.failure) throw this.failure;
-    this.buffer.push(line);
-    this.size += line.length + 1;
-    if (this.size >= COPY_CHUNK_BYTES) await this.flush();
+    this.positions[this.copied++ % COPY_POSITIONS_KEPT] = position;
+    this.chunk += line;
+    if (this.chunk.length >= COPY_CHUNK_BYTES) await this.flush();
+  }
+
+  /** The input position of COPY's 1-based data line `line`, if still remembered. */
+  positionOf(line: number): number | null {
+    if (!(line >= 1 && line <= this.copied && line > this.copied - COPY_POSITIONS_KEPT)) return null;
+    return this.positions[(line - 1) % COPY_POSITIONS_KEPT]!;
   }
 
   /** After a refusal: stop writing; the transaction is rolled back. */
   abandon(): void {
-    this.buffer = [];
+    this.chunk = '';
   }
 
   private async flush(): Promise<void> {
-    if (this.buffer.length === 0) return;
-    const chunk = `${this.buffer.join('\n')}\n`;
-    this.buffer = [];
-    this.size = 0;
-    if (!this.stream.write(chunk)) await once(this.stream, 'drain');
+    if (this.chunk.length === 0) return;
+    const chunk = this.chunk;
+    this.chunk = '';
+    if (!this.stream.write(chunk)) await Promise.race([once(this.stream, 'drain'), this.failed]);
   }
 
   /**
-   * Ends the COPY and waits for PostgreSQL's verdict. postgres.js never finishes the stream when the
-   * server refuses the data after the last chunk arrived (the error is dropped), so while waiting
-   * for 'finish' we probe the connection: once the COPY is over, the next statement succeeds if it
-   * committed its rows and fails (transaction aborted) if it did not.
+   * Ends the COPY and waits for PostgreSQL's verdict: 'finish' once it stored the rows, or its
+   * error. As a last resort (no verdict arrives at all) the connection is probed: once the COPY is
+   * over, the next statement succeeds if it committed its rows and fails if it did not.
    */
   async end(): Promise<void> {
     await this.flush();
-    const finished = new Promise<'finished'>((resolve, reject) => {
-      this.stream.once('finish', () => resolve('finished'));
-      this.stream.once('error', reject);
-    });
-    finished.catch(() => {});
+    if (this.failure) throw this.failure;
+    const finished = new Promise<'finished'>((resolve) => this.stream.once('finish', () => resolve('finished')));
     this.stream.end();
     for (;;) {
-      const outcome = await Promise.race([finished, new Promise<'waiting'>((resolve) => setTimeout(() => resolve('waiting'), 20))]);
+      const outcome = await Promise.race([finished, this.failed, new Promise<'waiting'>((resolve) => setTimeout(() => resolve('waiting'), 50))]);
       if (outcome === 'finished') return;
       try {
         await this.pg`select 1`;
         return;
       } catch (error) {
+        if (this.failure) throw this.failure;
         if ((error as { code?: string }).code !== 'COPY_IN_PROGRESS') throw error;
       }
     }
@@ -226,13 +261,20 @@ export interface IngestSummary {
   actualsJoined: number;
 }
 
-async function* numbered(items: unknown[] | AsyncIterable<ParsedItem>, itemPath: string): AsyncGenerator<{ where: string; item?: unknown; error?: string }> {
+/** How a request names its rows: `rows.3` for a JSON list, `line 4` for a streamed upload. */
+function rowName(items: unknown[] | AsyncIterable<ParsedItem>, itemPath: string): (position: number) => string {
+  return Array.isArray(items) ? (index) => `${itemPath}.${index}` : (line) => `line ${line}`;
+}
+
+async function* numbered(items: unknown[] | AsyncIterable<ParsedItem>, itemPath: string): AsyncGenerator<{ where: string; position: number; item?: unknown; error?: string }> {
+  const name = rowName(items, itemPath);
   if (Array.isArray(items)) {
-    for (let i = 0; i < items.length; i++) yield { where: `${itemPath}.${i}`, item: items[i] };
+    for (let i = 0; i < items.length; i++) yield { where: name(i), position: i, item: items[i] };
     return;
   }
   for await (const parsed of items) {
-    yield 'error' in parsed ? { where: `line ${parsed.line}`, error: parsed.error } : { where: `line ${parsed.line}`, item: parsed.item };
+    const where = name(parsed.line);
+    yield 'error' in parsed ? { where, position: parsed.line, error: parsed.error } : { where, position: parsed.line, item: parsed.item };
   }
 }
 
@@ -267,15 +309,16 @@ export async function ingestPredictions(
 
     const errors: FieldError[] = [];
     const seenAssociationIds = new Map<string, string>();
-    const copy = new CopyWriter(
-      await pg`copy predictions (deployment_id, batch_id, model_id, timestamp, features, prediction, probabilities, predicted_label, association_id) from stdin`.writable(),
+    const copy = await CopyWriter.open(
       pg,
+      pg`copy predictions (deployment_id, batch_id, model_id, timestamp, features, prediction, probabilities, predicted_label, association_id) from stdin`,
     );
+    const linePrefix = `${deployment.id}\t${batch.id}\t${copyText(model)}\t`;
     const now = new Date();
     let rowCount = 0;
     let copyFailed: unknown;
     try {
-      for await (const { where, item, error } of numbered(input.items, input.itemPath)) {
+      for await (const { where, position, item, error } of numbered(input.items, input.itemPath)) {
         if (error !== undefined) {
           errors.push({ field: where, message: error });
           if (errors.length >= MAX_ROW_ERRORS) break;
@@ -299,7 +342,7 @@ export async function ingestPredictions(
         if (errors.length) continue; // keep validating to report more, write nothing
         const timestamp = row.timestamp ?? now;
         try {
-          await copy.push(copyLine(deployment.id, batch.id, model, timestamp, row));
+          await copy.push(copyLine(linePrefix, timestamp, row), position);
         } catch (error) {
           copyFailed = error; // PostgreSQL refused the data (a duplicate association id)
           break;
@@ -319,11 +362,12 @@ export async function ingestPredictions(
     }
     if (errors.length) return new ValidationError(errors);
     if (copyFailed) {
-      const duplicates = await usedAssociationIds(sql, deployment.id, seenAssociationIds);
-      if (duplicates.length) return new ValidationError(duplicates);
-      const duplicate = duplicateAssociationId(copyFailed);
-      if (duplicate === null) throw copyFailed;
-      return ValidationError.of('associationId', `"${duplicate}" is already used by another prediction of this deployment`);
+      const refusal = await describeDuplicate(sql, deployment.id, copyFailed, (line) => {
+        const position = copy.positionOf(line);
+        return position === null ? null : rowName(input.items, input.itemPath)(position);
+      });
+      if (refusal === null) throw copyFailed;
+      return new ValidationError([refusal]);
     }
     if (rowCount === 0 && !input.request) return ValidationError.of(input.itemPath, 'must contain at least one row');
 
@@ -365,27 +409,22 @@ export async function ingestPredictions(
 }
 
 /**
- * Rows whose association id another prediction of the deployment already has (committed before
- * this request): the usual reason a COPY is refused. Asked outside the aborted transaction.
+ * The row a COPY refused for a duplicate association id, named from COPY's line number, or null
+ * when the refusal was something else. Whether the id was committed before (by another request)
+ * or repeats an earlier row of this one is asked outside the aborted transaction.
  */
-async function usedAssociationIds(sql: postgres.Sql, deploymentId: string, seen: Map<string, string>): Promise<FieldError[]> {
-  const ids = [...seen.keys()];
-  const errors: FieldError[] = [];
-  for (let start = 0; start < ids.length && errors.length < MAX_ROW_ERRORS; start += 10_000) {
-    const used = await sql<{ association_id: string }[]>`
-      select association_id from predictions where deployment_id = ${deploymentId} and association_id = any(${ids.slice(start, start + 10_000)}::text[]) limit ${MAX_ROW_ERRORS}`;
-    for (const { association_id } of used) {
-      errors.push({ field: `${seen.get(association_id)}.associationId`, message: `"${association_id}" is already used by another prediction of this deployment` });
-    }
-  }
-  return errors.slice(0, MAX_ROW_ERRORS);
-}
-
-/** The association id of a unique violation on predictions, or null for any other error. */
-function duplicateAssociationId(error: unknown): string | null {
-  const e = error as { code?: string; constraint_name?: string; detail?: string };
+async function describeDuplicate(sql: postgres.Sql, deploymentId: string, error: unknown, rowAtLine: (line: number) => string | null): Promise<FieldError | null> {
+  const e = error as { code?: string; constraint_name?: string; detail?: string; where?: string };
   if (e.code !== '23505' || e.constraint_name !== 'predictions_association_idx') return null;
-  return /\(deployment_id, association_id\)=\([^,]*, (.*)\) already exists/.exec(e.detail ?? '')?.[1] ?? '?';
+  const id = /\(deployment_id, association_id\)=\([^,]*, (.*)\) already exists/.exec(e.detail ?? '')?.[1];
+  const line = Number(/COPY predictions, line (\d+)/.exec(e.where ?? '')?.[1]);
+  const where = rowAtLine(line) ?? (line > 0 ? `row ${line} of the data` : 'rows');
+  if (id === undefined) return { field: `${where}.associationId`, message: 'is already used by another prediction of this deployment' };
+  const [committed] = await sql`select 1 from predictions where deployment_id = ${deploymentId} and association_id = ${id} limit 1`;
+  return {
+    field: `${where}.associationId`,
+    message: committed ? `"${id}" is already used by another prediction of this deployment` : `"${id}" repeats the association id of an earlier row of this request`,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
