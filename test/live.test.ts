@@ -9,6 +9,7 @@ import {
   ReportPredictionsDocument,
   RevokeApiTokenDocument,
   CreateApiTokenDocument,
+  CreateUserDocument,
   UnlockMonitoringBatchDocument,
   UpdateMonitoringBatchDocument,
 } from './generated/graphql.js';
@@ -146,6 +147,59 @@ describe('monitoringBatch subscription', () => {
       expect(sub.messages).toEqual([]);
       expect(JSON.stringify(sub.errors)).toContain('Monitoring batch not found');
     }
+  });
+});
+
+describe('shared execution of identical subscriptions', () => {
+  const WITH_DEPLOYMENT = `subscription($id: ID!) { monitoringBatch(id: $id) { id predictionCount deployment { id label } } }`;
+  const statementsReading = (table: string, since: number) => server.statements.slice(since).filter((s) => s.includes(`from "${table}"`)).length;
+
+  it('executes a state once for all its subscribers, hands each the current state on joining, and keeps the others when one leaves', async () => {
+    const deployment = await createDeployment(server);
+    const batch = await createBatch(server, deployment.id);
+    const sockets = Array.from({ length: 5 }, () => connect(server));
+    const subs = Array.from({ length: 20 }, (_, i) => watch(sockets[i % 5]!, WITH_DEPLOYMENT, { id: batch.id }));
+    for (const sub of subs) await sub.until((m) => m.monitoringBatch.predictionCount === 0);
+    const since = server.statements.length;
+    await server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows: rows(4) } });
+    for (const sub of subs) await sub.until((m) => m.monitoringBatch.predictionCount === 4 && m.monitoringBatch.deployment.id === deployment.id);
+    // One execution of the new state: the nested deployment is loaded once, not 20 times.
+    expect(statementsReading('deployments', since)).toBeLessThanOrEqual(3);
+    // A late subscriber of the running group gets the current state first.
+    const late = watch(connect(server), WITH_DEPLOYMENT, { id: batch.id });
+    await late.until((m) => m.monitoringBatch.predictionCount === 4, 2000);
+    // Half of them leave; the rest keep receiving.
+    for (const sub of subs.slice(0, 10)) await sub.stop();
+    await server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows: rows(3, 10) } });
+    for (const sub of [...subs.slice(10), late]) await sub.until((m) => m.monitoringBatch.predictionCount === 7);
+    // All leave; a new subscriber starts a fresh execution.
+    for (const sub of [...subs.slice(10), late]) await sub.stop();
+    const again = watch(connect(server), WITH_DEPLOYMENT, { id: batch.id });
+    await again.until((m) => m.monitoringBatch.predictionCount === 7);
+    await server.op(DeleteMonitoringBatchDocument, { id: batch.id });
+    await again.done;
+    expect(again.errors).toEqual([]);
+  });
+
+  it('never shares across organizations or users: the same operation and variables from a foreign organization is not found', async () => {
+    const org = await createOrganization(server);
+    const deployment = await createDeployment(server);
+    const batch = await createBatch(server, deployment.id);
+    const owner = watch(connect(server), WITH_DEPLOYMENT, { id: batch.id });
+    await owner.until((m) => m.monitoringBatch.id === batch.id);
+    const foreign = watch(connect(server, org.token), WITH_DEPLOYMENT, { id: batch.id });
+    await foreign.done;
+    expect(foreign.messages).toEqual([]);
+    expect(JSON.stringify(foreign.errors)).toContain('Monitoring batch not found');
+    // Another user of the owner's organization gets their own execution, and the same data.
+    const member = await server.op(CreateUserDocument, { input: { name: 'colleague' } });
+    if (member.createUser.__typename !== 'CreateUserSuccess') throw new Error('no member');
+    const colleague = watch(connect(server, member.createUser.secret), WITH_DEPLOYMENT, { id: batch.id });
+    await colleague.until((m) => m.monitoringBatch.id === batch.id);
+    await server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows: rows(2) } });
+    await owner.until((m) => m.monitoringBatch.predictionCount === 2);
+    await colleague.until((m) => m.monitoringBatch.predictionCount === 2);
+    expect(foreign.messages).toEqual([]);
   });
 });
 

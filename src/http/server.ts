@@ -6,7 +6,6 @@ import { sql } from 'drizzle-orm';
 import { GraphQLError, type ExecutionArgs, type ValidationContext, type execute, type subscribe } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga } from 'graphql-yoga';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AppServices, GraphQLContext, RequestContext } from '../graphql/context.js';
@@ -15,6 +14,7 @@ import { rejectNulCharacters } from '../graphql/reject-nul.js';
 import { schema } from '../graphql/schema.js';
 import { batchRoutes } from '../modules/batches/rest.js';
 import { deploymentRoutes } from '../modules/deployments/rest.js';
+import { SharedSubscriptions } from '../modules/live/shared.js';
 import { predictionRoutes } from '../modules/predictions/rest.js';
 import { authenticate, bearerToken, revokedTokens, type Viewer } from '../modules/organizations/auth.js';
 import { BodyTooLargeError, discardBody, readBody } from './body.js';
@@ -87,8 +87,9 @@ export function createServer(app: AppServices): BatchlensServer {
       headers: JSON.stringify({ Authorization: 'Bearer <your API token>' }, null, 2),
     },
     // GraphiQL with its assets bundled (yoga's default loads them from a CDN): works offline.
-    // The page is ~9 MB of text and the same every time, so it is built once.
-    renderGraphiQL: (options) => (graphiqlPage ??= renderGraphiQL(options)),
+    // The page is ~9 MB of text and the same every time, so it is built once — and only when someone
+    // opens it: importing the bundle costs ~50 MB of memory a server that only ingests never needs.
+    renderGraphiQL: async (options) => (graphiqlPage ??= (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options)),
     context: ({ app: services, viewer }): GraphQLContext => ({ app: services, viewer, loaders: createLoaders(services.db, viewer) }),
     plugins: [
       maxDepthPlugin({ n: config.maxQueryDepth, exposeLimits: true, flattenFragments: true, ...reportRefusal }),
@@ -260,6 +261,7 @@ export function createServer(app: AppServices): BatchlensServer {
   }, REVOCATION_CHECK_MS).unref();
 
   // graphql-ws on the same path; yoga's plugins (limits) run for every operation.
+  const sharedSubscriptions = new SharedSubscriptions((line) => console.error(line));
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.maxBodyBytes });
   const wsDisposable = useServer<Record<string, unknown>, { viewer: Viewer; token: string }>(
     {
@@ -275,7 +277,13 @@ export function createServer(app: AppServices): BatchlensServer {
         return true;
       },
       execute: (args: ExecutionArgs) => (args.rootValue as Enveloped).execute(args),
-      subscribe: (args: ExecutionArgs) => (args.rootValue as Enveloped).subscribe(args),
+      // Subscribers of the same operation and variables, as the same user, share one execution.
+      subscribe: (args: ExecutionArgs) => {
+        const { viewer } = args.contextValue as GraphQLContext;
+        const scope = `${viewer.organizationId}/${viewer.userId}/${viewer.role}/${viewer.isServerAdmin}`;
+        const key = sharedSubscriptions.key(scope, args.document, args.operationName, args.variableValues);
+        return sharedSubscriptions.subscribe(key, () => (args.rootValue as Enveloped).subscribe(args)) as ReturnType<typeof subscribe>;
+      },
       // Backpressure: while a client is not reading (its socket's send buffer is full), ask for the
       // next state only once it drains; meanwhile the subscription keeps just the latest state.
       onOperation: (ctx, _id, _payload, _args, result) => {
