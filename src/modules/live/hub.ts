@@ -31,7 +31,9 @@ export type BatchEventKind = 'CREATED' | 'UPDATED' | 'LOCKED' | 'UNLOCKED' | 'DE
 interface RedisTransport {
   publish(events: LiveEvent[]): void;
 }
-let redisTransport: RedisTransport | undefined;
+/** The Redis transports of the hubs running in this process (tests run several); any one publishes. */
+const redisTransports = new Set<RedisTransport>();
+const redisTransport = (): RedisTransport | undefined => redisTransports.values().next().value;
 
 /** The pending announcements of the transaction in progress (Redis transport only). */
 export const outbox = new AsyncLocalStorage<Map<string, LiveEvent>>();
@@ -39,10 +41,11 @@ export const outbox = new AsyncLocalStorage<Map<string, LiveEvent>>();
 /** Announces a change; call inside the transaction that makes it. One per topic per transaction. */
 export async function announce(db: DbOrTx, event: LiveEvent): Promise<void> {
   const payload = JSON.stringify(event);
-  if (redisTransport) {
+  const transport = redisTransport();
+  if (transport) {
     const pending = outbox.getStore();
     if (pending) pending.set(payload, event);
-    else redisTransport.publish([event]);
+    else transport.publish([event]);
     return;
   }
   await db.execute(sql`select pg_notify(${CHANNEL}, ${payload})`);
@@ -50,7 +53,7 @@ export async function announce(db: DbOrTx, event: LiveEvent): Promise<void> {
 
 /** Called by the transaction helpers after a commit: publishes what the transaction announced. */
 export function publishCommitted(pending: Map<string, LiveEvent>): void {
-  if (redisTransport && pending.size) redisTransport.publish([...pending.values()]);
+  if (pending.size) redisTransport()?.publish([...pending.values()]);
 }
 
 /**
@@ -190,7 +193,7 @@ export class LiveHub {
   /** Quota topics per organization, for limit changes. */
   private readonly quotaTopicsByOrg = new Map<string, Set<string>>();
   private listening: postgres.ListenMeta | undefined;
-  private redis: { publish: Redis; subscribe: Redis; unlisten: () => void } | undefined;
+  private redis: { publish: Redis; subscribe: Redis; transport: RedisTransport; unlisten: () => void } | undefined;
   private midnightTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -225,12 +228,13 @@ export class LiveHub {
       if (!connected) this.refreshAll();
       connected = true;
     });
-    redisTransport = {
+    const transport: RedisTransport = {
       publish: (events) => {
         for (const event of events) target.dispatchEvent(new CustomEvent(CHANNEL, { detail: event }) as LiveCustomEvent);
       },
     };
-    this.redis = { publish, subscribe, unlisten: () => target.removeEventListener(CHANNEL, listener) };
+    redisTransports.add(transport);
+    this.redis = { publish, subscribe, transport, unlisten: () => target.removeEventListener(CHANNEL, listener) };
   }
 
   async stop(): Promise<void> {
@@ -240,7 +244,7 @@ export class LiveHub {
     await this.listening?.unlisten().catch(() => {});
     if (this.redis) {
       this.redis.unlisten();
-      redisTransport = undefined;
+      redisTransports.delete(this.redis.transport);
       this.redis.publish.disconnect();
       this.redis.subscribe.disconnect();
     }
