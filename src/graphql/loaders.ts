@@ -19,22 +19,42 @@ function byId<T extends { id: string }>(load: (ids: readonly string[]) => Promis
 }
 
 /**
+ * An object whose properties are made on first use: most operations (and every idle subscription,
+ * which holds its context for as long as it lives) touch only a few of the loaders.
+ */
+function lazily<T extends object>(make: { [K in keyof T]: () => T[K] }): T {
+  const target = {} as T;
+  for (const key of Object.keys(make) as (keyof T)[]) {
+    Object.defineProperty(target, key, {
+      configurable: true,
+      enumerable: true,
+      get() {
+        const value = make[key]();
+        Object.defineProperty(target, key, { value, enumerable: true, writable: false });
+        return value;
+      },
+    });
+  }
+  return target;
+}
+
+/**
  * Per-request dataloaders: a page of N batches costs one statement per related kind, not N.
  * Every loader is scoped to the viewer's organization, so a foreign id loads as null.
  */
 export function createLoaders(db: Db, viewer: Viewer) {
   const org = viewer.organizationId;
-  return {
-    user: byId<User>((ids) => usersByIds(db, org, ids)),
-    deployment: byId<Deployment>((ids) => deploymentsByIds(db, org, ids)),
-    batch: byId<MonitoringBatch>((ids) => batchesByIds(db, org, ids)),
-    quota: new DataLoader<string, BatchQuota | null>(async (ids) => {
+  return lazily({
+    user: () => byId<User>((ids) => usersByIds(db, org, ids)),
+    deployment: () => byId<Deployment>((ids) => deploymentsByIds(db, org, ids)),
+    batch: () => byId<MonitoringBatch>((ids) => batchesByIds(db, org, ids)),
+    quota: () => new DataLoader<string, BatchQuota | null>(async (ids) => {
       const quotas = await quotasFor(db, org, ids);
       return ids.map((id) => quotas.get(id) ?? null);
     }),
     /** Only called with ids of batches already loaded through the viewer's organization. */
-    metrics: createMetricLoaders(db, viewer),
-    modelHistory: new DataLoader<string, ModelHistoryEntry[]>(async (batchIds) => {
+    metrics: () => createMetricLoaders(db, viewer),
+    modelHistory: () => new DataLoader<string, ModelHistoryEntry[]>(async (batchIds) => {
       const byBatch = new Map<string, ModelHistoryEntry[]>();
       for (const row of await modelHistoryByBatchIds(db, batchIds)) {
         const entries = byBatch.get(row.batchId);
@@ -43,7 +63,7 @@ export function createLoaders(db: Db, viewer: Viewer) {
       }
       return batchIds.map((id) => byBatch.get(id) ?? []);
     }),
-  };
+  });
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;
@@ -58,8 +78,8 @@ function perBatch<T>(load: (selection: Selection, perBatch: true) => Promise<Map
 
 /** Metric loaders for batch fields (ids already loaded through the viewer's organization). */
 export function createMetricLoaders(db: Db, viewer: Viewer) {
-  return {
-    baseline: new DataLoader<string, Baseline | null>(async (deploymentIds) => {
+  return lazily({
+    baseline: () => new DataLoader<string, Baseline | null>(async (deploymentIds) => {
       const rows = await db
         .select({ deploymentId: trainingBaselines.deploymentId, version: trainingBaselines.version, columns: trainingBaselines.columns })
         .from(trainingBaselines)
@@ -68,17 +88,17 @@ export function createMetricLoaders(db: Db, viewer: Viewer) {
       const byDeployment = new Map(rows.map((row) => [row.deploymentId, { version: row.version, columns: row.columns }]));
       return deploymentIds.map((id) => byDeployment.get(id) ?? null);
     }),
-    service: perBatch((selection, grouped) => serviceSums(db, selection, grouped)),
-    columns: perBatch((selection, grouped) => columnSums(db, selection, grouped)),
-    accuracy: perBatch((selection, grouped) => accuracySums(db, selection, grouped)),
-    labels: perBatch((selection, grouped) => labelSums(db, selection, grouped)),
+    service: () => perBatch((selection, grouped) => serviceSums(db, selection, grouped)),
+    columns: () => perBatch((selection, grouped) => columnSums(db, selection, grouped)),
+    accuracy: () => perBatch((selection, grouped) => accuracySums(db, selection, grouped)),
+    labels: () => perBatch((selection, grouped) => labelSums(db, selection, grouped)),
     /** Health of every deployment asked for in the same tick, in a constant number of statements. */
-    health: new DataLoader<Deployment, DeploymentHealth | undefined, string>(
+    health: () => new DataLoader<Deployment, DeploymentHealth | undefined, string>(
       async (list) => {
         const health = await healthOfDeployments(db, viewer.organizationId, list);
         return list.map((deployment) => health.get(deployment.id));
       },
       { cacheKeyFn: (deployment) => deployment.id },
     ),
-  };
+  });
 }
