@@ -160,8 +160,8 @@ class CopyWriter {
   private chunk = '';
   private failure: unknown;
   private readonly failed: Promise<never>;
-  /** Input position (item index or line) of the n-th copied row, for the last COPY_POSITIONS_KEPT rows. */
-  private readonly positions = new Float64Array(COPY_POSITIONS_KEPT);
+  /** Input position (item index or line) of the n-th copied row, for the last COPY_POSITIONS_KEPT rows (grows up to that). */
+  private positions = new Float64Array(1024);
   private copied = 0;
 
   private constructor(
@@ -193,15 +193,21 @@ class CopyWriter {
   /** Queues one row (`line` ends with a newline) read from input position `position`. */
   async push(line: string, position: number): Promise<void> {
     if (this.failure) throw this.failure;
-    this.positions[this.copied++ % COPY_POSITIONS_KEPT] = position;
+    if (this.copied === this.positions.length && this.copied < COPY_POSITIONS_KEPT) {
+      const larger = new Float64Array(this.positions.length * 2);
+      larger.set(this.positions);
+      this.positions = larger;
+    }
+    this.positions[this.copied++ % this.positions.length] = position;
     this.chunk += line;
     if (this.chunk.length >= COPY_CHUNK_BYTES) await this.flush();
   }
 
   /** The input position of COPY's 1-based data line `line`, if still remembered. */
   positionOf(line: number): number | null {
-    if (!(line >= 1 && line <= this.copied && line > this.copied - COPY_POSITIONS_KEPT)) return null;
-    return this.positions[(line - 1) % COPY_POSITIONS_KEPT]!;
+    const kept = this.positions.length;
+    if (!(line >= 1 && line <= this.copied && line > this.copied - kept)) return null;
+    return this.positions[(line - 1) % kept]!;
   }
 
   /** After a refusal: stop writing; the transaction is rolled back. */
