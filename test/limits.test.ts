@@ -183,6 +183,37 @@ describe('query cost (BATCHLENS_MAX_QUERY_COST)', () => {
     expect(answer.body.errors[0].message).toBe('Syntax Error: Query Cost limit of 200 exceeded, found 350.');
   });
 
+  it('costs page sizes given as variables with their values, as if written in the query', async () => {
+    const query = 'query($n: Int, $m: Int = 100) { deployments(first: $n) { totalCount } again: deployments(last: $m) { totalCount } }';
+    const within = await post(small, 'query($n: Int) { deployments(first: $n) { totalCount } }', { n: 50 });
+    expect(within.status).toBe(200);
+    expect(within.body).toEqual({ data: { deployments: { totalCount: 0 } } });
+    const over = await post(small, 'query($n: Int) { deployments(first: $n) { totalCount } }', { n: 100 });
+    expect(over.status).toBe(400);
+    expect(over.body.data).toBeUndefined();
+    expect(over.body.errors[0].message).toBe('Syntax Error: Query Cost limit of 200 exceeded, found 350.');
+    // A default value counts too, and so does a page size inside a fragment.
+    const byDefault = await post(small, query, { n: 1 });
+    expect(byDefault.status).toBe(400);
+    expect(byDefault.body.errors[0].message).toBe('Syntax Error: Query Cost limit of 200 exceeded, found 353.5.');
+    const inFragment = await post(small, 'query($n: Int) { ...page } fragment page on Query { deployments(first: $n) { totalCount } }', { n: 100 });
+    const literal = await post(small, '{ ...page } fragment page on Query { deployments(first: 100) { totalCount } }');
+    expect([inFragment.status, literal.status]).toEqual([400, 400]);
+    expect(inFragment.body.errors[0].message).toBe(literal.body.errors[0].message);
+    // Over graphql-ws as well: the operation gets the error, the socket stays open.
+    const client = createClient({ url: `${small.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${small.adminToken}` }, retryAttempts: 0 });
+    try {
+      const results: unknown[] = [];
+      for await (const result of client.iterate({ query: 'query($n: Int) { deployments(first: $n) { totalCount } }', variables: { n: 100 } })) results.push(result);
+      expect(JSON.stringify(results)).toContain('Query Cost limit of 200 exceeded, found 350.');
+      const fine: unknown[] = [];
+      for await (const result of client.iterate({ query: 'query($n: Int) { deployments(first: $n) { totalCount } }', variables: { n: 2 } })) fine.push(result);
+      expect(fine).toEqual([{ data: { deployments: { totalCount: 0 } } }]);
+    } finally {
+      await client.dispose();
+    }
+  });
+
   it('refuses nested pages under the default limits', async () => {
     const answer = await post(defaults, '{ deployments(first: 100) { edges { node { batches(first: 100) { edges { node { id } } } } } } }');
     expect(answer.status).toBe(400);

@@ -10,6 +10,7 @@ import { createYoga } from 'graphql-yoga';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AppServices, GraphQLContext, RequestContext } from '../graphql/context.js';
 import { createLoaders } from '../graphql/loaders.js';
+import { costPageSizeVariables } from '../graphql/page-size-cost.js';
 import { rejectNulCharacters } from '../graphql/reject-nul.js';
 import { schema } from '../graphql/schema.js';
 import { batchRoutes } from '../modules/batches/rest.js';
@@ -96,6 +97,8 @@ export function createServer(app: AppServices): BatchlensServer {
       maxAliasesPlugin({ n: config.maxAliases, exposeLimits: true, ...reportRefusal }),
       // Fragments cost what the same fields inline cost (typed operations are written with fragments).
       costLimitPlugin({ maxCost: config.maxQueryCost, exposeLimits: true, flattenFragments: true, ...reportRefusal }),
+      // … and page sizes given as variables (`first: $n`) are costed with their values before execution.
+      costPageSizeVariables({ maxCost: config.maxQueryCost, flattenFragments: true }),
       rejectNulCharacters(),
     ],
   });
