@@ -50,7 +50,7 @@ import { CpuMeter, postgresPids, waitForQuiet } from './lib/cpu.js';
 import { startDatabase, type BenchDatabase } from './lib/database.js';
 import { ClientLoad, mean, openFileLimits, percentile } from './lib/fanout-load.js';
 import { AsciiChunk, FEATURES, ndjsonFormat, PredictionRowSource } from './lib/predictions-data.js';
-import { onShutdown, printResult, progress, round } from './lib/report.js';
+import { onShutdown, printResult, progress, round, runBenchmark } from './lib/report.js';
 import { mb, readMemory, RssSampler } from './lib/rss.js';
 import { liftRequestTimeout, startServer, type BenchServer } from './lib/server.js';
 import { postStream } from './lib/upload.js';
@@ -381,12 +381,4 @@ async function main(): Promise<void> {
   });
 }
 
-try {
-  await main();
-} catch (error) {
-  console.error(error);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
-process.exit();
+await runBenchmark(main, cleanup);

@@ -33,7 +33,7 @@ import { copyFrom } from './lib/copy.js';
 import { CpuMeter, postgresPids, waitForQuiet } from './lib/cpu.js';
 import { startDatabase, type BenchDatabase } from './lib/database.js';
 import { copyFormat, FEATURES, ndjsonFormat, rowChunks } from './lib/predictions-data.js';
-import { median, onShutdown, printResult, progress, round } from './lib/report.js';
+import { median, onShutdown, printResult, progress, round, runBenchmark } from './lib/report.js';
 import { mb, readMemory, RssSampler } from './lib/rss.js';
 import { liftRequestTimeout, startServer, type BenchServer } from './lib/server.js';
 import { postStream } from './lib/upload.js';
@@ -306,12 +306,4 @@ async function main() {
   });
 }
 
-try {
-  await main();
-} catch (error) {
-  console.error(error);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
-process.exit(); // with process.exitCode; nothing left running should keep us
+await runBenchmark(main, cleanup);

@@ -49,7 +49,7 @@ import { RawScan, type RawAccuracy, type RawDrift, type RawService } from './lib
 import { seedDataset, type SeededDataset } from './lib/metrics-seed.js';
 import { p50, p95, relativeDifference, sample } from './lib/metrics-stats.js';
 import { Prng } from './lib/prng.js';
-import { onShutdown, printResult, progress, round } from './lib/report.js';
+import { onShutdown, printResult, progress, round, runBenchmark } from './lib/report.js';
 import { mb, readMemory } from './lib/rss.js';
 import { startServer, type BenchServer } from './lib/server.js';
 
@@ -444,12 +444,4 @@ async function main() {
   });
 }
 
-try {
-  await main();
-} catch (error) {
-  console.error(error);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
-process.exit();
+await runBenchmark(main, cleanup);

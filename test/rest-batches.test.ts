@@ -11,7 +11,7 @@ import {
   RevokeApiTokenDocument,
   ViewerDocument,
 } from './generated/graphql.js';
-import { createDeployment, createOrganization } from './helpers/fixtures.js';
+import { BATCH_NOT_FOUND, DEPLOYMENT_NOT_FOUND, MISSING_BATCH, MISSING_DEPLOYMENT, createDeployment, createOrganization } from './helpers/fixtures.js';
 import { startTestServer, type RestAnswer, type TestServer } from './helpers/server.js';
 
 // The DataRobot-compatible REST routes (C13, the batch part), over real HTTP against a real
@@ -25,11 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
 });
-
-const MISSING_DEPLOYMENT = 'dep_000000000000000000000000';
-const MISSING_BATCH = 'mb_000000000000000000000000';
-const DEPLOYMENT_NOT_FOUND = { message: 'Deployment not found' };
-const BATCH_NOT_FOUND = { message: 'Monitoring batch not found' };
 
 const batchesPath = (deploymentId: string) => `/api/v2/deployments/${deploymentId}/monitoringBatches/`;
 const batchPath = (deploymentId: string, batchId: string) => `${batchesPath(deploymentId)}${batchId}/`;

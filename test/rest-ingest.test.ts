@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeleteMonitoringBatchDocument, UpdateDeploymentSettingsDocument } from './generated/graphql.js';
-import { createBatch, createDeployment, createOrganization } from './helpers/fixtures.js';
+import { BATCH_NOT_FOUND, DEPLOYMENT_NOT_FOUND, MISSING_BATCH, MISSING_DEPLOYMENT, createBatch, createDeployment, createOrganization } from './helpers/fixtures.js';
 import { startTestServer, type RestAnswer, type TestServer } from './helpers/server.js';
 
 // The REST ingest routes (issue 3: C6, C7) end to end, over real HTTP against a real server and
@@ -17,10 +17,6 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const MISSING_DEPLOYMENT = 'dep_000000000000000000000000';
-const MISSING_BATCH = 'mb_000000000000000000000000';
-const DEPLOYMENT_NOT_FOUND = { message: 'Deployment not found' };
-const BATCH_NOT_FOUND = { message: 'Monitoring batch not found' };
 const LOCKED_MESSAGE = 'Monitoring batch is locked and accepts no new predictions';
 
 const api = (deploymentId: string) => `/api/v2/deployments/${deploymentId}`;

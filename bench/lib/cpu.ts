@@ -4,17 +4,31 @@ import type postgres from 'postgres';
 /** Clock ticks per second for /proc/<pid>/stat (USER_HZ; 100 on Linux everywhere that matters). */
 const TICKS = 100;
 
-/** User + system CPU seconds a process has used, or null if it is gone (or not on this machine). */
-export function processCpuSeconds(pid: number): number | null {
+export interface ProcStat {
+  ppid: number;
+  /** utime + stime, seconds. */
+  own: number;
+  /** cutime + cstime (reaped children), seconds. */
+  children: number;
+}
+
+/** A process's parent and CPU seconds from /proc/<pid>/stat, or null if it is gone (or not on this machine). */
+export function readStat(pid: number): ProcStat | null {
   let text: string;
   try {
     text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
     return null;
   }
-  // The command name (field 2) may contain spaces; fields after the closing parenthesis are fixed.
+  // The command name (field 2) may contain spaces; fields after the closing parenthesis are fixed:
+  // state(3) ppid(4) … utime(14) stime(15) cutime(16) cstime(17).
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS; // utime, stime (fields 14, 15)
+  return { ppid: Number(fields[1]), own: (Number(fields[11]) + Number(fields[12])) / TICKS, children: (Number(fields[13]) + Number(fields[14])) / TICKS };
+}
+
+/** User + system CPU seconds a process has used, or null if it is gone (or not on this machine). */
+export function processCpuSeconds(pid: number): number | null {
+  return readStat(pid)?.own ?? null;
 }
 
 /** Busy and total CPU seconds of the whole machine since boot (/proc/stat), summed over cores. */

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type postgres from 'postgres';
-import { machineCpuSeconds } from './cpu.js';
+import { machineCpuSeconds, readStat } from './cpu.js';
 
 /**
  * CPU used by a whole PostgreSQL server (postmaster and every child, including parallel workers and
@@ -12,28 +12,6 @@ import { machineCpuSeconds } from './cpu.js';
  * the time of the children alive at the end; children alive at the start are counted from their
  * reading then.
  */
-
-const TICKS = 100;
-
-interface Stat {
-  ppid: number;
-  /** utime + stime, seconds. */
-  own: number;
-  /** cutime + cstime (reaped children), seconds. */
-  children: number;
-}
-
-function readStat(pid: number): Stat | null {
-  let text: string;
-  try {
-    text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return null;
-  }
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  // After the command: state(3) ppid(4) … utime(14) stime(15) cutime(16) cstime(17).
-  return { ppid: Number(fields[1]), own: (Number(fields[11]) + Number(fields[12])) / TICKS, children: (Number(fields[13]) + Number(fields[14])) / TICKS };
-}
 
 function childrenOf(ppid: number): Map<number, number> {
   const result = new Map<number, number>();

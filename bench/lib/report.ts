@@ -21,6 +21,22 @@ export const round = (value: number, digits = 0) => {
   return Math.round(value * scale) / scale;
 };
 
+/**
+ * A benchmark's entry point: runs `main`, reports an error through the exit code, always runs
+ * `cleanup`, then exits (nothing left running should keep the process alive).
+ */
+export async function runBenchmark(main: () => Promise<void>, cleanup: () => Promise<void>): Promise<never> {
+  try {
+    await main();
+  } catch (error) {
+    console.error(error);
+    process.exitCode = 1;
+  } finally {
+    await cleanup();
+  }
+  process.exit();
+}
+
 /** Runs `cleanup` once on normal completion, on an error and on Ctrl-C / SIGTERM. */
 export function onShutdown(cleanup: () => Promise<void>): () => Promise<void> {
   let done: Promise<void> | undefined;

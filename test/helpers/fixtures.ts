@@ -10,6 +10,12 @@ let counter = 0;
 const unique = (prefix: string) => `${prefix} ${++counter} ${Math.random().toString(36).slice(2, 8)}`;
 
 /** A new tenant; returns its admin's token. */
+/** Well-formed ids nobody has, and the REST answers for them (a foreign id must answer the same). */
+export const MISSING_DEPLOYMENT = 'dep_000000000000000000000000';
+export const MISSING_BATCH = 'mb_000000000000000000000000';
+export const DEPLOYMENT_NOT_FOUND = { message: 'Deployment not found' };
+export const BATCH_NOT_FOUND = { message: 'Monitoring batch not found' };
+
 export async function createOrganization(server: TestServer, dailyBatchLimit: number | null = 100) {
   const data = await server.op(CreateOrganizationDocument, { input: { name: unique('org'), dailyBatchLimit } });
   if (data.createOrganization.__typename !== 'CreateOrganizationSuccess') throw new Error(JSON.stringify(data));

@@ -30,10 +30,6 @@ class SharedGroup {
     private readonly log: (line: string) => void,
   ) {}
 
-  get size(): number {
-    return this.members.size;
-  }
-
   /** A member's stream (or the error result every member gets), or RETRY when the group ended meanwhile. */
   async join(): Promise<unknown> {
     this.opened ??= this.start();
@@ -96,13 +92,6 @@ export class SharedSubscriptions {
   private readonly printed = new WeakMap<DocumentNode, string>();
 
   constructor(private readonly log: (line: string) => void) {}
-
-  /** Subscriptions currently executed (one per group), and their subscribers. */
-  stats(): { groups: number; subscribers: number } {
-    let subscribers = 0;
-    for (const group of this.groups.values()) subscribers += group.size;
-    return { groups: this.groups.size, subscribers };
-  }
 
   /** The group key: who asks (`scope`, e.g. organization and user) and exactly what they ask. */
   key(scope: string, document: DocumentNode, operationName: string | null | undefined, variables: unknown): string {
