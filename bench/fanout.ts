@@ -47,17 +47,30 @@ import { CHANNEL } from '../src/modules/live/hub.js';
 import { createBatch, createDeployment, createOrganization, graphql } from './lib/api.js';
 import { Flags } from './lib/args.js';
 import { CpuMeter, postgresPids, waitForQuiet } from './lib/cpu.js';
-import { startDatabase, type BenchDatabase } from './lib/database.js';
+import { type BenchDatabase, startDatabase } from './lib/database.js';
 import { ClientLoad, mean, openFileLimits, percentile } from './lib/fanout-load.js';
 import { AsciiChunk, FEATURES, ndjsonFormat, PredictionRowSource } from './lib/predictions-data.js';
 import { onShutdown, printResult, progress, round, runBenchmark } from './lib/report.js';
-import { mb, readMemory, RssSampler } from './lib/rss.js';
-import { liftRequestTimeout, startServer, type BenchServer } from './lib/server.js';
+import { mb, RssSampler, readMemory } from './lib/rss.js';
+import { type BenchServer, liftRequestTimeout, startServer } from './lib/server.js';
 import { postStream } from './lib/upload.js';
 
-const flags = new Flags().allow(['subscribers', 'rows', 'uploads', 'baselines', 'connect-concurrency', 'quiet-wait', 'seed', 'root', 'server-node-args', 'cpu-prof']);
+const flags = new Flags().allow([
+  'subscribers',
+  'rows',
+  'uploads',
+  'baselines',
+  'connect-concurrency',
+  'quiet-wait',
+  'seed',
+  'root',
+  'server-node-args',
+  'cpu-prof',
+]);
 /** Subscriber counts, one phase each (1k, 10_000 … as --rows takes them). */
-const SUBSCRIBERS = (flags.string('subscribers') ?? '1000,10000').split(',').map((part) => new Flags([`--n=${part.trim()}`]).int('n', 0, 1));
+const SUBSCRIBERS = (flags.string('subscribers') ?? '1000,10000')
+  .split(',')
+  .map((part) => new Flags([`--n=${part.trim()}`]).int('n', 0, 1));
 const ROWS = flags.int('rows', 1_000_000, 1);
 const UPLOADS = flags.int('uploads', 1, 1);
 const BASELINES = flags.int('baselines', 2, 0);
@@ -66,7 +79,10 @@ const QUIET_WAIT_S = flags.int('quiet-wait', 60);
 const SEED = flags.int('seed', 1);
 const ROOT = flags.string('root');
 const CPU_PROF_DIR = flags.string('cpu-prof');
-const SERVER_NODE_ARGS = [...(flags.string('server-node-args') ?? '').split(' ').filter(Boolean), ...(CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : [])];
+const SERVER_NODE_ARGS = [
+  ...(flags.string('server-node-args') ?? '').split(' ').filter(Boolean),
+  ...(CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : []),
+];
 const QUIET_CORES = 0.25;
 
 const GOALS = { subscribers: 10_000, p99Ms: 500, messagesPerSecond: 10, rssMb: 1024, ingestRatio: 0.9 };
@@ -165,7 +181,13 @@ async function main(): Promise<void> {
     progress(`--- phase ${index + 1}/${phases.length}: ${label}`);
     await sql`truncate predictions`;
     await sql`checkpoint`;
-    server = await startServer({ databaseUrl: db.url, ...(adminToken ? { adminToken } : {}), preload: [liftRequestTimeout], nodeArgs: SERVER_NODE_ARGS, ...(ROOT ? { root: ROOT } : {}) });
+    server = await startServer({
+      databaseUrl: db.url,
+      ...(adminToken ? { adminToken } : {}),
+      preload: [liftRequestTimeout],
+      nodeArgs: SERVER_NODE_ARGS,
+      ...(ROOT ? { root: ROOT } : {}),
+    });
     adminToken = server.adminToken;
     const sampler = new RssSampler(server.pid, 100);
     const serverStartRss = readMemory(server.pid)!.rss;
@@ -184,11 +206,15 @@ async function main(): Promise<void> {
       const started = Date.now();
       const connected = await load.connect(server.url, token, subscribers, CONNECT_CONCURRENCY);
       connectFailed = connected.failed;
-      progress(`  ${connected.connected} sockets open in ${(connected.ms / 1000).toFixed(1)} s${connected.failed ? `, ${connected.failed} failed (${connected.firstError})` : ''}; server RSS ${mb(readMemory(server.pid)!.rss)} MB`);
+      progress(
+        `  ${connected.connected} sockets open in ${(connected.ms / 1000).toFixed(1)} s${connected.failed ? `, ${connected.failed} failed (${connected.firstError})` : ''}; server RSS ${mb(readMemory(server.pid)!.rss)} MB`,
+      );
       const quota = await load.subscribe('quota', deploymentId, CONNECT_CONCURRENCY);
       subscribeFailed += quota.failed;
       connectS = (Date.now() - started) / 1000;
-      progress(`  batchQuota: ${quota.initial} current states in ${(quota.ms / 1000).toFixed(1)} s${quota.failed ? `, ${quota.failed} failed (${quota.firstError})` : ''}; server RSS ${mb(readMemory(server.pid)!.rss)} MB`);
+      progress(
+        `  batchQuota: ${quota.initial} current states in ${(quota.ms / 1000).toFixed(1)} s${quota.failed ? `, ${quota.failed} failed (${quota.firstError})` : ''}; server RSS ${mb(readMemory(server.pid)!.rss)} MB`,
+      );
     }
 
     // A new batch: the quota changes for every quota subscriber.
@@ -196,17 +222,31 @@ async function main(): Promise<void> {
     const batch = await createBatch(server.url, token, deploymentId, `fanout ${index + 1} ${label}`);
     const createdAt = Date.now();
     if (load) {
-      const { deployment: d } = await graphql<{ deployment: { batchQuota: { used: number } } }>(server.url, token, 'query ($id: ID!) { deployment(id: $id) { batchQuota { used } } }', { id: deploymentId });
+      const { deployment: d } = await graphql<{ deployment: { batchQuota: { used: number } } }>(
+        server.url,
+        token,
+        'query ($id: ID!) { deployment(id: $id) { batchQuota { used } } }',
+        { id: deploymentId },
+      );
       const reached = await load.awaitValue('quota', d.batchQuota.used, 30_000);
       const commit = heard.get(`quota:${deploymentId}`)?.find((at) => at >= beforeCreate) ?? createdAt;
       const quotaSummary = await load.summary('quota', beforeCreate, d.batchQuota.used);
       const latencies = quotaSummary.arrivals.filter((at): at is number => at !== null).map((at) => at - commit);
-      quotaFanout = { reached: reached.reached, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: Math.max(...latencies) };
-      progress(`  batch created: ${reached.reached}/${subscribers} quota subscribers got used=${d.batchQuota.used}; from the commit p50 ${quotaFanout.p50Ms} ms, p99 ${quotaFanout.p99Ms} ms, max ${quotaFanout.maxMs} ms`);
+      quotaFanout = {
+        reached: reached.reached,
+        p50Ms: percentile(latencies, 50),
+        p99Ms: percentile(latencies, 99),
+        maxMs: Math.max(...latencies),
+      };
+      progress(
+        `  batch created: ${reached.reached}/${subscribers} quota subscribers got used=${d.batchQuota.used}; from the commit p50 ${quotaFanout.p50Ms} ms, p99 ${quotaFanout.p99Ms} ms, max ${quotaFanout.maxMs} ms`,
+      );
       const batchSub = await load.subscribe('batch', batch.id, CONNECT_CONCURRENCY);
       subscribeFailed += batchSub.failed;
       subscribeBatchS = batchSub.ms / 1000;
-      progress(`  monitoringBatch: ${batchSub.initial} current states in ${subscribeBatchS.toFixed(1)} s${batchSub.failed ? `, ${batchSub.failed} failed (${batchSub.firstError})` : ''}`);
+      progress(
+        `  monitoringBatch: ${batchSub.initial} current states in ${subscribeBatchS.toFixed(1)} s${batchSub.failed ? `, ${batchSub.failed} failed (${batchSub.firstError})` : ''}`,
+      );
     }
 
     // The ingest.
@@ -232,14 +272,21 @@ async function main(): Promise<void> {
         body: ndjsonChunks(source, rows),
       });
       const body = result.body as { rowCount?: number };
-      if (result.status !== 200 || body.rowCount !== rows) throw new Error(`upload failed: HTTP ${result.status} ${JSON.stringify(result.body).slice(0, 1000)}\n${server.output()}`);
+      if (result.status !== 200 || body.rowCount !== rows)
+        throw new Error(`upload failed: HTTP ${result.status} ${JSON.stringify(result.body).slice(0, 1000)}\n${server.output()}`);
       sentRows += rows;
     }
     const respondedAt = Date.now();
     const ingestS = (respondedAt - ingestStart) / 1000;
-    const commitAt = heard.get(`batch:${batch.id}`)?.filter((at) => at >= ingestStart).at(-1) ?? respondedAt;
+    const commitAt =
+      heard
+        .get(`batch:${batch.id}`)
+        ?.filter((at) => at >= ingestStart)
+        .at(-1) ?? respondedAt;
     const ingestRowsPerS = Math.round(sentRows / ingestS);
-    progress(`  ingest: ${sentRows.toLocaleString('en')} rows in ${ingestS.toFixed(1)} s = ${ingestRowsPerS.toLocaleString('en')} rows/s; commit heard ${respondedAt - commitAt} ms before the response`);
+    progress(
+      `  ingest: ${sentRows.toLocaleString('en')} rows in ${ingestS.toFixed(1)} s = ${ingestRowsPerS.toLocaleString('en')} rows/s; commit heard ${respondedAt - commitAt} ms before the response`,
+    );
 
     let final: PhaseResult['final'] = null;
     let messagesPerSubscriber: PhaseResult['messagesPerSubscriber'] = null;
@@ -265,7 +312,11 @@ async function main(): Promise<void> {
       };
       const perSubscriber = batchSummary.messagesTotal.map((n, i) => n + quotaSummary.messagesTotal[i]!);
       messagesPerSubscriber = { mean: round(mean(perSubscriber), 2), max: Math.max(...perSubscriber) };
-      batchMessagesDuringIngest = { mean: round(mean(batchSummary.messagesSince), 2), max: Math.max(...batchSummary.messagesSince), maxInOneSecond: Math.max(...batchSummary.maxPerSecond) };
+      batchMessagesDuringIngest = {
+        mean: round(mean(batchSummary.messagesSince), 2),
+        max: Math.max(...batchSummary.messagesSince),
+        maxInOneSecond: Math.max(...batchSummary.maxPerSecond),
+      };
       quotaMessagesDuringIngest = { max: Math.max(...quotaSummary.messagesSince), maxInOneSecond: Math.max(...quotaSummary.maxPerSecond) };
       outOfOrder = batchSummary.outOfOrder + quotaSummary.outOfOrder;
       clientErrors = batchSummary.errors;
@@ -282,7 +333,9 @@ async function main(): Promise<void> {
     const otherCores = round((cpuS.other ?? 0) / ingestS, 2);
     const rss = sampler.stop();
     const serverPeakRssMb = mb(Math.max(rss.peakSampled, rss.hwm));
-    progress(`  server RSS: at start ${mb(serverStartRss)} MB, before the ingest ${mb(serverRssBeforeIngest)} MB, peak ${serverPeakRssMb} MB; CPU s ${JSON.stringify(cpuS)}; other processes ${otherCores} cores`);
+    progress(
+      `  server RSS: at start ${mb(serverStartRss)} MB, before the ingest ${mb(serverRssBeforeIngest)} MB, peak ${serverPeakRssMb} MB; CPU s ${JSON.stringify(cpuS)}; other processes ${otherCores} cores`,
+    );
     results.push({
       subscribers,
       ingestRowsPerS,
@@ -319,12 +372,17 @@ async function main(): Promise<void> {
   const baseline = mean(baselines);
   const largest = results.filter((r) => r.subscribers > 0).sort((a, b) => b.subscribers - a.subscribers)[0];
   const ratio = largest && baselines.length ? round(largest.ingestRowsPerS / baseline, 3) : null;
-  const served = (r: PhaseResult) => r.final !== null && r.final.missing === 0 && r.connectFailed === 0 && r.subscribeFailed === 0 && r.clientErrors === 0;
+  const served = (r: PhaseResult) =>
+    r.final !== null && r.final.missing === 0 && r.connectFailed === 0 && r.subscribeFailed === 0 && r.clientErrors === 0;
   const withSubscribers = results.filter((r) => r.subscribers > 0);
   const checks = {
     subscribers: !!largest && largest.subscribers >= GOALS.subscribers && served(largest),
     p99: withSubscribers.every((r) => r.final !== null && r.final.p99Ms <= GOALS.p99Ms),
-    messagesPerSecond: withSubscribers.every((r) => (r.batchMessagesDuringIngest?.maxInOneSecond ?? Infinity) <= GOALS.messagesPerSecond && (r.quotaMessagesDuringIngest?.maxInOneSecond ?? Infinity) <= GOALS.messagesPerSecond),
+    messagesPerSecond: withSubscribers.every(
+      (r) =>
+        (r.batchMessagesDuringIngest?.maxInOneSecond ?? Infinity) <= GOALS.messagesPerSecond &&
+        (r.quotaMessagesDuringIngest?.maxInOneSecond ?? Infinity) <= GOALS.messagesPerSecond,
+    ),
     rss: withSubscribers.every((r) => r.serverPeakRssMb <= GOALS.rssMb),
     ingestRatio: ratio !== null && ratio >= GOALS.ingestRatio,
   };
@@ -337,7 +395,9 @@ async function main(): Promise<void> {
         `, server peak RSS ${r.serverPeakRssMb} MB`,
     );
   }
-  progress(`ingest ratio (${largest?.subscribers ?? 0} subscribers ÷ mean of ${baselines.length} baselines): ${ratio}; goals: ${JSON.stringify(checks)}`);
+  progress(
+    `ingest ratio (${largest?.subscribers ?? 0} subscribers ÷ mean of ${baselines.length} baselines): ${ratio}; goals: ${JSON.stringify(checks)}`,
+  );
   printResult({
     rows: ROWS,
     uploads: UPLOADS,
@@ -358,7 +418,9 @@ async function main(): Promise<void> {
       messages_per_subscriber_mean: r.messagesPerSubscriber?.mean ?? null,
       messages_per_subscriber_max: r.messagesPerSubscriber?.max ?? null,
       batch_messages_during_ingest_max: r.batchMessagesDuringIngest?.max ?? null,
-      max_messages_in_one_second: r.batchMessagesDuringIngest ? Math.max(r.batchMessagesDuringIngest.maxInOneSecond, r.quotaMessagesDuringIngest!.maxInOneSecond) : null,
+      max_messages_in_one_second: r.batchMessagesDuringIngest
+        ? Math.max(r.batchMessagesDuringIngest.maxInOneSecond, r.quotaMessagesDuringIngest!.maxInOneSecond)
+        : null,
       out_of_order: r.outOfOrder,
       client_errors: r.clientErrors,
       closed_sockets: r.closedSockets,
@@ -371,7 +433,13 @@ async function main(): Promise<void> {
     })),
     baseline_rows_per_s: baselines.length ? Math.round(baseline) : null,
     ingest_ratio: ratio,
-    goals: { subscribers: GOALS.subscribers, final_p99_ms: GOALS.p99Ms, messages_per_s: GOALS.messagesPerSecond, server_rss_mb: GOALS.rssMb, ingest_ratio: GOALS.ingestRatio },
+    goals: {
+      subscribers: GOALS.subscribers,
+      final_p99_ms: GOALS.p99Ms,
+      messages_per_s: GOALS.messagesPerSecond,
+      server_rss_mb: GOALS.rssMb,
+      ingest_ratio: GOALS.ingestRatio,
+    },
     checks,
     open_files: { soft: limits.soft, hard: limits.hard },
     server_root: ROOT ?? null,

@@ -26,19 +26,30 @@
  *
  * The last line is the JSON of the figures.
  */
-import { freeBytes, gb } from './lib/disk.js';
-import { Flags } from './lib/args.js';
+
 import { createBatch, createDeployment, createOrganization } from './lib/api.js';
+import { Flags } from './lib/args.js';
 import { copyFrom } from './lib/copy.js';
 import { CpuMeter, postgresPids, waitForQuiet } from './lib/cpu.js';
-import { startDatabase, type BenchDatabase } from './lib/database.js';
+import { type BenchDatabase, startDatabase } from './lib/database.js';
+import { freeBytes, gb } from './lib/disk.js';
 import { copyFormat, FEATURES, ndjsonFormat, rowChunks } from './lib/predictions-data.js';
 import { median, onShutdown, printResult, progress, round, runBenchmark } from './lib/report.js';
-import { mb, readMemory, RssSampler } from './lib/rss.js';
-import { liftRequestTimeout, startServer, type BenchServer } from './lib/server.js';
+import { mb, RssSampler, readMemory } from './lib/rss.js';
+import { type BenchServer, liftRequestTimeout, startServer } from './lib/server.js';
 import { postStream } from './lib/upload.js';
 
-const flags = new Flags().allow(['rows', 'rss-rows', 'skip-rss', 'repeat', 'seed', 'cpu-prof', 'quiet-wait', 'keep-request-timeout', 'max-repeat']);
+const flags = new Flags().allow([
+  'rows',
+  'rss-rows',
+  'skip-rss',
+  'repeat',
+  'seed',
+  'cpu-prof',
+  'quiet-wait',
+  'keep-request-timeout',
+  'max-repeat',
+]);
 const ROWS = flags.int('rows', 1_000_000, 1);
 const RSS_ROWS = flags.int('rss-rows', 10_000_000, 1);
 const SKIP_RSS = flags.bool('skip-rss');
@@ -87,14 +98,18 @@ function progressEvery(label: string, total: number, seconds: number, extra: () 
     last = now;
     const rate = rows / ((now - started) / 1000);
     const eta = (total - rows) / rate;
-    progress(`  ${label}: ${Math.min(rows, total).toLocaleString('en')} rows sent, ${Math.round(rate).toLocaleString('en')} rows/s, ~${Math.round(eta)} s left${extra()}`);
+    progress(
+      `  ${label}: ${Math.min(rows, total).toLocaleString('en')} rows sent, ${Math.round(rate).toLocaleString('en')} rows/s, ~${Math.round(eta)} s left${extra()}`,
+    );
   };
 }
 
 async function main() {
   const tmpFree = freeBytes();
   const needed = (ROWS + (SKIP_RSS ? 0 : RSS_ROWS)) * DISK_BYTES_PER_ROW;
-  progress(`rows ${ROWS.toLocaleString('en')}, repeat ${REPEAT}, rss rows ${SKIP_RSS ? 'skipped' : RSS_ROWS.toLocaleString('en')}; free disk ${gb(tmpFree)} GB (need ~${gb(needed)} GB)`);
+  progress(
+    `rows ${ROWS.toLocaleString('en')}, repeat ${REPEAT}, rss rows ${SKIP_RSS ? 'skipped' : RSS_ROWS.toLocaleString('en')}; free disk ${gb(tmpFree)} GB (need ~${gb(needed)} GB)`,
+  );
   if (!process.env.DATABASE_URL && tmpFree < needed) {
     throw new Error(`not enough free disk in ${process.env.TMPDIR ?? '/tmp'}: ${gb(tmpFree)} GB free, ~${gb(needed)} GB needed`);
   }
@@ -137,7 +152,10 @@ async function main() {
 
   const walLsn = async () => ((await sql`select pg_current_wal_lsn()::text as lsn`) as unknown as [{ lsn: string }])[0].lsn;
   const walBytesSince = async (lsn: string) =>
-    Number(((await sql`select pg_wal_lsn_diff(pg_current_wal_lsn(), ${lsn}::pg_lsn)::bigint as bytes`) as unknown as [{ bytes: string }])[0].bytes);
+    Number(
+      ((await sql`select pg_wal_lsn_diff(pg_current_wal_lsn(), ${lsn}::pg_lsn)::bigint as bytes`) as unknown as [{ bytes: string }])[0]
+        .bytes,
+    );
 
   const countRows = async (batchId: string) =>
     Number(((await sql`select count(*)::bigint as n from predictions where batch_id = ${batchId}`) as unknown as [{ n: string }])[0].n);
@@ -148,20 +166,42 @@ async function main() {
     const viaBulk = await bulk(sample, 'check-bulk', 'check');
     const viaCopy = await copy(sample, 'check-copy', 'check');
     const stored = (batchId: string) =>
-      sql<{ model_id: string; timestamp: Date; features: string; prediction: number; probabilities: null; predicted_label: null; id_length: number }[]>`
+      sql<
+        {
+          model_id: string;
+          timestamp: Date;
+          features: string;
+          prediction: number;
+          probabilities: null;
+          predicted_label: null;
+          id_length: number;
+        }[]
+      >`
         select model_id, timestamp, features::text as features, prediction, probabilities, predicted_label, length(association_id) as id_length
         from predictions where batch_id = ${batchId} order by id`;
     const a = await stored(viaBulk.batchId);
     const b = await stored(viaCopy.batchId);
     if (a.length !== sample || JSON.stringify(a) !== JSON.stringify(b)) {
-      throw new Error(`the bulk route and the COPY baseline stored different rows (${a.length} vs ${b.length}); first: ${JSON.stringify(a[0])} vs ${JSON.stringify(b[0])}`);
+      throw new Error(
+        `the bulk route and the COPY baseline stored different rows (${a.length} vs ${b.length}); first: ${JSON.stringify(a[0])} vs ${JSON.stringify(b[0])}`,
+      );
     }
-    progress(`check: ${sample} rows stored identically by both paths (model, timestamp, features, prediction; association ids differ by design)`);
+    progress(
+      `check: ${sample} rows stored identically by both paths (model, timestamp, features, prediction; association ids differ by design)`,
+    );
   }
 
   // --- Throughput: bulk vs COPY, alternating -----------------------------------------------------
   const backendPids = async () => postgresPids(sql);
-  const runs: { kind: 'bulk' | 'copy'; rowsPerS: number; ms: number; mbPerS: number; cpu: Record<string, number>; otherCores: number; walPerRow: number }[] = [];
+  const runs: {
+    kind: 'bulk' | 'copy';
+    rowsPerS: number;
+    ms: number;
+    mbPerS: number;
+    cpu: Record<string, number>;
+    otherCores: number;
+    walPerRow: number;
+  }[] = [];
   const quiet = async () => {
     if (QUIET_WAIT_S === 0) return;
     const load = await waitForQuiet({
@@ -181,7 +221,10 @@ async function main() {
       await quiet();
       const meter = new CpuMeter({ server: [server.pid], postgres: await backendPids() });
       const lsn = await walLsn();
-      const result = kind === 'bulk' ? await bulk(ROWS, idTag, 'throughput', progressEvery(`bulk ${r}`, ROWS, 10)) : await copy(ROWS, idTag, 'throughput');
+      const result =
+        kind === 'bulk'
+          ? await bulk(ROWS, idTag, 'throughput', progressEvery(`bulk ${r}`, ROWS, 10))
+          : await copy(ROWS, idTag, 'throughput');
       const cpu = meter.stop();
       const walPerRow = round((await walBytesSince(lsn)) / ROWS);
       const stored = await countRows(result.batchId);
@@ -222,7 +265,9 @@ async function main() {
     `ratio bulk/COPY (best ${trusted ? 'uncontended ' : ''}run of each: ${rates('bulk').length} bulk, ${rates('copy').length} COPY): ${ratio}; of medians: ${ratioOfMedians}`,
   );
   if (!trusted) {
-    progress(`WARNING: ${contended} of ${runs.length} runs shared the cores with other processes (> ${QUIET_CORES} cores) and some kind has no other run: the ratio is not trustworthy`);
+    progress(
+      `WARNING: ${contended} of ${runs.length} runs shared the cores with other processes (> ${QUIET_CORES} cores) and some kind has no other run: the ratio is not trustworthy`,
+    );
   }
   const throughputServerHwm = mb(readMemory(server.pid)!.hwm);
   const adminToken = server.adminToken;
@@ -247,14 +292,20 @@ async function main() {
     await sql`truncate predictions`;
     await sql`checkpoint`;
     server = await startServer({ databaseUrl: db.url, adminToken, preload: KEEP_REQUEST_TIMEOUT ? [] : [liftRequestTimeout] });
-    if (!KEEP_REQUEST_TIMEOUT) progress(`RSS run: Node's 300 s requestTimeout lifted in the server process (a longer upload would get HTTP 408)`);
+    if (!KEEP_REQUEST_TIMEOUT)
+      progress(`RSS run: Node's 300 s requestTimeout lifted in the server process (a longer upload would get HTTP 408)`);
     const idle = readMemory(server.pid)!;
     progress(`RSS run: fresh server pid ${server.pid}, RSS at start ${mb(idle.rss)} MB; streaming ${RSS_ROWS.toLocaleString('en')} rows`);
     await quiet();
     const meter = new CpuMeter({ server: [server.pid], postgres: await backendPids() });
     const lsn = await walLsn();
     const sampler = new RssSampler(server.pid, 100);
-    const result = await bulk(RSS_ROWS, 'rss', 'rss', progressEvery('rss', RSS_ROWS, 30, () => `, server RSS peak so far ${mb(sampler.currentPeak)} MB`));
+    const result = await bulk(
+      RSS_ROWS,
+      'rss',
+      'rss',
+      progressEvery('rss', RSS_ROWS, 30, () => `, server RSS peak so far ${mb(sampler.currentPeak)} MB`),
+    );
     const summary = sampler.stop();
     const cpu = meter.stop();
     const walPerRow = round((await walBytesSince(lsn)) / RSS_ROWS);
@@ -272,7 +323,9 @@ async function main() {
       otherCores: round(cpu.other! / (result.ms / 1000), 2),
       walPerRow,
     };
-    progress(`RSS run: ${RSS_ROWS.toLocaleString('en')} rows in ${rss.seconds} s = ${rss.rowsPerS.toLocaleString('en')} rows/s; peak RSS ${rss.peakMb} MB (sampled ${rss.sampledPeakMb}, VmHWM ${rss.hwmMb}, at start ${rss.idleMb}); WAL ${walPerRow} B/row; CPU s: ${JSON.stringify(cpu)}; other processes: ${rss.otherCores} cores`);
+    progress(
+      `RSS run: ${RSS_ROWS.toLocaleString('en')} rows in ${rss.seconds} s = ${rss.rowsPerS.toLocaleString('en')} rows/s; peak RSS ${rss.peakMb} MB (sampled ${rss.sampledPeakMb}, VmHWM ${rss.hwmMb}, at start ${rss.idleMb}); WAL ${walPerRow} B/row; CPU s: ${JSON.stringify(cpu)}; other processes: ${rss.otherCores} cores`,
+    );
     await server.stop();
     server = undefined;
   }
@@ -287,7 +340,14 @@ async function main() {
     ratio,
     ratio_of_medians: ratioOfMedians,
     ratio_goal: RATIO_GOAL,
-    runs: runs.map((run) => ({ kind: run.kind, rows_per_s: run.rowsPerS, ms: run.ms, cpu_s: run.cpu, other_cores: run.otherCores, wal_bytes_per_row: run.walPerRow })),
+    runs: runs.map((run) => ({
+      kind: run.kind,
+      rows_per_s: run.rowsPerS,
+      ms: run.ms,
+      cpu_s: run.cpu,
+      other_cores: run.otherCores,
+      wal_bytes_per_row: run.walPerRow,
+    })),
     contended_runs: contended,
     ratio_from_uncontended_runs: trusted,
     throughput_server_hwm_mb: throughputServerHwm,

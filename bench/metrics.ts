@@ -40,18 +40,18 @@
 import { createOrganization } from './lib/api.js';
 import { Flags } from './lib/args.js';
 import { waitForQuiet } from './lib/cpu.js';
-import { startDatabase, type BenchDatabase } from './lib/database.js';
+import { type BenchDatabase, startDatabase } from './lib/database.js';
 import { freeBytes, gb } from './lib/disk.js';
-import { postmasterPid, TreeCpuMeter } from './lib/metrics-cpu.js';
 import { InProcessMetrics, perPositionVariant, type StatementTiming, type StepTimes } from './lib/metrics-breakdown.js';
+import { postmasterPid, TreeCpuMeter } from './lib/metrics-cpu.js';
 import { FLOOR_QUERY, GraphQLTimer, METRICS, type MetricName, type Selection } from './lib/metrics-graphql.js';
-import { RawScan, type RawAccuracy, type RawDrift, type RawService } from './lib/metrics-raw.js';
-import { seedDataset, type SeededDataset } from './lib/metrics-seed.js';
+import { type RawAccuracy, type RawDrift, RawScan, type RawService } from './lib/metrics-raw.js';
+import { type SeededDataset, seedDataset } from './lib/metrics-seed.js';
 import { p50, p95, relativeDifference, sample } from './lib/metrics-stats.js';
 import { Prng } from './lib/prng.js';
 import { onShutdown, printResult, progress, round, runBenchmark } from './lib/report.js';
 import { mb, readMemory } from './lib/rss.js';
-import { startServer, type BenchServer } from './lib/server.js';
+import { type BenchServer, startServer } from './lib/server.js';
 
 const flags = new Flags().allow([
   'batches',
@@ -151,7 +151,12 @@ function compare(metric: MetricName, graphql: Record<string, unknown>, raw: unkn
   if (metric === 'accuracy') {
     const r = raw as RawAccuracy;
     if (graphql.predictionsWithActuals !== r.count) fail(`predictionsWithActuals ${String(graphql.predictionsWithActuals)} vs ${r.count}`);
-    return Math.max(close(graphql.rmse, r.rmse, 'rmse'), close(graphql.mae, r.mae, 'mae'), close(graphql.r2, r.r2, 'r2'), close(graphql.mape, r.mape, 'mape'));
+    return Math.max(
+      close(graphql.rmse, r.rmse, 'rmse'),
+      close(graphql.mae, r.mae, 'mae'),
+      close(graphql.r2, r.r2, 'r2'),
+      close(graphql.mape, r.mape, 'mape'),
+    );
   }
   const r = raw as RawDrift;
   type Feature = { name: string; score: number | null; sampleSize: number; current: { bins: { count: number }[] } };
@@ -162,7 +167,8 @@ function compare(metric: MetricName, graphql: Record<string, unknown>, raw: unkn
     const column = r.columns.get(feature.name);
     if (!column) fail(`no raw column ${feature.name}`);
     const counts = feature.current.bins.map((bin) => bin.count);
-    if (JSON.stringify(counts) !== JSON.stringify(column!.counts)) fail(`bin counts of ${feature.name || 'the target'}: ${JSON.stringify(counts)} vs ${JSON.stringify(column!.counts)}`);
+    if (JSON.stringify(counts) !== JSON.stringify(column!.counts))
+      fail(`bin counts of ${feature.name || 'the target'}: ${JSON.stringify(counts)} vs ${JSON.stringify(column!.counts)}`);
     if (feature.sampleSize !== column!.sampleSize) fail(`sampleSize of ${feature.name}`);
     worst = Math.max(worst, close(feature.score, column!.psi, `PSI of ${feature.name || 'the target'}`));
   }
@@ -175,7 +181,8 @@ async function main() {
   progress(
     `datasets ${label(SMALL_ROWS)} and ${label(LARGE_ROWS)} rows over ${BATCHES} batches each; ${SELECTED} batches selected; ${RUNS} runs (+${WARMUP} warm-up), ${RAW_RUNS} raw runs; free disk ${gb(free)} GB (need ~${gb(needed)} GB)`,
   );
-  if (!process.env.DATABASE_URL && free < needed) throw new Error(`not enough free disk in ${process.env.TMPDIR ?? '/tmp'}: ${gb(free)} GB free, ~${gb(needed)} GB needed`);
+  if (!process.env.DATABASE_URL && free < needed)
+    throw new Error(`not enough free disk in ${process.env.TMPDIR ?? '/tmp'}: ${gb(free)} GB free, ~${gb(needed)} GB needed`);
 
   db = await startDatabase({ log: progress });
   const sql = db.sql;
@@ -191,7 +198,9 @@ async function main() {
     [LARGE_ROWS, SEED + 1],
   ] as const) {
     const key = label(rows);
-    progress(`seeding ${key}: ${BATCHES} batches × ${(rows / BATCHES).toLocaleString('en')} rows, actuals for ${ACTUALS_FRACTION * 100}% of rows`);
+    progress(
+      `seeding ${key}: ${BATCHES} batches × ${(rows / BATCHES).toLocaleString('en')} rows, actuals for ${ACTUALS_FRACTION * 100}% of rows`,
+    );
     const seeded = await seedDataset({
       url: server.url,
       token: org.token,
@@ -212,7 +221,9 @@ async function main() {
     await sql`checkpoint`;
     const [{ size }] = (await sql`select pg_database_size(current_database())::bigint as size`) as unknown as [{ size: string }];
     const [{ rel }] = (await sql`select pg_total_relation_size('predictions')::bigint as rel`) as unknown as [{ rel: string }];
-    progress(`VACUUM ANALYZE + CHECKPOINT in ${((performance.now() - t0) / 1000).toFixed(1)} s; database ${gb(Number(size))} GB (predictions with indexes ${gb(Number(rel))} GB)`);
+    progress(
+      `VACUUM ANALYZE + CHECKPOINT in ${((performance.now() - t0) / 1000).toFixed(1)} s; database ${gb(Number(size))} GB (predictions with indexes ${gb(Number(rel))} GB)`,
+    );
   }
 
   const rng = new Prng(SEED ^ 0x1234567);
@@ -227,19 +238,24 @@ async function main() {
       const selection = selectionFor(dataset, kind);
       for (const metric of METRICS) {
         const { value } = await timer.metric(metric, dataset.deploymentId, selection);
-        if (value.batchCount !== SELECTED) throw new Error(`${dataset.key} ${metric} ${kind}: batchCount ${String(value.batchCount)}, expected ${SELECTED}`);
+        if (value.batchCount !== SELECTED)
+          throw new Error(`${dataset.key} ${metric} ${kind}: batchCount ${String(value.batchCount)}, expected ${SELECTED}`);
         const raw = await dataset.raw.run(metric, selection);
         const worst = compare(metric, value, raw, `${dataset.key} ${selectionName(kind)}`);
         agreement[metric] = Math.max(agreement[metric] ?? 0, worst);
       }
     }
   }
-  progress(`check: GraphQL answers equal the raw scan's on both datasets and selections (counts exact; largest relative difference of floats ${JSON.stringify(agreement)})`);
+  progress(
+    `check: GraphQL answers equal the raw scan's on both datasets and selections (counts exact; largest relative difference of floats ${JSON.stringify(agreement)})`,
+  );
 
   // --- GraphQL latency -----------------------------------------------------------------------------
   type Series = Record<string, Record<MetricName, Record<SelectionKind, number[]>>>;
   const newSeries = (): Series =>
-    Object.fromEntries(datasets.map((d) => [d.key, Object.fromEntries(METRICS.map((m) => [m, { last: [] as number[], random: [] as number[] }]))])) as Series;
+    Object.fromEntries(
+      datasets.map((d) => [d.key, Object.fromEntries(METRICS.map((m) => [m, { last: [] as number[], random: [] as number[] }]))]),
+    ) as Series;
   const answerBytes: Record<MetricName, number> = { serviceHealth: 0, dataDrift: 0, accuracy: 0 };
   const postmaster = await postmasterPid(sql);
   if (postmaster === null) progress('PostgreSQL is not on this machine: its CPU is not measured, "other" includes it');
@@ -276,14 +292,18 @@ async function main() {
     await quiet('the GraphQL runs');
     const result = await measureGraphql();
     attempts.push(result.cpu.other_cores!);
-    progress(`GraphQL attempt ${attempt}: ${result.seconds.toFixed(1)} s; CPU s ${JSON.stringify(result.cpu)}${result.cpu.other_cores! > QUIET_CORES ? ' (CONTENDED)' : ''}`);
+    progress(
+      `GraphQL attempt ${attempt}: ${result.seconds.toFixed(1)} s; CPU s ${JSON.stringify(result.cpu)}${result.cpu.other_cores! > QUIET_CORES ? ' (CONTENDED)' : ''}`,
+    );
     if (!best || result.cpu.other_cores! < best.cpu.other_cores!) best = result;
     if (result.cpu.other_cores! <= QUIET_CORES) break;
   }
   const { latencies, floor, cpu: graphqlCpu } = best!;
   const graphqlOtherCores = graphqlCpu.other_cores!;
   for (const dataset of datasets) {
-    progress(`GraphQL ${dataset.key} floor (deployment { id }: HTTP, auth, GraphQL, deployment lookup): p50 ${p50(floor[dataset.key]!).toFixed(1)} / p95 ${p95(floor[dataset.key]!).toFixed(1)} ms`);
+    progress(
+      `GraphQL ${dataset.key} floor (deployment { id }: HTTP, auth, GraphQL, deployment lookup): p50 ${p50(floor[dataset.key]!).toFixed(1)} / p95 ${p95(floor[dataset.key]!).toFixed(1)} ms`,
+    );
     for (const metric of METRICS) {
       const line = SELECTIONS.map((kind) => {
         const values = latencies[dataset.key]![metric][kind];
@@ -310,14 +330,18 @@ async function main() {
           if (run >= 0) rawTimes[dataset.key]![metric][kind].push(performance.now() - t0);
         }
         const values = rawTimes[dataset.key]![metric][kind];
-        progress(`raw scan ${dataset.key} ${metric} ${selectionName(kind)}: p50 ${p50(values).toFixed(0)} ms (runs ${values.map((v) => v.toFixed(0)).join(', ')})`);
+        progress(
+          `raw scan ${dataset.key} ${metric} ${selectionName(kind)}: p50 ${p50(values).toFixed(0)} ms (runs ${values.map((v) => v.toFixed(0)).join(', ')})`,
+        );
       }
     }
   }
   const rawSeconds = (performance.now() - rawStarted) / 1000;
   const rawCpu = rawMeter.stop();
   const rawOtherCores = rawCpu.other_cores!;
-  progress(`raw scans: ${rawSeconds.toFixed(1)} s; CPU s ${JSON.stringify(rawCpu)}${rawOtherCores > QUIET_CORES ? ' (CONTENDED: raw times are high, speed-ups flattered)' : ''}`);
+  progress(
+    `raw scans: ${rawSeconds.toFixed(1)} s; CPU s ${JSON.stringify(rawCpu)}${rawOtherCores > QUIET_CORES ? ' (CONTENDED: raw times are high, speed-ups flattered)' : ''}`,
+  );
 
   // --- Where the time goes ----------------------------------------------------------------------------
   inProcess = new InProcessMetrics(db.url, org.id);
@@ -332,21 +356,33 @@ async function main() {
         if (i >= 0) steps.push(s);
       }
       const stepsP50 = Object.fromEntries(
-        (['deploymentMs', 'selectionMs', 'sumsMs', 'shapeMs', 'totalMs'] as const).map((k) => [k.replace(/Ms$/, ''), round(p50(steps.map((s) => s[k])), 2)]),
+        (['deploymentMs', 'selectionMs', 'sumsMs', 'shapeMs', 'totalMs'] as const).map((k) => [
+          k.replace(/Ms$/, ''),
+          round(p50(steps.map((s) => s[k])), 2),
+        ]),
       );
       const statements = await inProcess.statementsOf(metric, dataset.deploymentId, selectionFor(dataset, 'random'));
       const timings = await inProcess.timeStatements(statements, 20, EXPLAIN);
-      breakdown[dataset.key]![metric] = { steps_p50_ms: stepsP50, statements: timings.map(({ plan: _plan, ...t }) => ({ ...t, p50Ms: round(t.p50Ms, 2) })) };
+      breakdown[dataset.key]![metric] = {
+        steps_p50_ms: stepsP50,
+        statements: timings.map(({ plan: _plan, ...t }) => ({ ...t, p50Ms: round(t.p50Ms, 2) })),
+      };
       progress(`in-process ${dataset.key} ${metric} (random ${SELECTED}): steps p50 ms ${JSON.stringify(stepsP50)}`);
       for (const t of timings) {
-        progress(`    ${t.p50Ms.toFixed(2)} ms round trip (planning ${t.planningMs.toFixed(2)} + execution ${t.executionMs.toFixed(2)} ms), ${t.params} params: ${t.sql}`);
+        progress(
+          `    ${t.p50Ms.toFixed(2)} ms round trip (planning ${t.planningMs.toFixed(2)} + execution ${t.executionMs.toFixed(2)} ms), ${t.params} params: ${t.sql}`,
+        );
         if (t.plan) console.log(t.plan.replace(/^/gm, '      '));
       }
       if (metric === 'dataDrift') {
         const statement = statements.find((st) => perPositionVariant(st.query, dataset.raw.maxBins) !== null);
         if (statement) {
           const result = await inProcess.compareVariant(statement, perPositionVariant(statement.query, dataset.raw.maxBins)!, 30);
-          rewrite[dataset.key] = { current_p50_ms: round(result.currentP50Ms, 2), per_position_p50_ms: round(result.variantP50Ms, 2), same_result: result.sameResult };
+          rewrite[dataset.key] = {
+            current_p50_ms: round(result.currentP50Ms, 2),
+            per_position_p50_ms: round(result.variantP50Ms, 2),
+            same_result: result.sameResult,
+          };
           progress(
             `    columnSums rewritten with a sum per bin position instead of bl_array_sum: ${result.variantP50Ms.toFixed(2)} ms vs ${result.currentP50Ms.toFixed(2)} ms as sent; same result: ${result.sameResult}`,
           );
@@ -429,7 +465,13 @@ async function main() {
     breakdown,
     column_sums_rewrite: rewrite,
     agreement_max_relative_difference: agreement,
-    contention: { graphql_other_cores: graphqlOtherCores, graphql_attempts_other_cores: attempts, raw_other_cores: rawOtherCores, graphql_cpu_s: graphqlCpu, raw_cpu_s: rawCpu },
+    contention: {
+      graphql_other_cores: graphqlOtherCores,
+      graphql_attempts_other_cores: attempts,
+      raw_other_cores: rawOtherCores,
+      graphql_cpu_s: graphqlCpu,
+      raw_cpu_s: rawCpu,
+    },
     database: db.embedded ? 'embedded' : 'DATABASE_URL',
     server: 'child process (node --import tsx src/main.ts, NODE_ENV=production)',
     goals: {

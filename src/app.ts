@@ -1,6 +1,6 @@
 import type { Config } from './config.js';
 import { connect } from './db/client.js';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
+import { type EmbeddedDatabase, startEmbeddedPostgres } from './db/embedded.js';
 import { runMigrations } from './db/migrate.js';
 import type { AppServices } from './graphql/context.js';
 import { createServer } from './http/server.js';

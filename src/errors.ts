@@ -49,9 +49,7 @@ export class BatchQuotaExceededError extends DomainError {
   readonly typename = 'BatchQuotaExceededError';
   readonly code = 'BATCH_QUOTA_EXCEEDED';
   constructor(readonly quota: BatchQuota) {
-    super(
-      `Daily batch limit of ${quota.limit} reached for this deployment; it resets at ${quota.resetsAt.toISOString()}`,
-    );
+    super(`Daily batch limit of ${quota.limit} reached for this deployment; it resets at ${quota.resetsAt.toISOString()}`);
   }
   get resetsAt(): Date {
     return this.quota.resetsAt;

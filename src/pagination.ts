@@ -52,7 +52,10 @@ interface PageRequest {
 function pageRequest(args: PageArgs): PageRequest | ValidationError {
   const { first, last, after, before } = args;
   if (first != null && last != null) return ValidationError.of('last', 'cannot be combined with first');
-  for (const [field, value] of [['first', first], ['last', last]] as const) {
+  for (const [field, value] of [
+    ['first', first],
+    ['last', last],
+  ] as const) {
     if (value != null && (!Number.isInteger(value) || value < 0 || value > MAX_PAGE_SIZE)) {
       return ValidationError.of(field, `must be an integer from 0 to ${MAX_PAGE_SIZE}`);
     }
@@ -110,7 +113,11 @@ export async function keysetPage<Row>(
  * The same pages over rows already in memory, sorted in `order` (lists filtered by values computed
  * outside SQL, like deployment health). Cursors are interchangeable with keysetPage's.
  */
-export function keysetPageInMemory<Row>(rows: Row[], args: PageArgs, order: Pick<KeysetOrder<Row>, 'key' | 'direction' | 'cast'>): Page<Row> | ValidationError {
+export function keysetPageInMemory<Row>(
+  rows: Row[],
+  args: PageArgs,
+  order: Pick<KeysetOrder<Row>, 'key' | 'direction' | 'cast'>,
+): Page<Row> | ValidationError {
   const request = pageRequest(args);
   if (request instanceof ValidationError) return request;
   const compare = (a: [string, string], b: [string, string]) => {
@@ -120,6 +127,8 @@ export function keysetPageInMemory<Row>(rows: Row[], args: PageArgs, order: Pick
   };
   const walk = request.backward ? [...rows].reverse() : rows;
   const cursor = request.cursor;
-  const beyond = cursor ? walk.filter((row) => (request.backward ? compare(order.key(row), cursor) < 0 : compare(order.key(row), cursor) > 0)) : walk;
+  const beyond = cursor
+    ? walk.filter((row) => (request.backward ? compare(order.key(row), cursor) < 0 : compare(order.key(row), cursor) > 0))
+    : walk;
   return toPage(request, args, beyond.slice(0, request.size + 1), order.key);
 }

@@ -50,25 +50,29 @@ const emptyAsNull = (value: unknown) => (value === '' ? null : value);
 
 export const descriptionSchema = z.preprocess(
   emptyAsNull,
-  z.string({ error: typeMessage('a string') }).max(10_000, 'must be at most 10000 characters').nullable().optional(),
+  z
+    .string({ error: typeMessage('a string') })
+    .max(10_000, 'must be at most 10000 characters')
+    .nullable()
+    .optional(),
 );
 
 export const externalUrlSchema = z.preprocess(
   emptyAsNull,
   z
-  .string({ error: typeMessage('a string') })
-  .trim()
-  .max(2048, 'must be at most 2048 characters')
-  .refine((value) => {
-    try {
-      const url = new URL(value);
-      return url.protocol === 'http:' || url.protocol === 'https:';
-    } catch {
-      return false;
-    }
-  }, 'must be an absolute http:// or https:// URL')
-  .nullable()
-  .optional(),
+    .string({ error: typeMessage('a string') })
+    .trim()
+    .max(2048, 'must be at most 2048 characters')
+    .refine((value) => {
+      try {
+        const url = new URL(value);
+        return url.protocol === 'http:' || url.protocol === 'https:';
+      } catch {
+        return false;
+      }
+    }, 'must be an absolute http:// or https:// URL')
+    .nullable()
+    .optional(),
 );
 
 export const booleanSchema = z.boolean({ error: typeMessage('true or false') });

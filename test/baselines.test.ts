@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DeploymentBaselineDocument,
+  type PredictionRowInput,
   ReportPredictionsDocument,
   SetTrainingBaselineDocument,
-  type PredictionRowInput,
 } from './generated/graphql.js';
 import { createBatch, createDeployment, createOrganization } from './helpers/fixtures.js';
 import { random } from './helpers/random.js';
@@ -108,7 +108,13 @@ describe('setting a training baseline', () => {
     const empty = await server.op(SetTrainingBaselineDocument, { input: { deploymentId: deployment.id, rows: [] } });
     expect(empty.setTrainingBaseline).toMatchObject({ __typename: 'ValidationError', fieldErrors: [{ field: 'rows' }] });
     const bad = await server.op(SetTrainingBaselineDocument, {
-      input: { deploymentId: deployment.id, rows: [{ features: { age: 1 }, prediction: 1 }, { features: { age: 'old' }, prediction: 2 }] },
+      input: {
+        deploymentId: deployment.id,
+        rows: [
+          { features: { age: 1 }, prediction: 1 },
+          { features: { age: 'old' }, prediction: 2 },
+        ],
+      },
     });
     expect(bad.setTrainingBaseline).toMatchObject({ __typename: 'ValidationError', fieldErrors: [{ field: 'rows.1.features.age' }] });
     expect((await server.op(DeploymentBaselineDocument, { id: deployment.id })).deployment?.trainingBaseline).toBeNull();
@@ -117,18 +123,28 @@ describe('setting a training baseline', () => {
   it("treats another organization's deployment as missing", async () => {
     const other = await createOrganization(server);
     const deployment = await createDeployment(server);
-    const result = await server.op(SetTrainingBaselineDocument, { input: { deploymentId: deployment.id, rows: sample(5, 2) } }, other.token);
+    const result = await server.op(
+      SetTrainingBaselineDocument,
+      { input: { deploymentId: deployment.id, rows: sample(5, 2) } },
+      other.token,
+    );
     expect(result.setTrainingBaseline).toMatchObject({ __typename: 'NotFoundError', resource: 'Deployment' });
   });
 
   it('accepts a large sample streamed as CSV over REST', async () => {
     const deployment = await createDeployment(server);
     const rows = sample(5000, 3);
-    const csv = ['age,city,prediction', ...rows.map((r) => {
-      const f = r.features as { age: number | null; city: string | null };
-      return `${f.age ?? ''},${f.city ?? ''},${r.prediction}`;
-    })].join('\n');
-    const answer = await server.rest('POST', `/api/v2/deployments/${deployment.id}/trainingBaseline`, { rawBody: csv, headers: { 'content-type': 'text/csv' } });
+    const csv = [
+      'age,city,prediction',
+      ...rows.map((r) => {
+        const f = r.features as { age: number | null; city: string | null };
+        return `${f.age ?? ''},${f.city ?? ''},${r.prediction}`;
+      }),
+    ].join('\n');
+    const answer = await server.rest('POST', `/api/v2/deployments/${deployment.id}/trainingBaseline`, {
+      rawBody: csv,
+      headers: { 'content-type': 'text/csv' },
+    });
     expect(answer.status).toBe(201);
     expect(answer.json).toMatchObject({ version: 1, rowCount: 5000 });
     expect(answer.json.columns.features[0].counts).toEqual(expectedNumeric(ages(rows)).counts);
@@ -145,7 +161,8 @@ describe('binning batches against the baseline', () => {
     const batch = await createBatch(server, deployment.id);
     const rows = sample(300, 5);
     await server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows } });
-    const [age] = await server.sql`select bin_counts, baseline_version from batch_column_stats where batch_id = ${batch.id} and column_name = 'age'`;
+    const [age] =
+      await server.sql`select bin_counts, baseline_version from batch_column_stats where batch_id = ${batch.id} and column_name = 'age'`;
     const expected = new Array<number>(edges.length + 2).fill(0);
     for (const v of ages(rows)) expected[v === null ? edges.length + 1 : edges.filter((e) => e <= v).length]!++;
     expect(age!.baseline_version).toBe(1);
@@ -158,7 +175,10 @@ describe('binning batches against the baseline', () => {
     const rows = sample(400, 6);
     await server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows: rows.slice(0, 200) } });
     await server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows: rows.slice(200) } });
-    for (const [version, seed] of [[1, 7], [2, 8]] as const) {
+    for (const [version, seed] of [
+      [1, 7],
+      [2, 8],
+    ] as const) {
       const baselineRows = sample(820, seed);
       await server.op(SetTrainingBaselineDocument, { input: { deploymentId: deployment.id, rows: baselineRows } });
       await waitForVersion(batch.id, version);

@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  type BatchOrderField,
   CreateMonitoringBatchDocument,
   CreateUserDocument,
   DeleteMonitoringBatchDocument,
   DeploymentBatchesDocument,
+  type DeploymentBatchesQueryVariables,
   LockMonitoringBatchDocument,
   MonitoringBatchDocument,
   NodeDocument,
@@ -11,8 +13,6 @@ import {
   UpdateBatchModelHistoryDocument,
   UpdateDeploymentSettingsDocument,
   UpdateMonitoringBatchDocument,
-  type BatchOrderField,
-  type DeploymentBatchesQueryVariables,
 } from './generated/graphql.js';
 import { createBatch, createDeployment, createOrganization } from './helpers/fixtures.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
@@ -32,7 +32,12 @@ describe('creating a batch (C2)', () => {
   it('stores the trimmed name, description and URL, records the creator and starts empty', async () => {
     const deployment = await createDeployment(server);
     const result = await server.op(CreateMonitoringBatchDocument, {
-      input: { deploymentId: deployment.id, name: '  nightly 2026-11-25 ', description: 'from the scoring job', externalUrl: 'https://ci.example.com/run/42' },
+      input: {
+        deploymentId: deployment.id,
+        name: '  nightly 2026-11-25 ',
+        description: 'from the scoring job',
+        externalUrl: 'https://ci.example.com/run/42',
+      },
     });
     expect(result.createMonitoringBatch).toMatchObject({
       __typename: 'CreateMonitoringBatchSuccess',
@@ -79,7 +84,9 @@ describe('creating a batch (C2)', () => {
 
   it('answers a GraphQL validation error (not a 500) for a wrongly typed or missing name', async () => {
     const deployment = await createDeployment(server);
-    const wrongType = await server.graphql(`mutation { createMonitoringBatch(input: {deploymentId: "${deployment.id}", name: 42}) { __typename } }`);
+    const wrongType = await server.graphql(
+      `mutation { createMonitoringBatch(input: {deploymentId: "${deployment.id}", name: 42}) { __typename } }`,
+    );
     // GraphQL over HTTP with application/json: request errors come back as 200 with `errors` and no data.
     expect(wrongType.status).toBe(200);
     expect(wrongType.data ?? null).toBeNull();
@@ -96,7 +103,9 @@ describe('the daily batch quota (C5)', () => {
     const org = await createOrganization(server, 10);
     const deployment = await createDeployment(server, org.token);
     const results = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => server.op(CreateMonitoringBatchDocument, { input: { deploymentId: deployment.id, name: `b${i}` } }, org.token)),
+      Array.from({ length: 30 }, (_, i) =>
+        server.op(CreateMonitoringBatchDocument, { input: { deploymentId: deployment.id, name: `b${i}` } }, org.token),
+      ),
     );
     const kinds = results.map((r) => r.createMonitoringBatch.__typename);
     expect(kinds.filter((k) => k === 'CreateMonitoringBatchSuccess')).toHaveLength(10);
@@ -120,7 +129,9 @@ describe('the daily batch quota (C5)', () => {
     const second = await createDeployment(server, org.token);
     const a = await createBatch(server, first.id, 'a', org.token);
     await createBatch(server, first.id, 'b', org.token);
-    expect((await server.op(DeleteMonitoringBatchDocument, { id: a.id }, org.token)).deleteMonitoringBatch.__typename).toBe('DeleteMonitoringBatchSuccess');
+    expect((await server.op(DeleteMonitoringBatchDocument, { id: a.id }, org.token)).deleteMonitoringBatch.__typename).toBe(
+      'DeleteMonitoringBatchSuccess',
+    );
     const third = await server.op(CreateMonitoringBatchDocument, { input: { deploymentId: first.id, name: 'c' } }, org.token);
     expect(third.createMonitoringBatch.__typename).toBe('BatchQuotaExceededError');
     await createBatch(server, second.id, 'other deployment', org.token);
@@ -136,7 +147,11 @@ describe('the daily batch quota (C5)', () => {
     await createBatch(server, deployment.id, 'one', org.token);
     await createBatch(server, deployment.id, 'two', org.token);
     const setLimit = (limit: number | null) =>
-      server.graphql('mutation($l: Int) { updateOrganizationSettings(input: {dailyBatchLimit: $l}) { __typename } }', { l: limit }, org.token);
+      server.graphql(
+        'mutation($l: Int) { updateOrganizationSettings(input: {dailyBatchLimit: $l}) { __typename } }',
+        { l: limit },
+        org.token,
+      );
     await setLimit(1);
     let quota = (await server.op(DeploymentBatchesDocument, { deploymentId: deployment.id }, org.token)).deployment?.batchQuota;
     expect(quota).toMatchObject({ used: 2, limit: 1, remaining: 0 });
@@ -156,11 +171,16 @@ describe('editing a batch', () => {
     const batch = await createBatch(server, deployment.id, 'before');
     await server.op(UpdateMonitoringBatchDocument, { input: { id: batch.id, description: 'desc', externalUrl: 'http://a.example/b' } });
     const renamed = await server.op(UpdateMonitoringBatchDocument, { input: { id: batch.id, name: ' after ' } });
-    expect(renamed.updateMonitoringBatch).toMatchObject({ batch: { name: 'after', description: 'desc', externalUrl: 'http://a.example/b' } });
+    expect(renamed.updateMonitoringBatch).toMatchObject({
+      batch: { name: 'after', description: 'desc', externalUrl: 'http://a.example/b' },
+    });
     const cleared = await server.op(UpdateMonitoringBatchDocument, { input: { id: batch.id, description: null, externalUrl: '' } });
     expect(cleared.updateMonitoringBatch).toMatchObject({ batch: { name: 'after', description: null, externalUrl: null } });
     const nullName = await server.op(UpdateMonitoringBatchDocument, { input: { id: batch.id, name: null } });
-    expect(nullName.updateMonitoringBatch).toMatchObject({ __typename: 'ValidationError', fieldErrors: [{ field: 'name', message: 'must not be null' }] });
+    expect(nullName.updateMonitoringBatch).toMatchObject({
+      __typename: 'ValidationError',
+      fieldErrors: [{ field: 'name', message: 'must not be null' }],
+    });
     const badUrl = await server.op(UpdateMonitoringBatchDocument, { input: { id: batch.id, name: 'kept?', externalUrl: 'mailto:x@y.z' } });
     expect(badUrl.updateMonitoringBatch).toMatchObject({ __typename: 'ValidationError', fieldErrors: [{ field: 'externalUrl' }] });
     expect((await server.op(MonitoringBatchDocument, { id: batch.id })).monitoringBatch?.name).toBe('after');
@@ -187,15 +207,28 @@ describe('model history (C3)', () => {
     const batch = await createBatch(server, deployment.id);
     const start = '2026-01-01T00:00:00.000Z';
     const end = '2026-01-31T23:59:59.999Z';
-    const set = await server.op(UpdateBatchModelHistoryDocument, { input: { batchId: batch.id, modelId: 'model-a', startTime: start, endTime: end } });
-    expect(set.updateBatchModelHistory).toMatchObject({ batch: { modelHistory: [{ modelId: 'model-a', predictionCount: 0, startTime: start, endTime: end }] } });
+    const set = await server.op(UpdateBatchModelHistoryDocument, {
+      input: { batchId: batch.id, modelId: 'model-a', startTime: start, endTime: end },
+    });
+    expect(set.updateBatchModelHistory).toMatchObject({
+      batch: { modelHistory: [{ modelId: 'model-a', predictionCount: 0, startTime: start, endTime: end }] },
+    });
     const moved = await server.op(UpdateBatchModelHistoryDocument, {
       input: { batchId: batch.id, modelId: 'model-a', startTime: '2025-12-01T00:00:00.000Z', endTime: start },
     });
-    expect(moved.updateBatchModelHistory).toMatchObject({ batch: { modelHistory: [{ startTime: '2025-12-01T00:00:00.000Z', endTime: start }] } });
-    const reversed = await server.op(UpdateBatchModelHistoryDocument, { input: { batchId: batch.id, modelId: 'model-a', startTime: end, endTime: start } });
-    expect(reversed.updateBatchModelHistory).toMatchObject({ __typename: 'ValidationError', fieldErrors: [{ field: 'endTime', message: 'must not be before startTime' }] });
-    const blankModel = await server.op(UpdateBatchModelHistoryDocument, { input: { batchId: batch.id, modelId: ' ', startTime: start, endTime: end } });
+    expect(moved.updateBatchModelHistory).toMatchObject({
+      batch: { modelHistory: [{ startTime: '2025-12-01T00:00:00.000Z', endTime: start }] },
+    });
+    const reversed = await server.op(UpdateBatchModelHistoryDocument, {
+      input: { batchId: batch.id, modelId: 'model-a', startTime: end, endTime: start },
+    });
+    expect(reversed.updateBatchModelHistory).toMatchObject({
+      __typename: 'ValidationError',
+      fieldErrors: [{ field: 'endTime', message: 'must not be before startTime' }],
+    });
+    const blankModel = await server.op(UpdateBatchModelHistoryDocument, {
+      input: { batchId: batch.id, modelId: ' ', startTime: start, endTime: end },
+    });
     expect(blankModel.updateBatchModelHistory).toMatchObject({ __typename: 'ValidationError', fieldErrors: [{ field: 'modelId' }] });
     const badDate = await server.graphql(
       `mutation { updateBatchModelHistory(input: {batchId: "${batch.id}", modelId: "m", startTime: "last tuesday", endTime: "${end}"}) { __typename } }`,
@@ -222,10 +255,14 @@ describe('locking and deleting (C4)', () => {
     const deployment = await createDeployment(server);
     const batch = await createBatch(server, deployment.id);
     for (let i = 0; i < 2; i++) {
-      expect((await server.op(LockMonitoringBatchDocument, { id: batch.id })).lockMonitoringBatch).toMatchObject({ batch: { isLocked: true } });
+      expect((await server.op(LockMonitoringBatchDocument, { id: batch.id })).lockMonitoringBatch).toMatchObject({
+        batch: { isLocked: true },
+      });
     }
     expect((await server.op(MonitoringBatchDocument, { id: batch.id })).monitoringBatch?.isLocked).toBe(true);
-    expect((await server.op(UnlockMonitoringBatchDocument, { id: batch.id })).unlockMonitoringBatch).toMatchObject({ batch: { isLocked: false } });
+    expect((await server.op(UnlockMonitoringBatchDocument, { id: batch.id })).unlockMonitoringBatch).toMatchObject({
+      batch: { isLocked: false },
+    });
   });
 
   it('removes a deleted batch from every read at once and purges its rows in the background', async () => {
@@ -325,9 +362,17 @@ describe('listing batches (C2)', () => {
   });
 
   it('pages backward with last/before', async () => {
-    const forward = await server.op(DeploymentBatchesDocument, { deploymentId, first: 5, orderBy: { field: 'CREATED_AT', direction: 'ASC' } }, orgToken);
+    const forward = await server.op(
+      DeploymentBatchesDocument,
+      { deploymentId, first: 5, orderBy: { field: 'CREATED_AT', direction: 'ASC' } },
+      orgToken,
+    );
     const cursors = forward.deployment!.batches.edges.map((e) => e.cursor);
-    const back = await server.op(DeploymentBatchesDocument, { deploymentId, last: 2, before: cursors[3], orderBy: { field: 'CREATED_AT', direction: 'ASC' } }, orgToken);
+    const back = await server.op(
+      DeploymentBatchesDocument,
+      { deploymentId, last: 2, before: cursors[3], orderBy: { field: 'CREATED_AT', direction: 'ASC' } },
+      orgToken,
+    );
     expect(back.deployment?.batches.edges.map((e) => e.node.name)).toEqual(['Alpha', 'charlie']);
     expect(back.deployment?.batches.pageInfo).toMatchObject({ hasPreviousPage: true, hasNextPage: true });
   });
@@ -351,17 +396,26 @@ describe('listing batches (C2)', () => {
       'bravo',
       'echo',
     ]);
-    const all = await server.op(DeploymentBatchesDocument, { deploymentId, first: 5, orderBy: { field: 'CREATED_AT', direction: 'ASC' } }, orgToken);
+    const all = await server.op(
+      DeploymentBatchesDocument,
+      { deploymentId, first: 5, orderBy: { field: 'CREATED_AT', direction: 'ASC' } },
+      orgToken,
+    );
     const created = all.deployment!.batches.edges.map((e) => e.node.createdAt);
-    expect(await allNames({ filter: { createdAfter: created[1], createdBefore: created[3] }, orderBy: { field: 'CREATED_AT', direction: 'ASC' } })).toEqual([
-      'Alpha',
-      'charlie',
-      'bravo',
-    ]);
+    expect(
+      await allNames({
+        filter: { createdAfter: created[1], createdBefore: created[3] },
+        orderBy: { field: 'CREATED_AT', direction: 'ASC' },
+      }),
+    ).toEqual(['Alpha', 'charlie', 'bravo']);
   });
 
   it('refuses first + last together and a page over 100, naming the argument', async () => {
-    const both = await server.graphql(`{ deployment(id: "${deploymentId}") { batches(first: 1, last: 1) { totalCount } } }`, undefined, orgToken);
+    const both = await server.graphql(
+      `{ deployment(id: "${deploymentId}") { batches(first: 1, last: 1) { totalCount } } }`,
+      undefined,
+      orgToken,
+    );
     expect(both.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', fieldErrors: [{ field: 'last' }] } });
     const big = await server.graphql(`{ deployment(id: "${deploymentId}") { batches(first: 101) { totalCount } } }`, undefined, orgToken);
     expect(big.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', fieldErrors: [{ field: 'first' }] } });

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CreateDeploymentDocument,
+  type CreateDeploymentInput,
   CreateMonitoringBatchDocument,
   DeploymentDocument,
   DeploymentsDocument,
   NodeDocument,
   UpdateDeploymentSettingsDocument,
-  type CreateDeploymentInput,
 } from './generated/graphql.js';
 import { createDeployment, createOrganization } from './helpers/fixtures.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
@@ -70,7 +70,17 @@ describe('creating a deployment', () => {
     ['classes on a regression target', { label: 'r', targetType: 'REGRESSION', targetName: 'y', classNames: ['a', 'b'] }, 'classNames'],
     ['a multiclass target with one class', { label: 'm', targetType: 'MULTICLASS', targetName: 'y', classNames: ['a'] }, 'classNames'],
     ['a threshold above 1', { ...binary, predictionThreshold: 1.5 }, 'predictionThreshold'],
-    ['a repeated feature name', { ...binary, features: [{ name: 'a', type: 'NUMERIC' }, { name: 'a', type: 'CATEGORICAL' }] }, 'features.1.name'],
+    [
+      'a repeated feature name',
+      {
+        ...binary,
+        features: [
+          { name: 'a', type: 'NUMERIC' },
+          { name: 'a', type: 'CATEGORICAL' },
+        ],
+      },
+      'features.1.name',
+    ],
     ['a feature importance below 0', { ...binary, features: [{ name: 'a', type: 'NUMERIC', importance: -0.1 }] }, 'features.0.importance'],
     ['an empty target name', { ...binary, targetName: '' }, 'targetName'],
   ];
@@ -89,7 +99,9 @@ describe('deployment settings (C1)', () => {
     const deployment = await createDeployment(server, server.adminToken, { batchMonitoringEnabled: false });
     const refused = await server.op(CreateMonitoringBatchDocument, { input: { deploymentId: deployment.id, name: 'b' } });
     expect(refused.createMonitoringBatch).toMatchObject({ __typename: 'BatchMonitoringDisabledError' });
-    expect(refused.createMonitoringBatch.__typename === 'BatchMonitoringDisabledError' && refused.createMonitoringBatch.message).toMatch(/not enabled/);
+    expect(refused.createMonitoringBatch.__typename === 'BatchMonitoringDisabledError' && refused.createMonitoringBatch.message).toMatch(
+      /not enabled/,
+    );
 
     const on = await server.op(UpdateDeploymentSettingsDocument, { input: { deploymentId: deployment.id, batchMonitoringEnabled: true } });
     expect(on.updateDeploymentSettings).toMatchObject({ deployment: { batchMonitoringEnabled: true } });
@@ -101,10 +113,17 @@ describe('deployment settings (C1)', () => {
 
   it('changes only the given fields; null description clears it; null label is refused', async () => {
     const deployment = await createDeployment(server, server.adminToken, { description: 'old' });
-    const changed = await server.op(UpdateDeploymentSettingsDocument, { input: { deploymentId: deployment.id, modelId: 'model-2', description: null } });
-    expect(changed.updateDeploymentSettings).toMatchObject({ deployment: { modelId: 'model-2', description: null, label: deployment.label } });
+    const changed = await server.op(UpdateDeploymentSettingsDocument, {
+      input: { deploymentId: deployment.id, modelId: 'model-2', description: null },
+    });
+    expect(changed.updateDeploymentSettings).toMatchObject({
+      deployment: { modelId: 'model-2', description: null, label: deployment.label },
+    });
     const nullLabel = await server.op(UpdateDeploymentSettingsDocument, { input: { deploymentId: deployment.id, label: null } });
-    expect(nullLabel.updateDeploymentSettings).toMatchObject({ __typename: 'ValidationError', fieldErrors: [{ field: 'label', message: 'must not be null' }] });
+    expect(nullLabel.updateDeploymentSettings).toMatchObject({
+      __typename: 'ValidationError',
+      fieldErrors: [{ field: 'label', message: 'must not be null' }],
+    });
   });
 });
 
@@ -149,7 +168,11 @@ describe('tenancy', () => {
       expect((await server.op(DeploymentDocument, { id }, b.token)).deployment).toBeNull();
       expect((await server.op(NodeDocument, { id }, b.token)).node).toBeNull();
     }
-    const foreign = await server.op(UpdateDeploymentSettingsDocument, { input: { deploymentId: deployment.id, label: 'mine now' } }, b.token);
+    const foreign = await server.op(
+      UpdateDeploymentSettingsDocument,
+      { input: { deploymentId: deployment.id, label: 'mine now' } },
+      b.token,
+    );
     const absent = await server.op(UpdateDeploymentSettingsDocument, { input: { deploymentId: missing, label: 'mine now' } }, b.token);
     expect(foreign).toEqual(absent);
     expect(foreign.updateDeploymentSettings).toMatchObject({ __typename: 'NotFoundError', message: 'Deployment not found' });
@@ -162,6 +185,10 @@ describe('tenancy', () => {
 
   it('resolves node(id) for a deployment of the own organization', async () => {
     const deployment = await createDeployment(server);
-    expect((await server.op(NodeDocument, { id: deployment.id })).node).toMatchObject({ __typename: 'Deployment', id: deployment.id, label: deployment.label });
+    expect((await server.op(NodeDocument, { id: deployment.id })).node).toMatchObject({
+      __typename: 'Deployment',
+      id: deployment.id,
+      label: deployment.label,
+    });
   });
 });

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   LockMonitoringBatchDocument,
+  type PredictionRowInput,
   ReportDeploymentStatsDocument,
   ReportPredictionsDocument,
   SubmitActualsDocument,
   UnlockMonitoringBatchDocument,
   UpdateDeploymentSettingsDocument,
-  type PredictionRowInput,
 } from './generated/graphql.js';
 import { createBatch, createDeployment, createOrganization } from './helpers/fixtures.js';
 import { random } from './helpers/random.js';
@@ -49,12 +49,20 @@ describe('reportPredictions into a batch (C6)', () => {
         predictionCount: 50,
         earliestPredictionAt: '2026-01-01T00:00:00.000Z',
         latestPredictionAt: '2026-01-01T00:49:00.000Z',
-        modelHistory: [{ modelId: 'model-a', predictionCount: 50, startTime: '2026-01-01T00:00:00.000Z', endTime: '2026-01-01T00:49:00.000Z' }],
+        modelHistory: [
+          { modelId: 'model-a', predictionCount: 50, startTime: '2026-01-01T00:00:00.000Z', endTime: '2026-01-01T00:49:00.000Z' },
+        ],
       },
     });
     expect(await count('predictions', batch.id)).toBe(50);
     const [service] = await server.sql`select * from batch_service_stats where batch_id = ${batch.id}`;
-    expect(service).toMatchObject({ model_id: 'model-a', request_count: '1', prediction_count: '50', execution_time_count: '1', execution_time_sum: 120.5 });
+    expect(service).toMatchObject({
+      model_id: 'model-a',
+      request_count: '1',
+      prediction_count: '50',
+      execution_time_count: '1',
+      execution_time_sum: 120.5,
+    });
     const consumers = await server.sql`select user_id, request_count from batch_consumers where batch_id = ${batch.id}`;
     expect(consumers).toHaveLength(1);
   });
@@ -70,10 +78,19 @@ describe('reportPredictions into a batch (C6)', () => {
     const [age] = await server.sql`select * from batch_column_stats where batch_id = ${batch.id} and column_name = 'age'`;
     expect(Number(age!.row_count)).toBe(200);
     expect(Number(age!.missing_count)).toBe(ages.length - present.length);
-    expect(age!.sum).toBeCloseTo(present.reduce((a, b) => a + b, 0), 9);
-    expect(age!.sum_of_squares).toBeCloseTo(present.reduce((a, b) => a + b * b, 0), 6);
+    expect(age!.sum).toBeCloseTo(
+      present.reduce((a, b) => a + b, 0),
+      9,
+    );
+    expect(age!.sum_of_squares).toBeCloseTo(
+      present.reduce((a, b) => a + b * b, 0),
+      6,
+    );
     const [prediction] = await server.sql`select * from batch_column_stats where batch_id = ${batch.id} and is_prediction`;
-    expect(prediction!.sum).toBeCloseTo(rows.reduce((a, r) => a + r.prediction!, 0), 9);
+    expect(prediction!.sum).toBeCloseTo(
+      rows.reduce((a, r) => a + r.prediction!, 0),
+      9,
+    );
     // No baseline yet: nothing is binned, and it says so.
     expect(prediction!.bin_counts).toBeNull();
     expect(prediction!.baseline_version).toBeNull();
@@ -144,11 +161,23 @@ describe('atomicity and row errors', () => {
   it('refuses an association id already used in the deployment by an earlier request', async () => {
     const deployment = await createDeployment(server);
     const batch = await createBatch(server, deployment.id);
-    await server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows: [{ features: {}, prediction: 1, associationId: 'a-1' }] } });
-    const again = await server.op(ReportPredictionsDocument, {
-      input: { deploymentId: deployment.id, batchId: batch.id, rows: [{ features: {}, prediction: 2, associationId: 'a-2' }, { features: {}, prediction: 3, associationId: 'a-1' }] },
+    await server.op(ReportPredictionsDocument, {
+      input: { deploymentId: deployment.id, batchId: batch.id, rows: [{ features: {}, prediction: 1, associationId: 'a-1' }] },
     });
-    expect(again.reportPredictions).toMatchObject({ __typename: 'ValidationError', fieldErrors: [{ field: 'rows.1.associationId', message: expect.stringContaining('a-1') }] });
+    const again = await server.op(ReportPredictionsDocument, {
+      input: {
+        deploymentId: deployment.id,
+        batchId: batch.id,
+        rows: [
+          { features: {}, prediction: 2, associationId: 'a-2' },
+          { features: {}, prediction: 3, associationId: 'a-1' },
+        ],
+      },
+    });
+    expect(again.reportPredictions).toMatchObject({
+      __typename: 'ValidationError',
+      fieldErrors: [{ field: 'rows.1.associationId', message: expect.stringContaining('a-1') }],
+    });
     expect(await count('predictions', batch.id)).toBe(1);
   });
 
@@ -157,7 +186,10 @@ describe('atomicity and row errors', () => {
     const batch = await createBatch(server, deployment.id);
     const rows = Array.from({ length: 10_001 }, () => ({ features: {}, prediction: 1 }));
     const result = await server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows } });
-    expect(result.reportPredictions).toMatchObject({ __typename: 'ValidationError', fieldErrors: [{ field: 'rows', message: expect.stringContaining('bulk') }] });
+    expect(result.reportPredictions).toMatchObject({
+      __typename: 'ValidationError',
+      fieldErrors: [{ field: 'rows', message: expect.stringContaining('bulk') }],
+    });
   });
 });
 
@@ -166,11 +198,15 @@ describe('locked, deleted, foreign and disabled', () => {
     const deployment = await createDeployment(server);
     const batch = await createBatch(server, deployment.id);
     await server.op(LockMonitoringBatchDocument, { id: batch.id });
-    const refused = await server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows: regressionRows(5) } });
+    const refused = await server.op(ReportPredictionsDocument, {
+      input: { deploymentId: deployment.id, batchId: batch.id, rows: regressionRows(5) },
+    });
     expect(refused.reportPredictions).toMatchObject({ __typename: 'BatchLockedError', message: expect.stringContaining('locked') });
     expect(await count('predictions', batch.id)).toBe(0);
     await server.op(UnlockMonitoringBatchDocument, { id: batch.id });
-    const accepted = await server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows: regressionRows(5) } });
+    const accepted = await server.op(ReportPredictionsDocument, {
+      input: { deploymentId: deployment.id, batchId: batch.id, rows: regressionRows(5) },
+    });
     expect(accepted.reportPredictions).toMatchObject({ rowCount: 5 });
   });
 
@@ -179,7 +215,9 @@ describe('locked, deleted, foreign and disabled', () => {
     for (let round = 0; round < 15; round++) {
       const batch = await createBatch(server, deployment.id);
       const [ingest] = await Promise.all([
-        server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows: regressionRows(400, round + 100) } }),
+        server.op(ReportPredictionsDocument, {
+          input: { deploymentId: deployment.id, batchId: batch.id, rows: regressionRows(400, round + 100) },
+        }),
         server.op(LockMonitoringBatchDocument, { id: batch.id }),
       ]);
       const stored = await count('predictions', batch.id);
@@ -197,11 +235,23 @@ describe('locked, deleted, foreign and disabled', () => {
     const other = await createOrganization(server);
     const deployment = await createDeployment(server);
     const batch = await createBatch(server, deployment.id);
-    const foreign = await server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows: regressionRows(1) } }, other.token);
-    const missing = await server.op(ReportPredictionsDocument, { input: { deploymentId: 'dep_000000000000000000000000', batchId: batch.id, rows: regressionRows(1) } }, other.token);
+    const foreign = await server.op(
+      ReportPredictionsDocument,
+      { input: { deploymentId: deployment.id, batchId: batch.id, rows: regressionRows(1) } },
+      other.token,
+    );
+    const missing = await server.op(
+      ReportPredictionsDocument,
+      { input: { deploymentId: 'dep_000000000000000000000000', batchId: batch.id, rows: regressionRows(1) } },
+      other.token,
+    );
     expect(foreign).toEqual(missing);
     const ownDeployment = await createDeployment(server, other.token);
-    const foreignBatch = await server.op(ReportPredictionsDocument, { input: { deploymentId: ownDeployment.id, batchId: batch.id, rows: regressionRows(1) } }, other.token);
+    const foreignBatch = await server.op(
+      ReportPredictionsDocument,
+      { input: { deploymentId: ownDeployment.id, batchId: batch.id, rows: regressionRows(1) } },
+      other.token,
+    );
     expect(foreignBatch.reportPredictions).toMatchObject({ __typename: 'NotFoundError', resource: 'MonitoringBatch' });
     expect(await count('predictions', batch.id)).toBe(0);
   });
@@ -210,7 +260,9 @@ describe('locked, deleted, foreign and disabled', () => {
     const deployment = await createDeployment(server);
     const batch = await createBatch(server, deployment.id);
     await server.op(UpdateDeploymentSettingsDocument, { input: { deploymentId: deployment.id, batchMonitoringEnabled: false } });
-    const result = await server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows: regressionRows(1) } });
+    const result = await server.op(ReportPredictionsDocument, {
+      input: { deploymentId: deployment.id, batchId: batch.id, rows: regressionRows(1) },
+    });
     expect(result.reportPredictions.__typename).toBe('BatchMonitoringDisabledError');
   });
 });
@@ -225,7 +277,9 @@ describe('request statistics alone (reportDeploymentStats)', () => {
       { numPredictions: 0, systemError: true },
     ];
     for (const report of reports) {
-      const result = await server.op(ReportDeploymentStatsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, ...report } });
+      const result = await server.op(ReportDeploymentStatsDocument, {
+        input: { deploymentId: deployment.id, batchId: batch.id, ...report },
+      });
       expect(result.reportDeploymentStats.__typename).toBe('ReportDeploymentStatsSuccess');
     }
     const [stats] = await server.sql`select * from batch_service_stats where batch_id = ${batch.id}`;
@@ -240,7 +294,9 @@ describe('request statistics alone (reportDeploymentStats)', () => {
       execution_time_max: 150,
     });
     expect(await count('predictions', batch.id)).toBe(0);
-    const bad = await server.op(ReportDeploymentStatsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, numPredictions: -1 } });
+    const bad = await server.op(ReportDeploymentStatsDocument, {
+      input: { deploymentId: deployment.id, batchId: batch.id, numPredictions: -1 },
+    });
     expect(bad.reportDeploymentStats).toMatchObject({ __typename: 'ValidationError', fieldErrors: [{ field: 'numPredictions' }] });
   });
 
@@ -249,7 +305,13 @@ describe('request statistics alone (reportDeploymentStats)', () => {
     const results = await Promise.all(
       [1, 2, 3].map((n) => server.op(ReportDeploymentStatsDocument, { input: { deploymentId: deployment.id, numPredictions: n } })),
     );
-    const names = new Set(results.map((r) => (r.reportDeploymentStats.__typename === 'ReportDeploymentStatsSuccess' ? r.reportDeploymentStats.batch.name : r.reportDeploymentStats.__typename)));
+    const names = new Set(
+      results.map((r) =>
+        r.reportDeploymentStats.__typename === 'ReportDeploymentStatsSuccess'
+          ? r.reportDeploymentStats.batch.name
+          : r.reportDeploymentStats.__typename,
+      ),
+    );
     expect([...names]).toEqual([`Unassigned predictions - ${new Date().toISOString().slice(0, 10)}`]);
   });
 });
@@ -276,7 +338,10 @@ describe('actuals (C7)', () => {
     const outcomes = rows.map((_, i) => (next() < 0.5 ? 'yes' : 'no'));
     // Half the actuals arrive before their predictions.
     const early = await server.op(SubmitActualsDocument, {
-      input: { deploymentId: deployment.id, actuals: outcomes.slice(0, 20).map((actualValue, i) => ({ associationId: `c-${i}`, actualValue })) },
+      input: {
+        deploymentId: deployment.id,
+        actuals: outcomes.slice(0, 20).map((actualValue, i) => ({ associationId: `c-${i}`, actualValue })),
+      },
     });
     expect(early.submitActuals).toMatchObject({ acceptedCount: 20, matchedCount: 0 });
     if (early.submitActuals.__typename === 'SubmitActualsSuccess') expect(early.submitActuals.unmatchedAssociationIds).toHaveLength(20);
@@ -285,7 +350,10 @@ describe('actuals (C7)', () => {
     const late = await server.op(SubmitActualsDocument, {
       input: {
         deploymentId: deployment.id,
-        actuals: [...outcomes.slice(20).map((actualValue, i) => ({ associationId: `c-${i + 20}`, actualValue })), { associationId: 'nobody', actualValue: 'no' }],
+        actuals: [
+          ...outcomes.slice(20).map((actualValue, i) => ({ associationId: `c-${i + 20}`, actualValue })),
+          { associationId: 'nobody', actualValue: 'no' },
+        ],
       },
     });
     expect(late.submitActuals).toMatchObject({ acceptedCount: 21, matchedCount: 20, unmatchedAssociationIds: ['nobody'] });
@@ -319,9 +387,24 @@ describe('actuals (C7)', () => {
     const deployment = await createDeployment(server);
     const batch = await createBatch(server, deployment.id);
     await server.op(ReportPredictionsDocument, {
-      input: { deploymentId: deployment.id, batchId: batch.id, rows: [{ features: {}, prediction: 10, associationId: 'x' }, { features: {}, prediction: 20, associationId: 'y' }] },
+      input: {
+        deploymentId: deployment.id,
+        batchId: batch.id,
+        rows: [
+          { features: {}, prediction: 10, associationId: 'x' },
+          { features: {}, prediction: 20, associationId: 'y' },
+        ],
+      },
     });
-    await server.op(SubmitActualsDocument, { input: { deploymentId: deployment.id, actuals: [{ associationId: 'x', actualValue: 12 }, { associationId: 'y', actualValue: 15 }] } });
+    await server.op(SubmitActualsDocument, {
+      input: {
+        deploymentId: deployment.id,
+        actuals: [
+          { associationId: 'x', actualValue: 12 },
+          { associationId: 'y', actualValue: 15 },
+        ],
+      },
+    });
     await server.op(SubmitActualsDocument, { input: { deploymentId: deployment.id, actuals: [{ associationId: 'x', actualValue: 8 }] } });
     const [stats] = await server.sql`select * from batch_accuracy_stats where batch_id = ${batch.id}`;
     // pairs now: (10, 8) and (20, 15): errors +2 and +5
@@ -342,9 +425,18 @@ describe('actuals (C7)', () => {
   it('refuses bad actuals naming the row and field, and stores none of the request', async () => {
     const deployment = await binaryDeployment();
     const result = await server.op(SubmitActualsDocument, {
-      input: { deploymentId: deployment.id, actuals: [{ associationId: 'ok', actualValue: 'yes' }, { associationId: 'bad', actualValue: 'maybe' }] },
+      input: {
+        deploymentId: deployment.id,
+        actuals: [
+          { associationId: 'ok', actualValue: 'yes' },
+          { associationId: 'bad', actualValue: 'maybe' },
+        ],
+      },
     });
-    expect(result.submitActuals).toMatchObject({ __typename: 'ValidationError', fieldErrors: [{ field: 'actuals.1.actualValue', message: expect.stringContaining('no, yes') }] });
+    expect(result.submitActuals).toMatchObject({
+      __typename: 'ValidationError',
+      fieldErrors: [{ field: 'actuals.1.actualValue', message: expect.stringContaining('no, yes') }],
+    });
     expect((await server.sql`select count(*)::int as n from actuals where deployment_id = ${deployment.id}`)[0]!.n).toBe(0);
   });
 });
@@ -352,7 +444,11 @@ describe('actuals (C7)', () => {
 describe('classification aggregates', () => {
   it('keeps the multiclass confusion matrix and log loss equal to the raw pairs', async () => {
     const classes = ['cat', 'dog', 'eel'];
-    const deployment = await createDeployment(server, server.adminToken, { targetType: 'MULTICLASS', targetName: 'animal', classNames: classes });
+    const deployment = await createDeployment(server, server.adminToken, {
+      targetType: 'MULTICLASS',
+      targetName: 'animal',
+      classNames: classes,
+    });
     const batch = await createBatch(server, deployment.id);
     const next = random(11);
     const rows = Array.from({ length: 60 }, (_, i) => {
@@ -364,7 +460,9 @@ describe('classification aggregates', () => {
     });
     const truth = rows.map(() => classes[Math.floor(next() * 3)]!);
     await server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows } });
-    await server.op(SubmitActualsDocument, { input: { deploymentId: deployment.id, actuals: truth.map((actualValue, i) => ({ associationId: `m-${i}`, actualValue })) } });
+    await server.op(SubmitActualsDocument, {
+      input: { deploymentId: deployment.id, actuals: truth.map((actualValue, i) => ({ associationId: `m-${i}`, actualValue })) },
+    });
     const confusion = new Array<number>(9).fill(0);
     let logLoss = 0;
     rows.forEach((row, i) => {
@@ -393,7 +491,11 @@ describe('consumers and deletion', () => {
       org.token,
     );
     for (const token of [org.token, org.token, second.data!.createUser.secret]) {
-      await server.op(ReportDeploymentStatsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, numPredictions: 1 } }, token);
+      await server.op(
+        ReportDeploymentStatsDocument,
+        { input: { deploymentId: deployment.id, batchId: batch.id, numPredictions: 1 } },
+        token,
+      );
     }
     const consumers = await server.sql`select request_count from batch_consumers where batch_id = ${batch.id} order by request_count`;
     expect(consumers.map((c) => Number(c.request_count))).toEqual([1, 2]);
@@ -405,7 +507,9 @@ describe('consumers and deletion', () => {
     await server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows: regressionRows(30, 42) } });
     const deleted = await server.graphql(`mutation { deleteMonitoringBatch(id: "${batch.id}") { __typename } }`);
     expect(deleted.data).toEqual({ deleteMonitoringBatch: { __typename: 'DeleteMonitoringBatchSuccess' } });
-    const again = await server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows: regressionRows(1, 43) } });
+    const again = await server.op(ReportPredictionsDocument, {
+      input: { deploymentId: deployment.id, batchId: batch.id, rows: regressionRows(1, 43) },
+    });
     expect(again.reportPredictions.__typename).toBe('NotFoundError');
     const deadline = Date.now() + 10_000;
     while ((await count('predictions', batch.id)) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));

@@ -42,16 +42,22 @@ describe('date-times', () => {
   it.each(['0000-01-01T00:00:00Z', '2024-02-30T00:00:00Z', '2024-13-01T00:00:00Z', 'yesterday'])(
     'refuses %s as a DateTime instead of failing in the database',
     async (value) => {
-      const result = await server.graphql(`query($d: DateTime) { deployment(id: "${deploymentId}") { batches(filter: {createdAfter: $d}) { totalCount } } }`, { d: value });
+      const result = await server.graphql(
+        `query($d: DateTime) { deployment(id: "${deploymentId}") { batches(filter: {createdAfter: $d}) { totalCount } } }`,
+        { d: value },
+      );
       expect(result.errors?.[0]?.message).toMatch(/ISO-8601/);
       expect(result.errors?.[0]?.extensions?.code).not.toBe('INTERNAL_SERVER_ERROR');
     },
   );
 
   it('accepts offsets and fractional seconds', async () => {
-    const result = await server.graphql(`query($d: DateTime) { deployment(id: "${deploymentId}") { batches(filter: {createdAfter: $d}) { totalCount } } }`, {
-      d: '2020-02-29T10:00:00.123+02:00',
-    });
+    const result = await server.graphql(
+      `query($d: DateTime) { deployment(id: "${deploymentId}") { batches(filter: {createdAfter: $d}) { totalCount } } }`,
+      {
+        d: '2020-02-29T10:00:00.123+02:00',
+      },
+    );
     expect(result.data).toEqual({ deployment: { batches: { totalCount: 1 } } });
   });
 });

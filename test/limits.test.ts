@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { getIntrospectionQuery } from 'graphql';
-import { createClient, type Client } from 'graphql-ws';
+import { type Client, createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '../src/config.js';
@@ -32,7 +32,11 @@ interface Answer {
 async function post(server: TestServer, query: string, variables?: Record<string, unknown>): Promise<Answer> {
   const response = await fetch(`${server.url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization: `Bearer ${server.adminToken}` },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json',
+      authorization: `Bearer ${server.adminToken}`,
+    },
     body: JSON.stringify({ query, variables }),
   });
   return { status: response.status, contentType: response.headers.get('content-type'), body: await response.json() };
@@ -137,7 +141,10 @@ describe('query depth (BATCHLENS_MAX_QUERY_DEPTH)', () => {
     await connected;
     expect(await run(client, DEPTH_6)).toEqual({ refused: ['Syntax Error: Query depth limit of 5 exceeded, found 6.'] });
     expect(await run(client, DEPTH_5)).toEqual({ data: { deployments: { edges: [] } } });
-    const state = await Promise.race([closed.then((code) => `closed ${code}`), new Promise((resolve) => setTimeout(() => resolve('open'), 100))]);
+    const state = await Promise.race([
+      closed.then((code) => `closed ${code}`),
+      new Promise((resolve) => setTimeout(() => resolve('open'), 100)),
+    ]);
     expect(state).toBe('open');
   });
 });
@@ -196,18 +203,30 @@ describe('query cost (BATCHLENS_MAX_QUERY_COST)', () => {
     const byDefault = await post(small, query, { n: 1 });
     expect(byDefault.status).toBe(400);
     expect(byDefault.body.errors[0].message).toBe('Syntax Error: Query Cost limit of 200 exceeded, found 353.5.');
-    const inFragment = await post(small, 'query($n: Int) { ...page } fragment page on Query { deployments(first: $n) { totalCount } }', { n: 100 });
+    const inFragment = await post(small, 'query($n: Int) { ...page } fragment page on Query { deployments(first: $n) { totalCount } }', {
+      n: 100,
+    });
     const literal = await post(small, '{ ...page } fragment page on Query { deployments(first: 100) { totalCount } }');
     expect([inFragment.status, literal.status]).toEqual([400, 400]);
     expect(inFragment.body.errors[0].message).toBe(literal.body.errors[0].message);
     // Over graphql-ws as well: the operation gets the error, the socket stays open.
-    const client = createClient({ url: `${small.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${small.adminToken}` }, retryAttempts: 0 });
+    const client = createClient({
+      url: `${small.url.replace('http', 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${small.adminToken}` },
+      retryAttempts: 0,
+    });
     try {
       const results: unknown[] = [];
-      for await (const result of client.iterate({ query: 'query($n: Int) { deployments(first: $n) { totalCount } }', variables: { n: 100 } })) results.push(result);
+      for await (const result of client.iterate({
+        query: 'query($n: Int) { deployments(first: $n) { totalCount } }',
+        variables: { n: 100 },
+      }))
+        results.push(result);
       expect(JSON.stringify(results)).toContain('Query Cost limit of 200 exceeded, found 350.');
       const fine: unknown[] = [];
-      for await (const result of client.iterate({ query: 'query($n: Int) { deployments(first: $n) { totalCount } }', variables: { n: 2 } })) fine.push(result);
+      for await (const result of client.iterate({ query: 'query($n: Int) { deployments(first: $n) { totalCount } }', variables: { n: 2 } }))
+        fine.push(result);
       expect(fine).toEqual([{ data: { deployments: { totalCount: 0 } } }]);
     } finally {
       await client.dispose();
@@ -237,7 +256,11 @@ describe('request body (BATCHLENS_MAX_BODY_BYTES)', () => {
       body,
       ...extra,
     });
-    return { status: response.status, contentType: response.headers.get('content-type'), body: (await response.json()) as Record<string, unknown> };
+    return {
+      status: response.status,
+      contentType: response.headers.get('content-type'),
+      body: (await response.json()) as Record<string, unknown>,
+    };
   }
 
   function chunked(text: string, chunkSize = 512): ReadableStream<Uint8Array> {
@@ -281,7 +304,13 @@ describe('request body (BATCHLENS_MAX_BODY_BYTES)', () => {
     const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const url = new URL(`${small.url}/graphql`);
       const req = http.request(
-        { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${small.adminToken}` } },
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${small.adminToken}` },
+        },
         (res) => {
           let text = '';
           res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
@@ -361,8 +390,15 @@ describe('the default limits', () => {
     expect(answer.status).toBe(200);
     expect(answer.body.errors).toBeUndefined();
     expect(answer.body.data.deployment.batches.totalCount).toBe(3);
-    expect(answer.body.data.deployment.batches.edges.map((edge: { node: { name: string } }) => edge.node.name)).toEqual(['first', 'second', 'third']);
-    expect(answer.body.data.deployment.batches.edges[0].node).toMatchObject({ createdBy: { name: 'admin' }, deployment: { id: deployment.id } });
+    expect(answer.body.data.deployment.batches.edges.map((edge: { node: { name: string } }) => edge.node.name)).toEqual([
+      'first',
+      'second',
+      'third',
+    ]);
+    expect(answer.body.data.deployment.batches.edges[0].node).toMatchObject({
+      createdBy: { name: 'admin' },
+      deployment: { id: deployment.id },
+    });
   });
 
   it('let a query 12 levels deep and one with 30 aliases through, and refuse 13 levels and 31 aliases', async () => {
@@ -388,7 +424,13 @@ describe('the default limits', () => {
 });
 
 describe('introspection', () => {
-  const graphiqlOptions = { descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true };
+  const graphiqlOptions = {
+    descriptions: true,
+    specifiedByUrl: true,
+    directiveIsRepeatable: true,
+    schemaDescription: true,
+    inputValueDeprecation: true,
+  };
 
   function expectSchema(answer: Answer) {
     expect(answer.status).toBe(200);
@@ -419,7 +461,12 @@ describe('configuration from the environment', () => {
   });
 
   it('reads valid values, and treats an empty one as unset', () => {
-    const config = loadConfig({ BATCHLENS_MAX_QUERY_DEPTH: '7', BATCHLENS_MAX_QUERY_COST: '900', BATCHLENS_MAX_ALIASES: '0', BATCHLENS_MAX_BODY_BYTES: '' });
+    const config = loadConfig({
+      BATCHLENS_MAX_QUERY_DEPTH: '7',
+      BATCHLENS_MAX_QUERY_COST: '900',
+      BATCHLENS_MAX_ALIASES: '0',
+      BATCHLENS_MAX_BODY_BYTES: '',
+    });
     expect(config).toMatchObject({ maxQueryDepth: 7, maxQueryCost: 900, maxAliases: 0, maxBodyBytes: 10 * 1024 * 1024 });
   });
 });

@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createClient, type Client } from 'graphql-ws';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { type Client, createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { freePort } from '../src/db/embedded.js';
@@ -16,7 +16,9 @@ let client: Client;
 
 beforeAll(async () => {
   const port = await freePort();
-  redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   await new Promise<void>((resolve, reject) => {
     redis.once('error', (error) => reject(new Error(`redis-server could not start (apt-get install redis-server): ${error.message}`)));
     redis.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('Ready to accept connections') && resolve());
@@ -63,7 +65,11 @@ describe('live views over Redis', () => {
     await until((s) => s.predictionCount === 0);
     server.statements.length = 0;
     other.statements.length = 0;
-    await other.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows: [{ features: {}, prediction: 1 }] } }, server.adminToken);
+    await other.op(
+      ReportPredictionsDocument,
+      { input: { deploymentId: deployment.id, batchId: batch.id, rows: [{ features: {}, prediction: 1 }] } },
+      server.adminToken,
+    );
     await until((s) => s.predictionCount === 1);
     await other.op(LockMonitoringBatchDocument, { id: batch.id }, server.adminToken);
     await until((s) => s.isLocked);

@@ -2,10 +2,10 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { createClient, type Client } from 'graphql-ws';
+import { type Client, createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded.js';
+import { type EmbeddedDatabase, freePort, startEmbeddedPostgres } from '../src/db/embedded.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { ReportPredictionsDocument, UpdateMonitoringBatchDocument } from './generated/graphql.js';
 import { createBatch, createDeployment } from './helpers/fixtures.js';
@@ -65,9 +65,7 @@ function connect(target: TestServer, options: { retry?: boolean; onSocket?: (soc
     connectionParams: { authorization: `Bearer ${target.adminToken}` },
     lazy: false,
     onNonLazyError: () => {},
-    ...(options.retry
-      ? { retryAttempts: 20, retryWait: () => sleep(300), shouldRetry: () => true }
-      : { retryAttempts: 0 }),
+    ...(options.retry ? { retryAttempts: 20, retryWait: () => sleep(300), shouldRetry: () => true } : { retryAttempts: 0 }),
   });
   clients.push(client);
   return client;
@@ -103,7 +101,9 @@ function watch(client: Client, query: string, variables: Record<string, unknown>
         const index = messages.findIndex((m, i) => i >= from && predicate(m.data));
         if (index !== -1) return { ...messages[index]!, index };
         if (Date.now() > deadline) {
-          throw new Error(`no matching message in ${timeoutMs} ms; got ${JSON.stringify(messages.map((m) => m.data)).slice(0, 2000)} ${JSON.stringify(errors)}`);
+          throw new Error(
+            `no matching message in ${timeoutMs} ms; got ${JSON.stringify(messages.map((m) => m.data)).slice(0, 2000)} ${JSON.stringify(errors)}`,
+          );
         }
         await sleep(10);
       }
@@ -113,7 +113,11 @@ function watch(client: Client, query: string, variables: Record<string, unknown>
 
 const BATCH = `subscription($id: ID!) { monitoringBatch(id: $id) { id name predictionCount earliestPredictionAt latestPredictionAt isLocked } }`;
 const rows = (n: number, offset = 0) =>
-  Array.from({ length: n }, (_, i) => ({ features: { age: i % 90 }, prediction: i, timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, offset + i)).toISOString() }));
+  Array.from({ length: n }, (_, i) => ({
+    features: { age: i % 90 },
+    prediction: i,
+    timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, offset + i)).toISOString(),
+  }));
 
 async function report(target: TestServer, deploymentId: string, batchId: string, n: number, offset = 0) {
   const result = await target.op(ReportPredictionsDocument, { input: { deploymentId, batchId, rows: rows(n, offset) } });
@@ -222,7 +226,11 @@ describe('backpressure', () => {
   it('a client that stops reading gets intermediate states dropped, not queued, and the final one when it reads again', async () => {
     // A server that would send up to 1,000 updates a second: without backpressure, every one of
     // the 200 changes below would be queued for the stuck client.
-    const fast = await startTestServer({ databaseUrl: server.app.databaseUrl, bootstrapToken: server.adminToken, liveMaxUpdatesPerSecond: 1000 });
+    const fast = await startTestServer({
+      databaseUrl: server.app.databaseUrl,
+      bootstrapToken: server.adminToken,
+      liveMaxUpdatesPerSecond: 1000,
+    });
     try {
       const deployment = await createDeployment(server);
       const batch = await createBatch(server, deployment.id);
@@ -242,7 +250,8 @@ describe('backpressure', () => {
       ws.on('message', (raw) => {
         const message = JSON.parse(String(raw)) as Json;
         if (message.type === 'connection_ack') acked = true;
-        else if (message.type === 'next' && message.payload.data) received.get(message.id)!.push(Number(message.payload.data.monitoringBatch.name.slice(1)));
+        else if (message.type === 'next' && message.payload.data)
+          received.get(message.id)!.push(Number(message.payload.data.monitoringBatch.name.slice(1)));
         else others.push(message);
       });
       await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
@@ -311,7 +320,9 @@ describe('coalescing under a large burst', () => {
     const final = await sub.until((b) => b.monitoringBatch.predictionCount === ROWS, 2000);
     const seconds = (upload.respondedAt - started) / 1000;
     const latency = final.at - upload.respondedAt; // negative: the update came before the response
-    console.log(`burst: ${ROWS} rows in ${seconds.toFixed(1)} s; ${sub.messages.length} messages; final count ${latency} ms after the response`);
+    console.log(
+      `burst: ${ROWS} rows in ${seconds.toFixed(1)} s; ${sub.messages.length} messages; final count ${latency} ms after the response`,
+    );
     expect(latency).toBeLessThanOrEqual(500);
     // ≤ 10 updates a second of ingest, plus the first state and the final one.
     expect(sub.messages.length).toBeLessThanOrEqual(Math.ceil(seconds * 10) + 2);
@@ -336,12 +347,15 @@ describe('coalescing under a large burst', () => {
     const final = await sub.until((b) => b.monitoringBatch.predictionCount === UPLOADS * PER_UPLOAD, 2000);
     const seconds = (last.respondedAt - started) / 1000;
     const latency = final.at - last.respondedAt;
-    console.log(`uploads: ${UPLOADS} commits in ${seconds.toFixed(1)} s; ${sub.messages.length} messages; final count ${latency} ms after the last response`);
+    console.log(
+      `uploads: ${UPLOADS} commits in ${seconds.toFixed(1)} s; ${sub.messages.length} messages; final count ${latency} ms after the last response`,
+    );
     expect(latency).toBeLessThanOrEqual(500);
     expect(sub.messages.length).toBeLessThanOrEqual(Math.ceil(seconds * 10) + 2);
     // In any one second, at most 10 (+1: the final one may follow the last coalesced one closely).
     const times = sub.messages.slice(1).map((m) => m.at);
-    for (let i = 0; i < times.length; i++) expect(times.filter((t) => t >= times[i]! && t < times[i]! + 1000).length).toBeLessThanOrEqual(11);
+    for (let i = 0; i < times.length; i++)
+      expect(times.filter((t) => t >= times[i]! && t < times[i]! + 1000).length).toBeLessThanOrEqual(11);
     const counts = sub.messages.map((m) => m.data.monitoringBatch.predictionCount);
     expect([...counts].sort((a, b) => a - b)).toEqual(counts);
   }, 90_000);
@@ -368,7 +382,10 @@ describe('database restart', () => {
       probes.push(`${status} in ${Date.now() - started} ms`);
       await sleep(250);
     }
-    expect(probes.filter((probe) => !probe.startsWith('503 ')), `/healthz while the database is down: ${probes.join(', ')}`).toEqual([]);
+    expect(
+      probes.filter((probe) => !probe.startsWith('503 ')),
+      `/healthz while the database is down: ${probes.join(', ')}`,
+    ).toEqual([]);
 
     pg = await startEmbeddedPostgres({ dataDir, database: DATABASE, port: pgPort });
     const up = Date.now();
@@ -384,7 +401,9 @@ describe('database restart', () => {
     await report(server, deployment.id, batch.id, 5, 100);
     const resumed = await sub.until((b) => b.monitoringBatch.predictionCount === 7, 30_000);
     const resumedAfter = resumed.at - changed;
-    console.log(`database restart: /healthz 200 ${healthyAfter} ms after PostgreSQL was back; the old subscription got a change ${resumedAfter} ms after it was made`);
+    console.log(
+      `database restart: /healthz 200 ${healthyAfter} ms after PostgreSQL was back; the old subscription got a change ${resumedAfter} ms after it was made`,
+    );
     expect(healthyAfter, '/healthz 200 again after the database is back (ms)').toBeLessThan(3000);
     expect(resumedAfter, 'a change reaches the subscription opened before the restart (ms)').toBeLessThan(3000);
 

@@ -1,15 +1,15 @@
-import { createClient, type Client } from 'graphql-ws';
+import { type Client, createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import {
+  CreateApiTokenDocument,
   CreateMonitoringBatchDocument,
+  CreateUserDocument,
   DeleteMonitoringBatchDocument,
   LockMonitoringBatchDocument,
   ReportDeploymentStatsDocument,
   ReportPredictionsDocument,
   RevokeApiTokenDocument,
-  CreateApiTokenDocument,
-  CreateUserDocument,
   UnlockMonitoringBatchDocument,
   UpdateMonitoringBatchDocument,
 } from './generated/graphql.js';
@@ -79,7 +79,8 @@ function watch(client: Client, query: string, variables: Record<string, unknown>
       for (;;) {
         const found = messages.find(predicate);
         if (found) return found;
-        if (Date.now() > deadline) throw new Error(`no matching message in ${timeoutMs} ms; got ${JSON.stringify(messages)} ${JSON.stringify(errors)}`);
+        if (Date.now() > deadline)
+          throw new Error(`no matching message in ${timeoutMs} ms; got ${JSON.stringify(messages)} ${JSON.stringify(errors)}`);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     },
@@ -88,7 +89,11 @@ function watch(client: Client, query: string, variables: Record<string, unknown>
 
 const BATCH = `subscription($id: ID!) { monitoringBatch(id: $id) { id name predictionCount earliestPredictionAt latestPredictionAt isLocked } }`;
 const rows = (n: number, offset = 0) =>
-  Array.from({ length: n }, (_, i) => ({ features: { age: i }, prediction: i, timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, offset + i)).toISOString() }));
+  Array.from({ length: n }, (_, i) => ({
+    features: { age: i },
+    prediction: i,
+    timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, offset + i)).toISOString(),
+  }));
 
 describe('monitoringBatch subscription', () => {
   it('sends the batch now, then its counts as rows land, lock changes, and completes on delete', async () => {
@@ -113,7 +118,9 @@ describe('monitoringBatch subscription', () => {
     await sub.until((m) => m.monitoringBatch.predictionCount === 0);
     const started = Date.now();
     await Promise.all(
-      Array.from({ length: 60 }, (_, i) => server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows: rows(50, i * 50) } })),
+      Array.from({ length: 60 }, (_, i) =>
+        server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows: rows(50, i * 50) } }),
+      ),
     );
     const committed = Date.now();
     const last = await sub.until((m) => m.monitoringBatch.predictionCount === 3000, 2000);
@@ -131,7 +138,11 @@ describe('monitoringBatch subscription', () => {
     const batch = await createBatch(server, deployment.id);
     const sub = watch(connect(server), BATCH, { id: batch.id });
     await sub.until((m) => m.monitoringBatch.predictionCount === 0);
-    await other.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows: rows(7) } }, server.adminToken);
+    await other.op(
+      ReportPredictionsDocument,
+      { input: { deploymentId: deployment.id, batchId: batch.id, rows: rows(7) } },
+      server.adminToken,
+    );
     await sub.until((m) => m.monitoringBatch.predictionCount === 7);
     await other.op(UpdateMonitoringBatchDocument, { input: { id: batch.id, name: 'renamed elsewhere' } }, server.adminToken);
     await sub.until((m) => m.monitoringBatch.name === 'renamed elsewhere');
@@ -152,7 +163,8 @@ describe('monitoringBatch subscription', () => {
 
 describe('shared execution of identical subscriptions', () => {
   const WITH_DEPLOYMENT = `subscription($id: ID!) { monitoringBatch(id: $id) { id predictionCount deployment { id label } } }`;
-  const statementsReading = (table: string, since: number) => server.statements.slice(since).filter((s) => s.includes(`from "${table}"`)).length;
+  const statementsReading = (table: string, since: number) =>
+    server.statements.slice(since).filter((s) => s.includes(`from "${table}"`)).length;
 
   it('executes a state once for all its subscribers, hands each the current state on joining, and keeps the others when one leaves', async () => {
     const deployment = await createDeployment(server);
@@ -162,7 +174,8 @@ describe('shared execution of identical subscriptions', () => {
     for (const sub of subs) await sub.until((m) => m.monitoringBatch.predictionCount === 0);
     const since = server.statements.length;
     await server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows: rows(4) } });
-    for (const sub of subs) await sub.until((m) => m.monitoringBatch.predictionCount === 4 && m.monitoringBatch.deployment.id === deployment.id);
+    for (const sub of subs)
+      await sub.until((m) => m.monitoringBatch.predictionCount === 4 && m.monitoringBatch.deployment.id === deployment.id);
     // One execution of the new state: the nested deployment is loaded once, not 20 times.
     expect(statementsReading('deployments', since)).toBeLessThanOrEqual(3);
     // A late subscriber of the running group gets the current state first.
@@ -207,7 +220,11 @@ describe('batchQuota subscription', () => {
   it('sends the quota now, then after each creation and a limit change', async () => {
     const org = await createOrganization(server, 5);
     const deployment = await createDeployment(server, org.token);
-    const sub = watch(connect(server, org.token), `subscription($d: ID!) { batchQuota(deploymentId: $d) { used limit remaining resetsAt } }`, { d: deployment.id });
+    const sub = watch(
+      connect(server, org.token),
+      `subscription($d: ID!) { batchQuota(deploymentId: $d) { used limit remaining resetsAt } }`,
+      { d: deployment.id },
+    );
     await sub.until((m) => m.batchQuota.used === 0 && m.batchQuota.limit === 5);
     await other.op(CreateMonitoringBatchDocument, { input: { deploymentId: deployment.id, name: 'one' } }, org.token);
     await sub.until((m) => m.batchQuota.used === 1 && m.batchQuota.remaining === 4);
@@ -219,7 +236,9 @@ describe('batchQuota subscription', () => {
 describe('batchEvents subscription', () => {
   it('streams every lifecycle event in order', async () => {
     const deployment = await createDeployment(server);
-    const sub = watch(connect(server), `subscription($d: ID!) { batchEvents(deploymentId: $d) { kind batch { id name isLocked } } }`, { d: deployment.id });
+    const sub = watch(connect(server), `subscription($d: ID!) { batchEvents(deploymentId: $d) { kind batch { id name isLocked } } }`, {
+      d: deployment.id,
+    });
     await new Promise((resolve) => setTimeout(resolve, 300)); // subscribed
     const batch = await createBatch(server, deployment.id, 'evented');
     await server.op(UpdateMonitoringBatchDocument, { input: { id: batch.id, name: 'evented 2' } });
@@ -237,9 +256,13 @@ describe('deploymentHealth subscription', () => {
   it('sends health now and again when a status changes', async () => {
     const deployment = await createDeployment(server);
     const batch = await createBatch(server, deployment.id);
-    const sub = watch(connect(server), `subscription($d: ID!) { deploymentHealth(deploymentId: $d) { service { status reason } } }`, { d: deployment.id });
+    const sub = watch(connect(server), `subscription($d: ID!) { deploymentHealth(deploymentId: $d) { service { status reason } } }`, {
+      d: deployment.id,
+    });
     await sub.until((m) => m.deploymentHealth.service.status === 'UNKNOWN');
-    await server.op(ReportDeploymentStatsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, numPredictions: 1, systemError: true } });
+    await server.op(ReportDeploymentStatsDocument, {
+      input: { deploymentId: deployment.id, batchId: batch.id, numPredictions: 1, systemError: true },
+    });
     await sub.until((m) => m.deploymentHealth.service.status === 'FAILING');
   });
 });
@@ -251,7 +274,11 @@ describe('auth on live connections', () => {
     const deployment = await createDeployment(server);
     const batch = await createBatch(server, deployment.id);
     let closedWith: number | undefined;
-    const sub = watch(connect(server, created.createApiToken.secret, (code) => (closedWith = code)), BATCH, { id: batch.id });
+    const sub = watch(
+      connect(server, created.createApiToken.secret, (code) => (closedWith = code)),
+      BATCH,
+      { id: batch.id },
+    );
     await sub.until((m) => m.monitoringBatch.id === batch.id);
     const revokedAt = Date.now();
     await server.op(RevokeApiTokenDocument, { id: created.createApiToken.token.id });

@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReportDeploymentStatsDocument, ReportPredictionsDocument, SetTrainingBaselineDocument, SubmitActualsDocument } from './generated/graphql.js';
+import {
+  ReportDeploymentStatsDocument,
+  ReportPredictionsDocument,
+  SetTrainingBaselineDocument,
+  SubmitActualsDocument,
+} from './generated/graphql.js';
 import { createBatch, createDeployment, createOrganization } from './helpers/fixtures.js';
 import { random } from './helpers/random.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
@@ -32,7 +37,10 @@ interface Row {
 function rowsFor(batch: number, n: number, shift = 0): Row[] {
   const next = random(1000 + batch);
   return Array.from({ length: n }, (_, i) => ({
-    features: { age: i % 9 === 0 ? null : Math.round((next() * 60 + 20 + shift) * 10) / 10, city: ['Oslo', 'Lima', 'Pune', 'Kyiv'][Math.floor(next() * (shift ? 2 : 4))]! },
+    features: {
+      age: i % 9 === 0 ? null : Math.round((next() * 60 + 20 + shift) * 10) / 10,
+      city: ['Oslo', 'Lima', 'Pune', 'Kyiv'][Math.floor(next() * (shift ? 2 : 4))]!,
+    },
     prediction: Math.round((next() * 100 + shift) * 100) / 100,
     associationId: `b${batch}-r${i}`,
   }));
@@ -120,15 +128,21 @@ describe('monitoring a regression deployment over batch selections (C8)', () => 
           times.push(time);
           if (userError) tally.user++;
           if (systemError) tally.server++;
-          await server.op(ReportDeploymentStatsDocument, { input: { deploymentId, batchId: batch.id, numPredictions: 2, executionTimeMs: time, userError, systemError } });
+          await server.op(ReportDeploymentStatsDocument, {
+            input: { deploymentId, batchId: batch.id, numPredictions: 2, executionTimeMs: time, userError, systemError },
+          });
         }),
       );
       executionTimes.push(times);
       errors.push(tally);
-      const truth = new Map(rows.filter((_, i) => i % 3 !== 0).map((r) => [r.associationId, Math.round((r.prediction + (next() - 0.5) * 20) * 100) / 100]));
+      const truth = new Map(
+        rows.filter((_, i) => i % 3 !== 0).map((r) => [r.associationId, Math.round((r.prediction + (next() - 0.5) * 20) * 100) / 100]),
+      );
       truth.set(rows[1]!.associationId, 0); // an actual of 0: left out of MAPE
       actuals.push(truth);
-      await server.op(SubmitActualsDocument, { input: { deploymentId, actuals: [...truth].map(([associationId, actualValue]) => ({ associationId, actualValue })) } });
+      await server.op(SubmitActualsDocument, {
+        input: { deploymentId, actuals: [...truth].map(([associationId, actualValue]) => ({ associationId, actualValue })) },
+      });
     }
   });
 
@@ -157,7 +171,11 @@ describe('monitoring a regression deployment over batch selections (C8)', () => 
       expect(health.executionTime.mean).toBeCloseTo(times.reduce((a, b) => a + b, 0) / times.length, 9);
       expect(health.executionTime.min).toBe(times[0]);
       expect(health.executionTime.max).toBe(times.at(-1));
-      for (const [field, q] of [['median', 0.5], ['p90', 0.9], ['q99', 0.99]] as const) {
+      for (const [field, q] of [
+        ['median', 0.5],
+        ['p90', 0.9],
+        ['q99', 0.99],
+      ] as const) {
         const exact = times[Math.floor(q * (times.length - 1))]!;
         expect(Math.abs(health.executionTime[field] - exact) / exact).toBeLessThanOrEqual(0.01);
       }
@@ -169,8 +187,14 @@ describe('monitoring a regression deployment over batch selections (C8)', () => 
   it('computes every drift metric exactly for the same bins, features and target', async () => {
     const ageEdges = edgesOf(baselineRows.map((r) => r.features.age));
     const predictionEdges = edgesOf(baselineRows.map((r) => r.prediction));
-    const baselineAge = numericCounts(ageEdges, baselineRows.map((r) => r.features.age));
-    const baselinePrediction = numericCounts(predictionEdges, baselineRows.map((r) => r.prediction));
+    const baselineAge = numericCounts(
+      ageEdges,
+      baselineRows.map((r) => r.features.age),
+    );
+    const baselinePrediction = numericCounts(
+      predictionEdges,
+      baselineRows.map((r) => r.prediction),
+    );
     for (const metric of ['PSI', 'JS_DIVERGENCE', 'HELLINGER', 'KL_DIVERGENCE'] as const) {
       const data = await query(
         `query($id: ID!, $m: DriftMetric) { deployment(id: $id) { dataDrift(batches: {last: 2}, metric: $m) {
@@ -181,13 +205,19 @@ describe('monitoring a regression deployment over batch selections (C8)', () => 
       const drift = data.deployment.dataDrift;
       const rows = [...batchRows[3]!, ...batchRows[4]!];
       const age = drift.features.find((f: Json) => f.name === 'age');
-      const currentAge = numericCounts(ageEdges, rows.map((r) => r.features.age));
+      const currentAge = numericCounts(
+        ageEdges,
+        rows.map((r) => r.features.age),
+      );
       expect(age.current.bins.map((b: Json) => b.count)).toEqual(currentAge);
       expect(age.baseline.bins.map((b: Json) => b.count)).toEqual(baselineAge);
       expect(age.sampleSize).toBe(rows.length);
       expect(age.score).toBeCloseTo(scores(baselineAge, currentAge)[metric], 9);
       expect(age.importance).toBe(0.9);
-      const currentPrediction = numericCounts(predictionEdges, rows.map((r) => r.prediction));
+      const currentPrediction = numericCounts(
+        predictionEdges,
+        rows.map((r) => r.prediction),
+      );
       expect(drift.target.score).toBeCloseTo(scores(baselinePrediction, currentPrediction)[metric], 9);
       if (metric === 'PSI') expect(age.isDrifted).toBe(age.score >= 0.15);
     }
@@ -198,7 +228,9 @@ describe('monitoring a regression deployment over batch selections (C8)', () => 
       `query($id: ID!, $s: BatchSelection!) { deployment(id: $id) { accuracy(batches: $s) { batchCount predictionsWithActuals rmse mae r2 mape logLoss } } }`,
       { id: deploymentId, s: { batchIds: [batchIds[0], batchIds[2], batchIds[4]] } },
     );
-    const pairs = [0, 2, 4].flatMap((b) => batchRows[b]!.filter((r) => actuals[b]!.has(r.associationId)).map((r) => [r.prediction, actuals[b]!.get(r.associationId)!] as const));
+    const pairs = [0, 2, 4].flatMap((b) =>
+      batchRows[b]!.filter((r) => actuals[b]!.has(r.associationId)).map((r) => [r.prediction, actuals[b]!.get(r.associationId)!] as const),
+    );
     const n = pairs.length;
     const sse = pairs.reduce((a, [p, y]) => a + (p - y) ** 2, 0);
     const meanY = pairs.reduce((a, [, y]) => a + y, 0) / n;
@@ -234,15 +266,25 @@ describe('monitoring a regression deployment over batch selections (C8)', () => 
   });
 
   it('reads prediction percentiles from the baseline bins: within the bin of the exact percentile', async () => {
-    const data = await query(`query($id: ID!) { deployment(id: $id) { predictions(batches: {last: 5}) { rowCount meanPrediction p10: percentile(q: 0.1) p50: percentile(q: 0.5) p90: percentile(q: 0.9) } } }`, {
-      id: deploymentId,
-    });
-    const values = batchRows.flat().map((r) => r.prediction).sort((a, b) => a - b);
+    const data = await query(
+      `query($id: ID!) { deployment(id: $id) { predictions(batches: {last: 5}) { rowCount meanPrediction p10: percentile(q: 0.1) p50: percentile(q: 0.5) p90: percentile(q: 0.9) } } }`,
+      {
+        id: deploymentId,
+      },
+    );
+    const values = batchRows
+      .flat()
+      .map((r) => r.prediction)
+      .sort((a, b) => a - b);
     const stats = data.deployment.predictions;
     expect(stats.rowCount).toBe(values.length);
     expect(stats.meanPrediction).toBeCloseTo(values.reduce((a, b) => a + b, 0) / values.length, 9);
     const edges = edgesOf(baselineRows.map((r) => r.prediction));
-    for (const [field, q] of [['p10', 0.1], ['p50', 0.5], ['p90', 0.9]] as const) {
+    for (const [field, q] of [
+      ['p10', 0.1],
+      ['p50', 0.5],
+      ['p90', 0.9],
+    ] as const) {
       const exact = percentileCont(values, q);
       const bin = edges.filter((e) => e <= exact).length;
       const lower = edges[bin - 1] ?? edges[0]!;
@@ -255,7 +297,10 @@ describe('monitoring a regression deployment over batch selections (C8)', () => 
   it('leaves a deleted batch out of `last: N` and of explicit selections', async () => {
     const extra = await createBatch(server, deploymentId, 'short-lived');
     await server.op(ReportPredictionsDocument, { input: { deploymentId, batchId: extra.id, rows: rowsFor(77, 20), executionTimeMs: 5 } });
-    const before = await query(`query($id: ID!) { deployment(id: $id) { serviceHealth(batches: {last: 2}) { batchCount totalRequests } } }`, { id: deploymentId });
+    const before = await query(
+      `query($id: ID!) { deployment(id: $id) { serviceHealth(batches: {last: 2}) { batchCount totalRequests } } }`,
+      { id: deploymentId },
+    );
     expect(before.deployment.serviceHealth).toEqual({ batchCount: 2, totalRequests: 42 });
     await query(`mutation($id: ID!) { deleteMonitoringBatch(id: $id) { __typename } }`, { id: extra.id });
     const after = await query(
@@ -280,9 +325,14 @@ describe('monitoring a regression deployment over batch selections (C8)', () => 
   });
 
   it('refuses a selection that is neither or both, naming the argument', async () => {
-    const both = await server.graphql(`query($id: ID!) { deployment(id: $id) { serviceHealth(batches: {last: 1, batchIds: []}) { batchCount } } }`, { id: deploymentId });
+    const both = await server.graphql(
+      `query($id: ID!) { deployment(id: $id) { serviceHealth(batches: {last: 1, batchIds: []}) { batchCount } } }`,
+      { id: deploymentId },
+    );
     expect(both.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fieldErrors: [{ field: 'batches' }] });
-    const tooMany = await server.graphql(`query($id: ID!) { deployment(id: $id) { serviceHealth(batches: {last: 0}) { batchCount } } }`, { id: deploymentId });
+    const tooMany = await server.graphql(`query($id: ID!) { deployment(id: $id) { serviceHealth(batches: {last: 0}) { batchCount } } }`, {
+      id: deploymentId,
+    });
     expect(tooMany.errors?.[0]?.extensions).toMatchObject({ fieldErrors: [{ field: 'batches.last' }] });
   });
 
@@ -309,15 +359,25 @@ describe('binary accuracy', () => {
     const pairs: [number, boolean][] = [];
     for (let b = 0; b < 3; b++) {
       const batch = await createBatch(server, deployment.id);
-      const rows = Array.from({ length: 400 }, (_, i) => ({ features: {}, prediction: Math.round(next() * 1e6) / 1e6, associationId: `${b}-${i}` }));
+      const rows = Array.from({ length: 400 }, (_, i) => ({
+        features: {},
+        prediction: Math.round(next() * 1e6) / 1e6,
+        associationId: `${b}-${i}`,
+      }));
       await server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows } });
       const outcomes = rows.map((r) => next() < r.prediction * 0.8 + 0.1);
       await server.op(SubmitActualsDocument, {
-        input: { deploymentId: deployment.id, actuals: rows.map((r, i) => ({ associationId: r.associationId, actualValue: outcomes[i] ? 'yes' : 'no' })) },
+        input: {
+          deploymentId: deployment.id,
+          actuals: rows.map((r, i) => ({ associationId: r.associationId, actualValue: outcomes[i] ? 'yes' : 'no' })),
+        },
       });
       rows.forEach((r, i) => pairs.push([r.prediction, outcomes[i]!]));
     }
-    const data = await query(`query($id: ID!) { deployment(id: $id) { accuracy(batches: {last: 3}) { predictionsWithActuals logLoss auc accuracy f1 tpr ppv rmse } } }`, { id: deployment.id });
+    const data = await query(
+      `query($id: ID!) { deployment(id: $id) { accuracy(batches: {last: 3}) { predictionsWithActuals logLoss auc accuracy f1 tpr ppv rmse } } }`,
+      { id: deployment.id },
+    );
     const a = data.deployment.accuracy;
     let tp = 0;
     let fp = 0;
@@ -357,15 +417,26 @@ describe('prediction health (C9)', () => {
       ],
     });
     const health = async () =>
-      (await query(`query($id: ID!) { deployment(id: $id) { health { service { status reason batchCount } drift { status reason } accuracy { status reason } } } }`, { id: deployment.id }))
-        .deployment.health;
-    expect(await health()).toMatchObject({ service: { status: 'UNKNOWN' }, drift: { status: 'UNKNOWN', reason: 'no training baseline' }, accuracy: { status: 'UNKNOWN' } });
+      (
+        await query(
+          `query($id: ID!) { deployment(id: $id) { health { service { status reason batchCount } drift { status reason } accuracy { status reason } } } }`,
+          { id: deployment.id },
+        )
+      ).deployment.health;
+    expect(await health()).toMatchObject({
+      service: { status: 'UNKNOWN' },
+      drift: { status: 'UNKNOWN', reason: 'no training baseline' },
+      accuracy: { status: 'UNKNOWN' },
+    });
 
     await server.op(SetTrainingBaselineDocument, { input: { deploymentId: deployment.id, rows: rowsFor(1, 800) } });
     const batch = await createBatch(server, deployment.id);
     await server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows: rowsFor(2, 300) } });
-    for (let i = 0; i < 98; i++) await server.op(ReportDeploymentStatsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, numPredictions: 1 } });
-    await server.op(ReportDeploymentStatsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, numPredictions: 1, userError: true } });
+    for (let i = 0; i < 98; i++)
+      await server.op(ReportDeploymentStatsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, numPredictions: 1 } });
+    await server.op(ReportDeploymentStatsDocument, {
+      input: { deploymentId: deployment.id, batchId: batch.id, numPredictions: 1, userError: true },
+    });
     let status = await health();
     expect(status.service).toMatchObject({ status: 'AT_RISK', batchCount: 1 }); // 1 error in 100 requests = 1%
     expect(status.service.reason).toContain('1.00%');
@@ -373,7 +444,10 @@ describe('prediction health (C9)', () => {
 
     const shifted = await createBatch(server, deployment.id);
     await server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: shifted.id, rows: rowsFor(3, 300, 30) } });
-    for (let i = 0; i < 10; i++) await server.op(ReportDeploymentStatsDocument, { input: { deploymentId: deployment.id, batchId: shifted.id, numPredictions: 1, systemError: true } });
+    for (let i = 0; i < 10; i++)
+      await server.op(ReportDeploymentStatsDocument, {
+        input: { deploymentId: deployment.id, batchId: shifted.id, numPredictions: 1, systemError: true },
+      });
     status = await health();
     expect(status.service.status).toBe('FAILING');
     expect(status.drift.status).toBe('FAILING');
@@ -389,12 +463,20 @@ describe('prediction health (C9)', () => {
       dataDrift: { excludedFeatures: ['age'], driftThreshold: 0.15 },
       accuracy: { metric: 'RMSE', atRiskThreshold: 1 },
     });
-    const bad = await query(`mutation($id: ID!) { updateHealthSettings(input: {deploymentId: $id, service: {batchCount: 7}, accuracy: {metric: AUC}}) { __typename ... on ValidationError { fieldErrors { field } } } }`, {
-      id: deployment.id,
-    });
+    const bad = await query(
+      `mutation($id: ID!) { updateHealthSettings(input: {deploymentId: $id, service: {batchCount: 7}, accuracy: {metric: AUC}}) { __typename ... on ValidationError { fieldErrors { field } } } }`,
+      {
+        id: deployment.id,
+      },
+    );
     expect(bad.updateHealthSettings.fieldErrors.map((e: Json) => e.field)).toEqual(['service.batchCount']);
     await server.op(SubmitActualsDocument, {
-      input: { deploymentId: deployment.id, actuals: rowsFor(3, 300, 30).slice(0, 50).map((r) => ({ associationId: r.associationId, actualValue: r.prediction + 3 })) },
+      input: {
+        deploymentId: deployment.id,
+        actuals: rowsFor(3, 300, 30)
+          .slice(0, 50)
+          .map((r) => ({ associationId: r.associationId, actualValue: r.prediction + 3 })),
+      },
     });
     status = await health();
     expect(status.accuracy).toMatchObject({ status: 'AT_RISK' });
@@ -411,7 +493,11 @@ describe('dataloaders and SQL statements', () => {
       await server.op(SetTrainingBaselineDocument, { input: { deploymentId: deployment.id, rows: rowsFor(5, 100) } }, org.token);
       for (let i = 0; i < size; i++) {
         const batch = await createBatch(server, deployment.id, `b${i}`, org.token);
-        await server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows: rowsFor(i, 3), executionTimeMs: 3 } }, org.token);
+        await server.op(
+          ReportPredictionsDocument,
+          { input: { deploymentId: deployment.id, batchId: batch.id, rows: rowsFor(i, 3), executionTimeMs: 3 } },
+          org.token,
+        );
       }
       server.statements.length = 0;
       const data = await query(
@@ -441,9 +527,16 @@ describe('the inventory filtered by health', () => {
     const healthy = await createDeployment(server, org.token, { label: 'healthy' });
     const failing = await createDeployment(server, org.token, { label: 'failing' });
     const idle = await createDeployment(server, org.token, { label: 'idle' });
-    for (const [deployment, systemError] of [[healthy, false], [failing, true]] as const) {
+    for (const [deployment, systemError] of [
+      [healthy, false],
+      [failing, true],
+    ] as const) {
       const batch = await createBatch(server, deployment.id, 'b', org.token);
-      await server.op(ReportDeploymentStatsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, numPredictions: 1, systemError } }, org.token);
+      await server.op(
+        ReportDeploymentStatsDocument,
+        { input: { deploymentId: deployment.id, batchId: batch.id, numPredictions: 1, systemError } },
+        org.token,
+      );
     }
     const list = async (filter: Record<string, string[]>, first = 10) =>
       (

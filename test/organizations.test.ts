@@ -21,7 +21,12 @@ afterAll(async () => {
 describe('bootstrap and viewer', () => {
   it('creates organization "default" with an unlimited batch limit and a server-admin user', async () => {
     const { viewer } = await server.op(ViewerDocument, {});
-    expect(viewer).toMatchObject({ name: 'admin', role: 'ADMIN', isServerAdmin: true, organization: { name: 'default', dailyBatchLimit: null } });
+    expect(viewer).toMatchObject({
+      name: 'admin',
+      role: 'ADMIN',
+      isServerAdmin: true,
+      organization: { name: 'default', dailyBatchLimit: null },
+    });
     expect(viewer.apiTokens).toHaveLength(1);
   });
 
@@ -114,6 +119,9 @@ describe('API tokens', () => {
 
   it('refuses an empty token name', async () => {
     const result = await server.op(CreateApiTokenDocument, { input: { name: '' } });
-    expect(result.createApiToken).toMatchObject({ __typename: 'ValidationError', fieldErrors: [{ field: 'name', message: 'must not be empty' }] });
+    expect(result.createApiToken).toMatchObject({
+      __typename: 'ValidationError',
+      fieldErrors: [{ field: 'name', message: 'must not be empty' }],
+    });
   });
 });

@@ -3,7 +3,7 @@ import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import type { FeatureDefinition } from '../src/db/tables.js';
 import type { FieldError } from '../src/errors.js';
-import { parseCsv, parseNdjson, type ParsedItem } from '../src/modules/predictions/parse.js';
+import { type ParsedItem, parseCsv, parseNdjson } from '../src/modules/predictions/parse.js';
 import {
   MAX_UNKNOWN_FEATURES,
   normalizeRow,
@@ -19,7 +19,13 @@ const regression: TargetShape = { targetType: 'REGRESSION', classNames: null, po
 const binary: TargetShape = { targetType: 'BINARY', classNames: ['no', 'yes'], positiveClass: 'yes', predictionThreshold: 0.7, features };
 /** The positive class first, to show probabilities follow classNames order. */
 const binaryPositiveFirst: TargetShape = { ...binary, classNames: ['yes', 'no'] };
-const multiclass: TargetShape = { targetType: 'MULTICLASS', classNames: ['a', 'b', 'c'], positiveClass: null, predictionThreshold: 0.5, features };
+const multiclass: TargetShape = {
+  targetType: 'MULTICLASS',
+  classNames: ['a', 'b', 'c'],
+  positiveClass: null,
+  predictionThreshold: 0.5,
+  features,
+};
 
 const newContext = (): RowContext => ({ unknownFeatures: new Set() });
 
@@ -222,7 +228,10 @@ describe('normalizeRow: regression target', () => {
     for (const prediction of [Infinity, NaN, true, [1], { value: 1 }]) {
       expect(fieldError(regression, { prediction })).toEqual({ field: 'rows.3.prediction', message: 'must be a finite number' });
     }
-    expect(fieldError(regression, { prediction: 'high' })).toEqual({ field: 'rows.3.prediction', message: 'must be a finite number, got "high"' });
+    expect(fieldError(regression, { prediction: 'high' })).toEqual({
+      field: 'rows.3.prediction',
+      message: 'must be a finite number, got "high"',
+    });
   });
 
   it('refuses probabilities', () => {
@@ -245,12 +254,24 @@ describe('normalizeRow: binary target', () => {
   it('takes probabilities as a list in classNames order', () => {
     expect(binaryRow({ probabilities: [0.2, 0.8] })).toEqual({ prediction: 0.8, probabilities: [0.2, 0.8], predictedLabel: 'yes' });
     expect(binaryRow({ probabilities: [0.8, 0.2] })).toEqual({ prediction: 0.2, probabilities: [0.8, 0.2], predictedLabel: 'no' });
-    expect(binaryRow({ probabilities: [0.8, 0.2] }, binaryPositiveFirst)).toEqual({ prediction: 0.8, probabilities: [0.8, 0.2], predictedLabel: 'yes' });
+    expect(binaryRow({ probabilities: [0.8, 0.2] }, binaryPositiveFirst)).toEqual({
+      prediction: 0.8,
+      probabilities: [0.8, 0.2],
+      predictedLabel: 'yes',
+    });
   });
 
   it('takes probabilities as an object keyed by class name, in any key order', () => {
-    expect(binaryRow({ probabilities: { yes: 0.9, no: 0.1 } })).toEqual({ prediction: 0.9, probabilities: [0.1, 0.9], predictedLabel: 'yes' });
-    expect(binaryRow({ probabilities: { no: '0.6', yes: '0.4' } })).toEqual({ prediction: 0.4, probabilities: [0.6, 0.4], predictedLabel: 'no' });
+    expect(binaryRow({ probabilities: { yes: 0.9, no: 0.1 } })).toEqual({
+      prediction: 0.9,
+      probabilities: [0.1, 0.9],
+      predictedLabel: 'yes',
+    });
+    expect(binaryRow({ probabilities: { no: '0.6', yes: '0.4' } })).toEqual({
+      prediction: 0.4,
+      probabilities: [0.6, 0.4],
+      predictedLabel: 'no',
+    });
     expect(binaryRow({ probabilities: { yes: 0.9, no: 0.1 } }, binaryPositiveFirst)).toEqual({
       prediction: 0.9,
       probabilities: [0.9, 0.1],
@@ -261,7 +282,11 @@ describe('normalizeRow: binary target', () => {
   it('takes prediction as the probability of the positive class', () => {
     expect(binaryRow({ prediction: 0.25 })).toEqual({ prediction: 0.25, probabilities: [0.75, 0.25], predictedLabel: 'no' });
     expect(binaryRow({ prediction: '0.75' })).toEqual({ prediction: 0.75, probabilities: [0.25, 0.75], predictedLabel: 'yes' });
-    expect(binaryRow({ prediction: 0.25 }, binaryPositiveFirst)).toEqual({ prediction: 0.25, probabilities: [0.25, 0.75], predictedLabel: 'no' });
+    expect(binaryRow({ prediction: 0.25 }, binaryPositiveFirst)).toEqual({
+      prediction: 0.25,
+      probabilities: [0.25, 0.75],
+      predictedLabel: 'no',
+    });
     expect(binaryRow({ prediction: 0 })).toEqual({ prediction: 0, probabilities: [1, 0], predictedLabel: 'no' });
     expect(binaryRow({ prediction: 1 })).toEqual({ prediction: 1, probabilities: [0, 1], predictedLabel: 'yes' });
   });
@@ -276,7 +301,11 @@ describe('normalizeRow: binary target', () => {
   });
 
   it('accepts both prediction and probabilities when they agree', () => {
-    expect(binaryRow({ prediction: 0.8, probabilities: [0.2, 0.8] })).toEqual({ prediction: 0.8, probabilities: [0.2, 0.8], predictedLabel: 'yes' });
+    expect(binaryRow({ prediction: 0.8, probabilities: [0.2, 0.8] })).toEqual({
+      prediction: 0.8,
+      probabilities: [0.2, 0.8],
+      predictedLabel: 'yes',
+    });
     expect(fieldError(binary, { prediction: 0.5, probabilities: [0.2, 0.8] })).toEqual({
       field: 'rows.3.prediction',
       message: 'must equal the probability of "yes" in probabilities (0.8), or be left out',
@@ -293,11 +322,23 @@ describe('normalizeRow: binary target', () => {
   });
 
   it('refuses probabilities outside [0, 1] and non-numbers', () => {
-    expect(fieldError(binary, { prediction: 1.5 })).toEqual({ field: 'rows.3.prediction', message: 'must be a probability between 0 and 1, got 1.5' });
-    expect(fieldError(binary, { prediction: -0.1 })).toEqual({ field: 'rows.3.prediction', message: 'must be a probability between 0 and 1, got -0.1' });
+    expect(fieldError(binary, { prediction: 1.5 })).toEqual({
+      field: 'rows.3.prediction',
+      message: 'must be a probability between 0 and 1, got 1.5',
+    });
+    expect(fieldError(binary, { prediction: -0.1 })).toEqual({
+      field: 'rows.3.prediction',
+      message: 'must be a probability between 0 and 1, got -0.1',
+    });
     expect(fieldError(binary, { prediction: 'p' })).toEqual({ field: 'rows.3.prediction', message: 'must be a finite number, got "p"' });
-    expect(fieldError(binary, { probabilities: [-0.2, 1.2] })).toEqual({ field: 'rows.3.probabilities.0', message: 'must be between 0 and 1, got -0.2' });
-    expect(fieldError(binary, { probabilities: [0.5, NaN] })).toEqual({ field: 'rows.3.probabilities.1', message: 'must be a finite number' });
+    expect(fieldError(binary, { probabilities: [-0.2, 1.2] })).toEqual({
+      field: 'rows.3.probabilities.0',
+      message: 'must be between 0 and 1, got -0.2',
+    });
+    expect(fieldError(binary, { probabilities: [0.5, NaN] })).toEqual({
+      field: 'rows.3.probabilities.1',
+      message: 'must be a finite number',
+    });
     expect(fieldError(binary, { probabilities: [0.5, null] })).toEqual({ field: 'rows.3.probabilities.1', message: 'is required' });
     expect(fieldError(binary, { probabilities: { no: 0.5, yes: 'half' } })).toEqual({
       field: 'rows.3.probabilities.yes',
@@ -315,7 +356,10 @@ describe('normalizeRow: binary target', () => {
       message: 'is not a class of this deployment (no, yes)',
     });
     expect(fieldError(binary, { probabilities: { yes: 1 } })).toEqual({ field: 'rows.3.probabilities.no', message: 'is required' });
-    expect(fieldError(binary, { probabilities: { yes: 1, no: null } })).toEqual({ field: 'rows.3.probabilities.no', message: 'is required' });
+    expect(fieldError(binary, { probabilities: { yes: 1, no: null } })).toEqual({
+      field: 'rows.3.probabilities.no',
+      message: 'is required',
+    });
     expect(fieldError(binary, { probabilities: 0.5 })).toEqual({
       field: 'rows.3.probabilities',
       message: 'must be a list of 2 numbers, one per class (no, yes), or an object keyed by class name',
@@ -333,13 +377,20 @@ describe('normalizeRow: binary target', () => {
       field: 'rows.3.probabilities',
       message: 'must sum to 1 (±1e-6), got 0.9999989',
     });
-    expect(fieldError(binary, { probabilities: [0.3, 0.6] })).toEqual({ field: 'rows.3.probabilities', message: 'must sum to 1 (±1e-6), got 0.9' });
+    expect(fieldError(binary, { probabilities: [0.3, 0.6] })).toEqual({
+      field: 'rows.3.probabilities',
+      message: 'must sum to 1 (±1e-6), got 0.9',
+    });
   });
 });
 
 describe('normalizeRow: multiclass target', () => {
   it('takes probabilities as a list or an object and labels by argmax', () => {
-    expect(row(multiclass, { probabilities: [0.2, 0.5, 0.3] })).toMatchObject({ prediction: null, probabilities: [0.2, 0.5, 0.3], predictedLabel: 'b' });
+    expect(row(multiclass, { probabilities: [0.2, 0.5, 0.3] })).toMatchObject({
+      prediction: null,
+      probabilities: [0.2, 0.5, 0.3],
+      predictedLabel: 'b',
+    });
     expect(row(multiclass, { probabilities: { c: 0.6, a: 0.1, b: 0.3 } })).toMatchObject({
       prediction: null,
       probabilities: [0.1, 0.3, 0.6],
@@ -375,7 +426,10 @@ describe('normalizeRow: multiclass target', () => {
       field: 'rows.3.probabilities.d',
       message: 'is not a class of this deployment (a, b, c)',
     });
-    expect(fieldError(multiclass, { probabilities: { a: 0.5, b: 0.5 } })).toEqual({ field: 'rows.3.probabilities.c', message: 'is required' });
+    expect(fieldError(multiclass, { probabilities: { a: 0.5, b: 0.5 } })).toEqual({
+      field: 'rows.3.probabilities.c',
+      message: 'is required',
+    });
     expect(fieldError(multiclass, { probabilities: [0.5, 0.5, 0.5] })).toEqual({
       field: 'rows.3.probabilities',
       message: 'must sum to 1 (±1e-6), got 1.5',
@@ -430,11 +484,16 @@ describe('normalizeRow: association id and timestamp', () => {
   });
 
   it('reads ISO-8601 timestamps and refuses anything else', () => {
-    expect(row(regression, { prediction: 1, timestamp: '2024-05-01T12:00:00.250+02:00' }).timestamp).toEqual(new Date('2024-05-01T10:00:00.250Z'));
+    expect(row(regression, { prediction: 1, timestamp: '2024-05-01T12:00:00.250+02:00' }).timestamp).toEqual(
+      new Date('2024-05-01T10:00:00.250Z'),
+    );
     expect(row(regression, { prediction: 1, timestamp: '2024-05-01' }).timestamp).toEqual(new Date('2024-05-01T00:00:00Z'));
     expect(row(regression, { prediction: 1, timestamp: null }).timestamp).toBeNull();
     for (const timestamp of ['2024-02-30T00:00:00Z', 'yesterday', '', '05/01/2024', 1714564800000, true, {}]) {
-      expect(fieldError(regression, { prediction: 1, timestamp })).toEqual({ field: 'rows.3.timestamp', message: 'must be an ISO-8601 date-time' });
+      expect(fieldError(regression, { prediction: 1, timestamp })).toEqual({
+        field: 'rows.3.timestamp',
+        message: 'must be an ISO-8601 date-time',
+      });
     }
     expect(fieldError(regression, { prediction: 1, timestamp: '2024-05-01T00:00:00Z\u0000' })).toEqual({
       field: 'rows.3.timestamp',
@@ -497,7 +556,9 @@ describe('parseNdjson', () => {
     const bytes = Buffer.from('{"city":"Zürich 🚀"}\n');
     const rocket = bytes.indexOf(Buffer.from('🚀'));
     for (const cut of [bytes.indexOf(Buffer.from('ü')) + 1, rocket + 1, rocket + 2, rocket + 3]) {
-      expect(await collect(parseNdjson(chunks(bytes.subarray(0, cut), bytes.subarray(cut))))).toEqual([{ line: 1, item: { city: 'Zürich 🚀' } }]);
+      expect(await collect(parseNdjson(chunks(bytes.subarray(0, cut), bytes.subarray(cut))))).toEqual([
+        { line: 1, item: { city: 'Zürich 🚀' } },
+      ]);
     }
   });
 
@@ -507,14 +568,18 @@ describe('parseNdjson', () => {
       { line: 2, item: { b: 2 } },
     ]);
     const bom = Buffer.from([0xef, 0xbb, 0xbf]);
-    expect(await collect(parseNdjson(chunks(bom.subarray(0, 1), bom.subarray(1, 2), Buffer.concat([bom.subarray(2), Buffer.from('{"a":1}')]))))).toEqual([
-      { line: 1, item: { a: 1 } },
-    ]);
+    expect(
+      await collect(parseNdjson(chunks(bom.subarray(0, 1), bom.subarray(1, 2), Buffer.concat([bom.subarray(2), Buffer.from('{"a":1}')])))),
+    ).toEqual([{ line: 1, item: { a: 1 } }]);
   });
 
   it('reports invalid UTF-8 on its line', async () => {
     const bytes = Buffer.concat([Buffer.from('{"a":1}\n{"a":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}\n{"a":3}\n')]);
-    const expectedItems = [{ line: 1, item: { a: 1 } }, { line: 2, error: 'is not valid UTF-8' }, { line: 3, item: { a: 3 } }];
+    const expectedItems = [
+      { line: 1, item: { a: 1 } },
+      { line: 2, error: 'is not valid UTF-8' },
+      { line: 3, item: { a: 3 } },
+    ];
     expect(await collect(parseNdjson(chunks(bytes)))).toEqual(expectedItems);
     expect(await collect(parseNdjson(byteByByte(bytes)))).toEqual(expectedItems);
   });
@@ -598,7 +663,10 @@ describe('parseCsv', () => {
           timestamp: '2024-05-01T12:00:00Z',
         },
       },
-      { line: 3, item: { features: { age: '7', city: 'two\r\nlines', income: null }, prediction: '2', associationId: 'a-2', timestamp: null } },
+      {
+        line: 3,
+        item: { features: { age: '7', city: 'two\r\nlines', income: null }, prediction: '2', associationId: 'a-2', timestamp: null },
+      },
       { line: 5, item: { features: { age: null, city: null, income: null }, prediction: '3', associationId: null, timestamp: null } },
     ];
     expect(await collect(parseCsv(chunks(text), regression))).toEqual(expected);
@@ -698,7 +766,11 @@ describe('parseCsv', () => {
       ['age,city\n1,x\n', regression, 'the header has no "prediction" column'],
       ['age,a,b\n1,0.5,0.5\n', multiclass, 'the header needs one probability column per class; missing: "c"'],
       ['age,yes\n1,0.5\n', binary, 'the header needs one probability column per class; missing: "no"'],
-      ['age\n1\n', binary, 'the header needs a "prediction" column (the probability of "yes") or one probability column per class ("no", "yes")'],
+      [
+        'age\n1\n',
+        binary,
+        'the header needs a "prediction" column (the probability of "yes") or one probability column per class ("no", "yes")',
+      ],
       ['age,"pre\u0000d"\n', regression, 'column 2 of the header must not contain the NUL character (\\u0000)'],
       ['', regression, 'the CSV has no header row'],
       ['\n\n', regression, 'the CSV has no header row'],
@@ -759,7 +831,9 @@ describe('parseCsv', () => {
       { line: 35, item: { features: { city: 'Rome' }, prediction: '2' } },
     ]);
     expect(seen[0]!.produced).toBe(16);
-    expect(await collect(parseCsv(chunks('city,prediction\nabcdefghijklmnop,1\nabcdefghijklmn,1\r\n'), regression, { maxLineBytes: 16 }))).toEqual([
+    expect(
+      await collect(parseCsv(chunks('city,prediction\nabcdefghijklmnop,1\nabcdefghijklmn,1\r\n'), regression, { maxLineBytes: 16 })),
+    ).toEqual([
       { line: 2, error: 'is longer than 16 bytes' },
       { line: 3, item: { features: { city: 'abcdefghijklmn' }, prediction: '1' } },
     ]);
@@ -789,7 +863,8 @@ const CSV_HEADER = `${wideFeatures.map((f) => f.name).join(',')},no,yes,associat
 function csvLine(i: number): string {
   const cells: string[] = [];
   for (let f = 0; f < 15; f++) cells.push(String(Math.round(((i * 7919 + f * 104729) % 100_000) * 1.37) / 100));
-  for (let f = 0; f < 5; f++) cells.push(i % 10 === 0 ? `"${CATEGORIES[(i + f) % CATEGORIES.length]}, quoted"` : CATEGORIES[(i + f) % CATEGORIES.length]!);
+  for (let f = 0; f < 5; f++)
+    cells.push(i % 10 === 0 ? `"${CATEGORIES[(i + f) % CATEGORIES.length]}, quoted"` : CATEGORIES[(i + f) % CATEGORIES.length]!);
   const p = ((i * 31) % 1000) / 1000;
   cells.push(String(1 - p), String(p), `id-${i}`, '2024-05-01T12:00:00Z');
   return `${cells.join(',')}\n`;
@@ -877,7 +952,9 @@ describe('large inputs', () => {
       expect(context.unknownFeatures.size).toBe(0);
       const growth = heapPeak - heapBefore;
       expect(growth).toBeLessThan(collectGarbage ? 10 * 1024 * 1024 : 50 * 1024 * 1024);
-      console.log(`${format}: ${ROWS} rows; live heap growth at most ${(growth / 1024 / 1024).toFixed(2)} MB${collectGarbage ? '' : ' (no gc: includes garbage)'}`);
+      console.log(
+        `${format}: ${ROWS} rows; live heap growth at most ${(growth / 1024 / 1024).toFixed(2)} MB${collectGarbage ? '' : ' (no gc: includes garbage)'}`,
+      );
     });
   }
 

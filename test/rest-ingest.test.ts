@@ -1,8 +1,16 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeleteMonitoringBatchDocument, UpdateDeploymentSettingsDocument } from './generated/graphql.js';
-import { BATCH_NOT_FOUND, DEPLOYMENT_NOT_FOUND, MISSING_BATCH, MISSING_DEPLOYMENT, createBatch, createDeployment, createOrganization } from './helpers/fixtures.js';
-import { startTestServer, type RestAnswer, type TestServer } from './helpers/server.js';
+import {
+  BATCH_NOT_FOUND,
+  createBatch,
+  createDeployment,
+  createOrganization,
+  DEPLOYMENT_NOT_FOUND,
+  MISSING_BATCH,
+  MISSING_DEPLOYMENT,
+} from './helpers/fixtures.js';
+import { type RestAnswer, startTestServer, type TestServer } from './helpers/server.js';
 
 // The REST ingest routes (issue 3: C6, C7) end to end, over real HTTP against a real server and
 // PostgreSQL: the agent's predictionInputs / predictionRequests / actuals fromJSON routes and the
@@ -23,7 +31,8 @@ const api = (deploymentId: string) => `/api/v2/deployments/${deploymentId}`;
 const inputsPath = (deploymentId: string) => `${api(deploymentId)}/predictionInputs/fromJSON/`;
 const requestsPath = (deploymentId: string) => `${api(deploymentId)}/predictionRequests/fromJSON/`;
 const actualsPath = (deploymentId: string) => `${api(deploymentId)}/actuals/fromJSON/`;
-const bulkPath = (deploymentId: string, batchId: string, query = '') => `${api(deploymentId)}/monitoringBatches/${batchId}/predictions${query}`;
+const bulkPath = (deploymentId: string, batchId: string, query = '') =>
+  `${api(deploymentId)}/monitoringBatches/${batchId}/predictions${query}`;
 const BATCH_HEADER = 'X-DataRobot-Model-Monitoring-Batch-Id';
 const NDJSON = 'application/x-ndjson';
 const CSV = 'text/csv';
@@ -209,7 +218,15 @@ function csv(rows: Row[], target: 'regression' | 'binary' | 'multiclass'): strin
   const lines = [['age', 'city', ...targetColumns, 'associationId', 'timestamp'].join(',')];
   for (const row of rows) {
     const values = target === 'regression' ? [row.prediction!] : probabilityList(row, target === 'binary' ? ['no', 'yes'] : CLASSES);
-    lines.push([csvCell(row.features.age), csvCell(row.features.city), ...values.map(csvCell), csvCell(row.associationId), csvCell(row.timestamp)].join(','));
+    lines.push(
+      [
+        csvCell(row.features.age),
+        csvCell(row.features.city),
+        ...values.map(csvCell),
+        csvCell(row.associationId),
+        csvCell(row.timestamp),
+      ].join(','),
+    );
   }
   return lines.join('\r\n') + '\r\n';
 }
@@ -358,7 +375,13 @@ const minMax = (rows: Row[]) => {
 };
 
 function binaryDeployment(token = server.adminToken) {
-  return createDeployment(server, token, { targetType: 'BINARY', targetName: 'churn', classNames: ['no', 'yes'], positiveClass: 'yes', predictionThreshold: 0.5 });
+  return createDeployment(server, token, {
+    targetType: 'BINARY',
+    targetName: 'churn',
+    classNames: ['no', 'yes'],
+    positiveClass: 'yes',
+    predictionThreshold: 0.5,
+  });
 }
 
 function multiclassDeployment(token = server.adminToken) {
@@ -382,11 +405,18 @@ describe('bulk upload: every row stored, aggregates equal to the raw rows', () =
   ] as const;
 
   it.each(cases)('$target $format', async ({ target, format, rows: make }) => {
-    const deployment = target === 'regression' ? await createDeployment(server) : target === 'binary' ? await binaryDeployment() : await multiclassDeployment();
+    const deployment =
+      target === 'regression'
+        ? await createDeployment(server)
+        : target === 'binary'
+          ? await binaryDeployment()
+          : await multiclassDeployment();
     const batch = await createBatch(server, deployment.id);
     const rows = make();
     const body = format === 'ndjson' ? ndjson(rows) : csv(rows, target);
-    const answer = await post(bulkPath(deployment.id, batch.id, '?modelId=model-7&executionTimeMs=1234.5'), body, { contentType: format === 'ndjson' ? NDJSON : `${CSV}; charset=utf-8` });
+    const answer = await post(bulkPath(deployment.id, batch.id, '?modelId=model-7&executionTimeMs=1234.5'), body, {
+      contentType: format === 'ndjson' ? NDJSON : `${CSV}; charset=utf-8`,
+    });
     expect(answer.status, JSON.stringify(answer.json)).toBe(200);
     expect(answer.json).toEqual({
       batchId: batch.id,
@@ -400,11 +430,18 @@ describe('bulk upload: every row stored, aggregates equal to the raw rows', () =
     // Every row, exactly, in order.
     expect(await storedRows(batch.id)).toEqual(rows.map((row) => storedRow(row, target, 'model-7')));
     const { earliest, latest } = minMax(rows);
-    expect(await batchRow(batch.id)).toEqual({ prediction_count: rows.length, earliest_prediction_at: earliest, latest_prediction_at: latest, is_locked: false });
+    expect(await batchRow(batch.id)).toEqual({
+      prediction_count: rows.length,
+      earliest_prediction_at: earliest,
+      latest_prediction_at: latest,
+      is_locked: false,
+    });
     expect(await columnStats(batch.id)).toEqual(expectedColumnStats(rows, target, 'model-7'));
     const history = await server.sql`
       select model_id, prediction_count::int as prediction_count, earliest_prediction_at, latest_prediction_at from batch_model_history where batch_id = ${batch.id}`;
-    expect(history).toEqual([{ model_id: 'model-7', prediction_count: rows.length, earliest_prediction_at: earliest, latest_prediction_at: latest }]);
+    expect(history).toEqual([
+      { model_id: 'model-7', prediction_count: rows.length, earliest_prediction_at: earliest, latest_prediction_at: latest },
+    ]);
 
     // One request of N predictions, with the execution time given.
     expect(await serviceStats(batch.id)).toEqual([
@@ -422,7 +459,8 @@ describe('bulk upload: every row stored, aggregates equal to the raw rows', () =
     ]);
     const buckets = await server.sql`select count::int as count from batch_execution_time_buckets where batch_id = ${batch.id}`;
     expect(buckets).toEqual([{ count: 1 }]);
-    const consumers = await server.sql`select model_id, request_count::int as request_count from batch_consumers where batch_id = ${batch.id}`;
+    const consumers =
+      await server.sql`select model_id, request_count::int as request_count from batch_consumers where batch_id = ${batch.id}`;
     expect(consumers).toEqual([{ model_id: 'model-7', request_count: 1 }]);
   });
 
@@ -436,11 +474,22 @@ describe('bulk upload: every row stored, aggregates equal to the raw rows', () =
     expect(second.status).toBe(200);
     expect(second.json).toMatchObject({ rowCount: 350, predictionsCount: 600 });
     const { earliest, latest } = minMax(rows);
-    expect(await batchRow(batch.id)).toMatchObject({ prediction_count: 600, earliest_prediction_at: earliest, latest_prediction_at: latest });
+    expect(await batchRow(batch.id)).toMatchObject({
+      prediction_count: 600,
+      earliest_prediction_at: earliest,
+      latest_prediction_at: latest,
+    });
     // Sums of two uploads: exact, because every value is a multiple of a power of two.
     expect(await columnStats(batch.id)).toEqual(expectedColumnStats(rows, 'regression', deployment.modelId));
     expect(await serviceStats(batch.id)).toEqual([
-      expect.objectContaining({ request_count: 2, prediction_count: 600, execution_time_count: 1, execution_time_sum: 10, execution_time_min: 10, execution_time_max: 10 }),
+      expect.objectContaining({
+        request_count: 2,
+        prediction_count: 600,
+        execution_time_count: 1,
+        execution_time_sum: 10,
+        execution_time_min: 10,
+        execution_time_max: 10,
+      }),
     ]);
   });
 
@@ -495,12 +544,15 @@ describe('bulk upload: atomicity', () => {
   it('refuses a duplicate association id far into a large upload (past the ids it remembers), naming its line', async () => {
     const { deployment, batch, before } = await seededBatch();
     const lines: string[] = [];
-    for (let i = 0; i < 150_000; i++) lines.push(`{"features":{"age":${i % 90},"city":"Oslo"},"prediction":${i % 1000},"associationId":"far-${i}"}`);
+    for (let i = 0; i < 150_000; i++)
+      lines.push(`{"features":{"age":${i % 90},"city":"Oslo"},"prediction":${i % 1000},"associationId":"far-${i}"}`);
     // Line 149,001 repeats line 120,001 — both past the first 100,000 ids, which are the ones remembered.
     lines[149_000] = '{"features":{"age":1,"city":"Oslo"},"prediction":1,"associationId":"far-120000"}';
     const repeated = await post(bulkPath(deployment.id, batch.id), lines.join('\n') + '\n');
     expect(repeated.status).toBe(422);
-    expect(repeated.json.errors).toEqual({ 'line 149001.associationId': '"far-120000" repeats the association id of an earlier row of this request' });
+    expect(repeated.json.errors).toEqual({
+      'line 149001.associationId': '"far-120000" repeats the association id of an earlier row of this request',
+    });
     // The last line repeats an id committed by the seeding upload: refused after the data ended.
     lines[149_000] = '{"features":{"age":1,"city":"Oslo"},"prediction":1,"associationId":"far-149000"}';
     lines[149_999] = '{"features":{"age":1,"city":"Oslo"},"prediction":1,"associationId":"seed-3"}';
@@ -516,7 +568,11 @@ describe('bulk upload: atomicity', () => {
     const lines = [header];
     for (let i = 0; i < 100_000; i++) lines.push(`${i % 90},Paris,${i % 17},csv-${i},2026-03-01T00:00:00Z`);
     const variants: [string, string, Record<string, string>][] = [
-      ['12,Paris,3,extra-cell,2026-03-01T00:00:00Z,surplus', 'wrong cell count', { 'line 50002': 'has 6 cells, but the header has 5 columns' }],
+      [
+        '12,Paris,3,extra-cell,2026-03-01T00:00:00Z,surplus',
+        'wrong cell count',
+        { 'line 50002': 'has 6 cells, but the header has 5 columns' },
+      ],
       ['12,Paris', 'too few cells', { 'line 50002': 'has 2 cells, but the header has 5 columns' }],
       ['1e400,Paris,3,,', 'an infinite number', { 'line 50002.features.age': 'must be a finite number, got "1e400"' }],
       ['12,Paris,NaN,,', 'NaN as a prediction', { 'line 50002.prediction': 'must be a finite number, got "NaN"' }],
@@ -641,7 +697,10 @@ describe('bulk upload: content type and size limits', () => {
       expect(aggregates!.n).toBe(0);
 
       // A declared Content-Length over the limit is refused the same way.
-      const declared = await post(bulkPath(deployment.id, batch.id), generatedRows(100 * 1024 * 1024), { target: small, contentLength: 100 * 1024 * 1024 });
+      const declared = await post(bulkPath(deployment.id, batch.id), generatedRows(100 * 1024 * 1024), {
+        target: small,
+        contentLength: 100 * 1024 * 1024,
+      });
       expect(declared.status).toBe(413);
 
       // Still serving: health, and an upload under the limit.
@@ -653,7 +712,13 @@ describe('bulk upload: content type and size limits', () => {
 
     it('answers 413 on the fromJSON routes past maxBodyBytes, declared or streamed', async () => {
       const { deployment, batch } = await smallTenant();
-      const big = { batchId: batch.id, data: regressionRows(3000, 43).map(({ timestamp: _, ...row }) => ({ ...row, features: { ...row.features, note: 'x'.repeat(100) } })) };
+      const big = {
+        batchId: batch.id,
+        data: regressionRows(3000, 43).map(({ timestamp: _, ...row }) => ({
+          ...row,
+          features: { ...row.features, note: 'x'.repeat(100) },
+        })),
+      };
       const text = JSON.stringify(big);
       expect(text.length).toBeGreaterThan(256 * 1024);
       for (const path of [inputsPath(deployment.id), requestsPath(deployment.id), actualsPath(deployment.id)]) {
@@ -675,7 +740,9 @@ describe('bulk upload: content type and size limits', () => {
     it('stays up after uploads it stopped reading: over the limit, refused early, or abandoned by the client', async () => {
       const { deployment, batch } = await smallTenant();
       const locked = await createBatch(small, deployment.id);
-      expect((await small.rest('PATCH', `${api(deployment.id)}/monitoringBatches/${locked.id}/`, { body: { isLocked: true } })).status).toBe(200);
+      expect(
+        (await small.rest('PATCH', `${api(deployment.id)}/monitoringBatches/${locked.id}/`, { body: { isLocked: true } })).status,
+      ).toBe(200);
       /** 20 bad rows (the most reported) first, then 30 MB of good ones the server never needs to read. */
       async function* badThenGood(): AsyncGenerator<Buffer> {
         yield Buffer.from('{"features":{"age":"x"},"prediction":1}\n'.repeat(25));
@@ -707,11 +774,22 @@ describe('agent routes', () => {
     const rows = regressionRows(300, 51, 'in-');
     const answer = await postJson(inputsPath(deployment.id), { batchId: batch.id, modelId: 'agent-model', data: rows });
     expect(answer.status, JSON.stringify(answer.json)).toBe(202);
-    expect(answer.json).toEqual({ batchId: batch.id, batchName: batch.name, rowCount: 300, predictionsCount: 300, unknownFeatures: [], actualsJoined: 0 });
+    expect(answer.json).toEqual({
+      batchId: batch.id,
+      batchName: batch.name,
+      rowCount: 300,
+      predictionsCount: 300,
+      unknownFeatures: [],
+      actualsJoined: 0,
+    });
     expect(await storedRows(batch.id)).toEqual(rows.map((row) => storedRow(row, 'regression', 'agent-model')));
     expect(await columnStats(batch.id)).toEqual(expectedColumnStats(rows, 'regression', 'agent-model'));
     const { earliest, latest } = minMax(rows);
-    expect(await batchRow(batch.id)).toMatchObject({ prediction_count: 300, earliest_prediction_at: earliest, latest_prediction_at: latest });
+    expect(await batchRow(batch.id)).toMatchObject({
+      prediction_count: 300,
+      earliest_prediction_at: earliest,
+      latest_prediction_at: latest,
+    });
     expect(await serviceStats(batch.id)).toEqual([]);
     expect(await countRows('batch_consumers', 'batch_id', batch.id)).toBe(0);
     expect(await countRows('batch_execution_time_buckets', 'batch_id', batch.id)).toBe(0);
@@ -724,19 +802,31 @@ describe('agent routes', () => {
     const byHeader = await postJson(inputsPath(deployment.id), { data: regressionRows(4, 52) }, { headers: { [BATCH_HEADER]: batch.id } });
     expect(byHeader.status, JSON.stringify(byHeader.json)).toBe(202);
     expect(byHeader.json).toMatchObject({ batchId: batch.id, rowCount: 4, predictionsCount: 4 });
-    const both = await postJson(inputsPath(deployment.id), { batchId: other.id, data: regressionRows(2, 53) }, { headers: { [BATCH_HEADER]: batch.id } });
+    const both = await postJson(
+      inputsPath(deployment.id),
+      { batchId: other.id, data: regressionRows(2, 53) },
+      { headers: { [BATCH_HEADER]: batch.id } },
+    );
     expect(both.json).toMatchObject({ batchId: other.id, predictionsCount: 2 });
     expect(await countRows('predictions', 'batch_id', batch.id)).toBe(4);
     expect(await countRows('predictions', 'batch_id', other.id)).toBe(2);
     // Without the trailing slash too, as some clients send it.
-    const bare = await postJson(inputsPath(deployment.id).slice(0, -1), { data: regressionRows(1, 54) }, { headers: { [BATCH_HEADER]: batch.id } });
+    const bare = await postJson(
+      inputsPath(deployment.id).slice(0, -1),
+      { data: regressionRows(1, 54) },
+      { headers: { [BATCH_HEADER]: batch.id } },
+    );
     expect(bare.status).toBe(202);
   });
 
   it('predictionInputs: a prefix creates a named batch and counts against the quota (429 with Retry-After)', async () => {
     const org = await createOrganization(server, 1);
     const deployment = await createDeployment(server, org.token);
-    const first = await postJson(`${inputsPath(deployment.id)}?monitoringBatchPrefix=nightly`, { data: regressionRows(5, 55) }, { token: org.token });
+    const first = await postJson(
+      `${inputsPath(deployment.id)}?monitoringBatchPrefix=nightly`,
+      { data: regressionRows(5, 55) },
+      { token: org.token },
+    );
     expect(first.status, JSON.stringify(first.json)).toBe(202);
     expect(first.json.batchName).toMatch(/^nightly - \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
     const createdAt = Date.parse(`${first.json.batchName.slice('nightly - '.length).replace(' ', 'T')}Z`);
@@ -744,7 +834,11 @@ describe('agent routes', () => {
     expect(first.json).toMatchObject({ rowCount: 5, predictionsCount: 5 });
     const before = await deploymentSnapshot(deployment.id);
 
-    const second = await postJson(`${inputsPath(deployment.id)}?monitoringBatchPrefix=nightly`, { data: regressionRows(5, 56) }, { token: org.token });
+    const second = await postJson(
+      `${inputsPath(deployment.id)}?monitoringBatchPrefix=nightly`,
+      { data: regressionRows(5, 56) },
+      { token: org.token },
+    );
     expect(second.status).toBe(429);
     const retryAfter = Number(second.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThanOrEqual(1);
@@ -752,13 +846,21 @@ describe('agent routes', () => {
     const midnight = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate() + 1)).toISOString();
     expect(second.json).toEqual({ message: expect.stringContaining('Daily batch limit of 1'), limit: 1, used: 1, resetAt: midnight });
     // The stats route and the bulk-free paths share the quota.
-    const stats = await postJson(`${requestsPath(deployment.id)}?monitoringBatchPrefix=nightly`, { numPredictions: 3 }, { token: org.token });
+    const stats = await postJson(
+      `${requestsPath(deployment.id)}?monitoringBatchPrefix=nightly`,
+      { numPredictions: 3 },
+      { token: org.token },
+    );
     expect(stats.status).toBe(429);
     expect(await deploymentSnapshot(deployment.id)).toEqual(before);
 
     // A prefix together with a batch id is refused, naming the wire's field.
     const batch = first.json.batchId as string;
-    const both = await postJson(`${inputsPath(deployment.id)}?monitoringBatchPrefix=x`, { batchId: batch, data: regressionRows(1, 57) }, { token: org.token });
+    const both = await postJson(
+      `${inputsPath(deployment.id)}?monitoringBatchPrefix=x`,
+      { batchId: batch, data: regressionRows(1, 57) },
+      { token: org.token },
+    );
     expect(both.status).toBe(422);
     expect(Object.keys(both.json.errors)).toEqual(['monitoringBatchPrefix']);
   });
@@ -813,7 +915,14 @@ describe('agent routes', () => {
     expect(await countRows('batch_column_stats', 'batch_id', batch.id)).toBe(0);
     expect(await countRows('batch_model_history', 'batch_id', batch.id)).toBe(0);
     expect(await batchRow(batch.id)).toMatchObject({ prediction_count: 0, earliest_prediction_at: null });
-    for (const bad of [{ numPredictions: -1 }, { numPredictions: 1.5 }, { numPredictions: '3' }, {}, { numPredictions: 1, executionTimeMs: -2 }, { numPredictions: 1, userError: 'yes' }]) {
+    for (const bad of [
+      { numPredictions: -1 },
+      { numPredictions: 1.5 },
+      { numPredictions: '3' },
+      {},
+      { numPredictions: 1, executionTimeMs: -2 },
+      { numPredictions: 1, userError: 'yes' },
+    ]) {
       const answer = await postJson(requestsPath(deployment.id), { batchId: batch.id, ...bad });
       expect(answer.status, JSON.stringify(bad)).toBe(422);
     }
@@ -827,7 +936,10 @@ describe('agent routes', () => {
     const answer = await postJson(inputsPath(deployment.id), { batchId: batch.id, data: rows });
     expect(answer.status).toBe(422);
     expect(answer.json.errors).toEqual({ 'data.37.features.age': 'must be a finite number, got "old"' });
-    const tooMany = await postJson(inputsPath(deployment.id), { batchId: batch.id, data: Array.from({ length: 10_001 }, () => ({ features: {}, prediction: 1 })) });
+    const tooMany = await postJson(inputsPath(deployment.id), {
+      batchId: batch.id,
+      data: Array.from({ length: 10_001 }, () => ({ features: {}, prediction: 1 })),
+    });
     expect(tooMany.status).toBe(422);
     expect(tooMany.json.errors.data).toContain('bulk');
     const empty = await postJson(inputsPath(deployment.id), { batchId: batch.id, data: [] });
@@ -906,7 +1018,16 @@ describe('locked, deleted, foreign batches, and tenancy', () => {
     const batchA = await createBatch(server, deploymentA.id, 'A batch', a.token);
     const seeded = await post(bulkPath(deploymentA.id, batchA.id), ndjson(regressionRows(8, 64, 'a-')), { token: a.token });
     expect(seeded.status).toBe(200);
-    const actualsA = await postJson(actualsPath(deploymentA.id), { data: [{ associationId: 'a-1', actualValue: 3 }, { associationId: 'a-early', actualValue: 1 }] }, { token: a.token });
+    const actualsA = await postJson(
+      actualsPath(deploymentA.id),
+      {
+        data: [
+          { associationId: 'a-1', actualValue: 3 },
+          { associationId: 'a-early', actualValue: 1 },
+        ],
+      },
+      { token: a.token },
+    );
     expect(actualsA.status).toBe(202);
     const deploymentB = await createDeployment(server, b.token);
     const before = await deploymentSnapshot(deploymentA.id);
@@ -926,7 +1047,8 @@ describe('locked, deleted, foreign batches, and tenancy', () => {
     // Routes that name no batch: the deployment alone decides.
     const noBatch = (deploymentId: string) => ({
       inputs: () => postJson(inputsPath(deploymentId), { data: [{ features: {}, prediction: 1 }] }, { token: b.token }),
-      inputsPrefix: () => postJson(`${inputsPath(deploymentId)}?monitoringBatchPrefix=p`, { data: [{ features: {}, prediction: 1 }] }, { token: b.token }),
+      inputsPrefix: () =>
+        postJson(`${inputsPath(deploymentId)}?monitoringBatchPrefix=p`, { data: [{ features: {}, prediction: 1 }] }, { token: b.token }),
       requests: () => postJson(requestsPath(deploymentId), { numPredictions: 2 }, { token: b.token }),
       requestsPrefix: () => postJson(`${requestsPath(deploymentId)}?monitoringBatchPrefix=p`, { numPredictions: 2 }, { token: b.token }),
       actuals: () => postJson(actualsPath(deploymentId), { data: [{ associationId: 'a-2', actualValue: 5 }] }, { token: b.token }),
@@ -934,7 +1056,8 @@ describe('locked, deleted, foreign batches, and tenancy', () => {
     });
     const foreignNoBatch = await answers(noBatch(deploymentA.id));
     const missingNoBatch = await answers(noBatch(MISSING_DEPLOYMENT));
-    for (const [route, answer] of Object.entries(missingNoBatch)) expect(answer, route).toEqual({ status: 404, json: DEPLOYMENT_NOT_FOUND });
+    for (const [route, answer] of Object.entries(missingNoBatch))
+      expect(answer, route).toEqual({ status: 404, json: DEPLOYMENT_NOT_FOUND });
     expect(foreignNoBatch).toEqual(missingNoBatch);
 
     expect(await deploymentSnapshot(deploymentA.id)).toEqual(before);
@@ -1016,7 +1139,9 @@ describe('actuals over REST', () => {
 
     // Half the actuals arrive first: accepted, unmatched, listed.
     const earlyIds = rows.slice(0, 20).map((r) => r.associationId!);
-    const early = await postJson(actualsPath(deployment.id), { data: earlyIds.map((id) => ({ associationId: id, actualValue: actual.get(id), wasActedOn: true })) });
+    const early = await postJson(actualsPath(deployment.id), {
+      data: earlyIds.map((id) => ({ associationId: id, actualValue: actual.get(id), wasActedOn: true })),
+    });
     expect(early.status, JSON.stringify(early.json)).toBe(202);
     expect(early.json).toEqual({ acceptedCount: 20, matchedCount: 0, unmatchedAssociationIds: earlyIds });
     expect(await countRows('batch_accuracy_stats', 'batch_id', batch.id)).toBe(0);
@@ -1025,13 +1150,17 @@ describe('actuals over REST', () => {
     const ingest = await post(bulkPath(deployment.id, batch.id), csv(rows, 'regression'), { contentType: CSV });
     expect(ingest.status, JSON.stringify(ingest.json)).toBe(200);
     expect(ingest.json).toMatchObject({ rowCount: 40, actualsJoined: 20 });
-    const pairsOf = (ids: string[]) => ids.map((id) => ({ prediction: rows.find((r) => r.associationId === id)!.prediction!, actual: actual.get(id)! }));
+    const pairsOf = (ids: string[]) =>
+      ids.map((id) => ({ prediction: rows.find((r) => r.associationId === id)!.prediction!, actual: actual.get(id)! }));
     expectAccuracy(await accuracyOf(batch.id), pairsOf(earlyIds));
 
     // The rest after: matched at once; an unknown id is kept and listed.
     const lateIds = rows.slice(20).map((r) => r.associationId!);
     const late = await postJson(actualsPath(deployment.id), {
-      data: [...lateIds.map((id) => ({ associationId: id, actualValue: String(actual.get(id)), timestamp: '2026-03-02T10:00:00Z' })), { associationId: 'nobody', actualValue: 1 }],
+      data: [
+        ...lateIds.map((id) => ({ associationId: id, actualValue: String(actual.get(id)), timestamp: '2026-03-02T10:00:00Z' })),
+        { associationId: 'nobody', actualValue: 1 },
+      ],
     });
     expect(late.status).toBe(202);
     expect(late.json).toEqual({ acceptedCount: 21, matchedCount: 20, unmatchedAssociationIds: ['nobody'] });
@@ -1049,7 +1178,8 @@ describe('actuals over REST', () => {
     // …and once more with the same values: nothing moves.
     await postJson(actualsPath(deployment.id), { data: [{ associationId: 'acc-3', actualValue: 17.25 }] });
     expectAccuracy(await accuracyOf(batch.id), pairsOf(allIds));
-    const stored = await server.sql`select association_id, actual_value from actuals where deployment_id = ${deployment.id} and association_id in ('acc-3', 'acc-30', 'acc-31') order by association_id`;
+    const stored =
+      await server.sql`select association_id, actual_value from actuals where deployment_id = ${deployment.id} and association_id in ('acc-3', 'acc-30', 'acc-31') order by association_id`;
     expect(stored).toEqual([
       { association_id: 'acc-3', actual_value: 17.25 },
       { association_id: 'acc-30', actual_value: 0 },
@@ -1057,7 +1187,10 @@ describe('actuals over REST', () => {
     ]);
 
     // A late prediction through predictionInputs joins the kept actual.
-    const joined = await postJson(inputsPath(deployment.id), { batchId: batch.id, data: [{ features: {}, prediction: 4, associationId: 'nobody' }] });
+    const joined = await postJson(inputsPath(deployment.id), {
+      batchId: batch.id,
+      data: [{ features: {}, prediction: 4, associationId: 'nobody' }],
+    });
     expect(joined.json).toMatchObject({ rowCount: 1, actualsJoined: 1 });
     expectAccuracy(await accuracyOf(batch.id), [...pairsOf(allIds), { prediction: 4, actual: 1 }]);
   });
@@ -1067,11 +1200,15 @@ describe('actuals over REST', () => {
     const batch = await createBatch(server, deployment.id);
     const rows = multiclassRows(60, 73);
     const outcomes = rows.map((_, i) => CLASSES[(i * 7) % 3]!);
-    const early = await postJson(actualsPath(deployment.id), { data: rows.slice(0, 30).map((r, i) => ({ associationId: r.associationId, actualValue: outcomes[i] })) });
+    const early = await postJson(actualsPath(deployment.id), {
+      data: rows.slice(0, 30).map((r, i) => ({ associationId: r.associationId, actualValue: outcomes[i] })),
+    });
     expect(early.json).toMatchObject({ acceptedCount: 30, matchedCount: 0 });
     const ingest = await post(bulkPath(deployment.id, batch.id), ndjson(rows));
     expect(ingest.json).toMatchObject({ rowCount: 60, actualsJoined: 30 });
-    const late = await postJson(actualsPath(deployment.id), { data: rows.slice(30).map((r, i) => ({ associationId: r.associationId, actualValue: outcomes[i + 30] })) });
+    const late = await postJson(actualsPath(deployment.id), {
+      data: rows.slice(30).map((r, i) => ({ associationId: r.associationId, actualValue: outcomes[i + 30] })),
+    });
     expect(late.json).toMatchObject({ acceptedCount: 30, matchedCount: 30 });
     const confusion = new Array<number>(9).fill(0);
     let logLoss = 0;
@@ -1081,7 +1218,8 @@ describe('actuals over REST', () => {
       confusion[actualIndex * 3 + CLASSES.indexOf(stored.predicted_label!)]!++;
       logLoss += -Math.log(Math.min(Math.max(stored.probabilities![actualIndex]!, 1e-15), 1 - 1e-15));
     });
-    const [stats] = await server.sql`select count::int as count, log_loss_sum, confusion from batch_accuracy_stats where batch_id = ${batch.id}`;
+    const [stats] =
+      await server.sql`select count::int as count, log_loss_sum, confusion from batch_accuracy_stats where batch_id = ${batch.id}`;
     expect(stats!.count).toBe(60);
     expect((stats!.confusion as string[]).map(Number)).toEqual(confusion);
     expect(stats!.log_loss_sum).toBeCloseTo(logLoss, 9);
@@ -1128,12 +1266,26 @@ describe('actuals over REST', () => {
     const agent = await postJson(inputsPath(deployment.id), { batchId: batch.id, data: rows });
     expect(agent.json.errors).toEqual({ 'data.8.associationId': 'repeats the association id of data.2' });
     // An integer association id and its string spelling are the same id.
-    const mixed = await postJson(inputsPath(deployment.id), { batchId: batch.id, data: [{ features: {}, prediction: 1, associationId: 12 }, { features: {}, prediction: 1, associationId: '12' }] });
+    const mixed = await postJson(inputsPath(deployment.id), {
+      batchId: batch.id,
+      data: [
+        { features: {}, prediction: 1, associationId: 12 },
+        { features: {}, prediction: 1, associationId: '12' },
+      ],
+    });
     expect(mixed.json.errors).toEqual({ 'data.1.associationId': 'repeats the association id of data.0' });
-    const actuals = await postJson(actualsPath(deployment.id), { data: [{ associationId: 'q', actualValue: 1 }, { associationId: 'r', actualValue: 1 }, { associationId: 'q', actualValue: 2 }] });
+    const actuals = await postJson(actualsPath(deployment.id), {
+      data: [
+        { associationId: 'q', actualValue: 1 },
+        { associationId: 'r', actualValue: 1 },
+        { associationId: 'q', actualValue: 2 },
+      ],
+    });
     expect(actuals.status).toBe(422);
     expect(actuals.json.errors).toEqual({ 'data.2.associationId': 'repeats the association id of data.0' });
-    const tooMany = await postJson(actualsPath(deployment.id), { data: Array.from({ length: 10_001 }, (_, i) => ({ associationId: `many-${i}`, actualValue: 1 })) });
+    const tooMany = await postJson(actualsPath(deployment.id), {
+      data: Array.from({ length: 10_001 }, (_, i) => ({ associationId: `many-${i}`, actualValue: 1 })),
+    });
     expect(tooMany.status).toBe(422);
     expect(tooMany.json.errors).toEqual({ data: 'must contain at most 10000 actuals per request (got 10001)' });
     const empty = await postJson(actualsPath(deployment.id), { data: [] });
@@ -1210,14 +1362,29 @@ describe('no 500 for malformed input', () => {
     ['data as a string', '{"data": "rows"}'],
     ['rows as arrays', '{"data": [[1, 2], []]}'],
     ['rows as null', '{"data": [null, 1, "x", true]}'],
-    ['infinite numbers', '{"data": [{"features": {"age": 1e999}, "prediction": -1e999, "associationId": 1e999, "actualValue": 1e999}], "numPredictions": 1e999}'],
-    ['huge integers', '{"data": [{"features": {"age": 123456789012345678901234567890}, "prediction": 1e308, "associationId": 12345678901234567890, "actualValue": 1e308}], "numPredictions": 1e300, "executionTimeMs": 1e300}'],
-    ['NaN strings', '{"data": [{"features": {"age": "NaN"}, "prediction": "NaN", "associationId": "n", "actualValue": "NaN"}], "numPredictions": "NaN", "executionTimeMs": "Infinity"}'],
-    ['nested garbage in features', '{"data": [{"features": {"age": {"$gt": 1}, "city": [[["x"]]], "other": {"a": {"b": null}}}, "prediction": [1], "associationId": {"id": 1}, "actualValue": {"v": 1}, "wasActedOn": "yes", "timestamp": 5}]}'],
+    [
+      'infinite numbers',
+      '{"data": [{"features": {"age": 1e999}, "prediction": -1e999, "associationId": 1e999, "actualValue": 1e999}], "numPredictions": 1e999}',
+    ],
+    [
+      'huge integers',
+      '{"data": [{"features": {"age": 123456789012345678901234567890}, "prediction": 1e308, "associationId": 12345678901234567890, "actualValue": 1e308}], "numPredictions": 1e300, "executionTimeMs": 1e300}',
+    ],
+    [
+      'NaN strings',
+      '{"data": [{"features": {"age": "NaN"}, "prediction": "NaN", "associationId": "n", "actualValue": "NaN"}], "numPredictions": "NaN", "executionTimeMs": "Infinity"}',
+    ],
+    [
+      'nested garbage in features',
+      '{"data": [{"features": {"age": {"$gt": 1}, "city": [[["x"]]], "other": {"a": {"b": null}}}, "prediction": [1], "associationId": {"id": 1}, "actualValue": {"v": 1}, "wasActedOn": "yes", "timestamp": 5}]}',
+    ],
     ['features as a list', '{"data": [{"features": [1, 2], "prediction": 1}]}'],
     ['NUL in a feature value', '{"data": [{"features": {"city": "a\\u0000b"}, "prediction": 1, "associationId": "z", "actualValue": 1}]}'],
     ['NUL in a feature name', '{"data": [{"features": {"a\\u0000": 1}, "prediction": 1}]}'],
-    ['NUL in ids', '{"batchId": "mb_\\u0000", "modelId": "m\\u0000", "data": [{"features": {}, "prediction": 1, "associationId": "\\u0000", "actualValue": 1}], "numPredictions": 1}'],
+    [
+      'NUL in ids',
+      '{"batchId": "mb_\\u0000", "modelId": "m\\u0000", "data": [{"features": {}, "prediction": 1, "associationId": "\\u0000", "actualValue": 1}], "numPredictions": 1}',
+    ],
     ['deep nesting', `{"data": [${deep(5000, '1')}], "numPredictions": ${deep(5000, '1')}}`],
     ['deep nesting with a NUL', `{"data": [{"features": {"age": ${deep(20000, '"\\u0000"')}}, "prediction": 1}]}`],
     ['a wrong batch id type', '{"batchId": {"id": "mb_1"}, "data": [{"features": {}, "prediction": 1}], "numPredictions": 1}'],
@@ -1225,10 +1392,26 @@ describe('no 500 for malformed input', () => {
     ['an empty batch id', '{"batchId": "", "data": [{"features": {}, "prediction": 1}], "numPredictions": 1}'],
     ['a very long batch id', `{"batchId": "${'b'.repeat(100_000)}", "data": [{"features": {}, "prediction": 1}], "numPredictions": 1}`],
     ['a wrong model id type', '{"modelId": ["m"], "data": [{"features": {}, "prediction": 1}], "numPredictions": 1}'],
-    ['impossible timestamps', '{"data": [{"features": {}, "prediction": 1, "timestamp": "2026-13-45T99:99:99Z", "associationId": "t", "actualValue": 1}]}'],
-    ['a timestamp before year 1', '{"data": [{"features": {}, "prediction": 1, "timestamp": "0001-01-01T00:00:00+01:00", "associationId": "t0", "actualValue": 1}]}'],
-    ['a timestamp after year 9999', '{"data": [{"features": {}, "prediction": 1, "timestamp": "9999-12-31T23:30:00-01:00", "associationId": "t9", "actualValue": 1}]}'],
-    ['invalid UTF-8', Buffer.concat([Buffer.from('{"data": [{"features": {"city": "'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}, "prediction": 1, "associationId": "u", "actualValue": 1}], "numPredictions": 1}')])],
+    [
+      'impossible timestamps',
+      '{"data": [{"features": {}, "prediction": 1, "timestamp": "2026-13-45T99:99:99Z", "associationId": "t", "actualValue": 1}]}',
+    ],
+    [
+      'a timestamp before year 1',
+      '{"data": [{"features": {}, "prediction": 1, "timestamp": "0001-01-01T00:00:00+01:00", "associationId": "t0", "actualValue": 1}]}',
+    ],
+    [
+      'a timestamp after year 9999',
+      '{"data": [{"features": {}, "prediction": 1, "timestamp": "9999-12-31T23:30:00-01:00", "associationId": "t9", "actualValue": 1}]}',
+    ],
+    [
+      'invalid UTF-8',
+      Buffer.concat([
+        Buffer.from('{"data": [{"features": {"city": "'),
+        Buffer.from([0xc3, 0x28, 0xff]),
+        Buffer.from('"}, "prediction": 1, "associationId": "u", "actualValue": 1}], "numPredictions": 1}'),
+      ]),
+    ],
     ['a lone surrogate', '{"data": [{"features": {"city": "\\ud800"}, "prediction": 1, "associationId": "\\udfff", "actualValue": 1}]}'],
   ];
 
@@ -1274,17 +1457,38 @@ describe('no 500 for malformed input', () => {
     ['scalars per line', '1\n"x"\nnull\ntrue\n'],
     ['invalid JSON', '{"features": {"age": 1}, "prediction": 1\n{}}\n'],
     ['infinite numbers', '{"features": {"age": 1e999}, "prediction": 1}\n{"features": {}, "prediction": -1e999}\n'],
-    ['huge numbers', '{"features": {"age": 1.7976931348623157e308}, "prediction": 1e308, "associationId": 123456789012345678901234567890}\n'],
-    ['NaN strings', '{"features": {"age": "NaN"}, "prediction": "NaN"}\n{"features": {}, "prediction": "Infinity", "probabilities": "NaN"}\n'],
-    ['nested garbage', '{"features": {"age": {"a": [1]}, "city": {"x": 1}}, "prediction": {"value": 1}, "associationId": [], "timestamp": {}}\n'],
-    ['NUL characters', '{"features": {"city": "a\\u0000", "b\\u0000": 1}, "prediction": 1, "associationId": "\\u0000", "timestamp": "2026-01-01\\u0000"}\n'],
+    [
+      'huge numbers',
+      '{"features": {"age": 1.7976931348623157e308}, "prediction": 1e308, "associationId": 123456789012345678901234567890}\n',
+    ],
+    [
+      'NaN strings',
+      '{"features": {"age": "NaN"}, "prediction": "NaN"}\n{"features": {}, "prediction": "Infinity", "probabilities": "NaN"}\n',
+    ],
+    [
+      'nested garbage',
+      '{"features": {"age": {"a": [1]}, "city": {"x": 1}}, "prediction": {"value": 1}, "associationId": [], "timestamp": {}}\n',
+    ],
+    [
+      'NUL characters',
+      '{"features": {"city": "a\\u0000", "b\\u0000": 1}, "prediction": 1, "associationId": "\\u0000", "timestamp": "2026-01-01\\u0000"}\n',
+    ],
     ['raw NUL bytes', Buffer.from('{"features": {"city": "a\u0000"}, "prediction": 1}\n\u0000\u0000\n', 'latin1')],
-    ['invalid UTF-8', Buffer.concat([Buffer.from('{"features": {"city": "'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}, "prediction": 1}\n')])],
+    [
+      'invalid UTF-8',
+      Buffer.concat([Buffer.from('{"features": {"city": "'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}, "prediction": 1}\n')]),
+    ],
     ['a lone surrogate', '{"features": {"city": "\\ud800"}, "prediction": 1, "associationId": "\\udc00"}\n'],
-    ['a line over 1 MiB', `{"features": {"city": "${'x'.repeat(1.5 * 1024 * 1024)}"}, "prediction": 1}\n{"features": {}, "prediction": 1}\n`],
+    [
+      'a line over 1 MiB',
+      `{"features": {"city": "${'x'.repeat(1.5 * 1024 * 1024)}"}, "prediction": 1}\n{"features": {}, "prediction": 1}\n`,
+    ],
     ['deep nesting', `${deep(100_000, '1')}\n{"features": {"age": ${deep(50_000, '{}')}}, "prediction": 1}\n`],
     ['deep nesting with a NUL', `{"features": {"age": ${deep(50_000, '"\\u0000"')}}, "prediction": 1}\n`],
-    ['timestamps out of range', '{"features": {}, "prediction": 1, "timestamp": "0001-01-01T00:00:00+01:00"}\n{"features": {}, "prediction": 1, "timestamp": "9999-12-31T23:30:00-01:00"}\n'],
+    [
+      'timestamps out of range',
+      '{"features": {}, "prediction": 1, "timestamp": "0001-01-01T00:00:00+01:00"}\n{"features": {}, "prediction": 1, "timestamp": "9999-12-31T23:30:00-01:00"}\n',
+    ],
     ['only whitespace lines', '   \n\t\n  \r\n'],
     ['probabilities on regression', '{"features": {}, "prediction": 1, "probabilities": {"a": 1}}\n'],
   ];
@@ -1315,7 +1519,10 @@ describe('no 500 for malformed input', () => {
     ['huge numbers', 'age,city,prediction\n1e400,Oslo,1\n1,Oslo,-1e400\n'],
     ['raw NUL bytes', 'age,city,prediction,associationId\n1,a\u0000b,1,x\n1,b,1\u0000,y\n1,c,1,\u0000\n'],
     ['invalid UTF-8', Buffer.concat([Buffer.from('age,city,prediction\n1,'), Buffer.from([0xff, 0xfe]), Buffer.from(',1\n')])],
-    ['bad timestamps', 'age,city,prediction,timestamp\n1,Oslo,1,yesterday\n1,Oslo,1,0001-01-01T00:00:00+01:00\n1,Oslo,1,9999-12-31T23:30:00-01:00\n'],
+    [
+      'bad timestamps',
+      'age,city,prediction,timestamp\n1,Oslo,1,yesterday\n1,Oslo,1,0001-01-01T00:00:00+01:00\n1,Oslo,1,9999-12-31T23:30:00-01:00\n',
+    ],
     ['a record over 1 MiB', `age,city,prediction\n1,"${'x'.repeat(1.5 * 1024 * 1024)}",1\n`],
     ['only a header and blank lines', 'age,city,prediction\n\n\r\n'],
     ['a JSON body', '{"features": {"age": 1}, "prediction": 1}\n'],
@@ -1352,7 +1559,9 @@ describe('no 500 for malformed input', () => {
     for (const query of ['?executionTimeMs=12.5', '?executionTimeMs=1e3', '?executionTimeMs=.5', '?executionTimeMs=']) {
       expect((await post(bulkPath(deploymentId, batchId, query), body)).status, query).toBe(200);
     }
-    expect(await serviceStats(batchId)).toEqual([expect.objectContaining({ request_count: 4, execution_time_count: 3, execution_time_sum: 1013 })]);
+    expect(await serviceStats(batchId)).toEqual([
+      expect.objectContaining({ request_count: 4, execution_time_count: 3, execution_time_sum: 1013 }),
+    ]);
     for (const [deployment, batch] of [
       [deploymentId, '%00'],
       [deploymentId, '%E0%A4%A'],
@@ -1376,7 +1585,10 @@ describe('no 500 for malformed input', () => {
 
   it('keeps __proto__ and constructor columns from touching declared features', async () => {
     const batch = await createBatch(server, deploymentId);
-    const answer = await post(bulkPath(deploymentId, batch.id), '{"features": {"__proto__": {"age": 1}, "constructor": 1}, "prediction": 1}\n');
+    const answer = await post(
+      bulkPath(deploymentId, batch.id),
+      '{"features": {"__proto__": {"age": 1}, "constructor": 1}, "prediction": 1}\n',
+    );
     expect(answer.status).toBe(200);
     expect(answer.json).toMatchObject({ rowCount: 1, unknownFeatures: ['__proto__', 'constructor'] });
     const csvAnswer = await post(bulkPath(deploymentId, batch.id), '__proto__,constructor,prediction\n1,2,3\n', { contentType: CSV });

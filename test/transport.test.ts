@@ -1,5 +1,5 @@
 import { print } from 'graphql';
-import { createClient, type Client, type ExecutionResult } from 'graphql-ws';
+import { type Client, createClient, type ExecutionResult } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { CreateApiTokenDocument, CreateDeploymentDocument, RevokeApiTokenDocument } from './generated/graphql.js';
@@ -144,7 +144,11 @@ describe('CORS', () => {
   it('answers a preflight without a token (browsers send none), while the request itself still needs one', async () => {
     const preflight = await fetch(graphqlUrl(), {
       method: 'OPTIONS',
-      headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+      headers: {
+        origin: 'http://localhost:5173',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type',
+      },
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
@@ -180,7 +184,9 @@ describe('GraphiQL', () => {
   });
 
   it('still answers 401 UNAUTHENTICATED to an operation without a token, from a browser or not', async () => {
-    const fromBrowser = await fetch(`${graphqlUrl()}?query=${encodeURIComponent('{ viewer { name } }')}`, { headers: { accept: 'text/html' } });
+    const fromBrowser = await fetch(`${graphqlUrl()}?query=${encodeURIComponent('{ viewer { name } }')}`, {
+      headers: { accept: 'text/html' },
+    });
     expect(fromBrowser.status).toBe(401);
     expect(fromBrowser.headers.get('www-authenticate')).toBe('Bearer');
     const browserBody = (await fromBrowser.json()) as { data?: unknown; errors: { message: string; extensions: { code: string } }[] };
@@ -240,17 +246,35 @@ describe('graphql-ws on /graphql', () => {
     const created = await run<{ createDeployment: { __typename: string; deployment: { id: string; label: string; targetType: string } } }>(
       client,
       print(CreateDeploymentDocument),
-      { input: { label, targetType: 'BINARY', targetName: 'churn', classNames: ['no', 'yes'], positiveClass: 'yes', batchMonitoringEnabled: true } },
+      {
+        input: {
+          label,
+          targetType: 'BINARY',
+          targetName: 'churn',
+          classNames: ['no', 'yes'],
+          positiveClass: 'yes',
+          batchMonitoringEnabled: true,
+        },
+      },
     );
     expect(created.errors).toBeUndefined();
     expect(created.data?.createDeployment).toMatchObject({
       __typename: 'CreateDeploymentSuccess',
-      deployment: { label, targetType: 'BINARY', targetName: 'churn', classNames: ['no', 'yes'], positiveClass: 'yes', batchMonitoringEnabled: true },
+      deployment: {
+        label,
+        targetType: 'BINARY',
+        targetName: 'churn',
+        classNames: ['no', 'yes'],
+        positiveClass: 'yes',
+        batchMonitoringEnabled: true,
+      },
     });
 
     // What the socket created is there for HTTP clients too.
     const id = created.data!.createDeployment.deployment.id;
-    const overHttp = await server.graphql<{ deployment: { label: string } | null }>('query ($id: ID!) { deployment(id: $id) { label } }', { id });
+    const overHttp = await server.graphql<{ deployment: { label: string } | null }>('query ($id: ID!) { deployment(id: $id) { label } }', {
+      id,
+    });
     expect(overHttp.data?.deployment).toEqual({ label });
   });
 
@@ -261,7 +285,13 @@ describe('graphql-ws on /graphql', () => {
   });
 
   it('closes the socket with 4403 Forbidden without a token, with a bad token, or a malformed header', async () => {
-    for (const params of [undefined, {}, { authorization: 'Bearer bl_not_a_real_token' }, { authorization: server.adminToken }, { authorization: 42 }]) {
+    for (const params of [
+      undefined,
+      {},
+      { authorization: 'Bearer bl_not_a_real_token' },
+      { authorization: server.adminToken },
+      { authorization: 42 },
+    ]) {
       const { closed } = openSocket(params);
       expect(await closed, JSON.stringify(params)).toBe(4403);
     }
@@ -294,7 +324,10 @@ describe('graphql-ws on /graphql', () => {
 
     await server.op(RevokeApiTokenDocument, { id: token.id });
     const label = `after-revoke-${Date.now()}`;
-    const attempt = run(socket.client, `mutation { createDeployment(input: {label: "${label}", targetType: REGRESSION, targetName: "y"}) { __typename } }`);
+    const attempt = run(
+      socket.client,
+      `mutation { createDeployment(input: {label: "${label}", targetType: REGRESSION, targetName: "y"}) { __typename } }`,
+    );
     await expect(attempt).rejects.toThrow('socket closed: 4403');
     expect(await socket.closed).toBe(4403);
     expect(await deploymentsLabelled(label)).toBe(0);
@@ -306,9 +339,13 @@ describe('graphql-ws on /graphql', () => {
     const socketB = openSocket({ authorization: `Bearer ${orgB.token}` });
     await socketB.connected;
 
-    const probe = await run<{ deployment: unknown; node: unknown }>(socketB.client, 'query ($id: ID!) { deployment(id: $id) { id label } node(id: $id) { id } }', {
-      id: deploymentA.id,
-    });
+    const probe = await run<{ deployment: unknown; node: unknown }>(
+      socketB.client,
+      'query ($id: ID!) { deployment(id: $id) { id label } node(id: $id) { id } }',
+      {
+        id: deploymentA.id,
+      },
+    );
     expect(probe).toEqual({ data: { deployment: null, node: null } });
 
     const own = await run<{ viewer: { organization: { id: string } } }>(socketB.client, '{ viewer { organization { id } } }');
@@ -329,7 +366,10 @@ describe('graphql-ws on /graphql', () => {
     const syntax = run(client, '{ viewer { ');
     await expect(syntax).rejects.toThrow(/Syntax Error/);
     expect(await run(client, '{ viewer { name } }')).toEqual({ data: { viewer: { name: 'admin' } } });
-    const stillOpen: unknown = await Promise.race([closed.then(() => 'closed'), new Promise((resolve) => setTimeout(() => resolve('open'), 100))]);
+    const stillOpen: unknown = await Promise.race([
+      closed.then(() => 'closed'),
+      new Promise((resolve) => setTimeout(() => resolve('open'), 100)),
+    ]);
     expect(stillOpen).toBe('open');
   });
 });
@@ -358,7 +398,11 @@ describe('protocol errors', () => {
   // GraphQL over HTTP: with the spec's media type a request that cannot execute is a 400; a client
   // that only accepts the legacy `application/json` gets 200 with `errors` and no `data`.
   const post = (query: string, accept: string) =>
-    fetch(graphqlUrl(), { method: 'POST', headers: { 'content-type': 'application/json', accept, ...bearer() }, body: JSON.stringify({ query }) });
+    fetch(graphqlUrl(), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept, ...bearer() },
+      body: JSON.stringify({ query }),
+    });
 
   it('answers 400 with the parser message to a syntax error', async () => {
     const response = await post('{ viewer { name ', 'application/graphql-response+json');

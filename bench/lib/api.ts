@@ -22,7 +22,11 @@ const suffix = () => randomBytes(4).toString('hex');
 const ERROR_FIELDS = `... on Error { message } ... on ValidationError { fieldErrors { field message } }`;
 
 /** A new organization with no daily batch limit; returns its admin's token. */
-export async function createOrganization(url: string, adminToken: string, name = `bench ${suffix()}`): Promise<{ id: string; token: string }> {
+export async function createOrganization(
+  url: string,
+  adminToken: string,
+  name = `bench ${suffix()}`,
+): Promise<{ id: string; token: string }> {
   const data = await graphql<{ createOrganization: { __typename: string } }>(
     url,
     adminToken,
@@ -47,7 +51,13 @@ export interface CreatedDeployment {
 export async function createDeployment(
   url: string,
   token: string,
-  input: { features: FeatureSpec[]; targetType?: 'REGRESSION' | 'BINARY' | 'MULTICLASS'; classNames?: string[]; positiveClass?: string; label?: string },
+  input: {
+    features: FeatureSpec[];
+    targetType?: 'REGRESSION' | 'BINARY' | 'MULTICLASS';
+    classNames?: string[];
+    positiveClass?: string;
+    label?: string;
+  },
 ): Promise<CreatedDeployment> {
   const data = await graphql<{ createDeployment: { __typename: string } }>(
     url,
@@ -69,7 +79,12 @@ export async function createDeployment(
   return success<{ deployment: CreatedDeployment }>(data.createDeployment, 'CreateDeploymentSuccess').deployment;
 }
 
-export async function createBatch(url: string, token: string, deploymentId: string, name = `bench batch ${suffix()}`): Promise<{ id: string; name: string }> {
+export async function createBatch(
+  url: string,
+  token: string,
+  deploymentId: string,
+  name = `bench batch ${suffix()}`,
+): Promise<{ id: string; name: string }> {
   const data = await graphql<{ createMonitoringBatch: { __typename: string } }>(
     url,
     token,

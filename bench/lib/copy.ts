@@ -6,7 +6,11 @@ import type postgres from 'postgres';
  * COPY is its own transaction) with backpressure; resolves when PostgreSQL has confirmed it.
  * Returns the wall time in ms.
  */
-export async function copyFrom(sql: postgres.Sql, statement: string, chunks: AsyncIterable<Buffer>): Promise<{ ms: number; bytes: number }> {
+export async function copyFrom(
+  sql: postgres.Sql,
+  statement: string,
+  chunks: AsyncIterable<Buffer>,
+): Promise<{ ms: number; bytes: number }> {
   const started = performance.now();
   const stream = await sql.unsafe(statement).writable();
   const failed = new Promise<never>((_, reject) => stream.once('error', reject));

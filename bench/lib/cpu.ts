@@ -23,7 +23,11 @@ export function readStat(pid: number): ProcStat | null {
   // The command name (field 2) may contain spaces; fields after the closing parenthesis are fixed:
   // state(3) ppid(4) … utime(14) stime(15) cutime(16) cstime(17).
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { ppid: Number(fields[1]), own: (Number(fields[11]) + Number(fields[12])) / TICKS, children: (Number(fields[13]) + Number(fields[14])) / TICKS };
+  return {
+    ppid: Number(fields[1]),
+    own: (Number(fields[11]) + Number(fields[12])) / TICKS,
+    children: (Number(fields[13]) + Number(fields[14])) / TICKS,
+  };
 }
 
 /** User + system CPU seconds a process has used, or null if it is gone (or not on this machine). */

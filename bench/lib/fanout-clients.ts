@@ -7,7 +7,7 @@
  * carried; summaries go back to the parent on request.
  */
 import fs from 'node:fs';
-import { createClient, type Client } from 'graphql-ws';
+import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 
 export type SubscriptionKind = 'quota' | 'batch';
@@ -72,7 +72,8 @@ export interface Summary {
 
 const QUERIES: Record<SubscriptionKind, string> = {
   quota: 'subscription ($id: ID!) { batchQuota(deploymentId: $id) { used limit remaining resetsAt } }',
-  batch: 'subscription ($id: ID!) { monitoringBatch(id: $id) { id name predictionCount earliestPredictionAt latestPredictionAt isLocked } }',
+  batch:
+    'subscription ($id: ID!) { monitoringBatch(id: $id) { id name predictionCount earliestPredictionAt latestPredictionAt isLocked } }',
 };
 
 // biome-ignore lint: a subscription payload, read field by field
@@ -195,7 +196,8 @@ async function subscribe(request: Extract<FanoutRequest, { cmd: 'subscribe' }>):
 async function awaitValue(request: Extract<FanoutRequest, { cmd: 'await' }>): Promise<AwaitResult> {
   const started = Date.now();
   const reachedCount = () => subscribers.filter((s) => s.received[request.kind].at(-1)?.[1] === request.value).length;
-  while (reachedCount() < subscribers.length && Date.now() - started < request.timeoutMs) await new Promise((resolve) => setTimeout(resolve, 10));
+  while (reachedCount() < subscribers.length && Date.now() - started < request.timeoutMs)
+    await new Promise((resolve) => setTimeout(resolve, 10));
   const reached = reachedCount();
   return { reached, missing: subscribers.length - reached, ms: Date.now() - started };
 }
@@ -263,7 +265,12 @@ if (!process.send) throw new Error('fanout-clients.ts runs as a child process of
 process.on('message', (request: FanoutRequest) => {
   handle(request).then(
     (result) => process.send!({ id: request.id, ok: true, result } satisfies FanoutReply),
-    (error: unknown) => process.send!({ id: request.id, ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) } satisfies FanoutReply),
+    (error: unknown) =>
+      process.send!({
+        id: request.id,
+        ok: false,
+        error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+      } satisfies FanoutReply),
   );
 });
 process.on('disconnect', () => process.exit(0)); // the benchmark went away

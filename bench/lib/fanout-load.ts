@@ -1,6 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
-import type { AwaitResult, ConnectResult, FanoutReply, FanoutRequest, SubscribeResult, SubscriptionKind, Summary } from './fanout-clients.js';
+import type {
+  AwaitResult,
+  ConnectResult,
+  FanoutReply,
+  FanoutRequest,
+  SubscribeResult,
+  SubscriptionKind,
+  Summary,
+} from './fanout-clients.js';
 import { repoRoot } from './server.js';
 
 type Command = FanoutRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
@@ -34,7 +42,8 @@ export class ClientLoad {
       });
     }
     child.once('exit', (code, signal) => {
-      for (const waiter of this.pending.values()) waiter.reject(new Error(`client load exited (${signal ?? code}):\n${this.recent.join('\n')}`));
+      for (const waiter of this.pending.values())
+        waiter.reject(new Error(`client load exited (${signal ?? code}):\n${this.recent.join('\n')}`));
       this.pending.clear();
     });
   }

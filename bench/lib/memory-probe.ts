@@ -39,5 +39,6 @@ process.on('SIGUSR2', () => {
     report('after-gc');
   } else report('no-gc (run with --expose-gc)');
   const dir = process.env.BENCH_HEAPSNAPSHOT_DIR;
-  if (dir) process.stderr.write(`memory-probe heap snapshot ${v8.writeHeapSnapshot(`${dir}/server-${process.pid}-${Date.now()}.heapsnapshot`)}\n`);
+  if (dir)
+    process.stderr.write(`memory-probe heap snapshot ${v8.writeHeapSnapshot(`${dir}/server-${process.pid}-${Date.now()}.heapsnapshot`)}\n`);
 });

@@ -152,7 +152,11 @@ export class InProcessMetrics {
    * The suggested rewrite of columnSums' statement (see perPositionVariant) against the statement
    * as sent: both run `runs` times alternately; their results must be equal.
    */
-  async compareVariant(statement: CapturedStatement, variant: string, runs: number): Promise<{ currentP50Ms: number; variantP50Ms: number; sameResult: boolean }> {
+  async compareVariant(
+    statement: CapturedStatement,
+    variant: string,
+    runs: number,
+  ): Promise<{ currentP50Ms: number; variantP50Ms: number; sameResult: boolean }> {
     const current: number[] = [];
     const rewritten: number[] = [];
     let currentRows: unknown[] = [];
@@ -168,7 +172,9 @@ export class InProcessMetrics {
     const canonical = (rows: unknown[]) =>
       JSON.stringify(
         rows
-          .map((row) => Object.values(row as Record<string, unknown>).map((v) => (Array.isArray(v) ? v.map(String) : v === null ? null : String(v))))
+          .map((row) =>
+            Object.values(row as Record<string, unknown>).map((v) => (Array.isArray(v) ? v.map(String) : v === null ? null : String(v))),
+          )
           .sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1)),
       );
     return { currentP50Ms: p50(current), variantP50Ms: p50(rewritten), sameResult: canonical(currentRows) === canonical(variantRows) };

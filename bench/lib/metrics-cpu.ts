@@ -71,7 +71,10 @@ export class TreeCpuMeter {
     result.client = round2((client.user + client.system) / 1e6);
     const machine = machineCpuSeconds();
     result.machine = round2(machine.busy - this.machineBefore.busy);
-    const ours = Object.entries(result).reduce((sum, [name, seconds]) => (name === 'machine' || !Number.isFinite(seconds) ? sum : sum + seconds), 0);
+    const ours = Object.entries(result).reduce(
+      (sum, [name, seconds]) => (name === 'machine' || !Number.isFinite(seconds) ? sum : sum + seconds),
+      0,
+    );
     result.other = round2(Math.max(0, result.machine - ours));
     result.other_cores = round2(result.other / ((performance.now() - this.started) / 1000));
     return result;

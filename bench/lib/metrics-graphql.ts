@@ -63,7 +63,11 @@ export class GraphQLTimer {
   }
 
   /** One monitoring field over a selection; returns the field's value. */
-  async metric(metric: MetricName, deploymentId: string, selection: Selection): Promise<{ ms: number; bytes: number; value: Record<string, unknown> }> {
+  async metric(
+    metric: MetricName,
+    deploymentId: string,
+    selection: Selection,
+  ): Promise<{ ms: number; bytes: number; value: Record<string, unknown> }> {
     const { ms, bytes, data } = await this.post(QUERIES[metric], { id: deploymentId, s: selection });
     const value = (data.deployment as Record<string, unknown> | null)?.[metric] as Record<string, unknown> | undefined;
     if (!value) throw new Error(`no ${metric} in ${JSON.stringify(data).slice(0, 500)}`);

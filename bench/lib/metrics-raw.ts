@@ -130,7 +130,11 @@ export class RawScan {
   }
 
   private driftColumns(): { name: string; column: BaselineColumn; value: string }[] {
-    const features = this.baseline.features.map((column) => ({ name: column.name, column, value: `p.features->>${textLiteral(column.name)}` }));
+    const features = this.baseline.features.map((column) => ({
+      name: column.name,
+      column,
+      value: `p.features->>${textLiteral(column.name)}`,
+    }));
     const prediction = this.baseline.prediction;
     return prediction ? [...features, { name: '', column: prediction, value: 'p.prediction' }] : features;
   }
@@ -145,7 +149,9 @@ export class RawScan {
     const { text, params } = this.statement('dataDrift', selection);
     const rows = await this.sql.unsafe<{ i: number; bin: number; n: string }[]>(text, params as never[]);
     const columns = this.driftColumns();
-    const counts = columns.map(({ column }) => new Array<number>(column.kind === 'numeric' ? column.edges.length + 2 : column.values.length + 2).fill(0));
+    const counts = columns.map(({ column }) =>
+      new Array<number>(column.kind === 'numeric' ? column.edges.length + 2 : column.values.length + 2).fill(0),
+    );
     for (const row of rows) counts[row.i]![row.bin]! += Number(row.n);
     const result: RawDrift = { columns: new Map() };
     columns.forEach(({ name, column }, i) => {
@@ -158,7 +164,9 @@ export class RawScan {
 
   async accuracy(selection: Selection): Promise<RawAccuracy> {
     const { text, params } = this.statement('accuracy', selection);
-    const [row] = await this.sql.unsafe<{ n: string; se: number; sae: number; sse: number; sy: number; syy: number; sape: number | null; nz: string }[]>(text, params as never[]);
+    const [row] = await this.sql.unsafe<
+      { n: string; se: number; sae: number; sse: number; sy: number; syy: number; sape: number | null; nz: string }[]
+    >(text, params as never[]);
     const n = Number(row!.n);
     if (n === 0) return { count: 0, rmse: null, mae: null, r2: null, mape: null };
     const sse = Number(row!.sse);

@@ -51,7 +51,9 @@ export const ACTUALS_PER_REQUEST = 10_000;
 const CHUNK_ROWS = 1000;
 
 /** Importance per feature (what a model's feature impact would give): decreasing with the index. */
-export const BENCH_FEATURES: FeatureSpec[] = FEATURES.map((feature, i) => ({ ...feature, importance: Math.round((1 / (1 + i * 0.35)) * 1000) / 1000 }) as FeatureSpec);
+export const BENCH_FEATURES: FeatureSpec[] = FEATURES.map(
+  (feature, i) => ({ ...feature, importance: Math.round((1 / (1 + i * 0.35)) * 1000) / 1000 }) as FeatureSpec,
+);
 
 /** A body of pre-built Buffers, streamed. */
 async function* buffers(list: Buffer[]): AsyncGenerator<Buffer> {
@@ -113,7 +115,8 @@ export async function seedDataset(options: SeedOptions): Promise<SeededDataset> 
     }
     if (out.size) chunks.push(out.take());
     const result = await postStream(`${api}/trainingBaseline`, { token, contentType: 'application/x-ndjson', body: buffers(chunks) });
-    if (result.status !== 201) throw new Error(`training baseline failed: HTTP ${result.status} ${JSON.stringify(result.body).slice(0, 1000)}`);
+    if (result.status !== 201)
+      throw new Error(`training baseline failed: HTTP ${result.status} ${JSON.stringify(result.body).slice(0, 1000)}`);
   }
   const baselineSeconds = (performance.now() - baselineStarted) / 1000;
   log(`${options.label}: training baseline of ${options.baselineRows.toLocaleString('en')} rows set in ${baselineSeconds.toFixed(1)} s`);

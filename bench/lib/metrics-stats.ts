@@ -1,4 +1,4 @@
-import { Prng } from './prng.js';
+import type { Prng } from './prng.js';
 
 /** The q-quantile of `values` by linear interpolation between closest ranks (numpy's default). */
 export function quantile(values: number[], q: number): number {

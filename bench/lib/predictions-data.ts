@@ -161,7 +161,10 @@ export const copyFormat =
   };
 
 /** `rows` rows formatted by `format`, in Buffers of `chunkRows` rows. */
-export async function* rowChunks(options: { rows: number; seed: number; idTag: string; chunkRows?: number }, format: RowFormat): AsyncGenerator<Buffer> {
+export async function* rowChunks(
+  options: { rows: number; seed: number; idTag: string; chunkRows?: number },
+  format: RowFormat,
+): AsyncGenerator<Buffer> {
   const source = new PredictionRowSource(options.seed, options.idTag);
   const chunkRows = options.chunkRows ?? 1000;
   const out = new AsciiChunk();

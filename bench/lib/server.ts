@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,27 +51,34 @@ export interface StartServerOptions {
 export async function startServer(options: StartServerOptions): Promise<BenchServer> {
   const port = await freePort();
   const adminToken = options.adminToken ?? `bl_bench_${randomBytes(16).toString('hex')}`;
-  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', ...(options.preload ?? []).flatMap((m) => ['--import', m]), 'src/main.ts'], {
-    cwd: options.root ?? repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      DATABASE_URL: options.databaseUrl,
-      BATCHLENS_BOOTSTRAP_TOKEN: adminToken,
-      BATCHLENS_MAX_UPLOAD_BYTES: String(1024 ** 4),
-      ...options.env,
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), '--import', 'tsx', ...(options.preload ?? []).flatMap((m) => ['--import', m]), 'src/main.ts'],
+    {
+      cwd: options.root ?? repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        DATABASE_URL: options.databaseUrl,
+        BATCHLENS_BOOTSTRAP_TOKEN: adminToken,
+        BATCHLENS_MAX_UPLOAD_BYTES: String(1024 ** 4),
+        ...options.env,
+      },
     },
-  });
+  );
   const recent: string[] = [];
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
 
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start within ${options.startTimeoutMs ?? 60_000} ms:\n${recent.join('\n')}`)), options.startTimeoutMs ?? 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`server did not start within ${options.startTimeoutMs ?? 60_000} ms:\n${recent.join('\n')}`)),
+      options.startTimeoutMs ?? 60_000,
+    );
     const onLine = (line: string) => {
       recent.push(line);
       if (recent.length > 50) recent.shift();

@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -55,7 +55,9 @@ async function postgresBinary(): Promise<string> {
     const binaries = (await import(platformPackage)) as { postgres: string };
     return binaries.postgres;
   } catch {
-    throw new Error(`no embedded PostgreSQL for ${os.platform()}-${os.arch()} (${platformPackage}); set DATABASE_URL to a PostgreSQL server`);
+    throw new Error(
+      `no embedded PostgreSQL for ${os.platform()}-${os.arch()} (${platformPackage}); set DATABASE_URL to a PostgreSQL server`,
+    );
   }
 }
 
@@ -109,7 +111,12 @@ export async function startEmbeddedPostgres(options: {
 
   const recent: string[] = [];
   await new Promise<void>((resolve, reject) => {
-    const onExit = () => reject(new Error(`embedded PostgreSQL in ${pgDir} did not start (is another batchlens using this BATCHLENS_DATA_DIR?):\n${recent.join('\n')}`));
+    const onExit = () =>
+      reject(
+        new Error(
+          `embedded PostgreSQL in ${pgDir} did not start (is another batchlens using this BATCHLENS_DATA_DIR?):\n${recent.join('\n')}`,
+        ),
+      );
     child.once('exit', onExit);
     child.stderr!.on('data', (chunk: Buffer) => {
       const text = chunk.toString();

@@ -140,9 +140,7 @@ export const monitoringBatches = pgTable(
   (t) => [
     index('monitoring_batches_deployment_created_idx').on(t.deploymentId, t.createdAt, t.id),
     index('monitoring_batches_deployment_name_idx').on(t.deploymentId, t.name, t.id),
-    index('monitoring_batches_deleted_idx')
-      .on(t.deletedAt)
-      .where(sql`deleted_at is not null`),
+    index('monitoring_batches_deleted_idx').on(t.deletedAt).where(sql`deleted_at is not null`),
   ],
 );
 
@@ -194,7 +192,6 @@ export const batchQuotaUsage = pgTable(
   },
   (t) => [primaryKey({ columns: [t.deploymentId, t.day] })],
 );
-
 
 // ---------------------------------------------------------------------------------------------
 // Training baseline (drift bins) and predictions, actuals, and the per-batch aggregates that every
@@ -261,9 +258,7 @@ export const predictions = pgTable(
   (t) => [
     primaryKey({ columns: [t.deploymentId, t.id] }),
     index('predictions_batch_idx').on(t.batchId, t.id),
-    uniqueIndex('predictions_association_idx')
-      .on(t.deploymentId, t.associationId)
-      .where(sql`association_id is not null`),
+    uniqueIndex('predictions_association_idx').on(t.deploymentId, t.associationId).where(sql`association_id is not null`),
   ],
 );
 

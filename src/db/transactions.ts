@@ -1,7 +1,7 @@
 import { drizzle } from 'drizzle-orm/postgres-js';
 import type postgres from 'postgres';
-import { DomainError, isError, type Result } from '../errors.js';
-import { outbox, publishCommitted, type LiveEvent } from '../modules/live/hub.js';
+import { type DomainError, isError, type Result } from '../errors.js';
+import { type LiveEvent, outbox, publishCommitted } from '../modules/live/hub.js';
 import type { Db, Tx } from './client.js';
 import * as tables from './tables.js';
 
@@ -9,7 +9,10 @@ import * as tables from './tables.js';
  * Runs `work` inside `begin`'s transaction; an expected failure (a DomainError it returns) rolls
  * the transaction back and is returned, anything thrown propagates.
  */
-async function rollbackOnError<Handle, T>(begin: (run: (handle: Handle) => Promise<T>) => Promise<T>, work: (handle: Handle) => Promise<Result<T>>): Promise<Result<T>> {
+async function rollbackOnError<Handle, T>(
+  begin: (run: (handle: Handle) => Promise<T>) => Promise<T>,
+  work: (handle: Handle) => Promise<Result<T>>,
+): Promise<Result<T>> {
   const rollback = new Error('rollback');
   let failure: DomainError | undefined;
   // What the transaction announces for live views (Redis transport): published once it committed.

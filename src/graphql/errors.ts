@@ -1,15 +1,15 @@
 import type { ObjectRef, UnionRef } from '@pothos/core';
 import { GraphQLError } from 'graphql';
 import {
-  BatchLockedError,
-  BatchMonitoringDisabledError,
-  BatchQuotaExceededError,
-  DomainError,
-  ForbiddenError,
-  NotFoundError,
-  ValidationError,
+  type BatchLockedError,
+  type BatchMonitoringDisabledError,
   type BatchQuota,
+  type BatchQuotaExceededError,
+  DomainError,
   type FieldError,
+  type ForbiddenError,
+  type NotFoundError,
+  ValidationError,
 } from '../errors.js';
 import { builder, type SchemaTypes } from './builder.js';
 
@@ -37,7 +37,6 @@ const FieldErrorRef = builder.objectRef<FieldError>('FieldError').implement({
   }),
 });
 
-
 export const NotFoundErrorRef = builder.objectRef<NotFoundError>('NotFoundError').implement({
   description: 'The id does not exist, was deleted, or belongs to another organization (these look the same).',
   interfaces: [ErrorInterface],
@@ -59,13 +58,11 @@ export const BatchQuotaExceededErrorRef = builder.objectRef<BatchQuotaExceededEr
   }),
 });
 
-export const BatchMonitoringDisabledErrorRef = builder
-  .objectRef<BatchMonitoringDisabledError>('BatchMonitoringDisabledError')
-  .implement({
-    description: 'The deployment does not have batch monitoring enabled (`updateDeploymentSettings(batchMonitoringEnabled: true)`).',
-    interfaces: [ErrorInterface],
-    fields: (t) => ({ deploymentId: t.exposeID('deploymentId') }),
-  });
+export const BatchMonitoringDisabledErrorRef = builder.objectRef<BatchMonitoringDisabledError>('BatchMonitoringDisabledError').implement({
+  description: 'The deployment does not have batch monitoring enabled (`updateDeploymentSettings(batchMonitoringEnabled: true)`).',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ deploymentId: t.exposeID('deploymentId') }),
+});
 
 export const BatchLockedErrorRef = builder.objectRef<BatchLockedError>('BatchLockedError').implement({
   description: 'The batch is locked and accepts no new predictions; unlock it first.',
@@ -93,11 +90,7 @@ export type ErrorTypeName = keyof typeof errorRefs;
  * `<name> = <success> | <errors…>`: a mutation result. Resolvers return either the success shape
  * or the DomainError the service answered with.
  */
-export function resultUnion<Success extends object>(
-  name: string,
-  success: ObjectRef<SchemaTypes, Success>,
-  errors: ErrorTypeName[],
-) {
+export function resultUnion<Success extends object>(name: string, success: ObjectRef<SchemaTypes, Success>, errors: ErrorTypeName[]) {
   const union = builder.unionType(name, {
     types: [success, ...errors.map((error) => errorRefs[error])],
     resolveType: (value) => (value instanceof DomainError ? value.typename : success.name),

@@ -1,15 +1,21 @@
 import DataLoader from 'dataloader';
 import { and, eq, inArray } from 'drizzle-orm';
-import { deployments, trainingBaselines } from '../db/tables.js';
-import { accuracySums, columnSums, labelSums, serviceSums, type Selection } from '../modules/metrics/sums.js';
-import type { Baseline } from '../modules/predictions/aggregates.js';
-import { healthOfDeployments, type DeploymentHealth } from '../modules/metrics/deployment-health.js';
 import type { Db } from '../db/client.js';
+import { deployments, trainingBaselines } from '../db/tables.js';
 import type { BatchQuota } from '../errors.js';
-import { batchesByIds, modelHistoryByBatchIds, quotasFor, type ModelHistoryEntry, type MonitoringBatch } from '../modules/batches/service.js';
-import { deploymentsByIds, type Deployment } from '../modules/deployments/service.js';
-import { usersByIds, type User } from '../modules/organizations/service.js';
+import {
+  batchesByIds,
+  type ModelHistoryEntry,
+  type MonitoringBatch,
+  modelHistoryByBatchIds,
+  quotasFor,
+} from '../modules/batches/service.js';
+import { type Deployment, deploymentsByIds } from '../modules/deployments/service.js';
+import { type DeploymentHealth, healthOfDeployments } from '../modules/metrics/deployment-health.js';
+import { accuracySums, columnSums, labelSums, type Selection, serviceSums } from '../modules/metrics/sums.js';
 import type { Viewer } from '../modules/organizations/auth.js';
+import { type User, usersByIds } from '../modules/organizations/service.js';
+import type { Baseline } from '../modules/predictions/aggregates.js';
 
 function byId<T extends { id: string }>(load: (ids: readonly string[]) => Promise<T[]>) {
   return new DataLoader<string, T | null>(async (ids) => {
@@ -48,21 +54,23 @@ export function createLoaders(db: Db, viewer: Viewer) {
     user: () => byId<User>((ids) => usersByIds(db, org, ids)),
     deployment: () => byId<Deployment>((ids) => deploymentsByIds(db, org, ids)),
     batch: () => byId<MonitoringBatch>((ids) => batchesByIds(db, org, ids)),
-    quota: () => new DataLoader<string, BatchQuota | null>(async (ids) => {
-      const quotas = await quotasFor(db, org, ids);
-      return ids.map((id) => quotas.get(id) ?? null);
-    }),
+    quota: () =>
+      new DataLoader<string, BatchQuota | null>(async (ids) => {
+        const quotas = await quotasFor(db, org, ids);
+        return ids.map((id) => quotas.get(id) ?? null);
+      }),
     /** Only called with ids of batches already loaded through the viewer's organization. */
     metrics: () => createMetricLoaders(db, viewer),
-    modelHistory: () => new DataLoader<string, ModelHistoryEntry[]>(async (batchIds) => {
-      const byBatch = new Map<string, ModelHistoryEntry[]>();
-      for (const row of await modelHistoryByBatchIds(db, batchIds)) {
-        const entries = byBatch.get(row.batchId);
-        if (entries) entries.push(row);
-        else byBatch.set(row.batchId, [row]);
-      }
-      return batchIds.map((id) => byBatch.get(id) ?? []);
-    }),
+    modelHistory: () =>
+      new DataLoader<string, ModelHistoryEntry[]>(async (batchIds) => {
+        const byBatch = new Map<string, ModelHistoryEntry[]>();
+        for (const row of await modelHistoryByBatchIds(db, batchIds)) {
+          const entries = byBatch.get(row.batchId);
+          if (entries) entries.push(row);
+          else byBatch.set(row.batchId, [row]);
+        }
+        return batchIds.map((id) => byBatch.get(id) ?? []);
+      }),
   });
 }
 
@@ -79,26 +87,31 @@ function perBatch<T>(load: (selection: Selection, perBatch: true) => Promise<Map
 /** Metric loaders for batch fields (ids already loaded through the viewer's organization). */
 export function createMetricLoaders(db: Db, viewer: Viewer) {
   return lazily({
-    baseline: () => new DataLoader<string, Baseline | null>(async (deploymentIds) => {
-      const rows = await db
-        .select({ deploymentId: trainingBaselines.deploymentId, version: trainingBaselines.version, columns: trainingBaselines.columns })
-        .from(trainingBaselines)
-        .innerJoin(deployments, and(eq(deployments.id, trainingBaselines.deploymentId), eq(deployments.baselineVersion, trainingBaselines.version)))
-        .where(and(eq(deployments.organizationId, viewer.organizationId), inArray(deployments.id, [...deploymentIds])));
-      const byDeployment = new Map(rows.map((row) => [row.deploymentId, { version: row.version, columns: row.columns }]));
-      return deploymentIds.map((id) => byDeployment.get(id) ?? null);
-    }),
+    baseline: () =>
+      new DataLoader<string, Baseline | null>(async (deploymentIds) => {
+        const rows = await db
+          .select({ deploymentId: trainingBaselines.deploymentId, version: trainingBaselines.version, columns: trainingBaselines.columns })
+          .from(trainingBaselines)
+          .innerJoin(
+            deployments,
+            and(eq(deployments.id, trainingBaselines.deploymentId), eq(deployments.baselineVersion, trainingBaselines.version)),
+          )
+          .where(and(eq(deployments.organizationId, viewer.organizationId), inArray(deployments.id, [...deploymentIds])));
+        const byDeployment = new Map(rows.map((row) => [row.deploymentId, { version: row.version, columns: row.columns }]));
+        return deploymentIds.map((id) => byDeployment.get(id) ?? null);
+      }),
     service: () => perBatch((selection, grouped) => serviceSums(db, selection, grouped)),
     columns: () => perBatch((selection, grouped) => columnSums(db, selection, grouped)),
     accuracy: () => perBatch((selection, grouped) => accuracySums(db, selection, grouped)),
     labels: () => perBatch((selection, grouped) => labelSums(db, selection, grouped)),
     /** Health of every deployment asked for in the same tick, in a constant number of statements. */
-    health: () => new DataLoader<Deployment, DeploymentHealth | undefined, string>(
-      async (list) => {
-        const health = await healthOfDeployments(db, viewer.organizationId, list);
-        return list.map((deployment) => health.get(deployment.id));
-      },
-      { cacheKeyFn: (deployment) => deployment.id },
-    ),
+    health: () =>
+      new DataLoader<Deployment, DeploymentHealth | undefined, string>(
+        async (list) => {
+          const health = await healthOfDeployments(db, viewer.organizationId, list);
+          return list.map((deployment) => health.get(deployment.id));
+        },
+        { cacheKeyFn: (deployment) => deployment.id },
+      ),
   });
 }

@@ -1,5 +1,14 @@
 import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
-import { GraphQLError, Kind, validate, valueFromASTUntyped, visit, type DocumentNode, type ExecutionArgs, type ValidationContext } from 'graphql';
+import {
+  type DocumentNode,
+  type ExecutionArgs,
+  GraphQLError,
+  Kind,
+  type ValidationContext,
+  validate,
+  valueFromASTUntyped,
+  visit,
+} from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
 // graphql-armor's cost limit multiplies a connection's cost by its `first` / `last` only when the
@@ -65,7 +74,8 @@ export function costPageSizeVariables(options: PageSizeCostOptions): Plugin {
     });
     // Refused like the validation rule refuses literal page sizes: HTTP 400, no data.
     return validate(args.schema, withPageSizesWritten(args.document, args.variableValues), [rule]).map(
-      (error) => new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } }),
+      (error) =>
+        new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } }),
     );
   };
   return {

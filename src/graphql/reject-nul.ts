@@ -1,4 +1,4 @@
-import { GraphQLError, visit, type DocumentNode, type ExecutionArgs } from 'graphql';
+import { type DocumentNode, type ExecutionArgs, GraphQLError, visit } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { findUnstorableText, unstorableText } from '../validation.js';
 

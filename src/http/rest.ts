@@ -3,14 +3,14 @@ import {
   BatchLockedError,
   BatchMonitoringDisabledError,
   BatchQuotaExceededError,
-  DomainError,
+  type DomainError,
   ForbiddenError,
   NotFoundError,
   ValidationError,
 } from '../errors.js';
 import type { RequestContext } from '../graphql/context.js';
-import { BodyTooLargeError, readBody } from './body.js';
 import { findUnstorableText } from '../validation.js';
+import { BodyTooLargeError, readBody } from './body.js';
 
 /** A JSON answer. `body: undefined` sends no body (204). */
 export interface RestResponse {
@@ -140,11 +140,12 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<unk
   // than failing the insert with a 500. Valid JSON carries either only as a \u escape.
   const unstorable = /\\u/i.test(text) ? findUnstorableText(body) : null;
   if (unstorable) {
-    throw new HttpError(422, `Invalid input: ${unstorable.path}: ${unstorable.message}`, { errors: { [unstorable.path]: unstorable.message } });
+    throw new HttpError(422, `Invalid input: ${unstorable.path}: ${unstorable.message}`, {
+      errors: { [unstorable.path]: unstorable.message },
+    });
   }
   return body;
 }
-
 
 /**
  * DomainError → HTTP, in DataRobot's manner: `{message}` plus details. `fieldNames` renames our

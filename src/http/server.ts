@@ -3,11 +3,11 @@ import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { sql } from 'drizzle-orm';
-import { GraphQLError, type ExecutionArgs, type ValidationContext, type execute, type subscribe } from 'graphql';
+import { type ExecutionArgs, type execute, GraphQLError, type subscribe, type ValidationContext } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga } from 'graphql-yoga';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import type { AppServices, GraphQLContext, RequestContext } from '../graphql/context.js';
 import { createLoaders } from '../graphql/loaders.js';
 import { costPageSizeVariables } from '../graphql/page-size-cost.js';
@@ -16,8 +16,8 @@ import { schema } from '../graphql/schema.js';
 import { batchRoutes } from '../modules/batches/rest.js';
 import { deploymentRoutes } from '../modules/deployments/rest.js';
 import { SharedSubscriptions } from '../modules/live/shared.js';
-import { predictionRoutes } from '../modules/predictions/rest.js';
 import { authenticate, bearerToken, revokedTokens, type Viewer } from '../modules/organizations/auth.js';
+import { predictionRoutes } from '../modules/predictions/rest.js';
 import { BodyTooLargeError, discardBody, readBody } from './body.js';
 import { HttpError, RestRouter, readJson, sendJson } from './rest.js';
 
@@ -119,7 +119,12 @@ export function createServer(app: AppServices): BatchlensServer {
       viewer = await viewerOf(req);
       if (!viewer) {
         discardBody(req);
-        sendJson(res, 401, { errors: [{ message: UNAUTHENTICATED, extensions: { code: 'UNAUTHENTICATED' } }] }, { 'www-authenticate': 'Bearer' });
+        sendJson(
+          res,
+          401,
+          { errors: [{ message: UNAUTHENTICATED, extensions: { code: 'UNAUTHENTICATED' } }] },
+          { 'www-authenticate': 'Bearer' },
+        );
         return;
       }
     }
@@ -174,7 +179,12 @@ export function createServer(app: AppServices): BatchlensServer {
     }
     if ('allowed' in found) {
       discardBody(req);
-      sendJson(res, 405, { message: `Method ${req.method} is not allowed here; use ${found.allowed.join(', ')}` }, { allow: found.allowed.join(', ') });
+      sendJson(
+        res,
+        405,
+        { message: `Method ${req.method} is not allowed here; use ${found.allowed.join(', ')}` },
+        { allow: found.allowed.join(', ') },
+      );
       return;
     }
     const viewer = await viewerOf(req);
@@ -236,7 +246,13 @@ export function createServer(app: AppServices): BatchlensServer {
       // A client that hung up mid-request is not a server fault.
       const code = (error as { code?: string }).code;
       // (req.destroyed alone is also true once a body was read in full.)
-      if ((req.destroyed && !req.complete) || res.destroyed || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (error as Error).message === 'aborted') {
+      if (
+        (req.destroyed && !req.complete) ||
+        res.destroyed ||
+        code === 'ECONNRESET' ||
+        code === 'ERR_STREAM_PREMATURE_CLOSE' ||
+        (error as Error).message === 'aborted'
+      ) {
         res.destroy();
         return;
       }
@@ -257,7 +273,8 @@ export function createServer(app: AppServices): BatchlensServer {
     if (tokenIds.length === 0) return;
     revokedTokens(app.db, tokenIds)
       .then((revoked) => {
-        for (const [socket, tokenId] of liveSockets) if (revoked.has(tokenId)) socket.close(CloseCode.Forbidden, 'Forbidden: token revoked');
+        for (const [socket, tokenId] of liveSockets)
+          if (revoked.has(tokenId)) socket.close(CloseCode.Forbidden, 'Forbidden: token revoked');
         for (const [response, tokenId] of liveStreams) if (revoked.has(tokenId)) response.destroy();
       })
       .catch(() => {}); // the database may be restarting; the next round checks again

@@ -1,8 +1,8 @@
 import {
   CreateDeploymentDocument,
+  type CreateDeploymentInput,
   CreateMonitoringBatchDocument,
   CreateOrganizationDocument,
-  type CreateDeploymentInput,
 } from '../generated/graphql.js';
 import type { TestServer } from './server.js';
 
@@ -19,7 +19,11 @@ export const BATCH_NOT_FOUND = { message: 'Monitoring batch not found' };
 export async function createOrganization(server: TestServer, dailyBatchLimit: number | null = 100) {
   const data = await server.op(CreateOrganizationDocument, { input: { name: unique('org'), dailyBatchLimit } });
   if (data.createOrganization.__typename !== 'CreateOrganizationSuccess') throw new Error(JSON.stringify(data));
-  return { token: data.createOrganization.secret, organizationId: data.createOrganization.organization.id, adminId: data.createOrganization.admin.id };
+  return {
+    token: data.createOrganization.secret,
+    organizationId: data.createOrganization.organization.id,
+    adminId: data.createOrganization.admin.id,
+  };
 }
 
 /** A regression deployment with batch monitoring on, unless overridden. */

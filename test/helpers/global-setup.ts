@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded.js';
+import { type EmbeddedDatabase, startEmbeddedPostgres } from '../../src/db/embedded.js';
 import { runMigrations } from '../../src/db/migrate.js';
 
 declare module 'vitest' {
@@ -45,7 +45,9 @@ export default async function setup(project: TestProject) {
   return async () => {
     // Drop what this run made on a shared server; an embedded one goes away whole.
     if (!embedded) {
-      const databases = await admin<{ datname: string }[]>`select datname from pg_database where datname like ${`bl_test_${process.pid}_%`} or datname = ${templateDatabase}`;
+      const databases = await admin<
+        { datname: string }[]
+      >`select datname from pg_database where datname like ${`bl_test_${process.pid}_%`} or datname = ${templateDatabase}`;
       for (const { datname } of databases) await admin.unsafe(`drop database if exists ${datname} with (force)`);
     }
     await admin.end();

@@ -3,8 +3,8 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import postgres from 'postgres';
 import { inject } from 'vitest';
-import { startApp, type RunningApp } from '../../src/app.js';
-import { loadConfig, type Config } from '../../src/config.js';
+import { type RunningApp, startApp } from '../../src/app.js';
+import { type Config, loadConfig } from '../../src/config.js';
 
 /** A fresh database cloned from the migrated template; dropped with the test run. */
 export async function createTestDatabase(): Promise<string> {

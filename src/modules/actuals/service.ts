@@ -1,16 +1,16 @@
 import { sql as dsql } from 'drizzle-orm';
 import type postgres from 'postgres';
 import type { Db } from '../../db/client.js';
-import { pgTransactionResult } from '../../db/transactions.js';
 import { actuals } from '../../db/tables.js';
-import { ValidationError, isError, type FieldError, type Result } from '../../errors.js';
+import { pgTransactionResult } from '../../db/transactions.js';
+import { type FieldError, isError, type Result, ValidationError } from '../../errors.js';
 import { parseTimestamp, unstorableText } from '../../validation.js';
 import { getBatchDeployment } from '../deployments/service.js';
 import { announce } from '../live/hub.js';
 import type { Viewer } from '../organizations/auth.js';
-import { BatchAggregator, type ActualOutcome } from '../predictions/aggregates.js';
-import { lockDeploymentForActuals, targetShape } from '../predictions/service.js';
+import { type ActualOutcome, BatchAggregator } from '../predictions/aggregates.js';
 import type { TargetShape } from '../predictions/rows.js';
+import { lockDeploymentForActuals, targetShape } from '../predictions/service.js';
 
 export const MAX_ACTUALS_PER_REQUEST = 10_000;
 
@@ -44,7 +44,8 @@ function validateActual(shape: TargetShape, item: unknown, where: string): Valid
     outcome = { value: null, label };
   }
   const acted = raw.wasActedOn;
-  if (acted !== undefined && acted !== null && typeof acted !== 'boolean') return { field: `${where}.wasActedOn`, message: 'must be true or false' };
+  if (acted !== undefined && acted !== null && typeof acted !== 'boolean')
+    return { field: `${where}.wasActedOn`, message: 'must be true or false' };
   let timestamp: Date | null = null;
   if (raw.timestamp !== undefined && raw.timestamp !== null) {
     timestamp = typeof raw.timestamp === 'string' ? parseTimestamp(raw.timestamp) : null;
@@ -74,7 +75,10 @@ export async function submitActuals(
   if (!Array.isArray(input.actuals)) return ValidationError.of(input.itemPath, 'must be a list of actuals');
   if (input.actuals.length === 0) return ValidationError.of(input.itemPath, 'must contain at least one actual');
   if (input.actuals.length > MAX_ACTUALS_PER_REQUEST) {
-    return ValidationError.of(input.itemPath, `must contain at most ${MAX_ACTUALS_PER_REQUEST} actuals per request (got ${input.actuals.length})`);
+    return ValidationError.of(
+      input.itemPath,
+      `must contain at most ${MAX_ACTUALS_PER_REQUEST} actuals per request (got ${input.actuals.length})`,
+    );
   }
   const items = input.actuals as unknown[];
   return pgTransactionResult(sql, async ({ db: tx, pg }) => {
@@ -90,7 +94,10 @@ export async function submitActuals(
       const actual = validateActual(shape, item, where);
       if ('field' in actual) errors.push(actual);
       else if (seen.has(actual.associationId)) {
-        errors.push({ field: `${where}.associationId`, message: `repeats the association id of ${input.itemPath}.${seen.get(actual.associationId)}` });
+        errors.push({
+          field: `${where}.associationId`,
+          message: `repeats the association id of ${input.itemPath}.${seen.get(actual.associationId)}`,
+        });
       } else {
         seen.set(actual.associationId, index);
         valid.push(actual);
@@ -107,7 +114,16 @@ export async function submitActuals(
           where deployment_id = ${deployment.id} and association_id = any(${ids}::text[])`
       ).map((row) => [row.association_id, { value: row.actual_value, label: row.actual_label }]),
     );
-    const matched = await pg<{ association_id: string; batch_id: string; model_id: string; prediction: number | null; probabilities: number[] | null; predicted_label: string | null }[]>`
+    const matched = await pg<
+      {
+        association_id: string;
+        batch_id: string;
+        model_id: string;
+        prediction: number | null;
+        probabilities: number[] | null;
+        predicted_label: string | null;
+      }[]
+    >`
       select p.association_id, p.batch_id, p.model_id, p.prediction, p.probabilities, p.predicted_label
       from predictions p join monitoring_batches b on b.id = p.batch_id and b.deleted_at is null
       where p.deployment_id = ${deployment.id} and p.association_id = any(${ids}::text[])`;
@@ -117,7 +133,11 @@ export async function submitActuals(
       const actual = byId.get(prediction.association_id)!;
       let aggregator = perBatch.get(prediction.batch_id);
       if (!aggregator) perBatch.set(prediction.batch_id, (aggregator = new BatchAggregator(shape, null)));
-      const scored = { prediction: prediction.prediction, probabilities: prediction.probabilities, predictedLabel: prediction.predicted_label };
+      const scored = {
+        prediction: prediction.prediction,
+        probabilities: prediction.probabilities,
+        predictedLabel: prediction.predicted_label,
+      };
       const earlier = previous.get(prediction.association_id);
       if (earlier) aggregator.addAccuracy(prediction.model_id, scored, earlier, -1);
       aggregator.addAccuracy(prediction.model_id, scored, actual.outcome, 1);

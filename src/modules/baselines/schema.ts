@@ -1,7 +1,7 @@
 import type { BaselineColumn } from '../../db/tables.js';
+import { isError, ValidationError } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
 import { resultUnion } from '../../graphql/errors.js';
-import { ValidationError, isError } from '../../errors.js';
 import { DeploymentRef } from '../deployments/schema.js';
 import { PredictionRowInput } from '../predictions/schema.js';
 import { MAX_ROWS_PER_REPORT } from '../predictions/service.js';
@@ -37,7 +37,8 @@ const BaselineColumnRef = builder.objectRef<BaselineColumn>('BaselineColumn').im
     std: t.float({ nullable: true, description: 'Population standard deviation.', resolve: (c) => (c.kind === 'numeric' ? c.std : null) }),
     bins: t.field({
       type: [BaselineBinRef],
-      description: 'Numeric: bins between the deciles (first and last open-ended), then missing. Categorical: the 25 most frequent values, other, missing.',
+      description:
+        'Numeric: bins between the deciles (first and last open-ended), then missing. Categorical: the 25 most frequent values, other, missing.',
       resolve: (c) => {
         const total = c.counts.reduce((a, b) => a + b, 0);
         return binLabels(c).map((bin, i) => ({ ...bin, count: c.counts[i] ?? 0, share: total ? (c.counts[i] ?? 0) / total : 0 }));
@@ -47,7 +48,7 @@ const BaselineColumnRef = builder.objectRef<BaselineColumn>('BaselineColumn').im
 });
 
 const TrainingBaselineRef = builder.objectRef<TrainingBaseline>('TrainingBaseline').implement({
-  description: "The sample drift is measured against; replacing it makes a new version and re-bins stored batches in the background.",
+  description: 'The sample drift is measured against; replacing it makes a new version and re-bins stored batches in the background.',
   fields: (t) => ({
     version: t.exposeInt('version'),
     rowCount: t.exposeInt('rowCount'),
@@ -63,7 +64,12 @@ const TrainingBaselineRef = builder.objectRef<TrainingBaseline>('TrainingBaselin
 });
 
 builder.objectField(DeploymentRef, 'trainingBaseline', (t) =>
-  t.field({ type: TrainingBaselineRef, nullable: true, description: 'The current baseline; null until one is set.', resolve: (d, _args, ctx) => getTrainingBaseline(ctx.app.db, d) }),
+  t.field({
+    type: TrainingBaselineRef,
+    nullable: true,
+    description: 'The current baseline; null until one is set.',
+    resolve: (d, _args, ctx) => getTrainingBaseline(ctx.app.db, d),
+  }),
 );
 
 const SetTrainingBaselineSuccess = builder.objectRef<{ baseline: TrainingBaseline }>('SetTrainingBaselineSuccess').implement({
@@ -84,7 +90,10 @@ builder.mutationField('setTrainingBaseline', (t) =>
     },
     resolve: async (_root, { input }, ctx) => {
       if (input.rows.length > MAX_ROWS_PER_REPORT) {
-        return ValidationError.of('rows', `must contain at most ${MAX_ROWS_PER_REPORT} rows (got ${input.rows.length}); upload larger samples to the trainingBaseline route`);
+        return ValidationError.of(
+          'rows',
+          `must contain at most ${MAX_ROWS_PER_REPORT} rows (got ${input.rows.length}); upload larger samples to the trainingBaseline route`,
+        );
       }
       const baseline = await setTrainingBaseline(ctx.app.sql, ctx.viewer, {
         deploymentId: input.deploymentId,

@@ -1,17 +1,17 @@
-import { and, eq, sql as dsql } from 'drizzle-orm';
+import { and, sql as dsql, eq } from 'drizzle-orm';
 import type postgres from 'postgres';
 import type { Db } from '../../db/client.js';
-import { pgTransactionResult } from '../../db/transactions.js';
 import {
+  type BaselineColumn,
+  type BaselineColumns,
   batchColumnStats,
   deployments,
   monitoringBatches,
   trainingBaselines,
-  type BaselineColumn,
-  type BaselineColumns,
 } from '../../db/tables.js';
-import { ValidationError, isError, type FieldError, type Result } from '../../errors.js';
-import { getDeployment, type Deployment } from '../deployments/service.js';
+import { pgTransactionResult } from '../../db/transactions.js';
+import { type FieldError, isError, type Result, ValidationError } from '../../errors.js';
+import { type Deployment, getDeployment } from '../deployments/service.js';
 import { announce } from '../live/hub.js';
 import type { Viewer } from '../organizations/auth.js';
 import type { ParsedItem } from '../predictions/parse.js';
@@ -76,7 +76,12 @@ async function summariseColumn(pg: Pg, source: ColumnSource, from: Fragment): Pr
   const groups = await pg<{ v: string | null; n: string }[]>`
     select v, count(*) as n from (select ${source.value(pg)} as v from ${from}) s group by v`;
   const present = groups.filter((g) => g.v !== null).sort((a, b) => Number(b.n) - Number(a.n) || (a.v! < b.v! ? -1 : a.v! > b.v! ? 1 : 0));
-  const column: BaselineColumn = { kind: 'categorical', name: source.name, values: present.slice(0, TOP_CATEGORIES).map((g) => g.v!), counts: [] };
+  const column: BaselineColumn = {
+    kind: 'categorical',
+    name: source.name,
+    values: present.slice(0, TOP_CATEGORIES).map((g) => g.v!),
+    counts: [],
+  };
   column.counts = categoricalBinCounts(column, groups);
   return column;
 }
@@ -145,7 +150,10 @@ export async function setTrainingBaseline(
         else if (errors.length === 0) {
           rowCount++;
           const features = JSON.stringify(row.features).replace(/\\/g, '\\\\');
-          const label = row.predictedLabel === null ? '\\N' : row.predictedLabel.replace(/[\\\t\n\r]/g, (c) => `\\${c === '\t' ? 't' : c === '\n' ? 'n' : c === '\r' ? 'r' : '\\'}`);
+          const label =
+            row.predictedLabel === null
+              ? '\\N'
+              : row.predictedLabel.replace(/[\\\t\n\r]/g, (c) => `\\${c === '\t' ? 't' : c === '\n' ? 'n' : c === '\r' ? 'r' : '\\'}`);
           chunk.push(`${features}\t${row.prediction ?? '\\N'}\t${label}`);
           await write(false);
         }
@@ -163,9 +171,10 @@ export async function setTrainingBaseline(
       features: await Promise.all(sources.features.map((source) => summariseColumn(pg, source, from))),
       prediction: await summariseColumn(pg, sources.prediction, from),
     };
-    const [{ version }] = (await pg`select coalesce(max(version), 0) + 1 as version from training_baselines where deployment_id = ${deployment!.id}`) as unknown as [
-      { version: number },
-    ];
+    const [{ version }] =
+      (await pg`select coalesce(max(version), 0) + 1 as version from training_baselines where deployment_id = ${deployment!.id}`) as unknown as [
+        { version: number },
+      ];
     const [stored] = await db
       .insert(trainingBaselines)
       .values({ deploymentId: deployment!.id, version, createdById: viewer.userId, rowCount, columns })
@@ -259,7 +268,13 @@ export async function rebinBatch(sql: postgres.Sql, deploymentId: string, batchI
         await db
           .update(batchColumnStats)
           .set({ binCounts: null, baselineVersion: baseline.version })
-          .where(and(eq(batchColumnStats.batchId, batchId), eq(batchColumnStats.isPrediction, isPrediction), eq(batchColumnStats.column, source.name)));
+          .where(
+            and(
+              eq(batchColumnStats.batchId, batchId),
+              eq(batchColumnStats.isPrediction, isPrediction),
+              eq(batchColumnStats.column, source.name),
+            ),
+          );
       }
     }
     await announce(db, { k: 'health', d: deploymentId });

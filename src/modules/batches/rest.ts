@@ -1,18 +1,18 @@
-import { isError, ValidationError, type DomainError, type FieldError } from '../../errors.js';
-import { parseTimestamp } from '../../validation.js';
+import { type DomainError, type FieldError, isError, ValidationError } from '../../errors.js';
 import { errorResponse, type RestRequest, type RestResponse, type Route } from '../../http/rest.js';
+import { parseTimestamp } from '../../validation.js';
 import { getDeployment } from '../deployments/service.js';
-import { usersByIds, type User } from '../organizations/service.js';
+import { type User, usersByIds } from '../organizations/service.js';
 import {
+  type BatchFilter,
+  type BatchOrder,
   createBatch,
   deleteBatch,
   getBatch,
   getQuota,
   listBatchesByOffset,
-  updateBatch,
-  type BatchFilter,
-  type BatchOrder,
   type MonitoringBatch,
+  updateBatch,
 } from './service.js';
 
 // DataRobot's batch-monitoring routes (C13), on the same service as GraphQL.
@@ -179,7 +179,13 @@ export const batchRoutes: Route[] = [
     handler: async (req) => {
       const body = objectBody(await req.json());
       if (isError(body)) return fail(body);
-      const batch = await updateBatch(req.ctx.app.db, req.ctx.viewer, req.params.batchId!, batchFieldsFromWire(body), req.params.deploymentId!);
+      const batch = await updateBatch(
+        req.ctx.app.db,
+        req.ctx.viewer,
+        req.params.batchId!,
+        batchFieldsFromWire(body),
+        req.params.deploymentId!,
+      );
       return isError(batch) ? fail(batch) : oneBatch(req, batch);
     },
   },

@@ -1,6 +1,6 @@
+import { isError, type Result } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
 import { orThrow, resultUnion } from '../../graphql/errors.js';
-import { isError, type Result } from '../../errors.js';
 import { DeploymentRef } from '../deployments/schema.js';
 import { UserRef } from '../organizations/schema.js';
 import {
@@ -8,11 +8,11 @@ import {
   createBatch,
   deleteBatch,
   listBatches,
+  type ModelHistoryEntry,
+  type MonitoringBatch,
   setBatchLocked,
   updateBatch,
   updateBatchModelHistory,
-  type ModelHistoryEntry,
-  type MonitoringBatch,
 } from './service.js';
 
 export const MonitoringBatchRef = builder.objectRef<MonitoringBatch>('MonitoringBatch');
@@ -44,7 +44,10 @@ builder.node(MonitoringBatchRef, {
   fields: (t) => ({
     name: t.exposeString('name'),
     description: t.exposeString('description', { nullable: true }),
-    externalUrl: t.exposeString('externalUrl', { nullable: true, description: 'A link to where the batch came from (`externalContextUrl` in REST).' }),
+    externalUrl: t.exposeString('externalUrl', {
+      nullable: true,
+      description: 'A link to where the batch came from (`externalContextUrl` in REST).',
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     createdBy: t.field({ type: UserRef, resolve: async (batch, _args, ctx) => (await ctx.loaders.user.load(batch.createdById))! }),
     isLocked: t.exposeBoolean('isLocked', { description: 'A locked batch accepts no new predictions.' }),
@@ -52,7 +55,10 @@ builder.node(MonitoringBatchRef, {
     latestPredictionAt: t.expose('latestPredictionAt', { type: 'DateTime', nullable: true }),
     predictionCount: t.exposeInt('predictionCount'),
     modelHistory: t.field({ type: [ModelHistoryEntryRef], resolve: (batch, _args, ctx) => ctx.loaders.modelHistory.load(batch.id) }),
-    deployment: t.field({ type: DeploymentRef, resolve: async (batch, _args, ctx) => (await ctx.loaders.deployment.load(batch.deploymentId))! }),
+    deployment: t.field({
+      type: DeploymentRef,
+      resolve: async (batch, _args, ctx) => (await ctx.loaders.deployment.load(batch.deploymentId))!,
+    }),
   }),
 });
 
@@ -104,7 +110,9 @@ builder.objectField(DeploymentRef, 'batches', (t) =>
     },
     {
       name: 'MonitoringBatchConnection',
-      fields: (c) => ({ totalCount: c.int({ description: 'Batches matching search and filter.', resolve: (connection) => connection.totalCount() }) }),
+      fields: (c) => ({
+        totalCount: c.int({ description: 'Batches matching search and filter.', resolve: (connection) => connection.totalCount() }),
+      }),
     },
   ),
 );
@@ -140,7 +148,8 @@ builder.mutationField('createMonitoringBatch', (t) =>
         }),
       }),
     },
-    resolve: async (_root, { input: { deploymentId, ...fields } }, ctx) => withBatch(await createBatch(ctx.app.db, ctx.viewer, deploymentId, fields)),
+    resolve: async (_root, { input: { deploymentId, ...fields } }, ctx) =>
+      withBatch(await createBatch(ctx.app.db, ctx.viewer, deploymentId, fields)),
   }),
 );
 
@@ -176,7 +185,8 @@ builder.mutationField('updateBatchModelHistory', (t) =>
       'ValidationError',
       'BatchMonitoringDisabledError',
     ]),
-    description: "Sets the period a model's predictions in the batch represent (for backfills). Creates the entry if the model has none yet.",
+    description:
+      "Sets the period a model's predictions in the batch represent (for backfills). Creates the entry if the model has none yet.",
     args: {
       input: t.arg({
         required: true,

@@ -1,22 +1,22 @@
-import { and, eq, gte, ilike, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, eq, gte, ilike, inArray, isNull, lte, or, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db, DbOrTx, Tx } from '../../db/client.js';
-import { transactionResult } from '../../db/transactions.js';
 import { batchModelHistory, batchQuotaUsage, deployments, monitoringBatches, organizations } from '../../db/tables.js';
+import { transactionResult } from '../../db/transactions.js';
 import {
   BatchMonitoringDisabledError,
-  BatchQuotaExceededError,
-  NotFoundError,
-  isError,
   type BatchQuota,
+  BatchQuotaExceededError,
+  isError,
+  NotFoundError,
   type Result,
 } from '../../errors.js';
 import { newId } from '../../ids.js';
-import { keysetPage, type KeysetOrder, type Page, type PageArgs } from '../../pagination.js';
-import { booleanSchema, descriptionSchema, externalUrlSchema, nameSchema, parseInput, type Loose } from '../../validation.js';
+import { type KeysetOrder, keysetPage, type Page, type PageArgs } from '../../pagination.js';
+import { booleanSchema, descriptionSchema, externalUrlSchema, type Loose, nameSchema, parseInput } from '../../validation.js';
+import { type Deployment, escapeLike, getBatchDeployment } from '../deployments/service.js';
 import { announce } from '../live/hub.js';
 import type { Viewer } from '../organizations/auth.js';
-import { escapeLike, getBatchDeployment, type Deployment } from '../deployments/service.js';
 
 export type MonitoringBatch = typeof monitoringBatches.$inferSelect;
 export type ModelHistoryEntry = typeof batchModelHistory.$inferSelect;
@@ -61,7 +61,10 @@ export async function quotasFor(db: DbOrTx, organizationId: string, deploymentId
     from ${deployments} d
     join ${organizations} o on o.id = d.organization_id
     left join ${batchQuotaUsage} q on q.deployment_id = d.id and q.day = ${utcToday}
-    where d.organization_id = ${organizationId} and d.id in ${sql`(${sql.join(deploymentIds.map((id) => sql`${id}`), sql`, `)})`}`);
+    where d.organization_id = ${organizationId} and d.id in ${sql`(${sql.join(
+      deploymentIds.map((id) => sql`${id}`),
+      sql`, `,
+    )})`}`);
   return new Map(rows.map((row) => [row.deployment_id, toQuota(row)]));
 }
 
@@ -353,7 +356,8 @@ export async function updateBatch(
       const [updated] = await tx.update(monitoringBatches).set(changes).where(eq(monitoringBatches.id, batch.id)).returning();
       const lockChanged = changes.isLocked !== undefined && changes.isLocked !== batch.isLocked;
       const otherChanges = Object.keys(changes).some((key) => key !== 'isLocked');
-      if (lockChanged) await announce(tx, { k: 'lifecycle', d: batch.deploymentId, b: batch.id, e: updated!.isLocked ? 'LOCKED' : 'UNLOCKED' });
+      if (lockChanged)
+        await announce(tx, { k: 'lifecycle', d: batch.deploymentId, b: batch.id, e: updated!.isLocked ? 'LOCKED' : 'UNLOCKED' });
       if (otherChanges) await announce(tx, { k: 'lifecycle', d: batch.deploymentId, b: batch.id, e: 'UPDATED' });
       return updated!;
     },
@@ -391,7 +395,10 @@ export async function deleteBatch(db: Db, viewer: Viewer, batchId: string, deplo
 /** Removes batches deleted before now, with everything that hangs off them (cascading keys, and their raw predictions). */
 export async function purgeDeletedBatches(db: Db): Promise<number> {
   await db.execute(sql`delete from predictions where batch_id in (select id from monitoring_batches where deleted_at is not null)`);
-  const purged = await db.delete(monitoringBatches).where(sql`${monitoringBatches.deletedAt} is not null`).returning({ id: monitoringBatches.id });
+  const purged = await db
+    .delete(monitoringBatches)
+    .where(sql`${monitoringBatches.deletedAt} is not null`)
+    .returning({ id: monitoringBatches.id });
   return purged.length;
 }
 
@@ -418,7 +425,13 @@ export async function updateBatchModelHistory(
   return changeBatch(db, viewer, batchId, async (tx, batch) => {
     await tx
       .insert(batchModelHistory)
-      .values({ deploymentId: batch.deploymentId, batchId: batch.id, modelId: parsed.modelId, startTime: parsed.startTime, endTime: parsed.endTime })
+      .values({
+        deploymentId: batch.deploymentId,
+        batchId: batch.id,
+        modelId: parsed.modelId,
+        startTime: parsed.startTime,
+        endTime: parsed.endTime,
+      })
       .onConflictDoUpdate({
         target: [batchModelHistory.batchId, batchModelHistory.modelId],
         set: { startTime: parsed.startTime, endTime: parsed.endTime },

@@ -13,11 +13,17 @@ export const deploymentRoutes: Route[] = [
       if (batchMonitoring === undefined) {
         return errorResponse(ValidationError.of('batchMonitoring', 'is required: {"batchMonitoring": {"enabled": true|false}}'));
       }
-      if (batchMonitoring === null || typeof batchMonitoring !== 'object' || typeof (batchMonitoring as { enabled?: unknown }).enabled !== 'boolean') {
+      if (
+        batchMonitoring === null ||
+        typeof batchMonitoring !== 'object' ||
+        typeof (batchMonitoring as { enabled?: unknown }).enabled !== 'boolean'
+      ) {
         return errorResponse(ValidationError.of('batchMonitoring.enabled', 'must be true or false'));
       }
       const enabled = (batchMonitoring as { enabled: boolean }).enabled;
-      const deployment = await updateDeploymentSettings(req.ctx.app.db, req.ctx.viewer, req.params.deploymentId!, { batchMonitoringEnabled: enabled });
+      const deployment = await updateDeploymentSettings(req.ctx.app.db, req.ctx.viewer, req.params.deploymentId!, {
+        batchMonitoringEnabled: enabled,
+      });
       if (isError(deployment)) return errorResponse(deployment);
       return { status: 200, body: { batchMonitoring: { enabled: deployment.batchMonitoringEnabled } } };
     },

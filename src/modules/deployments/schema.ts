@@ -1,9 +1,9 @@
+import type { FeatureDefinition } from '../../db/tables.js';
+import { isError } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
 import { BatchQuotaRef, orThrow, resultUnion } from '../../graphql/errors.js';
-import { isError } from '../../errors.js';
-import type { FeatureDefinition } from '../../db/tables.js';
 import { HealthFilterInput } from '../metrics/health-types.js';
-import { createDeployment, listDeployments, updateDeploymentSettings, type Deployment } from './service.js';
+import { createDeployment, type Deployment, listDeployments, updateDeploymentSettings } from './service.js';
 
 export const DeploymentRef = builder.objectRef<Deployment>('Deployment');
 const TargetTypeEnum = builder.enumType('TargetType', { values: ['BINARY', 'MULTICLASS', 'REGRESSION'] as const });
@@ -28,7 +28,9 @@ builder.node(DeploymentRef, {
     targetName: t.exposeString('targetName'),
     classNames: t.exposeStringList('classNames', { nullable: true, description: 'Classes of a binary or multiclass target.' }),
     positiveClass: t.exposeString('positiveClass', { nullable: true, description: 'The positive class of a binary target.' }),
-    predictionThreshold: t.exposeFloat('predictionThreshold', { description: 'Probability at or above which a binary prediction is the positive class.' }),
+    predictionThreshold: t.exposeFloat('predictionThreshold', {
+      description: 'Probability at or above which a binary prediction is the positive class.',
+    }),
     features: t.field({ type: [FeatureRef], resolve: (d) => d.features }),
     modelId: t.exposeString('modelId', { description: 'The model currently serving the deployment.' }),
     batchMonitoringEnabled: t.exposeBoolean('batchMonitoringEnabled', {
@@ -60,7 +62,10 @@ builder.queryField('deployments', (t) =>
       description: "The organization's deployments, newest first.",
       args: {
         search: t.arg.string({ description: 'Case-insensitive part of the label, or an exact id.' }),
-        health: t.arg({ type: HealthFilterInput, description: 'Only deployments whose health status is among those given (the inventory view).' }),
+        health: t.arg({
+          type: HealthFilterInput,
+          description: 'Only deployments whose health status is among those given (the inventory view).',
+        }),
       },
       resolve: async (_root, args, ctx) => orThrow(await listDeployments(ctx.app.db, ctx.viewer, args)),
     },
@@ -141,4 +146,3 @@ builder.mutationField('updateDeploymentSettings', (t) =>
     },
   }),
 );
-

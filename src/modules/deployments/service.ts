@@ -1,13 +1,13 @@
-import { and, desc, eq, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, ilike, inArray, or, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db, DbOrTx } from '../../db/client.js';
 import { deployments } from '../../db/tables.js';
-import { BatchMonitoringDisabledError, NotFoundError, isError, type Result } from '../../errors.js';
+import { BatchMonitoringDisabledError, isError, NotFoundError, type Result } from '../../errors.js';
 import { newId } from '../../ids.js';
 import { keysetPage, keysetPageInMemory, type Page, type PageArgs } from '../../pagination.js';
+import { booleanSchema, descriptionSchema, type Loose, nameSchema, parseInput } from '../../validation.js';
 import { healthOfDeployments, matchesHealth } from '../metrics/deployment-health.js';
 import type { HealthFilter } from '../metrics/health.js';
-import { booleanSchema, descriptionSchema, nameSchema, parseInput, type Loose } from '../../validation.js';
 import type { Viewer } from '../organizations/auth.js';
 
 export type Deployment = typeof deployments.$inferSelect;
@@ -45,19 +45,22 @@ const createDeploymentInput = z
         ctx.addIssue({ code: 'custom', path: ['positiveClass'], message: 'must be empty for a regression target' });
       }
     } else if (input.targetType === 'BINARY') {
-      if (classes.length !== 2) ctx.addIssue({ code: 'custom', path: ['classNames'], message: 'must name exactly 2 classes for a binary target' });
+      if (classes.length !== 2)
+        ctx.addIssue({ code: 'custom', path: ['classNames'], message: 'must name exactly 2 classes for a binary target' });
       if (input.positiveClass == null || !classes.includes(input.positiveClass)) {
         ctx.addIssue({ code: 'custom', path: ['positiveClass'], message: 'must be one of classNames for a binary target' });
       }
     } else {
-      if (classes.length < 2) ctx.addIssue({ code: 'custom', path: ['classNames'], message: 'must name at least 2 classes for a multiclass target' });
+      if (classes.length < 2)
+        ctx.addIssue({ code: 'custom', path: ['classNames'], message: 'must name at least 2 classes for a multiclass target' });
       if (input.positiveClass != null) {
         ctx.addIssue({ code: 'custom', path: ['positiveClass'], message: 'must be empty for a multiclass target' });
       }
     }
     const seen = new Set<string>();
     (input.features ?? []).forEach((feature, index) => {
-      if (seen.has(feature.name)) ctx.addIssue({ code: 'custom', path: ['features', index, 'name'], message: 'repeats another feature name' });
+      if (seen.has(feature.name))
+        ctx.addIssue({ code: 'custom', path: ['features', index, 'name'], message: 'repeats another feature name' });
       seen.add(feature.name);
     });
   });

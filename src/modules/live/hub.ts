@@ -157,7 +157,8 @@ class StateTopic<T> {
       if (serialized !== this.last) {
         this.last = serialized ?? undefined;
         for (const mailbox of this.mailboxes) {
-          if (state === null) mailbox.close(); // gone (a deleted batch): the stream completes
+          if (state === null)
+            mailbox.close(); // gone (a deleted batch): the stream completes
           else mailbox.push(state);
         }
       }
@@ -299,7 +300,9 @@ export class LiveHub {
   state<T>(key: string, read: () => Promise<T | null>, organizationId?: string): Channel<T> {
     let topic = this.topics.get(key) as StateTopic<T> | undefined;
     if (!topic) {
-      topic = new StateTopic<T>(read, 1000 / this.options.maxUpdatesPerSecond, (error) => this.options.log(`live ${key}: ${String(error)}`));
+      topic = new StateTopic<T>(read, 1000 / this.options.maxUpdatesPerSecond, (error) =>
+        this.options.log(`live ${key}: ${String(error)}`),
+      );
       this.topics.set(key, topic as StateTopic<unknown>);
       if (organizationId && key.startsWith('quota:')) {
         const keys = this.quotaTopicsByOrg.get(organizationId) ?? new Set();

@@ -1,17 +1,17 @@
 import { and, eq } from 'drizzle-orm';
 import { GraphQLError } from 'graphql';
 import { monitoringBatches } from '../../db/tables.js';
-import { isError, type DomainError } from '../../errors.js';
+import { type DomainError, isError } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { BatchQuotaRef } from '../../graphql/errors.js';
 import { createLoaders } from '../../graphql/loaders.js';
 import { MonitoringBatchRef } from '../batches/schema.js';
-import { batchesByIds, quotasFor, type MonitoringBatch } from '../batches/service.js';
-import { getDeployment, type Deployment } from '../deployments/service.js';
-import { healthOfDeployments, type DeploymentHealth } from '../metrics/deployment-health.js';
+import { batchesByIds, type MonitoringBatch, quotasFor } from '../batches/service.js';
+import { type Deployment, getDeployment } from '../deployments/service.js';
+import { type DeploymentHealth, healthOfDeployments } from '../metrics/deployment-health.js';
 import { HealthRef } from '../metrics/schema.js';
-import { mapChannel, type BatchEventKind } from './hub.js';
+import { type BatchEventKind, mapChannel } from './hub.js';
 
 // Subscriptions (C11): each sends the current state first, then changes (coalesced per topic).
 
@@ -52,7 +52,8 @@ builder.subscriptionField('batchQuota', (t) =>
 builder.subscriptionField('monitoringBatch', (t) =>
   t.field({
     type: MonitoringBatchRef,
-    description: 'The batch now (counts, timestamps, lock, name …), then on every change, at most a few times a second while rows stream in; completes when the batch is deleted.',
+    description:
+      'The batch now (counts, timestamps, lock, name …), then on every change, at most a few times a second while rows stream in; completes when the batch is deleted.',
     args: { id: t.arg.id({ required: true }) },
     subscribe: async (_root, { id }, ctx) => {
       const { organizationId } = ctx.viewer;
@@ -77,7 +78,11 @@ interface BatchEvent {
 const BatchEventRef = builder.objectRef<BatchEvent>('BatchEvent').implement({
   fields: (t) => ({
     kind: t.field({ type: BatchEventKindEnum, resolve: (e) => e.kind }),
-    batch: t.field({ type: MonitoringBatchRef, description: 'The batch as it is after the event (for DELETED: as it was).', resolve: (e) => e.batch }),
+    batch: t.field({
+      type: MonitoringBatchRef,
+      description: 'The batch as it is after the event (for DELETED: as it was).',
+      resolve: (e) => e.batch,
+    }),
   }),
 });
 

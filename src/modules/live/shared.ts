@@ -1,4 +1,4 @@
-import { print, type DocumentNode } from 'graphql';
+import { type DocumentNode, print } from 'graphql';
 import { Channel } from './hub.js';
 
 // Thousands of dashboards watching the same batch send the same subscription. Executing it once per

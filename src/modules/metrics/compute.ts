@@ -1,5 +1,5 @@
 import type { BaselineColumn } from '../../db/tables.js';
-import { binLabels, type BinLabel } from '../baselines/binning.js';
+import { type BinLabel, binLabels } from '../baselines/binning.js';
 import { bucketValue, sketchQuantile } from './sketch.js';
 import type { AccuracyTotals, ColumnSums, ServiceSums } from './sums.js';
 
@@ -90,7 +90,12 @@ export interface ColumnDrift {
   current: BinShare[];
 }
 
-export function columnDrift(metric: DriftMetric, baseline: BaselineColumn, sums: ColumnSums | undefined, importance: number | null): ColumnDrift {
+export function columnDrift(
+  metric: DriftMetric,
+  baseline: BaselineColumn,
+  sums: ColumnSums | undefined,
+  importance: number | null,
+): ColumnDrift {
   const current = sums?.binCounts ?? new Array<number>(baseline.counts.length).fill(0);
   return {
     name: baseline.name,
@@ -131,7 +136,19 @@ export interface AccuracyMetrics {
 }
 
 export function accuracyMetrics(targetType: 'BINARY' | 'MULTICLASS' | 'REGRESSION', t: AccuracyTotals | undefined): AccuracyMetrics {
-  const none: AccuracyMetrics = { count: 0, logLoss: null, auc: null, accuracy: null, f1: null, tpr: null, ppv: null, rmse: null, mae: null, r2: null, mape: null };
+  const none: AccuracyMetrics = {
+    count: 0,
+    logLoss: null,
+    auc: null,
+    accuracy: null,
+    f1: null,
+    tpr: null,
+    ppv: null,
+    rmse: null,
+    mae: null,
+    r2: null,
+    mape: null,
+  };
   if (!t || t.count <= 0) return none;
   const n = t.count;
   if (targetType === 'REGRESSION') {
@@ -165,7 +182,6 @@ export function accuracyMetrics(targetType: 'BINARY' | 'MULTICLASS' | 'REGRESSIO
     f1: tpr !== null && ppv !== null && tpr + ppv > 0 ? (2 * tpr * ppv) / (tpr + ppv) : null,
   };
 }
-
 
 /** The q-quantile of a numeric column from its bin counts, interpolating linearly inside a bin (open end bins end at their edge). */
 export function quantileFromBins(column: BaselineColumn, counts: number[], q: number): number | null {

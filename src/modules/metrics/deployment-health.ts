@@ -3,7 +3,7 @@ import type { Db } from '../../db/client.js';
 import { deployments as deploymentsTable, trainingBaselines } from '../../db/tables.js';
 import type { Deployment } from '../deployments/service.js';
 import type { Baseline } from '../predictions/aggregates.js';
-import { accuracyIndicator, driftIndicator, healthSettings, serviceIndicator, type HealthFilter, type Indicator } from './health.js';
+import { accuracyIndicator, driftIndicator, type HealthFilter, healthSettings, type Indicator, serviceIndicator } from './health.js';
 import { accuracyShape, driftShape } from './shapes.js';
 import { accuracySums, columnSums, latestBatches, mergeAccuracySums, mergeColumnSums, mergeServiceSums, serviceSums } from './sums.js';
 
@@ -17,7 +17,11 @@ export interface DeploymentHealth {
  * Health of many deployments in a constant number of statements: the newest batches of each,
  * their per-batch sums in one read per kind, merged per deployment over its own N per area.
  */
-export async function healthOfDeployments(db: Db, organizationId: string, list: readonly Deployment[]): Promise<Map<string, DeploymentHealth>> {
+export async function healthOfDeployments(
+  db: Db,
+  organizationId: string,
+  list: readonly Deployment[],
+): Promise<Map<string, DeploymentHealth>> {
   const result = new Map<string, DeploymentHealth>();
   if (list.length === 0) return result;
   const settings = new Map(list.map((d) => [d.id, healthSettings(d)]));
@@ -33,10 +37,15 @@ export async function healthOfDeployments(db: Db, organizationId: string, list: 
     db
       .select({ deploymentId: trainingBaselines.deploymentId, version: trainingBaselines.version, columns: trainingBaselines.columns })
       .from(trainingBaselines)
-      .innerJoin(deploymentsTable, and(eq(deploymentsTable.id, trainingBaselines.deploymentId), eq(deploymentsTable.baselineVersion, trainingBaselines.version)))
+      .innerJoin(
+        deploymentsTable,
+        and(eq(deploymentsTable.id, trainingBaselines.deploymentId), eq(deploymentsTable.baselineVersion, trainingBaselines.version)),
+      )
       .where(inArray(deploymentsTable.id, ids)),
   ]);
-  const baselines = new Map<string, Baseline>(baselineRows.map((row) => [row.deploymentId, { version: row.version, columns: row.columns }]));
+  const baselines = new Map<string, Baseline>(
+    baselineRows.map((row) => [row.deploymentId, { version: row.version, columns: row.columns }]),
+  );
   for (const deployment of list) {
     const s = settings.get(deployment.id)!;
     const newest = latest.get(deployment.id) ?? [];
@@ -44,7 +53,13 @@ export async function healthOfDeployments(db: Db, organizationId: string, list: 
     const serviceBatches = take(s.service.batchCount);
     const driftBatches = take(s.dataDrift.batchCount);
     const accuracyBatches = take(s.accuracy.batchCount);
-    const drift = driftShape(deployment, baselines.get(deployment.id) ?? null, mergeColumnSums(driftBatches.map((id) => columns.get(id))), 'PSI', driftBatches.length);
+    const drift = driftShape(
+      deployment,
+      baselines.get(deployment.id) ?? null,
+      mergeColumnSums(driftBatches.map((id) => columns.get(id))),
+      'PSI',
+      driftBatches.length,
+    );
     result.set(deployment.id, {
       service: serviceIndicator(s.service, mergeServiceSums(serviceBatches.map((id) => service.get(id))), serviceBatches.length),
       drift: driftIndicator(s.dataDrift, drift.hasBaseline ? drift.features : null, driftBatches.length),

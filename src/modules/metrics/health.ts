@@ -1,9 +1,9 @@
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../db/client.js';
-import { transactionResult } from '../../db/transactions.js';
 import { deployments, type HealthSettings } from '../../db/tables.js';
-import { NotFoundError, ValidationError, isError, type Result } from '../../errors.js';
+import { transactionResult } from '../../db/transactions.js';
+import { isError, NotFoundError, type Result, ValidationError } from '../../errors.js';
 import { parseInput } from '../../validation.js';
 import type { Deployment } from '../deployments/service.js';
 import { announce } from '../live/hub.js';
@@ -77,20 +77,32 @@ export interface Indicator {
 
 const percent = (value: number) => `${(value * 100).toFixed(2)}%`;
 
-export function serviceIndicator(settings: ResolvedHealthSettings['service'], sums: ServiceSums | undefined, batchCount: number): Indicator {
-  if (!sums || sums.requestCount === 0) return { status: 'UNKNOWN', reason: `no requests in the last ${settings.batchCount} batches`, batchCount };
+export function serviceIndicator(
+  settings: ResolvedHealthSettings['service'],
+  sums: ServiceSums | undefined,
+  batchCount: number,
+): Indicator {
+  if (!sums || sums.requestCount === 0)
+    return { status: 'UNKNOWN', reason: `no requests in the last ${settings.batchCount} batches`, batchCount };
   const { userErrorRate, serverErrorRate } = serviceRates(sums);
   const rate = (userErrorRate ?? 0) + (serverErrorRate ?? 0);
   const detail = `error rate ${percent(rate)} (user ${percent(userErrorRate ?? 0)}, server ${percent(serverErrorRate ?? 0)}) over ${sums.requestCount} requests`;
-  if (rate >= settings.errorRateFailing) return { status: 'FAILING', reason: `${detail} ≥ ${percent(settings.errorRateFailing)}`, batchCount };
-  if (rate >= settings.errorRateAtRisk) return { status: 'AT_RISK', reason: `${detail} ≥ ${percent(settings.errorRateAtRisk)}`, batchCount };
+  if (rate >= settings.errorRateFailing)
+    return { status: 'FAILING', reason: `${detail} ≥ ${percent(settings.errorRateFailing)}`, batchCount };
+  if (rate >= settings.errorRateAtRisk)
+    return { status: 'AT_RISK', reason: `${detail} ≥ ${percent(settings.errorRateAtRisk)}`, batchCount };
   return { status: 'PASSING', reason: `${detail} below ${percent(settings.errorRateAtRisk)}`, batchCount };
 }
 
-export function driftIndicator(settings: ResolvedHealthSettings['dataDrift'], features: ColumnDrift[] | null, batchCount: number): Indicator {
+export function driftIndicator(
+  settings: ResolvedHealthSettings['dataDrift'],
+  features: ColumnDrift[] | null,
+  batchCount: number,
+): Indicator {
   if (features === null) return { status: 'UNKNOWN', reason: 'no training baseline', batchCount };
   const considered = features.filter((f) => f.score !== null && !settings.excludedFeatures.includes(f.name));
-  if (considered.length === 0) return { status: 'UNKNOWN', reason: `no binned predictions in the last ${settings.batchCount} batches`, batchCount };
+  if (considered.length === 0)
+    return { status: 'UNKNOWN', reason: `no binned predictions in the last ${settings.batchCount} batches`, batchCount };
   const drifted = considered.filter((f) => f.score! >= settings.driftThreshold);
   const high = drifted.filter((f) => (f.importance ?? 0) >= settings.importanceThreshold).map((f) => f.name);
   const low = drifted.filter((f) => (f.importance ?? 0) < settings.importanceThreshold).map((f) => f.name);
@@ -120,15 +132,18 @@ const metricValue: Record<AccuracyMetricName, (m: AccuracyMetrics) => number | n
 
 export function accuracyIndicator(settings: ResolvedHealthSettings['accuracy'], metrics: AccuracyMetrics, batchCount: number): Indicator {
   const value = metricValue[settings.metric](metrics);
-  if (metrics.count === 0 || value === null) return { status: 'UNKNOWN', reason: `no predictions with actuals in the last ${settings.batchCount} batches`, batchCount };
+  if (metrics.count === 0 || value === null)
+    return { status: 'UNKNOWN', reason: `no predictions with actuals in the last ${settings.batchCount} batches`, batchCount };
   const shown = `${settings.metric} ${value.toPrecision(4)} over ${metrics.count} predictions with actuals`;
   if (settings.atRiskThreshold === null && settings.failingThreshold === null) {
     return { status: 'UNKNOWN', reason: `${shown}; no accuracy thresholds are set`, batchCount };
   }
   const higher = HIGHER_IS_BETTER.has(settings.metric);
   const worse = (threshold: number | null) => threshold !== null && (higher ? value <= threshold : value >= threshold);
-  if (worse(settings.failingThreshold)) return { status: 'FAILING', reason: `${shown} reached the failing threshold ${settings.failingThreshold}`, batchCount };
-  if (worse(settings.atRiskThreshold)) return { status: 'AT_RISK', reason: `${shown} reached the at-risk threshold ${settings.atRiskThreshold}`, batchCount };
+  if (worse(settings.failingThreshold))
+    return { status: 'FAILING', reason: `${shown} reached the failing threshold ${settings.failingThreshold}`, batchCount };
+  if (worse(settings.atRiskThreshold))
+    return { status: 'AT_RISK', reason: `${shown} reached the at-risk threshold ${settings.atRiskThreshold}`, batchCount };
   return { status: 'PASSING', reason: `${shown} within thresholds`, batchCount };
 }
 
@@ -142,7 +157,9 @@ const rate = z.number().min(0, 'must be between 0 and 1').max(1, 'must be betwee
 const count = z.number().int('must be an integer').min(1, 'must be ≥ 1 (null disables it)').nullable();
 
 const healthSettingsInput = z.object({
-  service: z.object({ batchCount: batchCountSchema.optional(), errorRateAtRisk: rate.optional(), errorRateFailing: rate.optional() }).nullish(),
+  service: z
+    .object({ batchCount: batchCountSchema.optional(), errorRateAtRisk: rate.optional(), errorRateFailing: rate.optional() })
+    .nullish(),
   dataDrift: z
     .object({
       batchCount: batchCountSchema.optional(),
@@ -190,11 +207,14 @@ export async function updateHealthSettings(
     if (metric && (deployment.targetType === 'REGRESSION') === CLASSIFICATION_ONLY.has(metric)) {
       return ValidationError.of(
         'accuracy.metric',
-        deployment.targetType === 'REGRESSION' ? `${metric} applies to classification; use RMSE, MAE, R2 or MAPE` : `${metric} applies to regression`,
+        deployment.targetType === 'REGRESSION'
+          ? `${metric} applies to classification; use RMSE, MAE, R2 or MAPE`
+          : `${metric} applies to regression`,
       );
     }
     if (metric === 'AUC' || metric === 'F1' || metric === 'TPR' || metric === 'PPV') {
-      if (deployment.targetType === 'MULTICLASS') return ValidationError.of('accuracy.metric', `${metric} applies to binary targets; use LOG_LOSS or ACCURACY`);
+      if (deployment.targetType === 'MULTICLASS')
+        return ValidationError.of('accuracy.metric', `${metric} applies to binary targets; use LOG_LOSS or ACCURACY`);
     }
     const next: HealthSettings = {
       service: { ...stored.service, ...withoutUndefined(parsed.service) },

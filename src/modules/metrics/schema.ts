@@ -1,44 +1,45 @@
-import { builder } from '../../graphql/builder.js';
-import { orThrow, resultUnion } from '../../graphql/errors.js';
 import { isError } from '../../errors.js';
+import { builder } from '../../graphql/builder.js';
 import type { GraphQLContext } from '../../graphql/context.js';
+import { orThrow, resultUnion } from '../../graphql/errors.js';
 import { MonitoringBatchRef } from '../batches/schema.js';
 import type { MonitoringBatch } from '../batches/service.js';
 import { DeploymentRef } from '../deployments/schema.js';
 import type { Deployment } from '../deployments/service.js';
 import { currentBaseline } from '../predictions/service.js';
-import { executionTimeQuantile, serviceRates, slowRequests, type BinShare, type DriftMetric } from './compute.js';
+import { activity } from './activity.js';
+import { type BinShare, type DriftMetric, executionTimeQuantile, serviceRates, slowRequests } from './compute.js';
+import type { DeploymentHealth } from './deployment-health.js';
 import {
   ACCURACY_METRICS,
   BATCH_COUNT_CHOICES,
   healthSettings,
-  updateHealthSettings,
   type Indicator,
   type ResolvedHealthSettings,
+  updateHealthSettings,
 } from './health.js';
+import { HealthStatusEnum } from './health-types.js';
 import {
-  accuracyShape,
-  driftShape,
-  predictionPercentile,
-  predictionShape,
-  serviceShape,
   type AccuracyShape,
+  accuracyShape,
   type DataDriftShape,
+  driftShape,
   type FeatureDriftShape,
   type PredictionStatsShape,
+  predictionPercentile,
+  predictionShape,
   type ServiceHealthShape,
+  serviceShape,
 } from './shapes.js';
-import { accuracySums, columnSums, labelSums, resolveSelection, serviceSums, type BatchSelectionInput, type Selection } from './sums.js';
-import { activity } from './activity.js';
-import { HealthStatusEnum } from './health-types.js';
-import type { DeploymentHealth } from './deployment-health.js';
+import { accuracySums, type BatchSelectionInput, columnSums, labelSums, resolveSelection, type Selection, serviceSums } from './sums.js';
 
 // Monitoring over a batch selection (C8) and prediction health (C9). Every number is a merge of
 // per-batch aggregates: deployment fields merge the whole selection in SQL; the series and the
 // batch fields read per-batch sums (batch fields through dataloaders: one statement per page).
 
 export const BatchSelectionInputRef = builder.inputType('BatchSelection', {
-  description: 'Which batches to merge: `batchIds` (ids of other deployments or organizations are left out) or `last` (the N most recent). Optionally one model.',
+  description:
+    'Which batches to merge: `batchIds` (ids of other deployments or organizations are left out) or `last` (the N most recent). Optionally one model.',
   fields: (t) => ({
     batchIds: t.idList(),
     last: t.int({ description: `The N most recent batches (1–10000).` }),
@@ -87,8 +88,16 @@ const ServiceHealthRef = builder.objectRef<ServiceHealthShape>('ServiceHealth').
       args: { thresholdMs: t.arg.float({ required: true }) },
       resolve: (s, { thresholdMs }) => slowRequests(s.sums, thresholdMs),
     }),
-    userErrorRate: t.float({ nullable: true, description: 'User-error requests ÷ requests.', resolve: (s) => serviceRates(s.sums).userErrorRate }),
-    serverErrorRate: t.float({ nullable: true, description: 'Server-error requests ÷ requests.', resolve: (s) => serviceRates(s.sums).serverErrorRate }),
+    userErrorRate: t.float({
+      nullable: true,
+      description: 'User-error requests ÷ requests.',
+      resolve: (s) => serviceRates(s.sums).userErrorRate,
+    }),
+    serverErrorRate: t.float({
+      nullable: true,
+      description: 'Server-error requests ÷ requests.',
+      resolve: (s) => serviceRates(s.sums).serverErrorRate,
+    }),
     numConsumers: t.int({ description: 'Distinct callers.', resolve: (s) => s.sums.consumerCount }),
   }),
 });
@@ -164,7 +173,11 @@ const PredictionStatsRef = builder.objectRef<PredictionStatsShape>('PredictionSt
       args: { q: t.arg.float({ required: true }) },
       resolve: (p, { q }) => (q >= 0 && q <= 1 ? predictionPercentile(p, q) : null),
     }),
-    classDistribution: t.field({ type: [ClassShareRef], description: 'Classification: predictions per predicted class.', resolve: (p) => p.classDistribution }),
+    classDistribution: t.field({
+      type: [ClassShareRef],
+      description: 'Classification: predictions per predicted class.',
+      resolve: (p) => p.classDistribution,
+    }),
   }),
 });
 
@@ -290,7 +303,10 @@ builder.objectFields(MonitoringBatchRef, (t) => ({
   accuracy: t.field({
     type: AccuracyRef,
     resolve: async (batch, _args, ctx) => {
-      const [deployment, totals] = await Promise.all([ctx.loaders.deployment.load(batch.deploymentId), ctx.loaders.metrics.accuracy.load(batch.id)]);
+      const [deployment, totals] = await Promise.all([
+        ctx.loaders.deployment.load(batch.deploymentId),
+        ctx.loaders.metrics.accuracy.load(batch.id),
+      ]);
       return accuracyShape(deployment!, totals, 1);
     },
   }),
@@ -322,7 +338,9 @@ const BatchCountDescription = `One of ${BATCH_COUNT_CHOICES.join(', ')}.`;
 const ServiceSettingsRef = builder.objectRef<ResolvedHealthSettings['service']>('ServiceHealthSettings').implement({
   fields: (t) => ({
     batchCount: t.exposeInt('batchCount'),
-    errorRateAtRisk: t.exposeFloat('errorRateAtRisk', { description: 'User + server error rate at which service is AT_RISK (default 0.01).' }),
+    errorRateAtRisk: t.exposeFloat('errorRateAtRisk', {
+      description: 'User + server error rate at which service is AT_RISK (default 0.01).',
+    }),
     errorRateFailing: t.exposeFloat('errorRateFailing', { description: 'Error rate at which service is FAILING (default 0.05).' }),
   }),
 });
@@ -331,7 +349,9 @@ const DriftSettingsRef = builder.objectRef<ResolvedHealthSettings['dataDrift']>(
   fields: (t) => ({
     batchCount: t.exposeInt('batchCount'),
     driftThreshold: t.exposeFloat('driftThreshold', { description: 'A feature has drifted when its PSI reaches this (default 0.15).' }),
-    importanceThreshold: t.exposeFloat('importanceThreshold', { description: 'A feature is of high importance from this importance on (default 0.5).' }),
+    importanceThreshold: t.exposeFloat('importanceThreshold', {
+      description: 'A feature is of high importance from this importance on (default 0.5).',
+    }),
     lowImportanceAtRiskCount: t.exposeInt('lowImportanceAtRiskCount', { nullable: true }),
     lowImportanceFailingCount: t.exposeInt('lowImportanceFailingCount', { nullable: true }),
     highImportanceAtRiskCount: t.exposeInt('highImportanceAtRiskCount', { nullable: true }),
@@ -344,7 +364,10 @@ const AccuracySettingsRef = builder.objectRef<ResolvedHealthSettings['accuracy']
   fields: (t) => ({
     batchCount: t.exposeInt('batchCount'),
     metric: t.field({ type: AccuracyMetricEnum, resolve: (s) => s.metric }),
-    atRiskThreshold: t.exposeFloat('atRiskThreshold', { nullable: true, description: 'null: accuracy status stays UNKNOWN until thresholds are set.' }),
+    atRiskThreshold: t.exposeFloat('atRiskThreshold', {
+      nullable: true,
+      description: 'null: accuracy status stays UNKNOWN until thresholds are set.',
+    }),
     failingThreshold: t.exposeFloat('failingThreshold', { nullable: true }),
   }),
 });
@@ -363,7 +386,10 @@ interface ActivityDay {
 }
 
 const ActivityDayRef = builder.objectRef<ActivityDay>('ActivityDay').implement({
-  fields: (t) => ({ day: t.exposeString('day', { description: 'UTC date, YYYY-MM-DD.' }), predictionCount: t.float({ resolve: (d) => d.predictionCount }) }),
+  fields: (t) => ({
+    day: t.exposeString('day', { description: 'UTC date, YYYY-MM-DD.' }),
+    predictionCount: t.float({ resolve: (d) => d.predictionCount }),
+  }),
 });
 
 builder.objectFields(DeploymentRef, (t) => ({
@@ -396,7 +422,11 @@ builder.mutationField('updateHealthSettings', (t) =>
             deploymentId: f.id({ required: true }),
             service: f.field({
               type: builder.inputType('ServiceHealthSettingsInput', {
-                fields: (g) => ({ batchCount: g.int({ description: BatchCountDescription }), errorRateAtRisk: g.float(), errorRateFailing: g.float() }),
+                fields: (g) => ({
+                  batchCount: g.int({ description: BatchCountDescription }),
+                  errorRateAtRisk: g.float(),
+                  errorRateFailing: g.float(),
+                }),
               }),
             }),
             dataDrift: f.field({

@@ -1,9 +1,9 @@
 import type { BaselineColumn } from '../../db/tables.js';
 import type { Deployment } from '../deployments/service.js';
 import type { Baseline } from '../predictions/aggregates.js';
-import { accuracyMetrics, columnDrift, quantileFromBins, type AccuracyMetrics, type ColumnDrift, type DriftMetric } from './compute.js';
+import { type AccuracyMetrics, accuracyMetrics, type ColumnDrift, columnDrift, type DriftMetric, quantileFromBins } from './compute.js';
 import { healthSettings } from './health.js';
-import { emptyServiceSums, type AccuracyTotals, type ColumnSums, type ServiceSums } from './sums.js';
+import { type AccuracyTotals, type ColumnSums, emptyServiceSums, type ServiceSums } from './sums.js';
 
 // What the GraphQL metric types resolve from: merged sums plus what they need to be read.
 
@@ -38,11 +38,23 @@ export interface PredictionStatsShape {
   classDistribution: { className: string; count: number; share: number }[];
 }
 
-export const serviceShape = (sums: ServiceSums | undefined, batchCount: number): ServiceHealthShape => ({ sums: sums ?? emptyServiceSums(), batchCount });
+export const serviceShape = (sums: ServiceSums | undefined, batchCount: number): ServiceHealthShape => ({
+  sums: sums ?? emptyServiceSums(),
+  batchCount,
+});
 
-export function driftShape(deployment: Deployment, baseline: Baseline | null, sums: ColumnSums[] | undefined, metric: DriftMetric, batchCount: number): DataDriftShape {
+export function driftShape(
+  deployment: Deployment,
+  baseline: Baseline | null,
+  sums: ColumnSums[] | undefined,
+  metric: DriftMetric,
+  batchCount: number,
+): DataDriftShape {
   const { driftThreshold } = healthSettings(deployment).dataDrift;
-  const judged = (drift: ColumnDrift): FeatureDriftShape => ({ ...drift, isDrifted: drift.score === null ? null : drift.score >= driftThreshold });
+  const judged = (drift: ColumnDrift): FeatureDriftShape => ({
+    ...drift,
+    isDrifted: drift.score === null ? null : drift.score >= driftThreshold,
+  });
   if (!baseline) return { metric, driftThreshold, batchCount, hasBaseline: false, features: [], target: null };
   const byColumn = new Map((sums ?? []).map((s) => [`${s.isPrediction}/${s.column}`, s]));
   const importance = new Map(deployment.features.map((f) => [f.name, f.importance]));
@@ -51,7 +63,9 @@ export function driftShape(deployment: Deployment, baseline: Baseline | null, su
     driftThreshold,
     batchCount,
     hasBaseline: true,
-    features: baseline.columns.features.map((column) => judged(columnDrift(metric, column, byColumn.get(`false/${column.name}`), importance.get(column.name) ?? null))),
+    features: baseline.columns.features.map((column) =>
+      judged(columnDrift(metric, column, byColumn.get(`false/${column.name}`), importance.get(column.name) ?? null)),
+    ),
     target: baseline.columns.prediction ? judged(columnDrift(metric, baseline.columns.prediction, byColumn.get('true/'), null)) : null,
   };
 }

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import {
   batchAccuracyStats,
@@ -34,13 +34,19 @@ export interface Selection {
 }
 
 /** The selection's live batches of this deployment; ids that are not (foreign, deleted, missing) are left out. */
-export async function resolveSelection(db: Db, viewer: Viewer, deploymentId: string, input: BatchSelectionInput): Promise<Selection | ValidationError> {
+export async function resolveSelection(
+  db: Db,
+  viewer: Viewer,
+  deploymentId: string,
+  input: BatchSelectionInput,
+): Promise<Selection | ValidationError> {
   const { batchIds, last } = input;
   if ((batchIds == null) === (last == null)) return ValidationError.of('batches', 'give either batchIds or last');
   if (last != null && (!Number.isInteger(last) || last < 1 || last > MAX_SELECTED_BATCHES)) {
     return ValidationError.of('batches.last', `must be an integer from 1 to ${MAX_SELECTED_BATCHES}`);
   }
-  if (batchIds != null && batchIds.length > MAX_SELECTED_BATCHES) return ValidationError.of('batches.batchIds', `must name at most ${MAX_SELECTED_BATCHES} batches`);
+  if (batchIds != null && batchIds.length > MAX_SELECTED_BATCHES)
+    return ValidationError.of('batches.batchIds', `must name at most ${MAX_SELECTED_BATCHES} batches`);
   const live = and(
     eq(monitoringBatches.deploymentId, deploymentId),
     eq(monitoringBatches.organizationId, viewer.organizationId),
@@ -129,10 +135,18 @@ export async function serviceSums(db: Db, selection: Selection, perBatch: boolea
         count: sql<number>`sum(${batchExecutionTimeBuckets.count})`.mapWith(Number),
       })
       .from(batchExecutionTimeBuckets)
-      .where(and(inSelection(batchExecutionTimeBuckets.batchId, selection.batchIds), modelFilter(batchExecutionTimeBuckets.modelId, selection.modelId)))
+      .where(
+        and(
+          inSelection(batchExecutionTimeBuckets.batchId, selection.batchIds),
+          modelFilter(batchExecutionTimeBuckets.modelId, selection.modelId),
+        ),
+      )
       .groupBy(sql`1`, batchExecutionTimeBuckets.bucket),
     db
-      .select({ key: groupKey(perBatch, batchConsumers.batchId).mapWith(String), consumers: sql<number>`count(distinct ${batchConsumers.userId})`.mapWith(Number) })
+      .select({
+        key: groupKey(perBatch, batchConsumers.batchId).mapWith(String),
+        consumers: sql<number>`count(distinct ${batchConsumers.userId})`.mapWith(Number),
+      })
       .from(batchConsumers)
       .where(and(inSelection(batchConsumers.batchId, selection.batchIds), modelFilter(batchConsumers.modelId, selection.modelId)))
       .groupBy(sql`1`),
@@ -290,7 +304,12 @@ export function mergeAccuracySums(list: (AccuracyTotals | undefined)[]): Accurac
   for (const a of list) {
     if (!a) continue;
     if (!merged) {
-      merged = { ...a, positiveBins: a.positiveBins && [...a.positiveBins], negativeBins: a.negativeBins && [...a.negativeBins], confusion: a.confusion && [...a.confusion] };
+      merged = {
+        ...a,
+        positiveBins: a.positiveBins && [...a.positiveBins],
+        negativeBins: a.negativeBins && [...a.negativeBins],
+        confusion: a.confusion && [...a.confusion],
+      };
       continue;
     }
     for (const key of Object.keys(a) as (keyof AccuracyTotals)[]) {
@@ -305,7 +324,12 @@ export function mergeAccuracySums(list: (AccuracyTotals | undefined)[]): Accurac
 }
 
 /** The newest `limit` live batches of each deployment, newest first. */
-export async function latestBatches(db: Db, organizationId: string, deploymentIds: string[], limit: number): Promise<Map<string, string[]>> {
+export async function latestBatches(
+  db: Db,
+  organizationId: string,
+  deploymentIds: string[],
+  limit: number,
+): Promise<Map<string, string[]>> {
   const result = new Map<string, string[]>(deploymentIds.map((id) => [id, []]));
   if (deploymentIds.length === 0) return result;
   const rows = await db.execute<{ id: string; deployment_id: string }>(sql`

@@ -1,17 +1,17 @@
+import { isError } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
 import { resultUnion } from '../../graphql/errors.js';
-import { isError } from '../../errors.js';
 import {
+  type ApiToken,
   createApiToken,
   createOrganization,
   createUser,
   getOrganization,
   listApiTokens,
-  revokeApiToken,
-  updateOrganizationSettings,
-  type ApiToken,
   type Organization,
+  revokeApiToken,
   type User,
+  updateOrganizationSettings,
 } from './service.js';
 
 export const OrganizationRef = builder.objectRef<Organization>('Organization');
@@ -97,7 +97,7 @@ const CreateOrganizationSuccess = builder
 builder.mutationField('createOrganization', (t) =>
   t.field({
     type: resultUnion('CreateOrganizationResult', CreateOrganizationSuccess, ['ForbiddenError', 'ValidationError']),
-    description: 'Server admin only: a new tenant with its first admin user and that admin\'s API token.',
+    description: "Server admin only: a new tenant with its first admin user and that admin's API token.",
     args: {
       input: t.arg({
         required: true,
@@ -121,7 +121,7 @@ const OrganizationSuccess = builder.objectRef<{ organization: Organization }>('U
 builder.mutationField('updateOrganizationSettings', (t) =>
   t.field({
     type: resultUnion('UpdateOrganizationSettingsResult', OrganizationSuccess, ['ForbiddenError', 'ValidationError']),
-    description: "Organization admins only. Omitted fields keep their value.",
+    description: 'Organization admins only. Omitted fields keep their value.',
     args: {
       input: t.arg({
         required: true,

@@ -1,11 +1,11 @@
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db, DbOrTx } from '../../db/client.js';
-import { transactionResult } from '../../db/transactions.js';
 import { apiTokens, organizations, users } from '../../db/tables.js';
-import { ForbiddenError, NotFoundError, ValidationError, isError, type Result } from '../../errors.js';
+import { transactionResult } from '../../db/transactions.js';
+import { ForbiddenError, isError, NotFoundError, type Result, ValidationError } from '../../errors.js';
 import { newId } from '../../ids.js';
-import { nameSchema, parseInput, type Loose } from '../../validation.js';
+import { type Loose, nameSchema, parseInput } from '../../validation.js';
 import { announce } from '../live/hub.js';
 import { generateToken, hashToken, type Viewer } from './auth.js';
 

@@ -1,6 +1,8 @@
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
 import {
+  type BaselineColumn,
+  type BaselineColumns,
   batchAccuracyStats,
   batchColumnStats,
   batchConsumers,
@@ -8,8 +10,6 @@ import {
   batchExecutionTimeBuckets,
   batchModelHistory,
   batchServiceStats,
-  type BaselineColumn,
-  type BaselineColumns,
 } from '../../db/tables.js';
 import { binCount, binIndex } from '../baselines/binning.js';
 import { sketchBucket } from '../metrics/sketch.js';
@@ -308,7 +308,9 @@ export class BatchAggregator {
       const d = batchDailyCounts;
       await tx
         .insert(d)
-        .values([...this.days].map(([day, count]) => ({ deploymentId, batchId, day: new Date(day * DAY_MS).toISOString().slice(0, 10), count })))
+        .values(
+          [...this.days].map(([day, count]) => ({ deploymentId, batchId, day: new Date(day * DAY_MS).toISOString().slice(0, 10), count })),
+        )
         .onConflictDoUpdate({ target: [d.batchId, d.day], set: { count: sql`${d.count} + excluded.count` } });
     }
     for (const [modelId, sums] of this.models) {
@@ -443,6 +445,9 @@ async function writeService(tx: DbOrTx, key: Key, s: ServiceSums): Promise<void>
     await tx
       .insert(c)
       .values([...consumers].map(([userId, requestCount]) => ({ ...key, userId, requestCount })))
-      .onConflictDoUpdate({ target: [c.batchId, c.modelId, c.userId], set: { requestCount: sql`${c.requestCount} + excluded.request_count` } });
+      .onConflictDoUpdate({
+        target: [c.batchId, c.modelId, c.userId],
+        set: { requestCount: sql`${c.requestCount} + excluded.request_count` },
+      });
   }
 }

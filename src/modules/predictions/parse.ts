@@ -38,7 +38,11 @@ async function* bytesOf(input: AsyncIterable<Buffer | Uint8Array | string>): Asy
   let head: Buffer | null = EMPTY; // the first bytes, until we know whether they start with a BOM
   for await (const raw of input) {
     let chunk =
-      typeof raw === 'string' ? Buffer.from(raw, 'utf8') : Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+      typeof raw === 'string'
+        ? Buffer.from(raw, 'utf8')
+        : Buffer.isBuffer(raw)
+          ? raw
+          : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
     if (head !== null) {
       head = head.length ? Buffer.concat([head, chunk]) : chunk;
       if (head.length < 3) continue;
@@ -158,10 +162,7 @@ class NdjsonReader {
  * valid JSON: …'}; a line longer than maxLineBytes yields an error without buffering the rest of it.
  * `line` is the 1-based line number.
  */
-export async function* parseNdjson(
-  input: AsyncIterable<Buffer | string>,
-  options: ParseOptions = {},
-): AsyncGenerator<ParsedItem> {
+export async function* parseNdjson(input: AsyncIterable<Buffer | string>, options: ParseOptions = {}): AsyncGenerator<ParsedItem> {
   const reader = new NdjsonReader(options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
   for await (const chunk of bytesOf(input)) {
     reader.feed(chunk);
@@ -404,8 +405,7 @@ class CsvReader {
     if (end > start) {
       if (!this.cellNonAscii) {
         value = text !== null && end - start < SLICE_COPY_LIMIT ? text.slice(start, end) : source.toString('latin1', start, end);
-      }
-      else if (isUtf8(source.subarray(start, end))) value = source.toString('utf8', start, end);
+      } else if (isUtf8(source.subarray(start, end))) value = source.toString('utf8', start, end);
       else this.recordError ??= `cell ${this.cells.length + 1} ${NOT_UTF8}`;
       if (this.cellEscapes && value !== null) value = value.replaceAll('""', '"');
     }

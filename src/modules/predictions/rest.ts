@@ -1,11 +1,11 @@
-import { isError, ValidationError, type DomainError } from '../../errors.js';
+import { type DomainError, isError, ValidationError } from '../../errors.js';
 import { limitedBody } from '../../http/body.js';
-import { HttpError, errorResponse, type RestRequest, type RestResponse, type Route } from '../../http/rest.js';
+import { errorResponse, HttpError, type RestRequest, type RestResponse, type Route } from '../../http/rest.js';
 import { submitActuals } from '../actuals/service.js';
 import { setTrainingBaseline } from '../baselines/service.js';
-import { getDeployment, type Deployment } from '../deployments/service.js';
-import { parseCsv, parseNdjson, type ParsedItem } from './parse.js';
-import { ingestPredictions, reportDeploymentStats, targetShape, type IngestSummary } from './service.js';
+import { type Deployment, getDeployment } from '../deployments/service.js';
+import { type ParsedItem, parseCsv, parseNdjson } from './parse.js';
+import { type IngestSummary, ingestPredictions, reportDeploymentStats, targetShape } from './service.js';
 
 // The agent's routes (DataRobot MLOps wire format) and the bulk upload, on the ingest service.
 
@@ -23,7 +23,10 @@ function objectBody(body: unknown): Record<string, unknown> | ValidationError {
  * that is not a string is refused (String() would turn `{}` into "[object Object]", a 404 that hides
  * the client's mistake).
  */
-function batchTarget(req: RestRequest, body: Record<string, unknown>): { batchId: string | null; batchPrefix: string | null } | ValidationError {
+function batchTarget(
+  req: RestRequest,
+  body: Record<string, unknown>,
+): { batchId: string | null; batchPrefix: string | null } | ValidationError {
   const header = req.raw.headers[BATCH_ID_HEADER];
   const fromHeader = Array.isArray(header) ? header[0] : header;
   const batchId = body.batchId ?? fromHeader ?? null;
@@ -170,9 +173,22 @@ predictionRoutes.push({
     const { db, sql } = req.ctx.app;
     const deployment = await getDeployment(db, req.ctx.viewer, req.params.deploymentId!);
     if (isError(deployment)) return fail(deployment);
-    const baseline = await setTrainingBaseline(sql, req.ctx.viewer, { deploymentId: deployment.id, items: uploadItems(req, deployment), itemPath: 'data' });
+    const baseline = await setTrainingBaseline(sql, req.ctx.viewer, {
+      deploymentId: deployment.id,
+      items: uploadItems(req, deployment),
+      itemPath: 'data',
+    });
     if (isError(baseline)) return fail(baseline);
     req.ctx.app.scheduleRebin();
-    return { status: 201, body: { deploymentId: baseline.deploymentId, version: baseline.version, rowCount: baseline.rowCount, createdAt: baseline.createdAt.toISOString(), columns: baseline.columns } };
+    return {
+      status: 201,
+      body: {
+        deploymentId: baseline.deploymentId,
+        version: baseline.version,
+        rowCount: baseline.rowCount,
+        createdAt: baseline.createdAt.toISOString(),
+        columns: baseline.columns,
+      },
+    };
   },
 });

@@ -4,8 +4,9 @@
  * bulk request (millions of times), so it uses no zod, no exceptions and no per-row closures, and it
  * caches what it derives from a TargetShape (treat a shape as immutable once rows use it).
  */
-import type { FieldError } from '../../errors.js';
+
 import type { FeatureDefinition } from '../../db/tables.js';
+import type { FieldError } from '../../errors.js';
 import { parseTimestamp, unstorableText } from '../../validation.js';
 
 export interface TargetShape {
@@ -216,7 +217,7 @@ export function normalizeRow(shape: TargetShape, item: unknown, where: string, c
   let found = 0;
   for (let i = 0; i < count; i++) {
     const name = names[i]!;
-    let value: unknown = undefined;
+    let value: unknown;
     if (rawFeatures) {
       value = c.inherited[i] ? (Object.hasOwn(rawFeatures, name) ? rawFeatures[name] : undefined) : rawFeatures[name];
       if (value !== undefined) found++;
@@ -254,7 +255,8 @@ export function normalizeRow(shape: TargetShape, item: unknown, where: string, c
     if (keys !== found) {
       for (const key in rawFeatures) {
         if (!Object.hasOwn(rawFeatures, key) || c.index.has(key)) continue;
-        if (key.includes('\u0000')) return fieldError(`${where}.features.${pathKey(key)}`, `is not a declared feature, and a feature name ${NUL_MESSAGE}`);
+        if (key.includes('\u0000'))
+          return fieldError(`${where}.features.${pathKey(key)}`, `is not a declared feature, and a feature name ${NUL_MESSAGE}`);
         noteUnknownFeature(context, key);
       }
     }
@@ -279,7 +281,8 @@ export function normalizeRow(shape: TargetShape, item: unknown, where: string, c
       if (predictionNumber !== undefined) {
         return fieldError(`${where}.prediction`, 'must be absent for a multiclass deployment (give probabilities, one per class)');
       }
-      if (!hasProbabilities) return fieldError(`${where}.probabilities`, `is required for a multiclass deployment, one per class (${c.classList})`);
+      if (!hasProbabilities)
+        return fieldError(`${where}.probabilities`, `is required for a multiclass deployment, one per class (${c.classList})`);
     }
     if (hasProbabilities) {
       const parsed = readProbabilities(c, rawProbabilities, where);

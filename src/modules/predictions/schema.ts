@@ -1,24 +1,28 @@
 import { builder } from '../../graphql/builder.js';
 import { resultUnion } from '../../graphql/errors.js';
+import { MAX_ACTUALS_PER_REQUEST, type SubmitActualsSummary, submitActuals } from '../actuals/service.js';
 import { MonitoringBatchRef } from '../batches/schema.js';
 import type { MonitoringBatch } from '../batches/service.js';
-import { submitActuals, MAX_ACTUALS_PER_REQUEST, type SubmitActualsSummary } from '../actuals/service.js';
-import { MAX_ROWS_PER_REPORT, ingestPredictions, reportDeploymentStats, type IngestSummary } from './service.js';
-
+import { type IngestSummary, ingestPredictions, MAX_ROWS_PER_REPORT, reportDeploymentStats } from './service.js';
 
 export const PredictionRowInput = builder.inputType('PredictionRowInput', {
   fields: (t) => ({
     timestamp: t.field({ type: 'DateTime', description: 'When the prediction was made; default: when it is received.' }),
     features: t.field({ type: 'JSON', description: 'Feature name → value. Unknown names are ignored and listed in the answer.' }),
-    prediction: t.float({ description: 'Regression: the predicted value. Binary: the probability of the positive class (instead of probabilities).' }),
-    probabilities: t.floatList({ description: 'Classification: one probability per class, in the deployment\'s classNames order, summing to 1.' }),
+    prediction: t.float({
+      description: 'Regression: the predicted value. Binary: the probability of the positive class (instead of probabilities).',
+    }),
+    probabilities: t.floatList({
+      description: "Classification: one probability per class, in the deployment's classNames order, summing to 1.",
+    }),
     associationId: t.string({ description: 'Joins the prediction to its actual; unique within the deployment.' }),
   }),
 });
 
 const batchTargetFields = {
   batchId: 'The batch to add to (it must not be locked).',
-  batchPrefix: 'Instead of batchId: create a batch named `<prefix> - YYYY-MM-DD HH:MM:SS` (UTC) in the same transaction (counts against the quota).',
+  batchPrefix:
+    'Instead of batchId: create a batch named `<prefix> - YYYY-MM-DD HH:MM:SS` (UTC) in the same transaction (counts against the quota).',
 };
 
 const ReportPredictionsSuccess = builder.objectRef<IngestSummary>('ReportPredictionsSuccess').implement({
@@ -30,7 +34,13 @@ const ReportPredictionsSuccess = builder.objectRef<IngestSummary>('ReportPredict
   }),
 });
 
-const ingestErrors = ['NotFoundError', 'ValidationError', 'BatchLockedError', 'BatchMonitoringDisabledError', 'BatchQuotaExceededError'] as const;
+const ingestErrors = [
+  'NotFoundError',
+  'ValidationError',
+  'BatchLockedError',
+  'BatchMonitoringDisabledError',
+  'BatchQuotaExceededError',
+] as const;
 
 builder.mutationField('reportPredictions', (t) =>
   t.field({
@@ -79,7 +89,9 @@ builder.mutationField('reportDeploymentStats', (t) =>
         type: builder.inputType('ReportDeploymentStatsInput', {
           fields: (f) => ({
             deploymentId: f.id({ required: true }),
-            batchId: f.id({ description: `${batchTargetFields.batchId} Omitted: the deployment's batch of unassigned predictions of the UTC day.` }),
+            batchId: f.id({
+              description: `${batchTargetFields.batchId} Omitted: the deployment's batch of unassigned predictions of the UTC day.`,
+            }),
             batchPrefix: f.string({ description: batchTargetFields.batchPrefix }),
             modelId: f.string(),
             numPredictions: f.int({ required: true }),
@@ -97,7 +109,11 @@ builder.mutationField('reportDeploymentStats', (t) =>
 const ActualInput = builder.inputType('ActualInput', {
   fields: (t) => ({
     associationId: t.string({ required: true }),
-    actualValue: t.field({ type: 'ActualValue', required: true, description: 'Regression: a number; classification: one of the class names.' }),
+    actualValue: t.field({
+      type: 'ActualValue',
+      required: true,
+      description: 'Regression: a number; classification: one of the class names.',
+    }),
     wasActedOn: t.boolean(),
     timestamp: t.field({ type: 'DateTime' }),
   }),
@@ -105,7 +121,9 @@ const ActualInput = builder.inputType('ActualInput', {
 
 const SubmitActualsSuccess = builder.objectRef<SubmitActualsSummary>('SubmitActualsSuccess').implement({
   fields: (t) => ({
-    acceptedCount: t.exposeInt('acceptedCount', { description: 'Actuals stored (new, or replacing an earlier one for the same association id).' }),
+    acceptedCount: t.exposeInt('acceptedCount', {
+      description: 'Actuals stored (new, or replacing an earlier one for the same association id).',
+    }),
     matchedCount: t.exposeInt('matchedCount', { description: 'Actuals that joined a prediction now.' }),
     unmatchedAssociationIds: t.exposeStringList('unmatchedAssociationIds', {
       description: 'Association ids with no prediction yet: kept, they join when the prediction arrives.',

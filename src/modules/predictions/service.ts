@@ -1,18 +1,18 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { and, eq, sql as dsql } from 'drizzle-orm';
+import { and, sql as dsql, eq } from 'drizzle-orm';
 import type postgres from 'postgres';
 import { z } from 'zod';
 import type { Db } from '../../db/client.js';
-import { pgTransactionResult } from '../../db/transactions.js';
 import { monitoringBatches, trainingBaselines } from '../../db/tables.js';
-import { BatchLockedError, NotFoundError, ValidationError, isError, type FieldError, type Result } from '../../errors.js';
+import { pgTransactionResult } from '../../db/transactions.js';
+import { BatchLockedError, type FieldError, isError, NotFoundError, type Result, ValidationError } from '../../errors.js';
 import { nameSchema, parseInput } from '../../validation.js';
 import { createBatchInTransaction, type MonitoringBatch } from '../batches/service.js';
-import { getBatchDeployment, type Deployment } from '../deployments/service.js';
+import { type Deployment, getBatchDeployment } from '../deployments/service.js';
 import { announce } from '../live/hub.js';
 import type { Viewer } from '../organizations/auth.js';
-import { BatchAggregator, type Baseline } from './aggregates.js';
+import { type Baseline, BatchAggregator } from './aggregates.js';
 import type { ParsedItem } from './parse.js';
 import { normalizeRow, type PredictionRow, type RowContext, type TargetShape } from './rows.js';
 
@@ -109,7 +109,13 @@ async function unassignedBatch(db: Db, viewer: Viewer, deployment: Deployment): 
   const [existing] = await db
     .select()
     .from(monitoringBatches)
-    .where(and(eq(monitoringBatches.deploymentId, deployment.id), eq(monitoringBatches.name, name), dsql`${monitoringBatches.deletedAt} is null`))
+    .where(
+      and(
+        eq(monitoringBatches.deploymentId, deployment.id),
+        eq(monitoringBatches.name, name),
+        dsql`${monitoringBatches.deletedAt} is null`,
+      ),
+    )
     .for('no key update');
   if (existing) return existing.isLocked ? new BatchLockedError(existing.id) : existing;
   return createBatchInTransaction(db, viewer, deployment, { name, description: 'Predictions reported without a batch id' });
@@ -233,7 +239,11 @@ class CopyWriter {
     const finished = new Promise<'finished'>((resolve) => this.stream.once('finish', () => resolve('finished')));
     this.stream.end();
     for (;;) {
-      const outcome = await Promise.race([finished, this.failed, new Promise<'waiting'>((resolve) => setTimeout(() => resolve('waiting'), 50))]);
+      const outcome = await Promise.race([
+        finished,
+        this.failed,
+        new Promise<'waiting'>((resolve) => setTimeout(() => resolve('waiting'), 50)),
+      ]);
       if (outcome === 'finished') return;
       try {
         await this.pg`select 1`;
@@ -272,7 +282,10 @@ function rowName(items: unknown[] | AsyncIterable<ParsedItem>, itemPath: string)
   return Array.isArray(items) ? (index) => `${itemPath}.${index}` : (line) => `line ${line}`;
 }
 
-async function* numbered(items: unknown[] | AsyncIterable<ParsedItem>, itemPath: string): AsyncGenerator<{ where: string; position: number; item?: unknown; error?: string }> {
+async function* numbered(
+  items: unknown[] | AsyncIterable<ParsedItem>,
+  itemPath: string,
+): AsyncGenerator<{ where: string; position: number; item?: unknown; error?: string }> {
   const name = rowName(items, itemPath);
   if (Array.isArray(items)) {
     for (let i = 0; i < items.length; i++) yield { where: name(i), position: i, item: items[i] };
@@ -286,17 +299,15 @@ async function* numbered(items: unknown[] | AsyncIterable<ParsedItem>, itemPath:
 
 const modelIdSchema = nameSchema(256).nullish();
 
-export async function ingestPredictions(
-  db: Db,
-  sql: postgres.Sql,
-  viewer: Viewer,
-  input: IngestRequest,
-): Promise<Result<IngestSummary>> {
+export async function ingestPredictions(db: Db, sql: postgres.Sql, viewer: Viewer, input: IngestRequest): Promise<Result<IngestSummary>> {
   const modelId = parseInput(z.object({ modelId: modelIdSchema }), { modelId: input.modelId });
   if (isError(modelId)) return modelId;
   // Rows sent as a JSON list (GraphQL, the agent route) are capped; streamed uploads are not.
   if (Array.isArray(input.items) && input.items.length > MAX_ROWS_PER_REPORT) {
-    return ValidationError.of(input.itemPath, `must contain at most ${MAX_ROWS_PER_REPORT} rows (got ${input.items.length}); use the bulk route for more`);
+    return ValidationError.of(
+      input.itemPath,
+      `must contain at most ${MAX_ROWS_PER_REPORT} rows (got ${input.items.length}); use the bulk route for more`,
+    );
   }
   const time = input.request?.executionTimeMs;
   if (time != null && !(time >= 0 && time <= 1e10)) return ValidationError.of('executionTimeMs', 'must be a number from 0 to 10000000000');
@@ -311,7 +322,10 @@ export async function ingestPredictions(
     const shape = targetShape(deployment);
     const aggregator = new BatchAggregator(shape, await currentBaseline(tx, deployment));
     const context: RowContext = { unknownFeatures: new Set() };
-    const [{ maxId }] = (await pg`select coalesce(max(id), 0)::bigint as "maxId" from predictions where batch_id = ${batch.id}`) as unknown as [{ maxId: string }];
+    const [{ maxId }] =
+      (await pg`select coalesce(max(id), 0)::bigint as "maxId" from predictions where batch_id = ${batch.id}`) as unknown as [
+        { maxId: string },
+      ];
 
     const errors: FieldError[] = [];
     const seenAssociationIds = new Map<string, string>();
@@ -378,7 +392,16 @@ export async function ingestPredictions(
     if (rowCount === 0 && !input.request) return ValidationError.of(input.itemPath, 'must contain at least one row');
 
     // Actuals that arrived before their predictions join now.
-    const joined = await pg<{ model_id: string; prediction: number | null; probabilities: number[] | null; predicted_label: string | null; actual_value: number | null; actual_label: string | null }[]>`
+    const joined = await pg<
+      {
+        model_id: string;
+        prediction: number | null;
+        probabilities: number[] | null;
+        predicted_label: string | null;
+        actual_value: number | null;
+        actual_label: string | null;
+      }[]
+    >`
       select p.model_id, p.prediction, p.probabilities, p.predicted_label, a.actual_value, a.actual_label
       from predictions p
       join actuals a on a.deployment_id = p.deployment_id and a.association_id = p.association_id
@@ -392,7 +415,13 @@ export async function ingestPredictions(
       );
     }
     if (input.request) {
-      aggregator.addRequest(model, { predictions: rowCount, executionTimeMs: input.request.executionTimeMs, userError: false, serverError: false, userId: viewer.userId });
+      aggregator.addRequest(model, {
+        predictions: rowCount,
+        executionTimeMs: input.request.executionTimeMs,
+        userError: false,
+        serverError: false,
+        userId: viewer.userId,
+      });
     }
     await aggregator.write(tx, deployment.id, batch.id);
     const totals = aggregator.rowTotals();
@@ -419,7 +448,12 @@ export async function ingestPredictions(
  * when the refusal was something else. Whether the id was committed before (by another request)
  * or repeats an earlier row of this one is asked outside the aborted transaction.
  */
-async function describeDuplicate(sql: postgres.Sql, deploymentId: string, error: unknown, rowAtLine: (line: number) => string | null): Promise<FieldError | null> {
+async function describeDuplicate(
+  sql: postgres.Sql,
+  deploymentId: string,
+  error: unknown,
+  rowAtLine: (line: number) => string | null,
+): Promise<FieldError | null> {
   const e = error as { code?: string; constraint_name?: string; detail?: string; where?: string };
   if (e.code !== '23505' || e.constraint_name !== 'predictions_association_idx') return null;
   const id = /\(deployment_id, association_id\)=\([^,]*, (.*)\) already exists/.exec(e.detail ?? '')?.[1];
@@ -429,7 +463,9 @@ async function describeDuplicate(sql: postgres.Sql, deploymentId: string, error:
   const [committed] = await sql`select 1 from predictions where deployment_id = ${deploymentId} and association_id = ${id} limit 1`;
   return {
     field: `${where}.associationId`,
-    message: committed ? `"${id}" is already used by another prediction of this deployment` : `"${id}" repeats the association id of an earlier row of this request`,
+    message: committed
+      ? `"${id}" is already used by another prediction of this deployment`
+      : `"${id}" repeats the association id of an earlier row of this request`,
   };
 }
 
@@ -453,7 +489,12 @@ export interface DeploymentStatsInput extends BatchTarget {
   modelId?: unknown;
 }
 
-export async function reportDeploymentStats(db: Db, sql: postgres.Sql, viewer: Viewer, input: DeploymentStatsInput): Promise<Result<{ batch: MonitoringBatch }>> {
+export async function reportDeploymentStats(
+  db: Db,
+  sql: postgres.Sql,
+  viewer: Viewer,
+  input: DeploymentStatsInput,
+): Promise<Result<{ batch: MonitoringBatch }>> {
   const parsed = parseInput(deploymentStatsInput, input);
   if (isError(parsed)) return parsed;
   return pgTransactionResult(sql, async ({ db: tx }) => {
@@ -475,4 +516,3 @@ export async function reportDeploymentStats(db: Db, sql: postgres.Sql, viewer: V
     return { batch };
   });
 }
-
