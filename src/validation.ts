@@ -28,6 +28,7 @@ export function unstorableText(value: string): string | null {
   if (value.includes('\u0000')) return UNSTORABLE_NUL;
   return LONE_SURROGATE.test(value) ? UNSTORABLE_SURROGATE : null;
 }
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding NUL (which PostgreSQL text refuses) is the point
 const SUSPECT = /[\u0000\uD800-\uDFFF]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 export const UNSTORABLE_NUL = 'must not contain the NUL character (\\u0000)';

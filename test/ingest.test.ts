@@ -335,7 +335,7 @@ describe('actuals (C7)', () => {
       const p = Math.round(next() * 1000) / 1000;
       return { features: { age: i }, probabilities: [1 - p, p], associationId: `c-${i}` };
     });
-    const outcomes = rows.map((_, i) => (next() < 0.5 ? 'yes' : 'no'));
+    const outcomes = rows.map((_, _i) => (next() < 0.5 ? 'yes' : 'no'));
     // Half the actuals arrive before their predictions.
     const early = await server.op(SubmitActualsDocument, {
       input: {

@@ -372,7 +372,9 @@ describe('binary accuracy', () => {
           actuals: rows.map((r, i) => ({ associationId: r.associationId, actualValue: outcomes[i] ? 'yes' : 'no' })),
         },
       });
-      rows.forEach((r, i) => pairs.push([r.prediction, outcomes[i]!]));
+      rows.forEach((r, i) => {
+        pairs.push([r.prediction, outcomes[i]!]);
+      });
     }
     const data = await query(
       `query($id: ID!) { deployment(id: $id) { accuracy(batches: {last: 3}) { predictionsWithActuals logLoss auc accuracy f1 tpr ppv rmse } } }`,

@@ -204,7 +204,7 @@ function multiclassRows(n: number, seed: number): Row[] {
   });
 }
 
-const ndjson = (rows: Row[]) => rows.map((row) => JSON.stringify(row)).join('\n') + '\n';
+const ndjson = (rows: Row[]) => `${rows.map((row) => JSON.stringify(row)).join('\n')}\n`;
 
 function csvCell(value: FeatureValue | undefined): string {
   if (value === null || value === undefined) return '';
@@ -228,7 +228,7 @@ function csv(rows: Row[], target: 'regression' | 'binary' | 'multiclass'): strin
       ].join(','),
     );
   }
-  return lines.join('\r\n') + '\r\n';
+  return `${lines.join('\r\n')}\r\n`;
 }
 
 function probabilityList(row: Row, classes: string[]): number[] {
@@ -526,7 +526,7 @@ describe('bulk upload: atomicity', () => {
       lines.push(`{"features":{"age":${Math.floor(next() * 400) / 4},"city":"Oslo"},"prediction":${i % 1000},"associationId":"big-${i}"}`);
     }
     lines[100_000] = '{"features":{"age":"forty","city":"Oslo"},"prediction":1}';
-    const answer = await post(bulkPath(deployment.id, batch.id), lines.join('\n') + '\n');
+    const answer = await post(bulkPath(deployment.id, batch.id), `${lines.join('\n')}\n`);
     expect(answer.status).toBe(422);
     expect(answer.json).toEqual({
       message: 'Invalid input: line 100001.features.age: must be a finite number, got "forty"',
@@ -535,7 +535,7 @@ describe('bulk upload: atomicity', () => {
     expect(await deploymentSnapshot(deployment.id)).toEqual(before);
     // The same upload without the bad row goes in whole: the refusal was about that row alone.
     lines[100_000] = '{"features":{"age":40,"city":"Oslo"},"prediction":1}';
-    const fixed = await post(bulkPath(deployment.id, batch.id), lines.join('\n') + '\n');
+    const fixed = await post(bulkPath(deployment.id, batch.id), `${lines.join('\n')}\n`);
     expect(fixed.status, JSON.stringify(fixed.json)).toBe(200);
     expect(fixed.json).toMatchObject({ rowCount: 200_000, predictionsCount: 200_010 });
     expect(await countRows('predictions', 'batch_id', batch.id)).toBe(200_010);
@@ -548,7 +548,7 @@ describe('bulk upload: atomicity', () => {
       lines.push(`{"features":{"age":${i % 90},"city":"Oslo"},"prediction":${i % 1000},"associationId":"far-${i}"}`);
     // Line 149,001 repeats line 120,001 — both past the first 100,000 ids, which are the ones remembered.
     lines[149_000] = '{"features":{"age":1,"city":"Oslo"},"prediction":1,"associationId":"far-120000"}';
-    const repeated = await post(bulkPath(deployment.id, batch.id), lines.join('\n') + '\n');
+    const repeated = await post(bulkPath(deployment.id, batch.id), `${lines.join('\n')}\n`);
     expect(repeated.status).toBe(422);
     expect(repeated.json.errors).toEqual({
       'line 149001.associationId': '"far-120000" repeats the association id of an earlier row of this request',
@@ -556,7 +556,7 @@ describe('bulk upload: atomicity', () => {
     // The last line repeats an id committed by the seeding upload: refused after the data ended.
     lines[149_000] = '{"features":{"age":1,"city":"Oslo"},"prediction":1,"associationId":"far-149000"}';
     lines[149_999] = '{"features":{"age":1,"city":"Oslo"},"prediction":1,"associationId":"seed-3"}';
-    const used = await post(bulkPath(deployment.id, batch.id), lines.join('\n') + '\n');
+    const used = await post(bulkPath(deployment.id, batch.id), `${lines.join('\n')}\n`);
     expect(used.status).toBe(422);
     expect(used.json.errors).toEqual({ 'line 150000.associationId': '"seed-3" is already used by another prediction of this deployment' });
     expect(await deploymentSnapshot(deployment.id)).toEqual(before);
@@ -579,7 +579,7 @@ describe('bulk upload: atomicity', () => {
       ['0x10,Paris,3,,', 'a hexadecimal number', { 'line 50002.features.age': 'must be a finite number, got "0x10"' }],
     ];
     for (const [bad, what, errors] of variants) {
-      const body = [...lines.slice(0, 50_001), bad, ...lines.slice(50_001)].join('\n') + '\n';
+      const body = `${[...lines.slice(0, 50_001), bad, ...lines.slice(50_001)].join('\n')}\n`;
       const answer = await post(bulkPath(deployment.id, batch.id), body, { contentType: CSV });
       expect(answer.status, what).toBe(422);
       expect(answer.json.errors, what).toEqual(errors);

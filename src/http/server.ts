@@ -3,7 +3,7 @@ import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { sql } from 'drizzle-orm';
-import { type ExecutionArgs, type execute, GraphQLError, type subscribe, type ValidationContext } from 'graphql';
+import { type DocumentNode, type ExecutionArgs, type execute, GraphQLError, type subscribe, type ValidationContext } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga } from 'graphql-yoga';
@@ -320,7 +320,7 @@ export function createServer(app: AppServices): BatchlensServer {
         }
         const enveloped = yoga.getEnveloped({ app, viewer, req: ctx.extra.request, socket: ctx.extra.socket, params: payload });
         // A parse or validation failure is this operation's `error` message, never a closed socket.
-        let document;
+        let document: DocumentNode;
         let errors: readonly GraphQLError[];
         try {
           document = enveloped.parse(payload.query);

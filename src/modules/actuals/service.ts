@@ -67,7 +67,7 @@ export interface SubmitActualsSummary {
  * batches holding the matched predictions: the earlier actual's contribution out, the new one in.
  */
 export async function submitActuals(
-  db: Db,
+  _db: Db,
   sql: postgres.Sql,
   viewer: Viewer,
   input: { deploymentId: string; actuals: unknown; itemPath: string },
@@ -132,7 +132,10 @@ export async function submitActuals(
     for (const prediction of matched) {
       const actual = byId.get(prediction.association_id)!;
       let aggregator = perBatch.get(prediction.batch_id);
-      if (!aggregator) perBatch.set(prediction.batch_id, (aggregator = new BatchAggregator(shape, null)));
+      if (!aggregator) {
+        aggregator = new BatchAggregator(shape, null);
+        perBatch.set(prediction.batch_id, aggregator);
+      }
       const scored = {
         prediction: prediction.prediction,
         probabilities: prediction.probabilities,

@@ -236,7 +236,10 @@ export async function rebinBatch(sql: postgres.Sql, deploymentId: string, batchI
       if (column) {
         const countsOf = (modelId: string) => {
           let counts = perModel.get(modelId);
-          if (!counts) perModel.set(modelId, (counts = new Array<number>(binCount(column)).fill(0)));
+          if (!counts) {
+            counts = new Array<number>(binCount(column)).fill(0);
+            perModel.set(modelId, counts);
+          }
           return counts;
         };
         if (column.kind === 'numeric') {

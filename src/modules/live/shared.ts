@@ -96,7 +96,10 @@ export class SharedSubscriptions {
   /** The group key: who asks (`scope`, e.g. organization and user) and exactly what they ask. */
   key(scope: string, document: DocumentNode, operationName: string | null | undefined, variables: unknown): string {
     let text = this.printed.get(document);
-    if (text === undefined) this.printed.set(document, (text = print(document)));
+    if (text === undefined) {
+      text = print(document);
+      this.printed.set(document, text);
+    }
     return JSON.stringify([scope, operationName ?? null, text, variables ?? {}]);
   }
 
@@ -112,7 +115,8 @@ export class SharedSubscriptions {
           },
           this.log,
         );
-        this.groups.set(key, (group = created));
+        group = created;
+        this.groups.set(key, group);
       }
       const joined = await group.join();
       if (joined !== RETRY) return joined;

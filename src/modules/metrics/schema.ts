@@ -8,7 +8,7 @@ import { DeploymentRef } from '../deployments/schema.js';
 import type { Deployment } from '../deployments/service.js';
 import { currentBaseline } from '../predictions/service.js';
 import { activity } from './activity.js';
-import { type BinShare, type DriftMetric, executionTimeQuantile, serviceRates, slowRequests } from './compute.js';
+import { type BinShare, executionTimeQuantile, serviceRates, slowRequests } from './compute.js';
 import type { DeploymentHealth } from './deployment-health.js';
 import {
   ACCURACY_METRICS,

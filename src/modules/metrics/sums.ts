@@ -108,7 +108,10 @@ export async function serviceSums(db: Db, selection: Selection, perBatch: boolea
   const s = batchServiceStats;
   const of = (key: string) => {
     let sums = result.get(key);
-    if (!sums) result.set(key, (sums = emptyServiceSums()));
+    if (!sums) {
+      sums = emptyServiceSums();
+      result.set(key, sums);
+    }
     return sums;
   };
   const where = and(inSelection(s.batchId, selection.batchIds), modelFilter(s.modelId, selection.modelId));

@@ -261,7 +261,7 @@ export class BatchAggregator {
   /** One scoring request's statistics. */
   addRequest(modelId: string, request: RequestStats): void {
     const sums = this.model(modelId);
-    const service = (sums.service ??= {
+    sums.service ??= {
       requestCount: 0,
       predictionCount: 0,
       userErrorCount: 0,
@@ -272,7 +272,8 @@ export class BatchAggregator {
       executionTimeMax: null,
       buckets: new Map(),
       consumers: new Map(),
-    });
+    };
+    const service = sums.service;
     service.requestCount++;
     service.predictionCount += request.predictions;
     if (request.userError) service.userErrorCount++;

@@ -51,7 +51,7 @@ async function* bytesOf(input: AsyncIterable<Buffer | Uint8Array | string>): Asy
     }
     if (chunk.length) yield chunk;
   }
-  if (head !== null && head.length) yield head;
+  if (head?.length) yield head;
 }
 
 /** Copies a slice that outlives its chunk, so a small remainder does not pin a large (or pooled) buffer. */

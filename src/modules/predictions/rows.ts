@@ -226,7 +226,7 @@ export function normalizeRow(shape: TargetShape, item: unknown, where: string, c
     if (c.numeric[i]) {
       const number = numberOf(value);
       if (number === undefined) normalized = null;
-      else if (number !== number) return fieldError(`${where}.features.${name}`, gotNumber(value));
+      else if (Number.isNaN(number)) return fieldError(`${where}.features.${name}`, gotNumber(value));
       else normalized = number;
     } else if (typeof value === 'string') {
       if (value === '') normalized = null;
@@ -251,7 +251,7 @@ export function normalizeRow(shape: TargetShape, item: unknown, where: string, c
     // Any key beyond the declared ones found? Only then look them up one by one.
     // (Inherited enumerable keys only add to the count, which the lookup below then sorts out.)
     let keys = 0;
-    for (const key in rawFeatures) keys++;
+    for (const _key in rawFeatures) keys++;
     if (keys !== found) {
       for (const key in rawFeatures) {
         if (!Object.hasOwn(rawFeatures, key) || c.index.has(key)) continue;
@@ -272,7 +272,7 @@ export function normalizeRow(shape: TargetShape, item: unknown, where: string, c
   if (c.target === REGRESSION) {
     const number = numberOf(rawPrediction);
     if (number === undefined) return fieldError(`${where}.prediction`, 'is required');
-    if (number !== number) return fieldError(`${where}.prediction`, gotNumber(rawPrediction));
+    if (Number.isNaN(number)) return fieldError(`${where}.prediction`, gotNumber(rawPrediction));
     if (hasProbabilities) return fieldError(`${where}.probabilities`, 'must be absent for a regression deployment');
     prediction = number;
   } else {
@@ -292,7 +292,7 @@ export function normalizeRow(shape: TargetShape, item: unknown, where: string, c
     if (c.target === BINARY) {
       const positiveName = c.classes[c.positive]!;
       if (predictionNumber !== undefined) {
-        if (predictionNumber !== predictionNumber) return fieldError(`${where}.prediction`, gotNumber(rawPrediction));
+        if (Number.isNaN(predictionNumber)) return fieldError(`${where}.prediction`, gotNumber(rawPrediction));
         if (predictionNumber < 0 || predictionNumber > 1) {
           return fieldError(`${where}.prediction`, `must be a probability between 0 and 1, got ${predictionNumber}`);
         }
@@ -402,7 +402,7 @@ function readProbabilities(c: Compiled, raw: unknown, where: string): number[] |
 function checkProbability(raw: unknown, key: string, where: string): number | FieldError {
   const value = numberOf(raw);
   if (value === undefined) return fieldError(`${where}.probabilities.${key}`, 'is required');
-  if (value !== value) return fieldError(`${where}.probabilities.${key}`, gotNumber(raw));
+  if (Number.isNaN(value)) return fieldError(`${where}.probabilities.${key}`, gotNumber(raw));
   if (value < 0 || value > 1) return fieldError(`${where}.probabilities.${key}`, `must be between 0 and 1, got ${value}`);
   return value;
 }

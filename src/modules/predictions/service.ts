@@ -299,7 +299,7 @@ async function* numbered(
 
 const modelIdSchema = nameSchema(256).nullish();
 
-export async function ingestPredictions(db: Db, sql: postgres.Sql, viewer: Viewer, input: IngestRequest): Promise<Result<IngestSummary>> {
+export async function ingestPredictions(_db: Db, sql: postgres.Sql, viewer: Viewer, input: IngestRequest): Promise<Result<IngestSummary>> {
   const modelId = parseInput(z.object({ modelId: modelIdSchema }), { modelId: input.modelId });
   if (isError(modelId)) return modelId;
   // Rows sent as a JSON list (GraphQL, the agent route) are capped; streamed uploads are not.
@@ -490,7 +490,7 @@ export interface DeploymentStatsInput extends BatchTarget {
 }
 
 export async function reportDeploymentStats(
-  db: Db,
+  _db: Db,
   sql: postgres.Sql,
   viewer: Viewer,
   input: DeploymentStatsInput,
