@@ -43,7 +43,7 @@
  * The last line is the JSON of the figures.
  */
 import fs from 'node:fs';
-import { CHANNEL } from '../src/modules/live/hub.js';
+import { CHANNEL } from '../src/events/hub.js';
 import { createBatch, createDeployment, createOrganization, graphql } from './lib/api.js';
 import { Flags } from './lib/args.js';
 import { CpuMeter, postgresPids, waitForQuiet } from './lib/cpu.js';

@@ -2,11 +2,11 @@ import type { Config } from './config.js';
 import { connect } from './db/client.js';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from './db/embedded.js';
 import { runMigrations } from './db/migrate.js';
+import { LiveHub } from './events/hub.js';
 import type { AppServices } from './graphql/context.js';
 import { createServer } from './http/server.js';
 import { rebinStaleBatches } from './modules/baselines/service.js';
 import { purgeDeletedBatches } from './modules/batches/service.js';
-import { LiveHub } from './modules/live/hub.js';
 import { bootstrap } from './modules/organizations/service.js';
 
 export interface RunningApp {

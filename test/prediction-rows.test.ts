@@ -3,14 +3,16 @@ import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import type { FeatureDefinition } from '../src/db/tables.js';
 import type { FieldError } from '../src/errors.js';
-import { type ParsedItem, parseCsv, parseNdjson } from '../src/modules/predictions/parse.js';
+import type { ParsedItem } from '../src/formats/bytes.js';
+import { parseNdjson } from '../src/formats/ndjson.js';
+import { parseCsv } from '../src/modules/rows/csv.js';
 import {
   MAX_UNKNOWN_FEATURES,
   normalizeRow,
   type PredictionRow,
   type RowContext,
   type TargetShape,
-} from '../src/modules/predictions/rows.js';
+} from '../src/modules/rows/normalize.js';
 
 const feature = (name: string, type: FeatureDefinition['type']): FeatureDefinition => ({ name, type, importance: null });
 const features = [feature('age', 'NUMERIC'), feature('city', 'CATEGORICAL'), feature('income', 'NUMERIC')];

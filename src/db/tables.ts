@@ -392,3 +392,11 @@ export const batchAccuracyStats = pgTable(
   },
   (t) => [primaryKey({ columns: [t.batchId, t.modelId] })],
 );
+
+// Row types, beside their tables: every module imports them from here.
+export type Organization = typeof organizations.$inferSelect;
+export type User = typeof users.$inferSelect;
+export type ApiToken = typeof apiTokens.$inferSelect;
+export type Deployment = typeof deployments.$inferSelect;
+export type MonitoringBatch = typeof monitoringBatches.$inferSelect;
+export type ModelHistoryEntry = typeof batchModelHistory.$inferSelect;

@@ -1,7 +1,7 @@
 import { drizzle } from 'drizzle-orm/postgres-js';
 import type postgres from 'postgres';
 import { type DomainError, isError, type Result } from '../errors.js';
-import { type LiveEvent, outbox, publishCommitted } from '../modules/live/hub.js';
+import { type LiveEvent, outbox, publishCommitted } from '../events/hub.js';
 import type { Db, Tx } from './client.js';
 import * as tables from './tables.js';
 

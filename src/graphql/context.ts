@@ -1,7 +1,7 @@
 import type postgres from 'postgres';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
-import type { LiveHub } from '../modules/live/hub.js';
+import type { LiveHub } from '../events/hub.js';
 import type { Viewer } from '../modules/organizations/auth.js';
 import type { Loaders } from './loaders.js';
 

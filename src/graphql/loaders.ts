@@ -1,20 +1,14 @@
 import DataLoader from 'dataloader';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { deployments, trainingBaselines } from '../db/tables.js';
+import { type Deployment, deployments, type ModelHistoryEntry, type MonitoringBatch, trainingBaselines, type User } from '../db/tables.js';
 import type { BatchQuota } from '../errors.js';
-import {
-  batchesByIds,
-  type ModelHistoryEntry,
-  type MonitoringBatch,
-  modelHistoryByBatchIds,
-  quotasFor,
-} from '../modules/batches/service.js';
-import { type Deployment, deploymentsByIds } from '../modules/deployments/service.js';
+import { batchesByIds, modelHistoryByBatchIds, quotasFor } from '../modules/batches/service.js';
+import { deploymentsByIds } from '../modules/deployments/service.js';
 import { type DeploymentHealth, healthOfDeployments } from '../modules/metrics/deployment-health.js';
 import { accuracySums, columnSums, labelSums, type Selection, serviceSums } from '../modules/metrics/sums.js';
 import type { Viewer } from '../modules/organizations/auth.js';
-import { type User, usersByIds } from '../modules/organizations/service.js';
+import { usersByIds } from '../modules/organizations/service.js';
 import type { Baseline } from '../modules/predictions/aggregates.js';
 
 function byId<T extends { id: string }>(load: (ids: readonly string[]) => Promise<T[]>) {

@@ -8,6 +8,7 @@ import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga } from 'graphql-yoga';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { SharedSubscriptions } from '../events/shared.js';
 import type { AppServices, GraphQLContext, RequestContext } from '../graphql/context.js';
 import { createLoaders } from '../graphql/loaders.js';
 import { costPageSizeVariables } from '../graphql/page-size-cost.js';
@@ -15,11 +16,10 @@ import { rejectNulCharacters } from '../graphql/reject-nul.js';
 import { schema } from '../graphql/schema.js';
 import { batchRoutes } from '../modules/batches/rest.js';
 import { deploymentRoutes } from '../modules/deployments/rest.js';
-import { SharedSubscriptions } from '../modules/live/shared.js';
 import { authenticate, bearerToken, revokedTokens, type Viewer } from '../modules/organizations/auth.js';
 import { predictionRoutes } from '../modules/predictions/rest.js';
-import { BodyTooLargeError, discardBody, readBody } from './body.js';
-import { HttpError, RestRouter, readJson, sendJson } from './rest.js';
+import { BodyTooLargeError, discardBody, readBody } from '../rest/body.js';
+import { HttpError, RestRouter, readJson, sendJson } from '../rest/kit.js';
 
 const REVOCATION_CHECK_MS = 2000;
 

@@ -1,16 +1,17 @@
 import { sql as dsql } from 'drizzle-orm';
 import type postgres from 'postgres';
 import type { Db } from '../../db/client.js';
+import { lockDeploymentForActuals } from '../../db/locks.js';
 import { actuals } from '../../db/tables.js';
 import { pgTransactionResult } from '../../db/transactions.js';
 import { type FieldError, isError, type Result, ValidationError } from '../../errors.js';
+import { announce } from '../../events/hub.js';
 import { parseTimestamp, unstorableText } from '../../validation.js';
 import { getBatchDeployment } from '../deployments/service.js';
-import { announce } from '../live/hub.js';
 import type { Viewer } from '../organizations/auth.js';
 import { type ActualOutcome, BatchAggregator } from '../predictions/aggregates.js';
-import type { TargetShape } from '../predictions/rows.js';
-import { lockDeploymentForActuals, targetShape } from '../predictions/service.js';
+import { targetShape } from '../predictions/service.js';
+import type { TargetShape } from '../rows/normalize.js';
 
 export const MAX_ACTUALS_PER_REQUEST = 10_000;
 

@@ -5,18 +5,19 @@ import {
   type BaselineColumn,
   type BaselineColumns,
   batchColumnStats,
+  type Deployment,
   deployments,
   monitoringBatches,
   trainingBaselines,
 } from '../../db/tables.js';
 import { pgTransactionResult } from '../../db/transactions.js';
 import { type FieldError, isError, type Result, ValidationError } from '../../errors.js';
-import { type Deployment, getDeployment } from '../deployments/service.js';
-import { announce } from '../live/hub.js';
+import { announce } from '../../events/hub.js';
+import type { ParsedItem } from '../../formats/bytes.js';
+import { getDeployment } from '../deployments/service.js';
 import type { Viewer } from '../organizations/auth.js';
-import type { ParsedItem } from '../predictions/parse.js';
-import { normalizeRow, type RowContext } from '../predictions/rows.js';
 import { currentBaseline, targetShape } from '../predictions/service.js';
+import { normalizeRow, type RowContext } from '../rows/normalize.js';
 import { binCount, binIndex, missingBin } from './binning.js';
 
 // A training baseline fixes the drift bins: per numeric column the deciles of the baseline sample

@@ -1,8 +1,9 @@
+import type { MonitoringBatch, User } from '../../db/tables.js';
 import { type DomainError, type FieldError, isError, ValidationError } from '../../errors.js';
-import { errorResponse, type RestRequest, type RestResponse, type Route } from '../../http/rest.js';
+import { errorResponse, type RestRequest, type RestResponse, type Route } from '../../rest/kit.js';
 import { parseTimestamp } from '../../validation.js';
 import { getDeployment } from '../deployments/service.js';
-import { type User, usersByIds } from '../organizations/service.js';
+import { usersByIds } from '../organizations/service.js';
 import {
   type BatchFilter,
   type BatchOrder,
@@ -11,7 +12,6 @@ import {
   getBatch,
   getQuota,
   listBatchesByOffset,
-  type MonitoringBatch,
   updateBatch,
 } from './service.js';
 

@@ -1,3 +1,4 @@
+import type { ModelHistoryEntry, MonitoringBatch } from '../../db/tables.js';
 import { isError, type Result } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
 import { orThrow, resultUnion } from '../../graphql/errors.js';
@@ -8,8 +9,6 @@ import {
   createBatch,
   deleteBatch,
   listBatches,
-  type ModelHistoryEntry,
-  type MonitoringBatch,
   setBatchLocked,
   updateBatch,
   updateBatchModelHistory,

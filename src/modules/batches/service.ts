@@ -1,7 +1,16 @@
 import { and, eq, gte, ilike, inArray, isNull, lte, or, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db, DbOrTx, Tx } from '../../db/client.js';
-import { batchModelHistory, batchQuotaUsage, deployments, monitoringBatches, organizations } from '../../db/tables.js';
+import {
+  batchModelHistory,
+  batchQuotaUsage,
+  type Deployment,
+  deployments,
+  type ModelHistoryEntry,
+  type MonitoringBatch,
+  monitoringBatches,
+  organizations,
+} from '../../db/tables.js';
 import { transactionResult } from '../../db/transactions.js';
 import {
   BatchMonitoringDisabledError,
@@ -11,15 +20,12 @@ import {
   NotFoundError,
   type Result,
 } from '../../errors.js';
+import { announce } from '../../events/hub.js';
 import { newId } from '../../ids.js';
 import { type KeysetOrder, keysetPage, type Page, type PageArgs } from '../../pagination.js';
 import { booleanSchema, descriptionSchema, externalUrlSchema, type Loose, nameSchema, parseInput } from '../../validation.js';
-import { type Deployment, escapeLike, getBatchDeployment } from '../deployments/service.js';
-import { announce } from '../live/hub.js';
+import { escapeLike, getBatchDeployment } from '../deployments/service.js';
 import type { Viewer } from '../organizations/auth.js';
-
-export type MonitoringBatch = typeof monitoringBatches.$inferSelect;
-export type ModelHistoryEntry = typeof batchModelHistory.$inferSelect;
 
 const batchFields = {
   name: nameSchema(512),

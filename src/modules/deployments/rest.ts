@@ -1,5 +1,5 @@
 import { isError, ValidationError } from '../../errors.js';
-import { errorResponse, type Route } from '../../http/rest.js';
+import { errorResponse, type Route } from '../../rest/kit.js';
 import { updateDeploymentSettings } from './service.js';
 
 export const deploymentRoutes: Route[] = [

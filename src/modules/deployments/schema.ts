@@ -1,9 +1,9 @@
-import type { FeatureDefinition } from '../../db/tables.js';
+import type { Deployment, FeatureDefinition } from '../../db/tables.js';
 import { isError } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
 import { BatchQuotaRef, orThrow, resultUnion } from '../../graphql/errors.js';
 import { HealthFilterInput } from '../metrics/health-types.js';
-import { createDeployment, type Deployment, listDeployments, updateDeploymentSettings } from './service.js';
+import { createDeployment, listDeployments, updateDeploymentSettings } from './service.js';
 
 export const DeploymentRef = builder.objectRef<Deployment>('Deployment');
 const TargetTypeEnum = builder.enumType('TargetType', { values: ['BINARY', 'MULTICLASS', 'REGRESSION'] as const });

@@ -1,7 +1,7 @@
 import { and, desc, eq, ilike, inArray, or, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db, DbOrTx } from '../../db/client.js';
-import { deployments } from '../../db/tables.js';
+import { type Deployment, deployments } from '../../db/tables.js';
 import { BatchMonitoringDisabledError, isError, NotFoundError, type Result } from '../../errors.js';
 import { newId } from '../../ids.js';
 import { keysetPage, keysetPageInMemory, type Page, type PageArgs } from '../../pagination.js';
@@ -9,8 +9,6 @@ import { booleanSchema, descriptionSchema, type Loose, nameSchema, parseInput } 
 import { healthOfDeployments, matchesHealth } from '../metrics/deployment-health.js';
 import type { HealthFilter } from '../metrics/health.js';
 import type { Viewer } from '../organizations/auth.js';
-
-export type Deployment = typeof deployments.$inferSelect;
 
 const featureSchema = z.object({
   name: nameSchema(256),

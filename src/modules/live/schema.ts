@@ -1,17 +1,17 @@
 import { and, eq } from 'drizzle-orm';
 import { GraphQLError } from 'graphql';
-import { monitoringBatches } from '../../db/tables.js';
+import { type Deployment, type MonitoringBatch, monitoringBatches } from '../../db/tables.js';
 import { type DomainError, isError } from '../../errors.js';
+import { type BatchEventKind, mapChannel } from '../../events/hub.js';
 import { builder } from '../../graphql/builder.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { BatchQuotaRef } from '../../graphql/errors.js';
 import { createLoaders } from '../../graphql/loaders.js';
 import { MonitoringBatchRef } from '../batches/schema.js';
-import { batchesByIds, type MonitoringBatch, quotasFor } from '../batches/service.js';
-import { type Deployment, getDeployment } from '../deployments/service.js';
+import { batchesByIds, quotasFor } from '../batches/service.js';
+import { getDeployment } from '../deployments/service.js';
 import { type DeploymentHealth, healthOfDeployments } from '../metrics/deployment-health.js';
 import { HealthRef } from '../metrics/schema.js';
-import { type BatchEventKind, mapChannel } from './hub.js';
 
 // Subscriptions (C11): each sends the current state first, then changes (coalesced per topic).
 

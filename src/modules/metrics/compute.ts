@@ -1,6 +1,6 @@
 import type { BaselineColumn } from '../../db/tables.js';
 import { type BinLabel, binLabels } from '../baselines/binning.js';
-import { bucketValue, sketchQuantile } from './sketch.js';
+import { bucketValue, sketchQuantile } from '../predictions/sketch.js';
 import type { AccuracyTotals, ColumnSums, ServiceSums } from './sums.js';
 
 // Metrics from merged sums: pure functions, the same for a whole selection and for one batch.

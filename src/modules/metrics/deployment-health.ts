@@ -1,7 +1,6 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { deployments as deploymentsTable, trainingBaselines } from '../../db/tables.js';
-import type { Deployment } from '../deployments/service.js';
+import { type Deployment, deployments as deploymentsTable, trainingBaselines } from '../../db/tables.js';
 import type { Baseline } from '../predictions/aggregates.js';
 import { accuracyIndicator, driftIndicator, type HealthFilter, healthSettings, type Indicator, serviceIndicator } from './health.js';
 import { accuracyShape, driftShape } from './shapes.js';

@@ -1,12 +1,11 @@
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../db/client.js';
-import { deployments, type HealthSettings } from '../../db/tables.js';
+import { type Deployment, deployments, type HealthSettings } from '../../db/tables.js';
 import { transactionResult } from '../../db/transactions.js';
 import { isError, NotFoundError, type Result, ValidationError } from '../../errors.js';
+import { announce } from '../../events/hub.js';
 import { parseInput } from '../../validation.js';
-import type { Deployment } from '../deployments/service.js';
-import { announce } from '../live/hub.js';
 import type { Viewer } from '../organizations/auth.js';
 import type { AccuracyMetrics, ColumnDrift } from './compute.js';
 import { serviceRates } from './compute.js';

@@ -1,11 +1,10 @@
+import type { Deployment, MonitoringBatch } from '../../db/tables.js';
 import { isError } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { orThrow, resultUnion } from '../../graphql/errors.js';
 import { MonitoringBatchRef } from '../batches/schema.js';
-import type { MonitoringBatch } from '../batches/service.js';
 import { DeploymentRef } from '../deployments/schema.js';
-import type { Deployment } from '../deployments/service.js';
 import { currentBaseline } from '../predictions/service.js';
 import { activity } from './activity.js';
 import { type BinShare, executionTimeQuantile, serviceRates, slowRequests } from './compute.js';

@@ -1,5 +1,4 @@
-import type { BaselineColumn } from '../../db/tables.js';
-import type { Deployment } from '../deployments/service.js';
+import type { BaselineColumn, Deployment } from '../../db/tables.js';
 import type { Baseline } from '../predictions/aggregates.js';
 import { type AccuracyMetrics, accuracyMetrics, type ColumnDrift, columnDrift, type DriftMetric, quantileFromBins } from './compute.js';
 import { healthSettings } from './health.js';

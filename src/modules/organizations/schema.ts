@@ -1,16 +1,14 @@
+import type { ApiToken, Organization, User } from '../../db/tables.js';
 import { isError } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
 import { resultUnion } from '../../graphql/errors.js';
 import {
-  type ApiToken,
   createApiToken,
   createOrganization,
   createUser,
   getOrganization,
   listApiTokens,
-  type Organization,
   revokeApiToken,
-  type User,
   updateOrganizationSettings,
 } from './service.js';
 

@@ -1,17 +1,14 @@
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db, DbOrTx } from '../../db/client.js';
-import { apiTokens, organizations, users } from '../../db/tables.js';
+import { lockBootstrap } from '../../db/locks.js';
+import { type ApiToken, apiTokens, type Organization, organizations, type User, users } from '../../db/tables.js';
 import { transactionResult } from '../../db/transactions.js';
 import { ForbiddenError, isError, NotFoundError, type Result, ValidationError } from '../../errors.js';
+import { announce } from '../../events/hub.js';
 import { newId } from '../../ids.js';
 import { type Loose, nameSchema, parseInput } from '../../validation.js';
-import { announce } from '../live/hub.js';
 import { generateToken, hashToken, type Viewer } from './auth.js';
-
-export type Organization = typeof organizations.$inferSelect;
-export type User = typeof users.$inferSelect;
-export type ApiToken = typeof apiTokens.$inferSelect;
 
 /** Limit for organizations created through the API when none is given (SPEC: default 100). */
 export const DEFAULT_DAILY_BATCH_LIMIT = 100;
@@ -49,8 +46,7 @@ async function issueToken(db: DbOrTx, user: User, name: string, secret = generat
  */
 export async function bootstrap(db: Db, configuredToken: string | undefined): Promise<{ token: string; generated: boolean } | null> {
   return db.transaction(async (tx) => {
-    // Two servers starting on one empty database must not both bootstrap.
-    await tx.execute(sql`select pg_advisory_xact_lock(7263542)`);
+    await lockBootstrap(tx);
     const [existing] = await tx.select({ id: organizations.id }).from(organizations).limit(1);
     if (existing) return null;
     const [org] = await tx

@@ -12,8 +12,8 @@ import {
   batchServiceStats,
 } from '../../db/tables.js';
 import { binCount, binIndex } from '../baselines/binning.js';
-import { sketchBucket } from '../metrics/sketch.js';
-import type { PredictionRow, TargetShape } from './rows.js';
+import type { PredictionRow, TargetShape } from '../rows/normalize.js';
+import { sketchBucket } from './sketch.js';
 
 // The per-batch aggregates of one ingest (or actuals) request, summed in memory while rows stream
 // and written with additive upserts in the same transaction. Everything here merges by addition.

@@ -1,10 +1,13 @@
+import type { Deployment } from '../../db/tables.js';
 import { type DomainError, isError, ValidationError } from '../../errors.js';
-import { limitedBody } from '../../http/body.js';
-import { errorResponse, HttpError, type RestRequest, type RestResponse, type Route } from '../../http/rest.js';
+import type { ParsedItem } from '../../formats/bytes.js';
+import { parseNdjson } from '../../formats/ndjson.js';
+import { limitedBody } from '../../rest/body.js';
+import { errorResponse, HttpError, type RestRequest, type RestResponse, type Route } from '../../rest/kit.js';
 import { submitActuals } from '../actuals/service.js';
 import { setTrainingBaseline } from '../baselines/service.js';
-import { type Deployment, getDeployment } from '../deployments/service.js';
-import { type ParsedItem, parseCsv, parseNdjson } from './parse.js';
+import { getDeployment } from '../deployments/service.js';
+import { parseCsv } from '../rows/csv.js';
 import { type IngestSummary, ingestPredictions, reportDeploymentStats, targetShape } from './service.js';
 
 // The agent's routes (DataRobot MLOps wire format) and the bulk upload, on the ingest service.

@@ -1,8 +1,8 @@
+import type { MonitoringBatch } from '../../db/tables.js';
 import { builder } from '../../graphql/builder.js';
 import { resultUnion } from '../../graphql/errors.js';
 import { MAX_ACTUALS_PER_REQUEST, type SubmitActualsSummary, submitActuals } from '../actuals/service.js';
 import { MonitoringBatchRef } from '../batches/schema.js';
-import type { MonitoringBatch } from '../batches/service.js';
 import { type IngestSummary, ingestPredictions, MAX_ROWS_PER_REPORT, reportDeploymentStats } from './service.js';
 
 export const PredictionRowInput = builder.inputType('PredictionRowInput', {

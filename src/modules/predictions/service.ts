@@ -4,17 +4,18 @@ import { and, sql as dsql, eq } from 'drizzle-orm';
 import type postgres from 'postgres';
 import { z } from 'zod';
 import type { Db } from '../../db/client.js';
-import { monitoringBatches, trainingBaselines } from '../../db/tables.js';
+import { lockDeploymentForIngest, lockName } from '../../db/locks.js';
+import { type Deployment, type MonitoringBatch, monitoringBatches, trainingBaselines } from '../../db/tables.js';
 import { pgTransactionResult } from '../../db/transactions.js';
 import { BatchLockedError, type FieldError, isError, NotFoundError, type Result, ValidationError } from '../../errors.js';
+import { announce } from '../../events/hub.js';
+import type { ParsedItem } from '../../formats/bytes.js';
 import { nameSchema, parseInput } from '../../validation.js';
-import { createBatchInTransaction, type MonitoringBatch } from '../batches/service.js';
-import { type Deployment, getBatchDeployment } from '../deployments/service.js';
-import { announce } from '../live/hub.js';
+import { createBatchInTransaction } from '../batches/service.js';
+import { getBatchDeployment } from '../deployments/service.js';
 import type { Viewer } from '../organizations/auth.js';
+import { normalizeRow, type PredictionRow, type RowContext, type TargetShape } from '../rows/normalize.js';
 import { type Baseline, BatchAggregator } from './aggregates.js';
-import type { ParsedItem } from './parse.js';
-import { normalizeRow, type PredictionRow, type RowContext, type TargetShape } from './rows.js';
 
 // One service for every way predictions arrive (GraphQL, agent JSON, bulk NDJSON/CSV): rows are
 // validated one by one while they stream into PostgreSQL COPY inside a single transaction that
@@ -105,7 +106,7 @@ export async function resolveIngestBatch(
 async function unassignedBatch(db: Db, viewer: Viewer, deployment: Deployment): Promise<Result<MonitoringBatch>> {
   const name = `Unassigned predictions - ${new Date().toISOString().slice(0, 10)}`;
   // Concurrent first requests of the day must not create two.
-  await db.execute(dsql`select pg_advisory_xact_lock(hashtext(${`${deployment.id}/${name}`}))`);
+  await lockName(db, `${deployment.id}/${name}`);
   const [existing] = await db
     .select()
     .from(monitoringBatches)
@@ -119,19 +120,6 @@ async function unassignedBatch(db: Db, viewer: Viewer, deployment: Deployment): 
     .for('no key update');
   if (existing) return existing.isLocked ? new BatchLockedError(existing.id) : existing;
   return createBatchInTransaction(db, viewer, deployment, { name, description: 'Predictions reported without a batch id' });
-}
-
-/**
- * Predictions and actuals of a deployment meet in either order. Ingest takes this lock shared
- * (ingests run side by side) and actuals exclusive, so whichever commits second sees the other's
- * rows and counts each prediction–actual pair exactly once.
- */
-export async function lockDeploymentForIngest(db: Db, deploymentId: string): Promise<void> {
-  await db.execute(dsql`select pg_advisory_xact_lock_shared(7263543, hashtext(${deploymentId}))`);
-}
-
-export async function lockDeploymentForActuals(db: Db, deploymentId: string): Promise<void> {
-  await db.execute(dsql`select pg_advisory_xact_lock(7263543, hashtext(${deploymentId}))`);
 }
 
 // ---------------------------------------------------------------------------------------------

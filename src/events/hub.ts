@@ -3,7 +3,7 @@ import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { sql } from 'drizzle-orm';
 import { Redis } from 'ioredis';
 import type postgres from 'postgres';
-import type { DbOrTx } from '../../db/client.js';
+import type { DbOrTx } from '../db/client.js';
 
 // Live views (C11). Writers announce changes with one small NOTIFY per transaction and topic
 // (delivered at commit, so a subscriber never sees uncommitted state, and deduplicated by
