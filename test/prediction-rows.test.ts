@@ -6,13 +6,8 @@ import type { FieldError } from '../src/errors.js';
 import type { ParsedItem } from '../src/formats/bytes.js';
 import { parseNdjson } from '../src/formats/ndjson.js';
 import { parseCsv } from '../src/modules/rows/csv.js';
-import {
-  MAX_UNKNOWN_FEATURES,
-  normalizeRow,
-  type PredictionRow,
-  type RowContext,
-  type TargetShape,
-} from '../src/modules/rows/normalize.js';
+import { MAX_UNKNOWN_FEATURES, normalizeRow, type PredictionRow, type RowContext } from '../src/modules/rows/normalize.js';
+import type { TargetShape } from '../src/modules/rows/shape.js';
 
 const feature = (name: string, type: FeatureDefinition['type']): FeatureDefinition => ({ name, type, importance: null });
 const features = [feature('age', 'NUMERIC'), feature('city', 'CATEGORICAL'), feature('income', 'NUMERIC')];

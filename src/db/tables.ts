@@ -400,3 +400,4 @@ export type ApiToken = typeof apiTokens.$inferSelect;
 export type Deployment = typeof deployments.$inferSelect;
 export type MonitoringBatch = typeof monitoringBatches.$inferSelect;
 export type ModelHistoryEntry = typeof batchModelHistory.$inferSelect;
+export type TrainingBaseline = typeof trainingBaselines.$inferSelect;

@@ -1,17 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import {
-  bytesOf,
-  CR,
-  DEFAULT_MAX_LINE_BYTES,
-  EMPTY,
-  keep,
-  LF,
-  NOT_UTF8,
-  type ParsedItem,
-  type ParseOptions,
-  SLICE_COPY_LIMIT,
-  tooLong,
-} from './bytes.js';
+import { bytesOf, CR, DEFAULT_MAX_LINE_BYTES, EMPTY, keep, LF, NOT_UTF8, type ParsedItem, type ParseOptions, tooLong } from './bytes.js';
 
 // ---------------------------------------------------------------------------------------------
 // NDJSON

@@ -1,15 +1,15 @@
 import DataLoader from 'dataloader';
-import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { type Deployment, deployments, type ModelHistoryEntry, type MonitoringBatch, trainingBaselines, type User } from '../db/tables.js';
+import type { Deployment, ModelHistoryEntry, MonitoringBatch, User } from '../db/tables.js';
 import type { BatchQuota } from '../errors.js';
+import { type Baseline, currentBaselines } from '../modules/baselines/current.js';
+
 import { batchesByIds, modelHistoryByBatchIds, quotasFor } from '../modules/batches/service.js';
 import { deploymentsByIds } from '../modules/deployments/service.js';
 import { type DeploymentHealth, healthOfDeployments } from '../modules/metrics/deployment-health.js';
 import { accuracySums, columnSums, labelSums, type Selection, serviceSums } from '../modules/metrics/sums.js';
 import type { Viewer } from '../modules/organizations/auth.js';
 import { usersByIds } from '../modules/organizations/service.js';
-import type { Baseline } from '../modules/predictions/aggregates.js';
 
 function byId<T extends { id: string }>(load: (ids: readonly string[]) => Promise<T[]>) {
   return new DataLoader<string, T | null>(async (ids) => {
@@ -83,16 +83,8 @@ export function createMetricLoaders(db: Db, viewer: Viewer) {
   return lazily({
     baseline: () =>
       new DataLoader<string, Baseline | null>(async (deploymentIds) => {
-        const rows = await db
-          .select({ deploymentId: trainingBaselines.deploymentId, version: trainingBaselines.version, columns: trainingBaselines.columns })
-          .from(trainingBaselines)
-          .innerJoin(
-            deployments,
-            and(eq(deployments.id, trainingBaselines.deploymentId), eq(deployments.baselineVersion, trainingBaselines.version)),
-          )
-          .where(and(eq(deployments.organizationId, viewer.organizationId), inArray(deployments.id, [...deploymentIds])));
-        const byDeployment = new Map(rows.map((row) => [row.deploymentId, { version: row.version, columns: row.columns }]));
-        return deploymentIds.map((id) => byDeployment.get(id) ?? null);
+        const baselines = await currentBaselines(db, viewer.organizationId, deploymentIds);
+        return deploymentIds.map((id) => baselines.get(id) ?? null);
       }),
     service: () => perBatch((selection, grouped) => serviceSums(db, selection, grouped)),
     columns: () => perBatch((selection, grouped) => columnSums(db, selection, grouped)),

@@ -10,8 +10,7 @@ import { parseTimestamp, unstorableText } from '../../validation.js';
 import { getBatchDeployment } from '../deployments/service.js';
 import type { Viewer } from '../organizations/auth.js';
 import { type ActualOutcome, BatchAggregator } from '../predictions/aggregates.js';
-import { targetShape } from '../predictions/service.js';
-import type { TargetShape } from '../rows/normalize.js';
+import { type TargetShape, targetShape } from '../rows/shape.js';
 
 export const MAX_ACTUALS_PER_REQUEST = 10_000;
 

@@ -1,4 +1,4 @@
-import type { BaselineColumn } from '../../db/tables.js';
+import type { BaselineColumn, TrainingBaseline } from '../../db/tables.js';
 import { isError, ValidationError } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
 import { resultUnion } from '../../graphql/errors.js';
@@ -6,7 +6,8 @@ import { DeploymentRef } from '../deployments/schema.js';
 import { PredictionRowInput } from '../predictions/schema.js';
 import { MAX_ROWS_PER_REPORT } from '../predictions/service.js';
 import { binLabels } from './binning.js';
-import { getTrainingBaseline, setTrainingBaseline, type TrainingBaseline } from './service.js';
+import { currentBaseline } from './current.js';
+import { setTrainingBaseline } from './service.js';
 
 const ColumnKindEnum = builder.enumType('BaselineColumnKind', { values: ['NUMERIC', 'CATEGORICAL'] as const });
 
@@ -68,7 +69,7 @@ builder.objectField(DeploymentRef, 'trainingBaseline', (t) =>
     type: TrainingBaselineRef,
     nullable: true,
     description: 'The current baseline; null until one is set.',
-    resolve: (d, _args, ctx) => getTrainingBaseline(ctx.app.db, d),
+    resolve: (d, _args, ctx) => currentBaseline(ctx.app.db, d),
   }),
 );
 

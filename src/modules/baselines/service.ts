@@ -1,6 +1,7 @@
 import { and, sql as dsql, eq } from 'drizzle-orm';
 import type postgres from 'postgres';
 import type { Db } from '../../db/client.js';
+import type { TrainingBaseline } from '../../db/tables.js';
 import {
   type BaselineColumn,
   type BaselineColumns,
@@ -16,9 +17,10 @@ import { announce } from '../../events/hub.js';
 import type { ParsedItem } from '../../formats/bytes.js';
 import { getDeployment } from '../deployments/service.js';
 import type { Viewer } from '../organizations/auth.js';
-import { currentBaseline, targetShape } from '../predictions/service.js';
 import { normalizeRow, type RowContext } from '../rows/normalize.js';
+import { targetShape } from '../rows/shape.js';
 import { binCount, binIndex, missingBin } from './binning.js';
+import { currentBaseline } from './current.js';
 
 // A training baseline fixes the drift bins: per numeric column the deciles of the baseline sample
 // (bins between them, open-ended at both ends) plus a missing bin, with mean and std; per
@@ -103,14 +105,6 @@ function categoricalBinCounts(column: BaselineColumn, groups: { v: string | null
   return counts;
 }
 
-export interface TrainingBaseline {
-  deploymentId: string;
-  version: number;
-  rowCount: number;
-  createdAt: Date;
-  columns: BaselineColumns;
-}
-
 /**
  * Replaces the deployment's baseline with one computed from `items` (a new version). Batches
  * binned by an earlier version (or by none) are re-binned in the background from their raw rows.
@@ -184,15 +178,6 @@ export async function setTrainingBaseline(
     await announce(db, { k: 'health', d: deployment!.id });
     return stored!;
   });
-}
-
-export async function getTrainingBaseline(db: Db, deployment: Deployment): Promise<TrainingBaseline | null> {
-  if (deployment.baselineVersion === null) return null;
-  const [row] = await db
-    .select()
-    .from(trainingBaselines)
-    .where(and(eq(trainingBaselines.deploymentId, deployment.id), eq(trainingBaselines.version, deployment.baselineVersion)));
-  return row ?? null;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,6 @@
-import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { type Deployment, deployments as deploymentsTable, trainingBaselines } from '../../db/tables.js';
-import type { Baseline } from '../predictions/aggregates.js';
+import type { Deployment } from '../../db/tables.js';
+import { currentBaselines } from '../baselines/current.js';
 import { accuracyIndicator, driftIndicator, type HealthFilter, healthSettings, type Indicator, serviceIndicator } from './health.js';
 import { accuracyShape, driftShape } from './shapes.js';
 import { accuracySums, columnSums, latestBatches, mergeAccuracySums, mergeColumnSums, mergeServiceSums, serviceSums } from './sums.js';
@@ -29,22 +28,12 @@ export async function healthOfDeployments(
   const latest = await latestBatches(db, organizationId, ids, deepest);
   const all = [...new Set([...latest.values()].flat())];
   const selection = { deploymentId: '', batchIds: all, modelId: null };
-  const [service, columns, accuracy, baselineRows] = await Promise.all([
+  const [service, columns, accuracy, baselines] = await Promise.all([
     serviceSums(db, selection, true),
     columnSums(db, selection, true),
     accuracySums(db, selection, true),
-    db
-      .select({ deploymentId: trainingBaselines.deploymentId, version: trainingBaselines.version, columns: trainingBaselines.columns })
-      .from(trainingBaselines)
-      .innerJoin(
-        deploymentsTable,
-        and(eq(deploymentsTable.id, trainingBaselines.deploymentId), eq(deploymentsTable.baselineVersion, trainingBaselines.version)),
-      )
-      .where(inArray(deploymentsTable.id, ids)),
+    currentBaselines(db, organizationId, ids),
   ]);
-  const baselines = new Map<string, Baseline>(
-    baselineRows.map((row) => [row.deploymentId, { version: row.version, columns: row.columns }]),
-  );
   for (const deployment of list) {
     const s = settings.get(deployment.id)!;
     const newest = latest.get(deployment.id) ?? [];

@@ -1,5 +1,5 @@
 import type { BaselineColumn, Deployment } from '../../db/tables.js';
-import type { Baseline } from '../predictions/aggregates.js';
+import type { Baseline } from '../baselines/current.js';
 import { type AccuracyMetrics, accuracyMetrics, type ColumnDrift, columnDrift, type DriftMetric, quantileFromBins } from './compute.js';
 import { healthSettings } from './health.js';
 import { type AccuracyTotals, type ColumnSums, emptyServiceSums, type ServiceSums } from './sums.js';

@@ -2,7 +2,6 @@ import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
 import {
   type BaselineColumn,
-  type BaselineColumns,
   batchAccuracyStats,
   batchColumnStats,
   batchConsumers,
@@ -12,7 +11,9 @@ import {
   batchServiceStats,
 } from '../../db/tables.js';
 import { binCount, binIndex } from '../baselines/binning.js';
-import type { PredictionRow, TargetShape } from '../rows/normalize.js';
+import type { Baseline } from '../baselines/current.js';
+import type { PredictionRow } from '../rows/normalize.js';
+import type { TargetShape } from '../rows/shape.js';
 import { sketchBucket } from './sketch.js';
 
 // The per-batch aggregates of one ingest (or actuals) request, summed in memory while rows stream
@@ -20,11 +21,6 @@ import { sketchBucket } from './sketch.js';
 
 export const PROBABILITY_BINS = 1000;
 const LOG_LOSS_EPSILON = 1e-15;
-
-export interface Baseline {
-  version: number;
-  columns: BaselineColumns;
-}
 
 interface ColumnSums {
   binCounts: number[] | null;

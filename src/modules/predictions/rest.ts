@@ -8,7 +8,8 @@ import { submitActuals } from '../actuals/service.js';
 import { setTrainingBaseline } from '../baselines/service.js';
 import { getDeployment } from '../deployments/service.js';
 import { parseCsv } from '../rows/csv.js';
-import { type IngestSummary, ingestPredictions, reportDeploymentStats, targetShape } from './service.js';
+import { targetShape } from '../rows/shape.js';
+import { type IngestSummary, ingestPredictions, reportDeploymentStats } from './service.js';
 
 // The agent's routes (DataRobot MLOps wire format) and the bulk upload, on the ingest service.
 

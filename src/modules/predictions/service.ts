@@ -5,17 +5,19 @@ import type postgres from 'postgres';
 import { z } from 'zod';
 import type { Db } from '../../db/client.js';
 import { lockDeploymentForIngest, lockName } from '../../db/locks.js';
-import { type Deployment, type MonitoringBatch, monitoringBatches, trainingBaselines } from '../../db/tables.js';
+import { type Deployment, type MonitoringBatch, monitoringBatches } from '../../db/tables.js';
 import { pgTransactionResult } from '../../db/transactions.js';
 import { BatchLockedError, type FieldError, isError, NotFoundError, type Result, ValidationError } from '../../errors.js';
 import { announce } from '../../events/hub.js';
 import type { ParsedItem } from '../../formats/bytes.js';
 import { nameSchema, parseInput } from '../../validation.js';
+import { currentBaseline } from '../baselines/current.js';
 import { createBatchInTransaction } from '../batches/service.js';
 import { getBatchDeployment } from '../deployments/service.js';
 import type { Viewer } from '../organizations/auth.js';
-import { normalizeRow, type PredictionRow, type RowContext, type TargetShape } from '../rows/normalize.js';
-import { type Baseline, BatchAggregator } from './aggregates.js';
+import { normalizeRow, type PredictionRow, type RowContext } from '../rows/normalize.js';
+import { targetShape } from '../rows/shape.js';
+import { BatchAggregator } from './aggregates.js';
 
 // One service for every way predictions arrive (GraphQL, agent JSON, bulk NDJSON/CSV): rows are
 // validated one by one while they stream into PostgreSQL COPY inside a single transaction that
@@ -33,25 +35,6 @@ const MAX_ROW_ERRORS = 20;
  */
 const MAX_TRACKED_ASSOCIATION_IDS = 100_000;
 const COPY_CHUNK_BYTES = 256 * 1024;
-
-export function targetShape(deployment: Deployment): TargetShape {
-  return {
-    targetType: deployment.targetType,
-    classNames: deployment.classNames,
-    positiveClass: deployment.positiveClass,
-    predictionThreshold: deployment.predictionThreshold,
-    features: deployment.features,
-  };
-}
-
-export async function currentBaseline(db: Db, deployment: Deployment): Promise<Baseline | null> {
-  if (deployment.baselineVersion === null) return null;
-  const [row] = await db
-    .select({ version: trainingBaselines.version, columns: trainingBaselines.columns })
-    .from(trainingBaselines)
-    .where(and(eq(trainingBaselines.deploymentId, deployment.id), eq(trainingBaselines.version, deployment.baselineVersion)));
-  return row ?? null;
-}
 
 /** `<prefix> - YYYY-MM-DD HH:MM:SS` in UTC. */
 export function prefixedBatchName(prefix: string, at = new Date()): string {

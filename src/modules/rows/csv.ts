@@ -3,9 +3,10 @@
  * class, and optional `associationId` / `timestamp`; each record becomes the item normalizeRow takes.
  * (NDJSON items need no translation: see formats/ndjson.ts.)
  */
+
 import { bytesOf, DEFAULT_MAX_LINE_BYTES, type ParsedItem, type ParseOptions } from '../../formats/bytes.js';
 import { CsvReader, type CsvRecord } from '../../formats/csv.js';
-import type { TargetShape } from './normalize.js';
+import type { TargetShape } from './shape.js';
 
 interface CsvHeader {
   columns: number;

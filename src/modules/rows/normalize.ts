@@ -5,20 +5,9 @@
  * caches what it derives from a TargetShape (treat a shape as immutable once rows use it).
  */
 
-import type { FeatureDefinition } from '../../db/tables.js';
 import type { FieldError } from '../../errors.js';
 import { parseTimestamp, unstorableText } from '../../validation.js';
-
-export interface TargetShape {
-  targetType: 'BINARY' | 'MULTICLASS' | 'REGRESSION';
-  /** Binary: exactly 2, multiclass: ≥ 2, regression: null. */
-  classNames: string[] | null;
-  /** Binary only. */
-  positiveClass: string | null;
-  /** Binary: the label is positiveClass when p(positive) >= threshold. */
-  predictionThreshold: number;
-  features: FeatureDefinition[];
-}
+import type { TargetShape } from './shape.js';
 
 export interface PredictionRow {
   /** null: the caller uses the request time. */
