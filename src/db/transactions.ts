@@ -1,9 +1,22 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import type postgres from 'postgres';
 import { type DomainError, isError, type Result } from '../errors.js';
-import { type LiveEvent, outbox, publishCommitted } from '../events/hub.js';
 import type { Db, Tx } from './client.js';
 import * as tables from './tables.js';
+
+/** The after-commit work of the transaction in progress, keyed so repeats collapse. */
+const pendingAfterCommit = new AsyncLocalStorage<Map<string, () => void>>();
+
+/**
+ * Runs `run` once the transaction in progress commits (never if it rolls back); outside a
+ * transaction helper, at once. Work registered twice under one key runs once.
+ */
+export function afterCommit(key: string, run: () => void): void {
+  const pending = pendingAfterCommit.getStore();
+  if (pending) pending.set(key, run);
+  else run();
+}
 
 /**
  * Runs `work` inside `begin`'s transaction; an expected failure (a DomainError it returns) rolls
@@ -15,10 +28,9 @@ async function rollbackOnError<Handle, T>(
 ): Promise<Result<T>> {
   const rollback = new Error('rollback');
   let failure: DomainError | undefined;
-  // What the transaction announces for live views (Redis transport): published once it committed.
-  const announced = new Map<string, LiveEvent>();
+  const committedWork = new Map<string, () => void>();
   try {
-    const committed = await outbox.run(announced, () =>
+    const committed = await pendingAfterCommit.run(committedWork, () =>
       begin(async (handle) => {
         const result = await work(handle);
         if (isError(result)) {
@@ -28,7 +40,7 @@ async function rollbackOnError<Handle, T>(
         return result;
       }),
     );
-    publishCommitted(announced);
+    for (const run of committedWork.values()) run();
     return committed;
   } catch (error) {
     if (error === rollback && failure) return failure;

@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import { Redis } from 'ioredis';
 import type postgres from 'postgres';
 import type { DbOrTx } from '../db/client.js';
+import { afterCommit } from '../db/transactions.js';
 
 // Live views (C11). Writers announce changes with one small NOTIFY per transaction and topic
 // (delivered at commit, so a subscriber never sees uncommitted state, and deduplicated by
@@ -25,35 +26,25 @@ export type BatchEventKind = 'CREATED' | 'UPDATED' | 'LOCKED' | 'UNLOCKED' | 'DE
 
 /**
  * The transport of announcements. PostgreSQL: NOTIFY inside the transaction (delivered at commit).
- * Redis (REDIS_URL): announcements of a transaction wait in its outbox and are published after it
- * commits (see db/transactions.ts), so nobody is told of a change that was rolled back.
+ * Redis (REDIS_URL): a transaction's announcements are published once it commits (afterCommit in
+ * db/transactions.ts), so nobody is told of a change that was rolled back.
  */
 interface RedisTransport {
-  publish(events: LiveEvent[]): void;
+  publish(event: LiveEvent): void;
 }
 /** The Redis transports of the hubs running in this process (tests run several); any one publishes. */
 const redisTransports = new Set<RedisTransport>();
 const redisTransport = (): RedisTransport | undefined => redisTransports.values().next().value;
-
-/** The pending announcements of the transaction in progress (Redis transport only). */
-export const outbox = new AsyncLocalStorage<Map<string, LiveEvent>>();
 
 /** Announces a change; call inside the transaction that makes it. One per topic per transaction. */
 export async function announce(db: DbOrTx, event: LiveEvent): Promise<void> {
   const payload = JSON.stringify(event);
   const transport = redisTransport();
   if (transport) {
-    const pending = outbox.getStore();
-    if (pending) pending.set(payload, event);
-    else transport.publish([event]);
+    afterCommit(payload, () => transport.publish(event));
     return;
   }
   await db.execute(sql`select pg_notify(${CHANNEL}, ${payload})`);
-}
-
-/** Called by the transaction helpers after a commit: publishes what the transaction announced. */
-export function publishCommitted(pending: Map<string, LiveEvent>): void {
-  if (pending.size) redisTransport()?.publish([...pending.values()]);
 }
 
 /**
@@ -230,9 +221,7 @@ export class LiveHub {
       connected = true;
     });
     const transport: RedisTransport = {
-      publish: (events) => {
-        for (const event of events) target.dispatchEvent(new CustomEvent(CHANNEL, { detail: event }) as LiveCustomEvent);
-      },
+      publish: (event) => target.dispatchEvent(new CustomEvent(CHANNEL, { detail: event }) as LiveCustomEvent),
     };
     redisTransports.add(transport);
     this.redis = { publish, subscribe, transport, unlisten: () => target.removeEventListener(CHANNEL, listener) };
