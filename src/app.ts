@@ -1,9 +1,9 @@
 import type { Config } from './config.js';
+import type { AppServices } from './context.js';
 import { connect } from './db/client.js';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from './db/embedded.js';
 import { runMigrations } from './db/migrate.js';
 import { LiveHub } from './events/hub.js';
-import type { AppServices } from './graphql/context.js';
 import { createServer } from './http/server.js';
 import { rebinStaleBatches } from './modules/baselines/service.js';
 import { purgeDeletedBatches } from './modules/batches/service.js';

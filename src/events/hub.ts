@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { sql } from 'drizzle-orm';
 import { Redis } from 'ioredis';

@@ -8,12 +8,15 @@ import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga } from 'graphql-yoga';
 import { type WebSocket, WebSocketServer } from 'ws';
+import type { AppServices, RequestContext } from '../context.js';
 import { SharedSubscriptions } from '../events/shared.js';
-import type { AppServices, GraphQLContext, RequestContext } from '../graphql/context.js';
+import type { GraphQLContext } from '../graphql/context.js';
 import { createLoaders } from '../graphql/loaders.js';
 import { costPageSizeVariables } from '../graphql/page-size-cost.js';
 import { rejectNulCharacters } from '../graphql/reject-nul.js';
 import { schema } from '../graphql/schema.js';
+import { actualRoutes } from '../modules/actuals/rest.js';
+import { baselineRoutes } from '../modules/baselines/rest.js';
 import { batchRoutes } from '../modules/batches/rest.js';
 import { deploymentRoutes } from '../modules/deployments/rest.js';
 import { authenticate, bearerToken, revokedTokens, type Viewer } from '../modules/organizations/auth.js';
@@ -103,7 +106,7 @@ export function createServer(app: AppServices): BatchlensServer {
     ],
   });
 
-  const router = new RestRouter([...batchRoutes, ...deploymentRoutes, ...predictionRoutes]);
+  const router = new RestRouter([...batchRoutes, ...deploymentRoutes, ...predictionRoutes, ...actualRoutes, ...baselineRoutes]);
 
   async function viewerOf(req: IncomingMessage): Promise<Viewer | null> {
     return authenticate(app.db, bearerToken(req.headers.authorization));

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RequestContext } from '../context.js';
 import {
   BatchLockedError,
   BatchMonitoringDisabledError,
@@ -8,7 +9,6 @@ import {
   NotFoundError,
   ValidationError,
 } from '../errors.js';
-import type { RequestContext } from '../graphql/context.js';
 import { findUnstorableText } from '../validation.js';
 import { BodyTooLargeError, readBody } from './body.js';
 
@@ -176,4 +176,10 @@ export function errorResponse(error: DomainError, fieldNames: Record<string, str
   if (error instanceof BatchMonitoringDisabledError) return { status: 422, body: { message: error.message } };
   if (error instanceof ForbiddenError) return { status: 403, body: { message: error.message } };
   return { status: 400, body: { message: error.message } };
+}
+
+/** A JSON body that must be an object (DataRobot routes take objects): anything else is named as `body`. */
+export function objectBody(body: unknown): Record<string, unknown> | ValidationError {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return ValidationError.of('body', 'must be a JSON object');
+  return body as Record<string, unknown>;
 }

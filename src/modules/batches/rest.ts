@@ -1,6 +1,6 @@
 import type { MonitoringBatch, User } from '../../db/tables.js';
 import { type DomainError, type FieldError, isError, ValidationError } from '../../errors.js';
-import { errorResponse, type RestRequest, type RestResponse, type Route } from '../../rest/kit.js';
+import { errorResponse, objectBody, type RestRequest, type RestResponse, type Route } from '../../rest/kit.js';
 import { parseTimestamp } from '../../validation.js';
 import { getDeployment } from '../deployments/service.js';
 import { usersByIds } from '../organizations/service.js';
@@ -49,10 +49,6 @@ async function oneBatch(req: RestRequest, batch: MonitoringBatch, status = 200):
 }
 
 /** A JSON object body, or a 422 naming the problem. */
-function objectBody(body: unknown): Record<string, unknown> | ValidationError {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return ValidationError.of('body', 'must be a JSON object');
-  return body as Record<string, unknown>;
-}
 
 /** Wire body → service input; only the keys present are passed, so PATCH stays partial. */
 function batchFieldsFromWire(body: Record<string, unknown>) {

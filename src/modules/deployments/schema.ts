@@ -1,9 +1,8 @@
 import type { Deployment, FeatureDefinition } from '../../db/tables.js';
 import { isError } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
-import { BatchQuotaRef, orThrow, resultUnion } from '../../graphql/errors.js';
-import { HealthFilterInput } from '../metrics/health-types.js';
-import { createDeployment, listDeployments, updateDeploymentSettings } from './service.js';
+import { BatchQuotaRef, resultUnion } from '../../graphql/errors.js';
+import { createDeployment, updateDeploymentSettings } from './service.js';
 
 export const DeploymentRef = builder.objectRef<Deployment>('Deployment');
 const TargetTypeEnum = builder.enumType('TargetType', { values: ['BINARY', 'MULTICLASS', 'REGRESSION'] as const });
@@ -53,27 +52,6 @@ builder.queryField('deployment', (t) =>
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, ctx) => ctx.loaders.deployment.load(id),
   }),
-);
-
-builder.queryField('deployments', (t) =>
-  t.connection(
-    {
-      type: DeploymentRef,
-      description: "The organization's deployments, newest first.",
-      args: {
-        search: t.arg.string({ description: 'Case-insensitive part of the label, or an exact id.' }),
-        health: t.arg({
-          type: HealthFilterInput,
-          description: 'Only deployments whose health status is among those given (the inventory view).',
-        }),
-      },
-      resolve: async (_root, args, ctx) => orThrow(await listDeployments(ctx.app.db, ctx.viewer, args)),
-    },
-    {
-      name: 'DeploymentConnection',
-      fields: (c) => ({ totalCount: c.int({ resolve: (connection) => connection.totalCount() }) }),
-    },
-  ),
 );
 
 const FeatureInput = builder.inputType('FeatureInput', {

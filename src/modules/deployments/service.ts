@@ -4,10 +4,8 @@ import type { Db, DbOrTx } from '../../db/client.js';
 import { type Deployment, deployments } from '../../db/tables.js';
 import { BatchMonitoringDisabledError, isError, NotFoundError, type Result } from '../../errors.js';
 import { newId } from '../../ids.js';
-import { keysetPage, keysetPageInMemory, type Page, type PageArgs } from '../../pagination.js';
+import { keysetPage, type Page, type PageArgs } from '../../pagination.js';
 import { booleanSchema, descriptionSchema, type Loose, nameSchema, parseInput } from '../../validation.js';
-import { healthOfDeployments, matchesHealth } from '../metrics/deployment-health.js';
-import type { HealthFilter } from '../metrics/health.js';
 import type { Viewer } from '../organizations/auth.js';
 
 const featureSchema = z.object({
@@ -141,37 +139,39 @@ export async function getBatchDeployment(
   return deployment.batchMonitoringEnabled ? deployment : new BatchMonitoringDisabledError(deployment.id);
 }
 
-/**
- * Newest first; `search` matches the label case-insensitively or the exact id. With a health
- * filter, health is computed for every candidate (in a constant number of statements) and the
- * page is cut in memory with the same cursors.
- */
+/** Newest first, then by id: the order of every deployment list (SQL pages and in-memory ones). */
+export const deploymentOrder = {
+  expr: sql`${deployments.createdAt}`,
+  id: sql`${deployments.id}`,
+  cast: 'timestamptz' as const,
+  direction: 'DESC' as const,
+  key: (row: Deployment): [string, string] => [row.createdAt.toISOString(), row.id],
+};
+
+export interface DeploymentListArgs extends PageArgs {
+  /** Case-insensitive part of the label, or an exact id. */
+  search?: string | null | undefined;
+}
+
+function deploymentsWhere(viewer: Viewer, search: string | null | undefined): SQL {
+  const filters: SQL[] = [eq(deployments.organizationId, viewer.organizationId)];
+  const text = search?.trim();
+  if (text) filters.push(or(ilike(deployments.label, `%${escapeLike(text)}%`), eq(deployments.id, text))!);
+  return and(...filters)!;
+}
+
+/** Every deployment the search matches, in list order (for filters computed outside SQL). */
+export function matchingDeployments(db: Db, viewer: Viewer, search: string | null | undefined): Promise<Deployment[]> {
+  return db.select().from(deployments).where(deploymentsWhere(viewer, search)).orderBy(desc(deployments.createdAt), desc(deployments.id));
+}
+
 export async function listDeployments(
   db: Db,
   viewer: Viewer,
-  args: PageArgs & { search?: string | null | undefined; health?: HealthFilter | null | undefined },
+  args: DeploymentListArgs,
 ): Promise<Result<Page<Deployment> & { totalCount: () => Promise<number> }>> {
-  const filters: SQL[] = [eq(deployments.organizationId, viewer.organizationId)];
-  const search = args.search?.trim();
-  if (search) filters.push(or(ilike(deployments.label, `%${escapeLike(search)}%`), eq(deployments.id, search))!);
-  const where = and(...filters);
-  const order = {
-    expr: sql`${deployments.createdAt}`,
-    id: sql`${deployments.id}`,
-    cast: 'timestamptz' as const,
-    direction: 'DESC' as const,
-    key: (row: Deployment): [string, string] => [row.createdAt.toISOString(), row.id],
-  };
-  const { health } = args;
-  if (health && (health.service || health.drift || health.accuracy)) {
-    const candidates = await db.select().from(deployments).where(where).orderBy(desc(deployments.createdAt), desc(deployments.id));
-    const statuses = await healthOfDeployments(db, viewer.organizationId, candidates);
-    const matching = candidates.filter((d) => matchesHealth(statuses.get(d.id), health));
-    const page = keysetPageInMemory(matching, args, order);
-    if (isError(page)) return page;
-    return { ...page, totalCount: async () => matching.length };
-  }
-  const page = await keysetPage(args, order, (condition, orderBy, limit) =>
+  const where = deploymentsWhere(viewer, args.search);
+  const page = await keysetPage(args, deploymentOrder, (condition, orderBy, limit) =>
     db
       .select()
       .from(deployments)

@@ -11,7 +11,7 @@ import { MonitoringBatchRef } from '../batches/schema.js';
 import { batchesByIds, quotasFor } from '../batches/service.js';
 import { getDeployment } from '../deployments/service.js';
 import { type DeploymentHealth, healthOfDeployments } from '../metrics/deployment-health.js';
-import { HealthRef } from '../metrics/schema.js';
+import { HealthRef } from '../metrics/health-schema.js';
 
 // Subscriptions (C11): each sends the current state first, then changes (coalesced per topic).
 

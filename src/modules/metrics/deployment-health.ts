@@ -1,6 +1,10 @@
 import type { Db } from '../../db/client.js';
 import type { Deployment } from '../../db/tables.js';
+import { isError, type Result } from '../../errors.js';
+import { keysetPageInMemory, type Page } from '../../pagination.js';
 import { currentBaselines } from '../baselines/current.js';
+import { type DeploymentListArgs, deploymentOrder, listDeployments, matchingDeployments } from '../deployments/service.js';
+import type { Viewer } from '../organizations/auth.js';
 import { accuracyIndicator, driftIndicator, type HealthFilter, healthSettings, type Indicator, serviceIndicator } from './health.js';
 import { accuracyShape, driftShape } from './shapes.js';
 import { accuracySums, columnSums, latestBatches, mergeAccuracySums, mergeColumnSums, mergeServiceSums, serviceSums } from './sums.js';
@@ -66,4 +70,24 @@ export function matchesHealth(health: DeploymentHealth | undefined, filter: Heal
   if (!health) return false;
   const ok = (statuses: readonly string[] | null | undefined, indicator: Indicator) => !statuses || statuses.includes(indicator.status);
   return ok(filter.service, health.service) && ok(filter.drift, health.drift) && ok(filter.accuracy, health.accuracy);
+}
+
+/**
+ * The inventory: deployments as listDeployments pages them, or, with a health filter, with health
+ * computed for every candidate (in a constant number of statements) and the page cut in memory
+ * with the same cursors.
+ */
+export async function listDeploymentsByHealth(
+  db: Db,
+  viewer: Viewer,
+  args: DeploymentListArgs & { health?: HealthFilter | null | undefined },
+): Promise<Result<Page<Deployment> & { totalCount: () => Promise<number> }>> {
+  const { health } = args;
+  if (!health || !(health.service || health.drift || health.accuracy)) return listDeployments(db, viewer, args);
+  const candidates = await matchingDeployments(db, viewer, args.search);
+  const statuses = await healthOfDeployments(db, viewer.organizationId, candidates);
+  const matching = candidates.filter((d) => matchesHealth(statuses.get(d.id), health));
+  const page = keysetPageInMemory(matching, args, deploymentOrder);
+  if (isError(page)) return page;
+  return { ...page, totalCount: async () => matching.length };
 }

@@ -1,12 +1,4 @@
-import { and, eq } from 'drizzle-orm';
-import { z } from 'zod';
-import type { Db } from '../../db/client.js';
-import { type Deployment, deployments, type HealthSettings } from '../../db/tables.js';
-import { transactionResult } from '../../db/transactions.js';
-import { isError, NotFoundError, type Result, ValidationError } from '../../errors.js';
-import { announce } from '../../events/hub.js';
-import { parseInput } from '../../validation.js';
-import type { Viewer } from '../organizations/auth.js';
+import type { Deployment } from '../../db/tables.js';
 import type { AccuracyMetrics, ColumnDrift } from './compute.js';
 import { serviceRates } from './compute.js';
 import type { ServiceSums } from './sums.js';
@@ -17,7 +9,7 @@ export const BATCH_COUNT_CHOICES = [1, 5, 10, 50, 100, 1000, 10_000] as const;
 export const ACCURACY_METRICS = ['LOG_LOSS', 'AUC', 'ACCURACY', 'F1', 'TPR', 'PPV', 'RMSE', 'MAE', 'R2', 'MAPE'] as const;
 export type AccuracyMetricName = (typeof ACCURACY_METRICS)[number];
 const HIGHER_IS_BETTER = new Set<AccuracyMetricName>(['AUC', 'ACCURACY', 'F1', 'TPR', 'PPV', 'R2']);
-const CLASSIFICATION_ONLY = new Set<AccuracyMetricName>(['LOG_LOSS', 'AUC', 'ACCURACY', 'F1', 'TPR', 'PPV']);
+export const CLASSIFICATION_ONLY = new Set<AccuracyMetricName>(['LOG_LOSS', 'AUC', 'ACCURACY', 'F1', 'TPR', 'PPV']);
 
 export type HealthStatus = 'PASSING' | 'AT_RISK' | 'FAILING' | 'UNKNOWN';
 
@@ -144,84 +136,4 @@ export function accuracyIndicator(settings: ResolvedHealthSettings['accuracy'], 
   if (worse(settings.atRiskThreshold))
     return { status: 'AT_RISK', reason: `${shown} reached the at-risk threshold ${settings.atRiskThreshold}`, batchCount };
   return { status: 'PASSING', reason: `${shown} within thresholds`, batchCount };
-}
-
-// ---------------------------------------------------------------------------------------------
-
-const batchCountSchema = z
-  .number()
-  .int()
-  .refine((n) => (BATCH_COUNT_CHOICES as readonly number[]).includes(n), `must be one of ${BATCH_COUNT_CHOICES.join(', ')}`);
-const rate = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
-const count = z.number().int('must be an integer').min(1, 'must be ≥ 1 (null disables it)').nullable();
-
-const healthSettingsInput = z.object({
-  service: z
-    .object({ batchCount: batchCountSchema.optional(), errorRateAtRisk: rate.optional(), errorRateFailing: rate.optional() })
-    .nullish(),
-  dataDrift: z
-    .object({
-      batchCount: batchCountSchema.optional(),
-      driftThreshold: z.number().min(0, 'must be ≥ 0').optional(),
-      importanceThreshold: rate.optional(),
-      lowImportanceAtRiskCount: count.optional(),
-      lowImportanceFailingCount: count.optional(),
-      highImportanceAtRiskCount: count.optional(),
-      highImportanceFailingCount: count.optional(),
-      excludedFeatures: z.array(z.string()).max(2000).optional(),
-    })
-    .nullish(),
-  accuracy: z
-    .object({
-      batchCount: batchCountSchema.optional(),
-      metric: z.enum(ACCURACY_METRICS).optional(),
-      atRiskThreshold: z.number().nullable().optional(),
-      failingThreshold: z.number().nullable().optional(),
-    })
-    .nullish(),
-});
-
-const withoutUndefined = <T extends object>(value: T | null | undefined) =>
-  Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
-
-/** Merges the given settings into the stored ones (omitted keys keep their value). */
-export async function updateHealthSettings(
-  db: Db,
-  viewer: Viewer,
-  deploymentId: string,
-  /** Validated here: GraphQL and JSON clients may send null anywhere. */
-  input: unknown,
-): Promise<Result<Deployment>> {
-  const parsed = parseInput(healthSettingsInput, input);
-  if (isError(parsed)) return parsed;
-  return transactionResult(db, async (tx) => {
-    const [deployment] = await tx
-      .select()
-      .from(deployments)
-      .where(and(eq(deployments.id, deploymentId), eq(deployments.organizationId, viewer.organizationId)))
-      .for('update');
-    if (!deployment) return new NotFoundError('Deployment');
-    const stored = deployment.healthSettings;
-    const metric = parsed.accuracy?.metric;
-    if (metric && (deployment.targetType === 'REGRESSION') === CLASSIFICATION_ONLY.has(metric)) {
-      return ValidationError.of(
-        'accuracy.metric',
-        deployment.targetType === 'REGRESSION'
-          ? `${metric} applies to classification; use RMSE, MAE, R2 or MAPE`
-          : `${metric} applies to regression`,
-      );
-    }
-    if (metric === 'AUC' || metric === 'F1' || metric === 'TPR' || metric === 'PPV') {
-      if (deployment.targetType === 'MULTICLASS')
-        return ValidationError.of('accuracy.metric', `${metric} applies to binary targets; use LOG_LOSS or ACCURACY`);
-    }
-    const next: HealthSettings = {
-      service: { ...stored.service, ...withoutUndefined(parsed.service) },
-      dataDrift: { ...stored.dataDrift, ...withoutUndefined(parsed.dataDrift) },
-      accuracy: { ...stored.accuracy, ...withoutUndefined(parsed.accuracy) },
-    };
-    const [updated] = await tx.update(deployments).set({ healthSettings: next }).where(eq(deployments.id, deployment.id)).returning();
-    await announce(tx, { k: 'health', d: deployment.id });
-    return updated!;
-  });
 }

@@ -1,14 +1,8 @@
-import type { Deployment } from '../../db/tables.js';
 import { type DomainError, isError, ValidationError } from '../../errors.js';
 import type { ParsedItem } from '../../formats/bytes.js';
-import { parseNdjson } from '../../formats/ndjson.js';
-import { limitedBody } from '../../rest/body.js';
-import { errorResponse, HttpError, type RestRequest, type RestResponse, type Route } from '../../rest/kit.js';
-import { submitActuals } from '../actuals/service.js';
-import { setTrainingBaseline } from '../baselines/service.js';
+import { errorResponse, objectBody, type RestRequest, type RestResponse, type Route } from '../../rest/kit.js';
 import { getDeployment } from '../deployments/service.js';
-import { parseCsv } from '../rows/csv.js';
-import { targetShape } from '../rows/shape.js';
+import { uploadItems } from '../rows/rest.js';
 import { type IngestSummary, ingestPredictions, reportDeploymentStats } from './service.js';
 
 // The agent's routes (DataRobot MLOps wire format) and the bulk upload, on the ingest service.
@@ -16,11 +10,6 @@ import { type IngestSummary, ingestPredictions, reportDeploymentStats } from './
 export const BATCH_ID_HEADER = 'x-datarobot-model-monitoring-batch-id';
 
 const fail = (error: DomainError) => errorResponse(error, { batchPrefix: 'monitoringBatchPrefix' });
-
-function objectBody(body: unknown): Record<string, unknown> | ValidationError {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return ValidationError.of('body', 'must be a JSON object');
-  return body as Record<string, unknown>;
-}
 
 /**
  * The batch named by the body, the header or `?monitoringBatchPrefix=` (in that order). A batch id
@@ -73,17 +62,6 @@ async function* nonEmpty(items: AsyncIterable<ParsedItem>): AsyncGenerator<Parse
     yield item;
   }
   if (!any) yield { line: 1, error: 'the upload has no prediction rows' };
-}
-
-/** A streamed NDJSON or CSV upload as parsed items (its size checked while it streams); 415 for other types. */
-function uploadItems(req: RestRequest, deployment: Deployment) {
-  const type = (req.raw.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  const ndjson = type === 'application/x-ndjson' || type === 'application/ndjson' || type === 'application/jsonl';
-  if (!ndjson && type !== 'text/csv') {
-    throw new HttpError(415, `Content-Type must be application/x-ndjson or text/csv, got ${type || 'none'}`);
-  }
-  const body = limitedBody(req.raw, req.ctx.app.config.maxUploadBytes);
-  return ndjson ? parseNdjson(body) : parseCsv(body, targetShape(deployment));
 }
 
 async function bulkUpload(req: RestRequest): Promise<RestResponse> {
@@ -148,51 +126,9 @@ export const predictionRoutes: Route[] = [
     },
   },
   {
-    method: 'POST',
-    path: '/api/v2/deployments/:deploymentId/actuals/fromJSON/',
-    handler: async (req) => {
-      const body = objectBody(await req.json());
-      if (isError(body)) return fail(body);
-      const result = await submitActuals(req.ctx.app.db, req.ctx.app.sql, req.ctx.viewer, {
-        deploymentId: req.params.deploymentId!,
-        actuals: body.data,
-        itemPath: 'data',
-      });
-      return isError(result) ? fail(result) : { status: 202, body: result };
-    },
-  },
-  {
     // Bulk, streamed: NDJSON or CSV of any size, written with COPY, memory bounded.
     method: 'POST',
     path: '/api/v2/deployments/:deploymentId/monitoringBatches/:batchId/predictions/',
     handler: bulkUpload,
   },
 ];
-
-predictionRoutes.push({
-  // A training baseline of any size, streamed like the bulk upload (same row shapes).
-  method: 'POST',
-  path: '/api/v2/deployments/:deploymentId/trainingBaseline/',
-  handler: async (req) => {
-    const { db, sql } = req.ctx.app;
-    const deployment = await getDeployment(db, req.ctx.viewer, req.params.deploymentId!);
-    if (isError(deployment)) return fail(deployment);
-    const baseline = await setTrainingBaseline(sql, req.ctx.viewer, {
-      deploymentId: deployment.id,
-      items: uploadItems(req, deployment),
-      itemPath: 'data',
-    });
-    if (isError(baseline)) return fail(baseline);
-    req.ctx.app.scheduleRebin();
-    return {
-      status: 201,
-      body: {
-        deploymentId: baseline.deploymentId,
-        version: baseline.version,
-        rowCount: baseline.rowCount,
-        createdAt: baseline.createdAt.toISOString(),
-        columns: baseline.columns,
-      },
-    };
-  },
-});

@@ -1,23 +1,10 @@
 import type { MonitoringBatch } from '../../db/tables.js';
 import { builder } from '../../graphql/builder.js';
 import { resultUnion } from '../../graphql/errors.js';
-import { MAX_ACTUALS_PER_REQUEST, type SubmitActualsSummary, submitActuals } from '../actuals/service.js';
 import { MonitoringBatchRef } from '../batches/schema.js';
-import { type IngestSummary, ingestPredictions, MAX_ROWS_PER_REPORT, reportDeploymentStats } from './service.js';
-
-export const PredictionRowInput = builder.inputType('PredictionRowInput', {
-  fields: (t) => ({
-    timestamp: t.field({ type: 'DateTime', description: 'When the prediction was made; default: when it is received.' }),
-    features: t.field({ type: 'JSON', description: 'Feature name → value. Unknown names are ignored and listed in the answer.' }),
-    prediction: t.float({
-      description: 'Regression: the predicted value. Binary: the probability of the positive class (instead of probabilities).',
-    }),
-    probabilities: t.floatList({
-      description: "Classification: one probability per class, in the deployment's classNames order, summing to 1.",
-    }),
-    associationId: t.string({ description: 'Joins the prediction to its actual; unique within the deployment.' }),
-  }),
-});
+import { MAX_ROWS_PER_REPORT } from '../rows/normalize.js';
+import { PredictionRowInput } from '../rows/schema.js';
+import { type IngestSummary, ingestPredictions, reportDeploymentStats } from './service.js';
 
 const batchTargetFields = {
   batchId: 'The batch to add to (it must not be locked).',
@@ -103,51 +90,5 @@ builder.mutationField('reportDeploymentStats', (t) =>
       }),
     },
     resolve: (_root, { input }, ctx) => reportDeploymentStats(ctx.app.db, ctx.app.sql, ctx.viewer, input),
-  }),
-);
-
-const ActualInput = builder.inputType('ActualInput', {
-  fields: (t) => ({
-    associationId: t.string({ required: true }),
-    actualValue: t.field({
-      type: 'ActualValue',
-      required: true,
-      description: 'Regression: a number; classification: one of the class names.',
-    }),
-    wasActedOn: t.boolean(),
-    timestamp: t.field({ type: 'DateTime' }),
-  }),
-});
-
-const SubmitActualsSuccess = builder.objectRef<SubmitActualsSummary>('SubmitActualsSuccess').implement({
-  fields: (t) => ({
-    acceptedCount: t.exposeInt('acceptedCount', {
-      description: 'Actuals stored (new, or replacing an earlier one for the same association id).',
-    }),
-    matchedCount: t.exposeInt('matchedCount', { description: 'Actuals that joined a prediction now.' }),
-    unmatchedAssociationIds: t.exposeStringList('unmatchedAssociationIds', {
-      description: 'Association ids with no prediction yet: kept, they join when the prediction arrives.',
-    }),
-  }),
-});
-
-builder.mutationField('submitActuals', (t) =>
-  t.field({
-    type: resultUnion('SubmitActualsResult', SubmitActualsSuccess, ['NotFoundError', 'ValidationError', 'BatchMonitoringDisabledError']),
-    description: `Up to ${MAX_ACTUALS_PER_REQUEST} actual outcomes, joined to predictions by association id; accuracy of their batches updates in the same transaction.`,
-    args: {
-      input: t.arg({
-        required: true,
-        type: builder.inputType('SubmitActualsInput', {
-          fields: (f) => ({ deploymentId: f.id({ required: true }), actuals: f.field({ type: [ActualInput], required: true }) }),
-        }),
-      }),
-    },
-    resolve: (_root, { input }, ctx) =>
-      submitActuals(ctx.app.db, ctx.app.sql, ctx.viewer, {
-        deploymentId: input.deploymentId,
-        itemPath: 'actuals',
-        actuals: input.actuals.map((a) => ({ ...a, timestamp: a.timestamp?.toISOString() ?? null })),
-      }),
   }),
 );

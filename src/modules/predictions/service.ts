@@ -15,7 +15,7 @@ import { currentBaseline } from '../baselines/current.js';
 import { createBatchInTransaction } from '../batches/service.js';
 import { getBatchDeployment } from '../deployments/service.js';
 import type { Viewer } from '../organizations/auth.js';
-import { normalizeRow, type PredictionRow, type RowContext } from '../rows/normalize.js';
+import { MAX_ROWS_PER_REPORT, normalizeRow, type PredictionRow, type RowContext } from '../rows/normalize.js';
 import { targetShape } from '../rows/shape.js';
 import { BatchAggregator } from './aggregates.js';
 
@@ -25,7 +25,7 @@ import { BatchAggregator } from './aggregates.js';
 // A bad row aborts the transaction: every row lands or none does.
 
 /** Most rows one JSON request (GraphQL, the agent route) may carry; more go through the bulk route. */
-export const MAX_ROWS_PER_REPORT = 10_000;
+
 /** Most row errors reported for one request (validation stops there). */
 const MAX_ROW_ERRORS = 20;
 /**

@@ -30,6 +30,8 @@ export interface RowContext {
 
 /** Unknown feature names recorded per context at most; names are cut to 256 characters. */
 export const MAX_UNKNOWN_FEATURES = 100;
+/** Rows one JSON report (GraphQL or the agent route) may carry; larger sets go through the streamed uploads. */
+export const MAX_ROWS_PER_REPORT = 10_000;
 /** Class probabilities must sum to 1 within this (plus 1e-12 of floating-point slack); the messages say 1e-6. */
 export const PROBABILITY_SUM_TOLERANCE = 1e-6;
 export const MAX_ASSOCIATION_ID_LENGTH = 256;

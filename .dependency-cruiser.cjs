@@ -1,0 +1,110 @@
+// Import rules of batchlens (see ARCHITECTURE.md). Checked in .ci/run: `npm run lint:imports`.
+// Layers, bottom to top; a file may import only from its own layer or lower ones:
+//   core (errors, ids, validation, pagination, config) → db → events, formats, rest kit →
+//   graphql builder → modules (in the order below) → http → app/main.
+// Modules, lowest first: organizations, deployments, batches, rows, baselines, predictions,
+// actuals, metrics, live. A module imports only modules before it.
+const MODULES = ['organizations', 'deployments', 'batches', 'rows', 'baselines', 'predictions', 'actuals', 'metrics', 'live'];
+
+const moduleOrder = MODULES.map((name, index) => {
+  const higher = MODULES.slice(index + 1);
+  return higher.length === 0
+    ? null
+    : {
+        name: `module-order-${name}`,
+        comment: `${name} may import only modules before it: ${MODULES.slice(0, index).join(', ') || '(none)'}`,
+        severity: 'error',
+        from: { path: `^src/modules/${name}/` },
+        to: { path: `^src/modules/(${higher.join('|')})/` },
+      };
+}).filter(Boolean);
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      comment: 'No import circles, not even through types.',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'core-imports-only-core',
+      comment: 'errors, ids, validation, pagination, config stand on nothing of ours but each other.',
+      severity: 'error',
+      from: { path: '^src/(errors|ids|validation|pagination|config)\\.ts$' },
+      to: { path: '^src/', pathNot: '^src/(errors|ids|validation|pagination|config)\\.ts$' },
+    },
+    {
+      name: 'db-imports-no-feature',
+      comment: 'The database layer knows no feature, no transport and no GraphQL.',
+      severity: 'error',
+      from: { path: '^src/db/' },
+      to: { path: '^src/(modules|events|http|rest|graphql|formats)/' },
+    },
+    {
+      name: 'infrastructure-imports-no-feature',
+      comment: 'events/, formats/ and rest/ serve the modules; they never import one (types of the request context aside).',
+      severity: 'error',
+      from: { path: '^src/(events|formats)/' },
+      to: { path: '^src/(modules|http|rest|graphql)/' },
+    },
+    {
+      name: 'rest-kit-imports-no-transport',
+      comment: 'The REST kit is what route files use; it knows neither the HTTP server nor GraphQL.',
+      severity: 'error',
+      from: { path: '^src/rest/' },
+      to: { path: '^src/(http|graphql)/' },
+    },
+    {
+      name: 'nothing-imports-http',
+      comment: 'http/ is the top: only app.ts (and tests, benchmarks) start the server.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/(http/|app\\.ts$|main\\.ts$)' },
+      to: { path: '^src/http/' },
+    },
+    {
+      name: 'nothing-imports-app',
+      comment: 'app.ts and main.ts compose everything; nothing inside src imports them.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/main\\.ts$' },
+      to: { path: '^src/(app|main)\\.ts$' },
+    },
+    {
+      name: 'services-know-no-graphql',
+      comment: 'A rule lives in a service used by GraphQL and REST alike: services never import GraphQL or schema files.',
+      severity: 'error',
+      from: { path: '^src/modules/[^/]+/', pathNot: '^src/modules/[^/]+/(schema|[a-z-]+-schema|loaders)\\.ts$' },
+      to: { path: '(^src/graphql/|^src/modules/[^/]+/(schema|[a-z-]+-schema|loaders)\\.ts$)' },
+    },
+    {
+      name: 'services-know-no-rest',
+      comment: 'Services never import REST route files or the REST kit.',
+      severity: 'error',
+      from: { path: '^src/modules/[^/]+/', pathNot: '^src/modules/[^/]+/rest\\.ts$' },
+      to: { path: '(^src/rest/|^src/modules/[^/]+/rest\\.ts$)' },
+    },
+    {
+      name: 'graphql-core-imports-no-schema',
+      comment: 'The builder, context and error types define no feature types and import no schema file.',
+      severity: 'error',
+      from: { path: '^src/graphql/', pathNot: '^src/graphql/schema\\.ts$' },
+      to: { path: '^src/modules/[^/]+/(schema|[a-z-]+-schema)\\.ts$' },
+    },
+    ...moduleOrder,
+    {
+      name: 'no-orphans',
+      comment: 'Every source file is used by something (entry points, scripts and declarations aside).',
+      severity: 'error',
+      from: { orphan: true, pathNot: ['\\.d\\.ts$', '^src/main\\.ts$'] },
+      to: {},
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.js'] },
+    exclude: { path: '^(node_modules|test/generated)' },
+  },
+};

@@ -1,0 +1,26 @@
+import type postgres from 'postgres';
+import type { Config } from './config.js';
+import type { Db } from './db/client.js';
+import type { LiveHub } from './events/hub.js';
+import type { Viewer } from './modules/organizations/auth.js';
+
+// What every request handler is given, GraphQL and REST alike.
+
+/** What the server hands every request (GraphQL and REST). */
+export interface AppServices {
+  db: Db;
+  /** The same pool through postgres.js, for COPY. */
+  sql: postgres.Sql;
+  config: Config;
+  /** Called after a batch is deleted, so its rows get purged soon. */
+  schedulePurge(): void;
+  /** Called after a training baseline changes, so stored batches get re-binned soon. */
+  scheduleRebin(): void;
+  /** Subscriptions: state topics and events fed by PostgreSQL LISTEN/NOTIFY. */
+  live: LiveHub;
+}
+
+export interface RequestContext {
+  app: AppServices;
+  viewer: Viewer;
+}

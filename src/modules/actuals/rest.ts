@@ -1,0 +1,22 @@
+import { isError } from '../../errors.js';
+import { errorResponse, objectBody, type Route } from '../../rest/kit.js';
+import { submitActuals } from './service.js';
+
+// The agent's actuals route (DataRobot MLOps wire format).
+
+export const actualRoutes: Route[] = [
+  {
+    method: 'POST',
+    path: '/api/v2/deployments/:deploymentId/actuals/fromJSON/',
+    handler: async (req) => {
+      const body = objectBody(await req.json());
+      if (isError(body)) return errorResponse(body);
+      const result = await submitActuals(req.ctx.app.db, req.ctx.app.sql, req.ctx.viewer, {
+        deploymentId: req.params.deploymentId!,
+        actuals: body.data,
+        itemPath: 'data',
+      });
+      return isError(result) ? errorResponse(result) : { status: 202, body: result };
+    },
+  },
+];

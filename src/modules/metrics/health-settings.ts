@@ -1,0 +1,90 @@
+import { and, eq } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Db } from '../../db/client.js';
+import { type Deployment, deployments, type HealthSettings } from '../../db/tables.js';
+import { transactionResult } from '../../db/transactions.js';
+import { isError, NotFoundError, type Result, ValidationError } from '../../errors.js';
+import { announce } from '../../events/hub.js';
+import { parseInput } from '../../validation.js';
+import type { Viewer } from '../organizations/auth.js';
+import { ACCURACY_METRICS, BATCH_COUNT_CHOICES, CLASSIFICATION_ONLY } from './health.js';
+
+// Changing a deployment's health settings (the rules themselves are pure, in health.ts).
+
+const batchCountSchema = z
+  .number()
+  .int()
+  .refine((n) => (BATCH_COUNT_CHOICES as readonly number[]).includes(n), `must be one of ${BATCH_COUNT_CHOICES.join(', ')}`);
+const rate = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
+const count = z.number().int('must be an integer').min(1, 'must be ≥ 1 (null disables it)').nullable();
+
+const healthSettingsInput = z.object({
+  service: z
+    .object({ batchCount: batchCountSchema.optional(), errorRateAtRisk: rate.optional(), errorRateFailing: rate.optional() })
+    .nullish(),
+  dataDrift: z
+    .object({
+      batchCount: batchCountSchema.optional(),
+      driftThreshold: z.number().min(0, 'must be ≥ 0').optional(),
+      importanceThreshold: rate.optional(),
+      lowImportanceAtRiskCount: count.optional(),
+      lowImportanceFailingCount: count.optional(),
+      highImportanceAtRiskCount: count.optional(),
+      highImportanceFailingCount: count.optional(),
+      excludedFeatures: z.array(z.string()).max(2000).optional(),
+    })
+    .nullish(),
+  accuracy: z
+    .object({
+      batchCount: batchCountSchema.optional(),
+      metric: z.enum(ACCURACY_METRICS).optional(),
+      atRiskThreshold: z.number().nullable().optional(),
+      failingThreshold: z.number().nullable().optional(),
+    })
+    .nullish(),
+});
+
+const withoutUndefined = <T extends object>(value: T | null | undefined) =>
+  Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+
+/** Merges the given settings into the stored ones (omitted keys keep their value). */
+export async function updateHealthSettings(
+  db: Db,
+  viewer: Viewer,
+  deploymentId: string,
+  /** Validated here: GraphQL and JSON clients may send null anywhere. */
+  input: unknown,
+): Promise<Result<Deployment>> {
+  const parsed = parseInput(healthSettingsInput, input);
+  if (isError(parsed)) return parsed;
+  return transactionResult(db, async (tx) => {
+    const [deployment] = await tx
+      .select()
+      .from(deployments)
+      .where(and(eq(deployments.id, deploymentId), eq(deployments.organizationId, viewer.organizationId)))
+      .for('update');
+    if (!deployment) return new NotFoundError('Deployment');
+    const stored = deployment.healthSettings;
+    const metric = parsed.accuracy?.metric;
+    if (metric && (deployment.targetType === 'REGRESSION') === CLASSIFICATION_ONLY.has(metric)) {
+      return ValidationError.of(
+        'accuracy.metric',
+        deployment.targetType === 'REGRESSION'
+          ? `${metric} applies to classification; use RMSE, MAE, R2 or MAPE`
+          : `${metric} applies to regression`,
+      );
+    }
+    if (metric === 'AUC' || metric === 'F1' || metric === 'TPR' || metric === 'PPV') {
+      if (deployment.targetType === 'MULTICLASS')
+        return ValidationError.of('accuracy.metric', `${metric} applies to binary targets; use LOG_LOSS or ACCURACY`);
+    }
+    const next: HealthSettings = {
+      service: { ...stored.service, ...withoutUndefined(parsed.service) },
+      dataDrift: { ...stored.dataDrift, ...withoutUndefined(parsed.dataDrift) },
+      accuracy: { ...stored.accuracy, ...withoutUndefined(parsed.accuracy) },
+    };
+    const [updated] = await tx.update(deployments).set({ healthSettings: next }).where(eq(deployments.id, deployment.id)).returning();
+    await announce(tx, { k: 'health', d: deployment.id });
+    return updated!;
+  });
+}

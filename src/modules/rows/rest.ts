@@ -1,0 +1,19 @@
+import type { Deployment } from '../../db/tables.js';
+import { parseNdjson } from '../../formats/ndjson.js';
+import { limitedBody } from '../../rest/body.js';
+import { HttpError, type RestRequest } from '../../rest/kit.js';
+import { parseCsv } from './csv.js';
+import { targetShape } from './shape.js';
+
+// Reading a streamed upload of prediction rows (bulk predictions, training baselines).
+
+export /** A streamed NDJSON or CSV upload as parsed items (its size checked while it streams); 415 for other types. */
+function uploadItems(req: RestRequest, deployment: Deployment) {
+  const type = (req.raw.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const ndjson = type === 'application/x-ndjson' || type === 'application/ndjson' || type === 'application/jsonl';
+  if (!ndjson && type !== 'text/csv') {
+    throw new HttpError(415, `Content-Type must be application/x-ndjson or text/csv, got ${type || 'none'}`);
+  }
+  const body = limitedBody(req.raw, req.ctx.app.config.maxUploadBytes);
+  return ndjson ? parseNdjson(body) : parseCsv(body, targetShape(deployment));
+}
