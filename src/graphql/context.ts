@@ -1,6 +1,4 @@
-import type { RequestContext } from '../context.js';
-import type { Loaders } from './loaders.js';
+import type { LoaderScope } from './loaders.js';
 
-export interface GraphQLContext extends RequestContext {
-  loaders: Loaders;
-}
+/** What every GraphQL resolver is given: the request context and its lazily made dataloaders. */
+export type GraphQLContext = LoaderScope;

@@ -11,7 +11,6 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import type { AppServices, RequestContext } from '../context.js';
 import { SharedSubscriptions } from '../events/shared.js';
 import type { GraphQLContext } from '../graphql/context.js';
-import { createLoaders } from '../graphql/loaders.js';
 import { costPageSizeVariables } from '../graphql/page-size-cost.js';
 import { rejectNulCharacters } from '../graphql/reject-nul.js';
 import { schema } from '../graphql/schema.js';
@@ -94,7 +93,7 @@ export function createServer(app: AppServices): BatchlensServer {
     // The page is ~9 MB of text and the same every time, so it is built once — and only when someone
     // opens it: importing the bundle costs ~50 MB of memory a server that only ingests never needs.
     renderGraphiQL: async (options) => (graphiqlPage ??= (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options)),
-    context: ({ app: services, viewer }): GraphQLContext => ({ app: services, viewer, loaders: createLoaders(services.db, viewer) }),
+    context: ({ app: services, viewer }): GraphQLContext => ({ app: services, viewer, loaders: new Map() }),
     plugins: [
       maxDepthPlugin({ n: config.maxQueryDepth, exposeLimits: true, flattenFragments: true, ...reportRefusal }),
       maxAliasesPlugin({ n: config.maxAliases, exposeLimits: true, ...reportRefusal }),

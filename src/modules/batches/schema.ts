@@ -1,9 +1,12 @@
 import type { ModelHistoryEntry, MonitoringBatch } from '../../db/tables.js';
 import { isError, type Result } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
-import { orThrow, resultUnion } from '../../graphql/errors.js';
+import { BatchQuotaRef, orThrow, resultUnion } from '../../graphql/errors.js';
+import { deploymentLoaders } from '../deployments/loaders.js';
 import { DeploymentRef } from '../deployments/schema.js';
+import { organizationLoaders } from '../organizations/loaders.js';
 import { UserRef } from '../organizations/schema.js';
+import { batchLoaders } from './loaders.js';
 import {
   batchOrderFields,
   createBatch,
@@ -39,7 +42,7 @@ const ModelHistoryEntryRef = builder.objectRef<ModelHistoryEntry>('ModelHistoryE
 builder.node(MonitoringBatchRef, {
   description: 'A named group of predictions: one scoring-job run, one nightly file, one agent report.',
   id: { resolve: (batch) => batch.id },
-  loadOne: (id, ctx) => ctx.loaders.batch.load(id),
+  loadOne: (id, ctx) => batchLoaders(ctx).batch.load(id),
   fields: (t) => ({
     name: t.exposeString('name'),
     description: t.exposeString('description', { nullable: true }),
@@ -48,15 +51,18 @@ builder.node(MonitoringBatchRef, {
       description: 'A link to where the batch came from (`externalContextUrl` in REST).',
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    createdBy: t.field({ type: UserRef, resolve: async (batch, _args, ctx) => (await ctx.loaders.user.load(batch.createdById))! }),
+    createdBy: t.field({
+      type: UserRef,
+      resolve: async (batch, _args, ctx) => (await organizationLoaders(ctx).user.load(batch.createdById))!,
+    }),
     isLocked: t.exposeBoolean('isLocked', { description: 'A locked batch accepts no new predictions.' }),
     earliestPredictionAt: t.expose('earliestPredictionAt', { type: 'DateTime', nullable: true }),
     latestPredictionAt: t.expose('latestPredictionAt', { type: 'DateTime', nullable: true }),
     predictionCount: t.exposeInt('predictionCount'),
-    modelHistory: t.field({ type: [ModelHistoryEntryRef], resolve: (batch, _args, ctx) => ctx.loaders.modelHistory.load(batch.id) }),
+    modelHistory: t.field({ type: [ModelHistoryEntryRef], resolve: (batch, _args, ctx) => batchLoaders(ctx).modelHistory.load(batch.id) }),
     deployment: t.field({
       type: DeploymentRef,
-      resolve: async (batch, _args, ctx) => (await ctx.loaders.deployment.load(batch.deploymentId))!,
+      resolve: async (batch, _args, ctx) => (await deploymentLoaders(ctx).deployment.load(batch.deploymentId))!,
     }),
   }),
 });
@@ -67,7 +73,7 @@ builder.queryField('monitoringBatch', (t) =>
     nullable: true,
     description: 'null when the id does not exist, was deleted, or belongs to another organization.',
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => ctx.loaders.batch.load(id),
+    resolve: (_root, { id }, ctx) => batchLoaders(ctx).batch.load(id),
   }),
 );
 
@@ -240,3 +246,11 @@ builder.mutationField('deleteMonitoringBatch', (t) =>
     },
   }),
 );
+
+builder.objectFields(DeploymentRef, (t) => ({
+  batchQuota: t.field({
+    type: BatchQuotaRef,
+    description: "Today's batch quota (per UTC day).",
+    resolve: async (d, _args, ctx) => (await batchLoaders(ctx).quota.load(d.id))!,
+  }),
+}));

@@ -1,7 +1,8 @@
 import type { Deployment, FeatureDefinition } from '../../db/tables.js';
 import { isError } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
-import { BatchQuotaRef, resultUnion } from '../../graphql/errors.js';
+import { resultUnion } from '../../graphql/errors.js';
+import { deploymentLoaders } from './loaders.js';
 import { createDeployment, updateDeploymentSettings } from './service.js';
 
 export const DeploymentRef = builder.objectRef<Deployment>('Deployment');
@@ -19,7 +20,7 @@ const FeatureRef = builder.objectRef<FeatureDefinition>('Feature').implement({
 builder.node(DeploymentRef, {
   description: 'A deployed model whose predictions are monitored.',
   id: { resolve: (deployment) => deployment.id },
-  loadOne: (id, ctx) => ctx.loaders.deployment.load(id),
+  loadOne: (id, ctx) => deploymentLoaders(ctx).deployment.load(id),
   fields: (t) => ({
     label: t.exposeString('label'),
     description: t.exposeString('description', { nullable: true }),
@@ -36,11 +37,6 @@ builder.node(DeploymentRef, {
       description: 'The BATCH badge: batch operations are allowed only when this is true.',
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    batchQuota: t.field({
-      type: BatchQuotaRef,
-      description: "Today's batch quota (per UTC day).",
-      resolve: async (d, _args, ctx) => (await ctx.loaders.quota.load(d.id))!,
-    }),
   }),
 });
 
@@ -50,7 +46,7 @@ builder.queryField('deployment', (t) =>
     nullable: true,
     description: 'null when the id does not exist or belongs to another organization.',
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => ctx.loaders.deployment.load(id),
+    resolve: (_root, { id }, ctx) => deploymentLoaders(ctx).deployment.load(id),
   }),
 );
 

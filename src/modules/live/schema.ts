@@ -6,7 +6,6 @@ import { type BatchEventKind, mapChannel } from '../../events/hub.js';
 import { builder } from '../../graphql/builder.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { BatchQuotaRef } from '../../graphql/errors.js';
-import { createLoaders } from '../../graphql/loaders.js';
 import { MonitoringBatchRef } from '../batches/schema.js';
 import { batchesByIds, quotasFor } from '../batches/service.js';
 import { getDeployment } from '../deployments/service.js';
@@ -28,7 +27,7 @@ async function visibleDeployment(ctx: GraphQLContext, id: string): Promise<Deplo
 
 /** A subscription's context lives as long as it does: fresh loaders for every message, or nested fields go stale. */
 function freshLoaders(ctx: GraphQLContext): void {
-  ctx.loaders = createLoaders(ctx.app.db, ctx.viewer);
+  ctx.loaders.clear();
 }
 
 builder.subscriptionField('batchQuota', (t) =>

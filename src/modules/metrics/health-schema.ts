@@ -1,4 +1,5 @@
 // Prediction health (C9): indicators, their settings, and the deployments inventory filtered by health.
+
 import type { Deployment } from '../../db/tables.js';
 import { isError } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
@@ -8,6 +9,7 @@ import { activity } from './activity.js';
 import { type DeploymentHealth, listDeploymentsByHealth } from './deployment-health.js';
 import { ACCURACY_METRICS, BATCH_COUNT_CHOICES, healthSettings, type Indicator, type ResolvedHealthSettings } from './health.js';
 import { updateHealthSettings } from './health-settings.js';
+import { metricLoaders } from './loaders.js';
 
 export const HEALTH_STATUSES = ['PASSING', 'AT_RISK', 'FAILING', 'UNKNOWN'] as const;
 
@@ -103,7 +105,7 @@ builder.objectFields(DeploymentRef, (t) => ({
   health: t.field({
     type: HealthRef,
     description: 'Service, drift and accuracy status over the last N batches (N per area from healthSettings).',
-    resolve: async (deployment, _args, ctx) => (await ctx.loaders.metrics.health.load(deployment))!,
+    resolve: async (deployment, _args, ctx) => (await metricLoaders(ctx).health.load(deployment))!,
   }),
   healthSettings: t.field({ type: HealthSettingsRef, resolve: (deployment) => healthSettings(deployment) }),
   activity: t.field({

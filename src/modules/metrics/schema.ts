@@ -3,9 +3,13 @@ import { builder } from '../../graphql/builder.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { orThrow } from '../../graphql/errors.js';
 import { currentBaseline } from '../baselines/current.js';
+import { baselineLoaders } from '../baselines/loaders.js';
+import { batchLoaders } from '../batches/loaders.js';
 import { MonitoringBatchRef } from '../batches/schema.js';
+import { deploymentLoaders } from '../deployments/loaders.js';
 import { DeploymentRef } from '../deployments/schema.js';
 import { type BinShare, executionTimeQuantile, serviceRates, slowRequests } from './compute.js';
+import { metricLoaders } from './loaders.js';
 import {
   type AccuracyShape,
   accuracyShape,
@@ -248,7 +252,7 @@ builder.objectFields(DeploymentRef, (t) => ({
         columnSums(db, selection, true),
         accuracySums(db, selection, true),
         labelSums(db, selection, true),
-        ctx.loaders.batch.loadMany(selection.batchIds),
+        batchLoaders(ctx).batch.loadMany(selection.batchIds),
       ]);
       return rows.flatMap((batch) =>
         batch && !(batch instanceof Error)
@@ -273,16 +277,16 @@ builder.objectFields(DeploymentRef, (t) => ({
 builder.objectFields(MonitoringBatchRef, (t) => ({
   serviceHealth: t.field({
     type: ServiceHealthRef,
-    resolve: async (batch, _args, ctx) => serviceShape(await ctx.loaders.metrics.service.load(batch.id), 1),
+    resolve: async (batch, _args, ctx) => serviceShape(await metricLoaders(ctx).service.load(batch.id), 1),
   }),
   dataDrift: t.field({
     type: DataDriftRef,
     args: { metric: t.arg({ type: DriftMetricEnum, defaultValue: 'PSI' }) },
     resolve: async (batch, { metric }, ctx) => {
       const [deployment, baseline, columns] = await Promise.all([
-        ctx.loaders.deployment.load(batch.deploymentId),
-        ctx.loaders.metrics.baseline.load(batch.deploymentId),
-        ctx.loaders.metrics.columns.load(batch.id),
+        deploymentLoaders(ctx).deployment.load(batch.deploymentId),
+        baselineLoaders(ctx).baseline.load(batch.deploymentId),
+        metricLoaders(ctx).columns.load(batch.id),
       ]);
       return driftShape(deployment!, baseline, columns, metric ?? 'PSI', 1);
     },
@@ -291,8 +295,8 @@ builder.objectFields(MonitoringBatchRef, (t) => ({
     type: AccuracyRef,
     resolve: async (batch, _args, ctx) => {
       const [deployment, totals] = await Promise.all([
-        ctx.loaders.deployment.load(batch.deploymentId),
-        ctx.loaders.metrics.accuracy.load(batch.id),
+        deploymentLoaders(ctx).deployment.load(batch.deploymentId),
+        metricLoaders(ctx).accuracy.load(batch.id),
       ]);
       return accuracyShape(deployment!, totals, 1);
     },

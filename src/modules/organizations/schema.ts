@@ -2,6 +2,7 @@ import type { ApiToken, Organization, User } from '../../db/tables.js';
 import { isError } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
 import { resultUnion } from '../../graphql/errors.js';
+import { organizationLoaders } from './loaders.js';
 import {
   createApiToken,
   createOrganization,
@@ -33,7 +34,7 @@ builder.node(OrganizationRef, {
 
 builder.node(UserRef, {
   id: { resolve: (user) => user.id },
-  loadOne: (id, ctx) => ctx.loaders.user.load(id),
+  loadOne: (id, ctx) => organizationLoaders(ctx).user.load(id),
   fields: (t) => ({
     name: t.exposeString('name'),
     role: t.field({ type: UserRoleEnum, resolve: (user) => user.role }),
@@ -70,7 +71,7 @@ const ViewerRef = builder.objectRef<User>('Viewer').implement({
 builder.queryField('viewer', (t) =>
   t.field({
     type: ViewerRef,
-    resolve: async (_root, _args, ctx) => (await ctx.loaders.user.load(ctx.viewer.userId))!,
+    resolve: async (_root, _args, ctx) => (await organizationLoaders(ctx).user.load(ctx.viewer.userId))!,
   }),
 );
 
