@@ -1,0 +1,52 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CloseCode } from 'graphql-ws';
+import type { WebSocket } from 'ws';
+import type { Db } from '../db/client.js';
+import { authenticate, bearerToken, revokedTokens, type Viewer } from '../modules/organizations/auth.js';
+
+export const UNAUTHENTICATED = 'Missing, invalid or revoked API token: send `Authorization: Bearer <token>`';
+
+/** The viewer of a request's `Authorization: Bearer` token, or null. */
+export function viewerOf(db: Db, req: IncomingMessage): Promise<Viewer | null> {
+  return authenticate(db, bearerToken(req.headers.authorization));
+}
+
+const REVOCATION_CHECK_MS = 2000;
+
+/**
+ * Long-lived connections (graphql-ws sockets, SSE streams) and the token each was opened with: a
+ * token revoked meanwhile is noticed within REVOCATION_CHECK_MS and its connections are closed.
+ */
+export class LiveConnections {
+  private readonly sockets = new Map<WebSocket, string>();
+  private readonly streams = new Map<ServerResponse, string>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(db: Db) {
+    this.timer = setInterval(() => {
+      const tokenIds = [...new Set([...this.sockets.values(), ...this.streams.values()])];
+      if (tokenIds.length === 0) return;
+      revokedTokens(db, tokenIds)
+        .then((revoked) => {
+          for (const [socket, tokenId] of this.sockets)
+            if (revoked.has(tokenId)) socket.close(CloseCode.Forbidden, 'Forbidden: token revoked');
+          for (const [response, tokenId] of this.streams) if (revoked.has(tokenId)) response.destroy();
+        })
+        .catch(() => {}); // the database may be restarting; the next round checks again
+    }, REVOCATION_CHECK_MS).unref();
+  }
+
+  trackSocket(socket: WebSocket, tokenId: string): void {
+    this.sockets.set(socket, tokenId);
+    socket.once('close', () => this.sockets.delete(socket));
+  }
+
+  trackStream(response: ServerResponse, tokenId: string): void {
+    this.streams.set(response, tokenId);
+    response.once('close', () => this.streams.delete(response));
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
