@@ -181,7 +181,8 @@ export function accuracyMetrics(targetType: 'BINARY' | 'MULTICLASS' | 'REGRESSIO
     accuracy: (t.truePositives + t.trueNegatives) / n,
     tpr,
     ppv,
-    f1: tpr !== null && ppv !== null && tpr + ppv > 0 ? (2 * tpr * ppv) / (tpr + ppv) : null,
+    // Precision and recall both 0 (no true positive): F1 is 0 (2TP / (2TP + FP + FN)), not undefined.
+    f1: tpr !== null && ppv !== null ? (tpr + ppv > 0 ? (2 * tpr * ppv) / (tpr + ppv) : 0) : null,
   };
 }
 
