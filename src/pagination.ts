@@ -30,11 +30,20 @@ function encodeCursor(key: [string, string]): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-function decodeCursor(cursor: string, field: string): [string, string] | ValidationError {
+/** A timestamp as keys write it: toISOString() of years 0001–9999 (PostgreSQL reads those back), or ±infinity. */
+function isCursorTimestamp(value: string): boolean {
+  if (value === 'infinity' || value === '-infinity') return true;
+  const ms = Date.parse(value);
+  return !Number.isNaN(ms) && /^\d{4}-/.test(value) && !value.startsWith('0000') && new Date(ms).toISOString() === value;
+}
+
+/** Refuses a forged timestamp value here: cast in SQL, it would fail the query (a 500). */
+function decodeCursor(cursor: string, field: string, cast: KeysetOrder<unknown>['cast']): [string, string] | ValidationError {
   try {
     const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString());
     if (Array.isArray(key) && key.length === 2 && key.every((part) => typeof part === 'string')) {
-      return key as [string, string];
+      const pair = key as [string, string];
+      if (cast === 'text' || isCursorTimestamp(pair[0])) return pair;
     }
   } catch {
     // fall through
@@ -49,7 +58,7 @@ interface PageRequest {
   cursor: [string, string] | null;
 }
 
-function pageRequest(args: PageArgs): PageRequest | ValidationError {
+function pageRequest(args: PageArgs, cast: KeysetOrder<unknown>['cast']): PageRequest | ValidationError {
   const { first, last, after, before } = args;
   if (first != null && last != null) return ValidationError.of('last', 'cannot be combined with first');
   for (const [field, value] of [
@@ -62,7 +71,7 @@ function pageRequest(args: PageArgs): PageRequest | ValidationError {
   }
   const backward = last != null || (before != null && first == null);
   const cursorArg = backward ? before : after;
-  const cursor = cursorArg == null ? null : decodeCursor(cursorArg, backward ? 'before' : 'after');
+  const cursor = cursorArg == null ? null : decodeCursor(cursorArg, backward ? 'before' : 'after', cast);
   if (cursor instanceof ValidationError) return cursor;
   return { backward, size: (backward ? last : first) ?? DEFAULT_PAGE_SIZE, cursor };
 }
@@ -93,7 +102,7 @@ export async function keysetPage<Row>(
   order: KeysetOrder<Row>,
   fetch: (cursorCondition: SQL | undefined, orderBy: SQL[], limit: number) => Promise<Row[]>,
 ): Promise<Page<Row> | ValidationError> {
-  const request = pageRequest(args);
+  const request = pageRequest(args, order.cast);
   if (request instanceof ValidationError) return request;
   // Walking backward is walking the reversed order forward.
   const ascending = (order.direction === 'ASC') !== request.backward;
@@ -118,7 +127,7 @@ export function keysetPageInMemory<Row>(
   args: PageArgs,
   order: Pick<KeysetOrder<Row>, 'key' | 'direction' | 'cast'>,
 ): Page<Row> | ValidationError {
-  const request = pageRequest(args);
+  const request = pageRequest(args, order.cast);
   if (request instanceof ValidationError) return request;
   const compare = (a: [string, string], b: [string, string]) => {
     const byValue = order.cast === 'timestamptz' ? Date.parse(a[0]) - Date.parse(b[0]) : a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;

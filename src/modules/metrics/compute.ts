@@ -153,12 +153,14 @@ export function accuracyMetrics(targetType: 'BINARY' | 'MULTICLASS' | 'REGRESSIO
   const n = t.count;
   if (targetType === 'REGRESSION') {
     const totalSquares = t.sumSquaredActual - (t.sumActual * t.sumActual) / n;
+    // Σy² − (Σy)²/n cancels: below its rounding error (up to ~4n·ε·Σy², doubled here) the actuals do not vary: no R².
+    const roundingError = 8 * n * Number.EPSILON * t.sumSquaredActual;
     return {
       ...none,
       count: n,
       rmse: Math.sqrt(Math.max(0, t.sumSquaredError / n)),
       mae: t.sumAbsoluteError / n,
-      r2: totalSquares > 0 ? 1 - t.sumSquaredError / totalSquares : null,
+      r2: totalSquares > roundingError ? 1 - t.sumSquaredError / totalSquares : null,
       mape: t.nonZeroActualCount > 0 ? (100 * t.sumAbsolutePercentageError) / t.nonZeroActualCount : null,
     };
   }
@@ -179,7 +181,8 @@ export function accuracyMetrics(targetType: 'BINARY' | 'MULTICLASS' | 'REGRESSIO
     accuracy: (t.truePositives + t.trueNegatives) / n,
     tpr,
     ppv,
-    f1: tpr !== null && ppv !== null && tpr + ppv > 0 ? (2 * tpr * ppv) / (tpr + ppv) : null,
+    // Precision and recall both 0 (no true positive): F1 is 0 (2TP / (2TP + FP + FN)), not undefined.
+    f1: tpr !== null && ppv !== null ? (tpr + ppv > 0 ? (2 * tpr * ppv) / (tpr + ppv) : 0) : null,
   };
 }
 
