@@ -15,10 +15,10 @@ import {
   slowRequests,
   ZERO_SHARE,
 } from '../../src/modules/metrics/compute.js';
-import { SKETCH_RELATIVE_ACCURACY, sketchBucket } from '../../src/modules/metrics/sketch.js';
 import { type ColumnSums, mergeServiceSums, type ServiceSums } from '../../src/modules/metrics/sums.js';
 import { type AccuracySums, addAccuracy, PROBABILITY_BINS } from '../../src/modules/predictions/aggregates.js';
-import type { TargetShape } from '../../src/modules/predictions/rows.js';
+import { SKETCH_RELATIVE_ACCURACY, sketchBucket } from '../../src/modules/predictions/sketch.js';
+import type { TargetShape } from '../../src/modules/rows/shape.js';
 
 // Property tests of the metrics computed from merged sums, against naive implementations working
 // on the raw histograms / predictions. Sums are built by the real ingest function (addAccuracy).

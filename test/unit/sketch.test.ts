@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bucketValue, SKETCH_RELATIVE_ACCURACY, sketchBucket, sketchQuantile, ZERO_BUCKET } from '../../src/modules/metrics/sketch.js';
+import { bucketValue, SKETCH_RELATIVE_ACCURACY, sketchBucket, sketchQuantile, ZERO_BUCKET } from '../../src/modules/predictions/sketch.js';
 
 // Property tests of the execution-time sketch against exact quantiles of the raw values.
 
