@@ -56,7 +56,7 @@ export async function startApp(
       rebinAgain = true;
       return;
     }
-    rebinning = rebinStaleBatches(database.db, database.sql)
+    rebinning = rebinStaleBatches(database.db, database.pg)
       .then(() => undefined)
       .catch((error: unknown) => log(`re-binning batches failed: ${String(error)}`))
       .finally(() => {
@@ -67,11 +67,11 @@ export async function startApp(
         }
       });
   };
-  const live = new LiveHub(database.sql, { maxUpdatesPerSecond: config.liveMaxUpdatesPerSecond, log, redisUrl: config.redisUrl });
+  const live = new LiveHub(database.pg, { maxUpdatesPerSecond: config.liveMaxUpdatesPerSecond, log, redisUrl: config.redisUrl });
   await live.start();
   const app: AppServices = {
     db: database.db,
-    sql: database.sql,
+    pg: database.pg,
     config,
     live,
     schedulePurge: () => {

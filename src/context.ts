@@ -9,8 +9,8 @@ import type { Viewer } from './modules/organizations/auth.js';
 /** What the server hands every request (GraphQL and REST). */
 export interface AppServices {
   db: Db;
-  /** The same pool through postgres.js, for COPY. */
-  sql: postgres.Sql;
+  /** The same pool through postgres.js, for COPY, LISTEN and temporary tables (drizzle for everything else). */
+  pg: postgres.Sql;
   config: Config;
   /** Called after a batch is deleted, so its rows get purged soon. */
   schedulePurge(): void;

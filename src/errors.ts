@@ -82,3 +82,6 @@ export type Result<T> = T | DomainError;
 export function isError<T>(result: Result<T>): result is DomainError {
   return result instanceof DomainError;
 }
+
+/** How many bad rows one refusal names (a large upload with a systematic mistake would name millions). */
+export const MAX_ROW_ERRORS = 20;

@@ -114,3 +114,8 @@ export function parseTimestamp(raw: string): Date | null {
   const instantYear = value.getUTCFullYear();
   return Number(year) >= 1 && realDay && !Number.isNaN(value.getTime()) && instantYear >= 1 && instantYear <= 9999 ? value : null;
 }
+
+/** The keys whose value is not undefined: a partial update changes only what was given. */
+export function definedOnly<T extends object>(value: T | null | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -9,7 +9,8 @@ export type DbOrTx = Db | Tx;
 
 export interface Database {
   db: Db;
-  sql: postgres.Sql;
+  /** The same pool through postgres.js (COPY, LISTEN, temporary tables). */
+  pg: postgres.Sql;
   close(): Promise<void>;
 }
 
@@ -20,7 +21,7 @@ export interface ConnectOptions {
 }
 
 export function connect(url: string, options: ConnectOptions = {}): Database {
-  const sql = postgres(url, {
+  const pg = postgres(url, {
     max: options.max ?? 10,
     onnotice: () => {},
     // Reconnect quickly once the database is back (the default backoff grows to 20 s, so a server
@@ -29,10 +30,10 @@ export function connect(url: string, options: ConnectOptions = {}): Database {
     transform: { undefined: null },
     debug: options.onQuery ? (_connection, query) => options.onQuery?.(query) : undefined,
   });
-  const db = drizzle(sql, { schema: tables });
+  const db = drizzle(pg, { schema: tables });
   return {
     db,
-    sql,
-    close: () => sql.end({ timeout: 5 }),
+    pg,
+    close: () => pg.end({ timeout: 5 }),
   };
 }

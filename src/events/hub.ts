@@ -188,14 +188,14 @@ export class LiveHub {
   private midnightTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly sql: postgres.Sql,
+    private readonly pg: postgres.Sql,
     private readonly options: LiveHubOptions,
   ) {}
 
   async start(): Promise<void> {
     if (this.options.redisUrl) await this.startRedis(this.options.redisUrl);
     else {
-      this.listening = await this.sql.listen(
+      this.listening = await this.pg.listen(
         CHANNEL,
         (payload) => this.dispatch(payload),
         // Called again after every reconnect (a database restart): changes may have been missed.

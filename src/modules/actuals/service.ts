@@ -1,10 +1,9 @@
-import { sql as dsql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type postgres from 'postgres';
-import type { Db } from '../../db/client.js';
 import { lockDeploymentForActuals } from '../../db/locks.js';
 import { actuals } from '../../db/tables.js';
 import { pgTransactionResult } from '../../db/transactions.js';
-import { type FieldError, isError, type Result, ValidationError } from '../../errors.js';
+import { type FieldError, isError, MAX_ROW_ERRORS, type Result, ValidationError } from '../../errors.js';
 import { announce } from '../../events/hub.js';
 import { parseTimestamp, unstorableText } from '../../validation.js';
 import { getBatchDeployment } from '../deployments/service.js';
@@ -67,8 +66,7 @@ export interface SubmitActualsSummary {
  * batches holding the matched predictions: the earlier actual's contribution out, the new one in.
  */
 export async function submitActuals(
-  _db: Db,
-  sql: postgres.Sql,
+  pool: postgres.Sql,
   viewer: Viewer,
   input: { deploymentId: string; actuals: unknown; itemPath: string },
 ): Promise<Result<SubmitActualsSummary>> {
@@ -81,7 +79,7 @@ export async function submitActuals(
     );
   }
   const items = input.actuals as unknown[];
-  return pgTransactionResult(sql, async ({ db: tx, pg }) => {
+  return pgTransactionResult(pool, async ({ db: tx, pg }) => {
     const deployment = await getBatchDeployment(tx, viewer, input.deploymentId);
     if (isError(deployment)) return deployment;
     const shape = targetShape(deployment);
@@ -89,7 +87,7 @@ export async function submitActuals(
     const valid: ValidActual[] = [];
     const seen = new Map<string, number>();
     items.forEach((item, index) => {
-      if (errors.length >= 20) return;
+      if (errors.length >= MAX_ROW_ERRORS) return;
       const where = `${input.itemPath}.${index}`;
       const actual = validateActual(shape, item, where);
       if ('field' in actual) errors.push(actual);
@@ -162,11 +160,11 @@ export async function submitActuals(
         .onConflictDoUpdate({
           target: [actuals.deploymentId, actuals.associationId],
           set: {
-            actualValue: dsql`excluded.actual_value`,
-            actualLabel: dsql`excluded.actual_label`,
-            wasActedOn: dsql`excluded.was_acted_on`,
-            timestamp: dsql`excluded.timestamp`,
-            receivedAt: dsql`now()`,
+            actualValue: sql`excluded.actual_value`,
+            actualLabel: sql`excluded.actual_label`,
+            wasActedOn: sql`excluded.was_acted_on`,
+            timestamp: sql`excluded.timestamp`,
+            receivedAt: sql`now()`,
           },
         });
     }

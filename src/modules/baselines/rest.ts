@@ -10,10 +10,10 @@ export const baselineRoutes: Route[] = [
     method: 'POST',
     path: '/api/v2/deployments/:deploymentId/trainingBaseline/',
     handler: async (req) => {
-      const { db, sql } = req.ctx.app;
+      const { db, pg } = req.ctx.app;
       const deployment = await getDeployment(db, req.ctx.viewer, req.params.deploymentId!);
       if (isError(deployment)) return errorResponse(deployment);
-      const baseline = await setTrainingBaseline(sql, req.ctx.viewer, {
+      const baseline = await setTrainingBaseline(pg, req.ctx.viewer, {
         deploymentId: deployment.id,
         items: uploadItems(req, deployment),
         itemPath: 'data',

@@ -96,7 +96,7 @@ builder.mutationField('setTrainingBaseline', (t) =>
           `must contain at most ${MAX_ROWS_PER_REPORT} rows (got ${input.rows.length}); upload larger samples to the trainingBaseline route`,
         );
       }
-      const baseline = await setTrainingBaseline(ctx.app.sql, ctx.viewer, {
+      const baseline = await setTrainingBaseline(ctx.app.pg, ctx.viewer, {
         deploymentId: input.deploymentId,
         items: input.rows.map((row) => ({ ...row, timestamp: row.timestamp?.toISOString() ?? null })),
         itemPath: 'rows',

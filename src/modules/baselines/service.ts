@@ -1,6 +1,7 @@
-import { and, sql as dsql, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type postgres from 'postgres';
 import type { Db } from '../../db/client.js';
+import { COPY_NULL, CopyWriter, copyText } from '../../db/copy.js';
 import type { TrainingBaseline } from '../../db/tables.js';
 import {
   type BaselineColumn,
@@ -12,7 +13,7 @@ import {
   trainingBaselines,
 } from '../../db/tables.js';
 import { pgTransactionResult } from '../../db/transactions.js';
-import { type FieldError, isError, type Result, ValidationError } from '../../errors.js';
+import { type FieldError, isError, MAX_ROW_ERRORS, type Result, ValidationError } from '../../errors.js';
 import { announce } from '../../events/hub.js';
 import type { ParsedItem } from '../../formats/bytes.js';
 import { getDeployment } from '../deployments/service.js';
@@ -31,7 +32,6 @@ import { currentBaseline } from './current.js';
 
 export const TOP_CATEGORIES = 25;
 const DECILES = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
-const MAX_ROW_ERRORS = 20;
 
 type Pg = postgres.Sql | postgres.TransactionSql;
 type Fragment = postgres.PendingQuery<postgres.Row[]>;
@@ -110,28 +110,21 @@ function categoricalBinCounts(column: BaselineColumn, groups: { v: string | null
  * binned by an earlier version (or by none) are re-binned in the background from their raw rows.
  */
 export async function setTrainingBaseline(
-  sql: postgres.Sql,
+  pool: postgres.Sql,
   viewer: Viewer,
   input: { deploymentId: string; items: unknown[] | AsyncIterable<ParsedItem>; itemPath: string },
 ): Promise<Result<TrainingBaseline>> {
-  return pgTransactionResult(sql, async ({ db, pg }) => {
+  return pgTransactionResult(pool, async ({ db, pg }) => {
     const found = await getDeployment(db, viewer, input.deploymentId);
     if (isError(found)) return found;
     // One baseline replacement at a time per deployment.
     const [deployment] = await db.select().from(deployments).where(eq(deployments.id, found.id)).for('update');
     const shape = targetShape(deployment!);
     await pg`create temporary table baseline_rows (features jsonb not null, prediction float8, predicted_label text) on commit drop`;
-    const copy = await pg`copy baseline_rows (features, prediction, predicted_label) from stdin`.writable();
+    const copy = await CopyWriter.open(pg, pg`copy baseline_rows (features, prediction, predicted_label) from stdin`);
     const context: RowContext = { unknownFeatures: new Set() };
     const errors: FieldError[] = [];
     let rowCount = 0;
-    let chunk: string[] = [];
-    const write = async (final: boolean) => {
-      if (chunk.length && (final || chunk.length >= 2000)) {
-        if (!copy.write(`${chunk.join('\n')}\n`)) await new Promise((resolve) => copy.once('drain', resolve));
-        chunk = [];
-      }
-    };
     const items = Array.isArray(input.items)
       ? input.items.map((item, index) => ({ where: `${input.itemPath}.${index}`, item }))
       : input.items;
@@ -144,19 +137,14 @@ export async function setTrainingBaseline(
         if ('field' in row && 'message' in row) errors.push(row);
         else if (errors.length === 0) {
           rowCount++;
-          const features = JSON.stringify(row.features).replace(/\\/g, '\\\\');
-          const label =
-            row.predictedLabel === null
-              ? '\\N'
-              : row.predictedLabel.replace(/[\\\t\n\r]/g, (c) => `\\${c === '\t' ? 't' : c === '\n' ? 'n' : c === '\r' ? 'r' : '\\'}`);
-          chunk.push(`${features}\t${row.prediction ?? '\\N'}\t${label}`);
-          await write(false);
+          const label = row.predictedLabel === null ? COPY_NULL : copyText(row.predictedLabel);
+          await copy.push(`${copyText(JSON.stringify(row.features))}\t${row.prediction ?? COPY_NULL}\t${label}\n`, rowCount);
         }
       }
       if (errors.length >= MAX_ROW_ERRORS) break;
     }
-    await write(true);
-    await new Promise<void>((resolve, reject) => copy.end((error?: Error | null) => (error ? reject(error) : resolve())));
+    if (errors.length) copy.abandon();
+    await copy.end();
     if (errors.length) return new ValidationError(errors);
     if (rowCount === 0) return ValidationError.of(input.itemPath, 'must contain at least one row');
 
@@ -194,17 +182,17 @@ export async function batchesToRebin(db: Db): Promise<{ deploymentId: string; ba
     .innerJoin(monitoringBatches, eq(monitoringBatches.id, batchColumnStats.batchId))
     .where(
       and(
-        dsql`${deployments.baselineVersion} is not null`,
-        dsql`${batchColumnStats.baselineVersion} is distinct from ${deployments.baselineVersion}`,
-        dsql`${monitoringBatches.deletedAt} is null`,
+        sql`${deployments.baselineVersion} is not null`,
+        sql`${batchColumnStats.baselineVersion} is distinct from ${deployments.baselineVersion}`,
+        sql`${monitoringBatches.deletedAt} is null`,
       ),
     )
     .limit(1000);
   return rows;
 }
 
-export async function rebinBatch(sql: postgres.Sql, deploymentId: string, batchId: string): Promise<void> {
-  await pgTransactionResult(sql, async ({ db, pg }) => {
+export async function rebinBatch(pool: postgres.Sql, deploymentId: string, batchId: string): Promise<void> {
+  await pgTransactionResult(pool, async ({ db, pg }) => {
     const [batch] = await db.select().from(monitoringBatches).where(eq(monitoringBatches.id, batchId)).for('no key update');
     const [deployment] = await db.select().from(deployments).where(eq(deployments.id, deploymentId));
     if (!batch || batch.deletedAt || !deployment) return null;
@@ -272,7 +260,7 @@ export async function rebinBatch(sql: postgres.Sql, deploymentId: string, batchI
 }
 
 /** Re-bins every stale batch; returns how many it did. Safe to run from several servers. */
-export async function rebinStaleBatches(db: Db, sql: postgres.Sql): Promise<number> {
+export async function rebinStaleBatches(db: Db, pool: postgres.Sql): Promise<number> {
   const attempted = new Set<string>();
   for (;;) {
     // A batch that is stale again right after its re-binning (an ingest under the old baseline
@@ -281,7 +269,7 @@ export async function rebinStaleBatches(db: Db, sql: postgres.Sql): Promise<numb
     if (stale.length === 0) return attempted.size;
     for (const { deploymentId, batchId } of stale) {
       attempted.add(batchId);
-      await rebinBatch(sql, deploymentId, batchId);
+      await rebinBatch(pool, deploymentId, batchId);
     }
   }
 }

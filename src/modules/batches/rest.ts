@@ -1,7 +1,7 @@
 import type { MonitoringBatch, User } from '../../db/tables.js';
 import { type DomainError, type FieldError, isError, ValidationError } from '../../errors.js';
 import { errorResponse, objectBody, type RestRequest, type RestResponse, type Route } from '../../rest/kit.js';
-import { parseTimestamp } from '../../validation.js';
+import { parseTimestamp, UNSTORABLE_NUL } from '../../validation.js';
 import { getDeployment } from '../deployments/service.js';
 import { usersByIds } from '../organizations/service.js';
 import {
@@ -92,7 +92,7 @@ function parseListQuery(query: URLSearchParams) {
     const raw = query.get(name);
     if (raw === null || raw === '') return undefined;
     if (raw.includes('\u0000')) {
-      errors.push({ field: name, message: 'must not contain the NUL character' });
+      errors.push({ field: name, message: UNSTORABLE_NUL });
       return undefined;
     }
     return raw;

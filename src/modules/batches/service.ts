@@ -23,7 +23,7 @@ import {
 import { announce } from '../../events/hub.js';
 import { newId } from '../../ids.js';
 import { type KeysetOrder, keysetPage, type Page, type PageArgs } from '../../pagination.js';
-import { booleanSchema, descriptionSchema, externalUrlSchema, type Loose, nameSchema, parseInput } from '../../validation.js';
+import { booleanSchema, definedOnly, descriptionSchema, externalUrlSchema, type Loose, nameSchema, parseInput } from '../../validation.js';
 import { escapeLike, getBatchDeployment } from '../deployments/service.js';
 import type { Viewer } from '../organizations/auth.js';
 
@@ -348,11 +348,7 @@ export async function updateBatch(
 ): Promise<Result<MonitoringBatch>> {
   const parsed = parseInput(updateBatchInput, input);
   if (isError(parsed)) return parsed;
-  const changes: Partial<MonitoringBatch> = {};
-  if (parsed.name !== undefined) changes.name = parsed.name;
-  if (parsed.description !== undefined) changes.description = parsed.description;
-  if (parsed.externalUrl !== undefined) changes.externalUrl = parsed.externalUrl;
-  if (parsed.isLocked !== undefined) changes.isLocked = parsed.isLocked;
+  const changes: Partial<MonitoringBatch> = definedOnly(parsed);
   return changeBatch(
     db,
     viewer,

@@ -5,7 +5,7 @@ import { type Deployment, deployments } from '../../db/tables.js';
 import { BatchMonitoringDisabledError, isError, NotFoundError, type Result } from '../../errors.js';
 import { newId } from '../../ids.js';
 import { keysetPage, type Page, type PageArgs } from '../../pagination.js';
-import { booleanSchema, descriptionSchema, type Loose, nameSchema, parseInput } from '../../validation.js';
+import { booleanSchema, definedOnly, descriptionSchema, type Loose, nameSchema, parseInput } from '../../validation.js';
 import type { Viewer } from '../organizations/auth.js';
 
 const featureSchema = z.object({
@@ -104,7 +104,7 @@ export async function updateDeploymentSettings(
 ): Promise<Result<Deployment>> {
   const parsed = parseInput(updateDeploymentSettingsInput, input);
   if (isError(parsed)) return parsed;
-  const changes = Object.fromEntries(Object.entries(parsed).filter(([, value]) => value !== undefined));
+  const changes = definedOnly(parsed);
   const [updated] = Object.keys(changes).length
     ? await db
         .update(deployments)

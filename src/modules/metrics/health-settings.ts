@@ -5,7 +5,7 @@ import { type Deployment, deployments, type HealthSettings } from '../../db/tabl
 import { transactionResult } from '../../db/transactions.js';
 import { isError, NotFoundError, type Result, ValidationError } from '../../errors.js';
 import { announce } from '../../events/hub.js';
-import { parseInput } from '../../validation.js';
+import { definedOnly, parseInput } from '../../validation.js';
 import type { Viewer } from '../organizations/auth.js';
 import { ACCURACY_METRICS, BATCH_COUNT_CHOICES, CLASSIFICATION_ONLY } from './health.js';
 
@@ -44,9 +44,6 @@ const healthSettingsInput = z.object({
     .nullish(),
 });
 
-const withoutUndefined = <T extends object>(value: T | null | undefined) =>
-  Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
-
 /** Merges the given settings into the stored ones (omitted keys keep their value). */
 export async function updateHealthSettings(
   db: Db,
@@ -79,9 +76,9 @@ export async function updateHealthSettings(
         return ValidationError.of('accuracy.metric', `${metric} applies to binary targets; use LOG_LOSS or ACCURACY`);
     }
     const next: HealthSettings = {
-      service: { ...stored.service, ...withoutUndefined(parsed.service) },
-      dataDrift: { ...stored.dataDrift, ...withoutUndefined(parsed.dataDrift) },
-      accuracy: { ...stored.accuracy, ...withoutUndefined(parsed.accuracy) },
+      service: { ...stored.service, ...definedOnly(parsed.service) },
+      dataDrift: { ...stored.dataDrift, ...definedOnly(parsed.dataDrift) },
+      accuracy: { ...stored.accuracy, ...definedOnly(parsed.accuracy) },
     };
     const [updated] = await tx.update(deployments).set({ healthSettings: next }).where(eq(deployments.id, deployment.id)).returning();
     await announce(tx, { k: 'health', d: deployment.id });

@@ -67,11 +67,11 @@ async function* nonEmpty(items: AsyncIterable<ParsedItem>): AsyncGenerator<Parse
 async function bulkUpload(req: RestRequest): Promise<RestResponse> {
   const executionTimeMs = numberParam(req, 'executionTimeMs', MAX_EXECUTION_TIME_MS);
   if (isError(executionTimeMs)) return fail(executionTimeMs);
-  const { db, sql } = req.ctx.app;
+  const { db, pg } = req.ctx.app;
   const deployment = await getDeployment(db, req.ctx.viewer, req.params.deploymentId!);
   if (isError(deployment)) return fail(deployment);
   const items = nonEmpty(uploadItems(req, deployment));
-  const summary = await ingestPredictions(db, sql, req.ctx.viewer, {
+  const summary = await ingestPredictions(pg, req.ctx.viewer, {
     deploymentId: deployment.id,
     batchId: req.params.batchId,
     modelId: req.query.get('modelId'),
@@ -93,7 +93,7 @@ export const predictionRoutes: Route[] = [
       if (!Array.isArray(body.data)) return fail(ValidationError.of('data', 'must be a list of prediction rows'));
       const target = batchTarget(req, body);
       if (isError(target)) return fail(target);
-      const summary = await ingestPredictions(req.ctx.app.db, req.ctx.app.sql, req.ctx.viewer, {
+      const summary = await ingestPredictions(req.ctx.app.pg, req.ctx.viewer, {
         deploymentId: req.params.deploymentId!,
         ...target,
         modelId: body.modelId as string | null | undefined,
@@ -113,7 +113,7 @@ export const predictionRoutes: Route[] = [
       if (isError(body)) return fail(body);
       const target = batchTarget(req, body);
       if (isError(target)) return fail(target);
-      const result = await reportDeploymentStats(req.ctx.app.db, req.ctx.app.sql, req.ctx.viewer, {
+      const result = await reportDeploymentStats(req.ctx.app.pg, req.ctx.viewer, {
         deploymentId: req.params.deploymentId!,
         ...target,
         numPredictions: body.numPredictions,

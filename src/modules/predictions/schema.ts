@@ -49,7 +49,7 @@ builder.mutationField('reportPredictions', (t) =>
       }),
     },
     resolve: async (_root, { input }, ctx) => {
-      return ingestPredictions(ctx.app.db, ctx.app.sql, ctx.viewer, {
+      return ingestPredictions(ctx.app.pg, ctx.viewer, {
         deploymentId: input.deploymentId,
         batchId: input.batchId,
         batchPrefix: input.batchPrefix,
@@ -89,6 +89,6 @@ builder.mutationField('reportDeploymentStats', (t) =>
         }),
       }),
     },
-    resolve: (_root, { input }, ctx) => reportDeploymentStats(ctx.app.db, ctx.app.sql, ctx.viewer, input),
+    resolve: (_root, { input }, ctx) => reportDeploymentStats(ctx.app.pg, ctx.viewer, input),
   }),
 );

@@ -1,13 +1,12 @@
-import { once } from 'node:events';
-import type { Writable } from 'node:stream';
-import { and, sql as dsql, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type postgres from 'postgres';
 import { z } from 'zod';
 import type { Db } from '../../db/client.js';
+import { COPY_NULL, CopyWriter, copyText } from '../../db/copy.js';
 import { lockDeploymentForIngest, lockName } from '../../db/locks.js';
 import { type Deployment, type MonitoringBatch, monitoringBatches } from '../../db/tables.js';
 import { pgTransactionResult } from '../../db/transactions.js';
-import { BatchLockedError, type FieldError, isError, NotFoundError, type Result, ValidationError } from '../../errors.js';
+import { BatchLockedError, type FieldError, isError, MAX_ROW_ERRORS, NotFoundError, type Result, ValidationError } from '../../errors.js';
 import { announce } from '../../events/hub.js';
 import type { ParsedItem } from '../../formats/bytes.js';
 import { nameSchema, parseInput } from '../../validation.js';
@@ -27,14 +26,12 @@ import { BatchAggregator } from './aggregates.js';
 /** Most rows one JSON request (GraphQL, the agent route) may carry; more go through the bulk route. */
 
 /** Most row errors reported for one request (validation stops there). */
-const MAX_ROW_ERRORS = 20;
 /**
  * Association ids remembered per request, to name both rows of a duplicate and keep validating.
  * Past this (memory stays bounded on any upload) the unique index refuses a duplicate, and the
  * refused row is named from COPY's line number.
  */
 const MAX_TRACKED_ASSOCIATION_IDS = 100_000;
-const COPY_CHUNK_BYTES = 256 * 1024;
 
 /** `<prefix> - YYYY-MM-DD HH:MM:SS` in UTC. */
 export function prefixedBatchName(prefix: string, at = new Date()): string {
@@ -76,7 +73,7 @@ export async function resolveIngestBatch(
         eq(monitoringBatches.id, parsed.batchId),
         eq(monitoringBatches.deploymentId, deployment.id),
         eq(monitoringBatches.organizationId, viewer.organizationId),
-        dsql`${monitoringBatches.deletedAt} is null`,
+        sql`${monitoringBatches.deletedAt} is null`,
       ),
     )
     // NO KEY UPDATE: excludes a concurrent lock/unlock or ingest, not the foreign-key checks of aggregate writes.
@@ -94,11 +91,7 @@ async function unassignedBatch(db: Db, viewer: Viewer, deployment: Deployment): 
     .select()
     .from(monitoringBatches)
     .where(
-      and(
-        eq(monitoringBatches.deploymentId, deployment.id),
-        eq(monitoringBatches.name, name),
-        dsql`${monitoringBatches.deletedAt} is null`,
-      ),
+      and(eq(monitoringBatches.deploymentId, deployment.id), eq(monitoringBatches.name, name), sql`${monitoringBatches.deletedAt} is null`),
     )
     .for('no key update');
   if (existing) return existing.isLocked ? new BatchLockedError(existing.id) : existing;
@@ -106,125 +99,15 @@ async function unassignedBatch(db: Db, viewer: Viewer, deployment: Deployment): 
 }
 
 // ---------------------------------------------------------------------------------------------
-// COPY text format: tab-separated, \N for null, backslash escapes.
-
-const COPY_SPECIAL = /[\\\t\n\r]/;
-const COPY_SPECIALS = /[\\\t\n\r]/g;
-const escapeCopyChar = (ch: string): string => (ch === '\\' ? '\\\\' : ch === '\t' ? '\\t' : ch === '\n' ? '\\n' : '\\r');
-
-function copyText(value: string): string {
-  return COPY_SPECIAL.test(value) ? value.replace(COPY_SPECIALS, escapeCopyChar) : value;
-}
+// A prediction row as a line of COPY text.
 
 /** `prefix` holds the columns every row of the request shares (deployment, batch, model). */
 function copyLine(prefix: string, timestamp: Date, row: PredictionRow): string {
-  const prediction = row.prediction === null ? '\\N' : String(row.prediction);
-  const probabilities = row.probabilities === null ? '\\N' : `{${row.probabilities.join(',')}}`;
-  const label = row.predictedLabel === null ? '\\N' : copyText(row.predictedLabel);
-  const associationId = row.associationId === null ? '\\N' : copyText(row.associationId);
+  const prediction = row.prediction === null ? COPY_NULL : String(row.prediction);
+  const probabilities = row.probabilities === null ? COPY_NULL : `{${row.probabilities.join(',')}}`;
+  const label = row.predictedLabel === null ? COPY_NULL : copyText(row.predictedLabel);
+  const associationId = row.associationId === null ? COPY_NULL : copyText(row.associationId);
   return `${prefix}${timestamp.toISOString()}\t${copyText(JSON.stringify(row.features))}\t${prediction}\t${probabilities}\t${label}\t${associationId}\n`;
-}
-
-/** How many of the last rows handed to COPY are remembered, to name the one PostgreSQL refuses (≫ rows in flight). */
-const COPY_POSITIONS_KEPT = 1 << 18;
-
-/**
- * Writes COPY data in chunks with backpressure and learns PostgreSQL's verdict. postgres.js hands
- * a refusal to the COPY query's promise, which has already resolved (to the stream), so the error
- * would be lost when it arrives after the last chunk; the writer catches it at `reject` instead.
- */
-class CopyWriter {
-  private chunk = '';
-  private failure: unknown;
-  private readonly failed: Promise<never>;
-  /** Input position (item index or line) of the n-th copied row, for the last COPY_POSITIONS_KEPT rows (grows up to that). */
-  private positions = new Float64Array(1024);
-  private copied = 0;
-
-  private constructor(
-    private readonly stream: Writable,
-    private readonly pg: postgres.TransactionSql,
-    failed: Promise<never>,
-  ) {
-    this.failed = failed;
-    // A refusal mid-stream also destroys the stream: keep it for push/end rather than let an
-    // unhandled 'error' event end the process.
-    stream.on('error', (error) => (this.failure ??= error));
-  }
-
-  static async open(pg: postgres.TransactionSql, query: postgres.PendingQuery<postgres.Row[]>): Promise<CopyWriter> {
-    const pending = query as unknown as { reject: (error: unknown) => void };
-    const rejectQuery = pending.reject;
-    let fail!: (error: unknown) => void;
-    const failed = new Promise<never>((_, reject) => (fail = reject));
-    failed.catch(() => {});
-    pending.reject = (error) => {
-      fail(error);
-      rejectQuery(error);
-    };
-    const writer = new CopyWriter(await query.writable(), pg, failed);
-    failed.catch((error: unknown) => (writer.failure ??= error));
-    return writer;
-  }
-
-  /** Queues one row (`line` ends with a newline) read from input position `position`. */
-  async push(line: string, position: number): Promise<void> {
-    if (this.failure) throw this.failure;
-    if (this.copied === this.positions.length && this.copied < COPY_POSITIONS_KEPT) {
-      const larger = new Float64Array(this.positions.length * 2);
-      larger.set(this.positions);
-      this.positions = larger;
-    }
-    this.positions[this.copied++ % this.positions.length] = position;
-    this.chunk += line;
-    if (this.chunk.length >= COPY_CHUNK_BYTES) await this.flush();
-  }
-
-  /** The input position of COPY's 1-based data line `line`, if still remembered. */
-  positionOf(line: number): number | null {
-    const kept = this.positions.length;
-    if (!(line >= 1 && line <= this.copied && line > this.copied - kept)) return null;
-    return this.positions[(line - 1) % kept]!;
-  }
-
-  /** After a refusal: stop writing; the transaction is rolled back. */
-  abandon(): void {
-    this.chunk = '';
-  }
-
-  private async flush(): Promise<void> {
-    if (this.chunk.length === 0) return;
-    const chunk = this.chunk;
-    this.chunk = '';
-    if (!this.stream.write(chunk)) await Promise.race([once(this.stream, 'drain'), this.failed]);
-  }
-
-  /**
-   * Ends the COPY and waits for PostgreSQL's verdict: 'finish' once it stored the rows, or its
-   * error. As a last resort (no verdict arrives at all) the connection is probed: once the COPY is
-   * over, the next statement succeeds if it committed its rows and fails if it did not.
-   */
-  async end(): Promise<void> {
-    await this.flush();
-    if (this.failure) throw this.failure;
-    const finished = new Promise<'finished'>((resolve) => this.stream.once('finish', () => resolve('finished')));
-    this.stream.end();
-    for (;;) {
-      const outcome = await Promise.race([
-        finished,
-        this.failed,
-        new Promise<'waiting'>((resolve) => setTimeout(() => resolve('waiting'), 50)),
-      ]);
-      if (outcome === 'finished') return;
-      try {
-        await this.pg`select 1`;
-        return;
-      } catch (error) {
-        if (this.failure) throw this.failure;
-        if ((error as { code?: string }).code !== 'COPY_IN_PROGRESS') throw error;
-      }
-    }
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -270,7 +153,7 @@ async function* numbered(
 
 const modelIdSchema = nameSchema(256).nullish();
 
-export async function ingestPredictions(_db: Db, sql: postgres.Sql, viewer: Viewer, input: IngestRequest): Promise<Result<IngestSummary>> {
+export async function ingestPredictions(pool: postgres.Sql, viewer: Viewer, input: IngestRequest): Promise<Result<IngestSummary>> {
   const modelId = parseInput(z.object({ modelId: modelIdSchema }), { modelId: input.modelId });
   if (isError(modelId)) return modelId;
   // Rows sent as a JSON list (GraphQL, the agent route) are capped; streamed uploads are not.
@@ -282,7 +165,7 @@ export async function ingestPredictions(_db: Db, sql: postgres.Sql, viewer: View
   }
   const time = input.request?.executionTimeMs;
   if (time != null && !(time >= 0 && time <= 1e10)) return ValidationError.of('executionTimeMs', 'must be a number from 0 to 10000000000');
-  return pgTransactionResult(sql, async ({ db: tx, pg }) => {
+  return pgTransactionResult(pool, async ({ db: tx, pg }) => {
     const deployment = await getBatchDeployment(tx, viewer, input.deploymentId);
     if (isError(deployment)) return deployment;
     // Before the batch row lock, so actuals (which write to batches) never wait in a cycle with us.
@@ -353,7 +236,7 @@ export async function ingestPredictions(_db: Db, sql: postgres.Sql, viewer: View
     }
     if (errors.length) return new ValidationError(errors);
     if (copyFailed) {
-      const refusal = await describeDuplicate(sql, deployment.id, copyFailed, (line) => {
+      const refusal = await describeDuplicate(pool, deployment.id, copyFailed, (line) => {
         const position = copy.positionOf(line);
         return position === null ? null : rowName(input.items, input.itemPath)(position);
       });
@@ -401,9 +284,9 @@ export async function ingestPredictions(_db: Db, sql: postgres.Sql, viewer: View
       [updated] = (await tx
         .update(monitoringBatches)
         .set({
-          predictionCount: dsql`${monitoringBatches.predictionCount} + ${totals.rows}`,
-          earliestPredictionAt: dsql`least(${monitoringBatches.earliestPredictionAt}, ${new Date(totals.earliest).toISOString()}::timestamptz)`,
-          latestPredictionAt: dsql`greatest(${monitoringBatches.latestPredictionAt}, ${new Date(totals.latest).toISOString()}::timestamptz)`,
+          predictionCount: sql`${monitoringBatches.predictionCount} + ${totals.rows}`,
+          earliestPredictionAt: sql`least(${monitoringBatches.earliestPredictionAt}, ${new Date(totals.earliest).toISOString()}::timestamptz)`,
+          latestPredictionAt: sql`greatest(${monitoringBatches.latestPredictionAt}, ${new Date(totals.latest).toISOString()}::timestamptz)`,
         })
         .where(eq(monitoringBatches.id, batch.id))
         .returning()) as [MonitoringBatch];
@@ -420,7 +303,7 @@ export async function ingestPredictions(_db: Db, sql: postgres.Sql, viewer: View
  * or repeats an earlier row of this one is asked outside the aborted transaction.
  */
 async function describeDuplicate(
-  sql: postgres.Sql,
+  pool: postgres.Sql,
   deploymentId: string,
   error: unknown,
   rowAtLine: (line: number) => string | null,
@@ -431,7 +314,7 @@ async function describeDuplicate(
   const line = Number(/COPY predictions, line (\d+)/.exec(e.where ?? '')?.[1]);
   const where = rowAtLine(line) ?? (line > 0 ? `row ${line} of the data` : 'rows');
   if (id === undefined) return { field: `${where}.associationId`, message: 'is already used by another prediction of this deployment' };
-  const [committed] = await sql`select 1 from predictions where deployment_id = ${deploymentId} and association_id = ${id} limit 1`;
+  const [committed] = await pool`select 1 from predictions where deployment_id = ${deploymentId} and association_id = ${id} limit 1`;
   return {
     field: `${where}.associationId`,
     message: committed
@@ -461,14 +344,13 @@ export interface DeploymentStatsInput extends BatchTarget {
 }
 
 export async function reportDeploymentStats(
-  _db: Db,
-  sql: postgres.Sql,
+  pool: postgres.Sql,
   viewer: Viewer,
   input: DeploymentStatsInput,
 ): Promise<Result<{ batch: MonitoringBatch }>> {
   const parsed = parseInput(deploymentStatsInput, input);
   if (isError(parsed)) return parsed;
-  return pgTransactionResult(sql, async ({ db: tx }) => {
+  return pgTransactionResult(pool, async ({ db: tx }) => {
     const deployment = await getBatchDeployment(tx, viewer, input.deploymentId);
     if (isError(deployment)) return deployment;
     const batch = await resolveIngestBatch(tx, viewer, deployment, input);

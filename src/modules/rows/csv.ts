@@ -6,6 +6,7 @@
 
 import { bytesOf, DEFAULT_MAX_LINE_BYTES, type ParsedItem, type ParseOptions } from '../../formats/bytes.js';
 import { CsvReader, type CsvRecord } from '../../formats/csv.js';
+import { UNSTORABLE_NUL } from '../../validation.js';
 import type { TargetShape } from './shape.js';
 
 interface CsvHeader {
@@ -49,7 +50,7 @@ function readHeader(cells: (string | null)[], shape: TargetShape): CsvHeader | s
   for (let column = 0; column < cells.length; column++) {
     const name = (cells[column] ?? '').trim();
     if (name === '') return cells.length === 1 ? 'the header row is empty' : `column ${column + 1} of the header is empty`;
-    if (name.includes('\u0000')) return `column ${column + 1} of the header must not contain the NUL character (\\u0000)`;
+    if (name.includes('\u0000')) return `column ${column + 1} of the header ${UNSTORABLE_NUL}`;
     if (seen.has(name)) return `column ${quote(name)} appears more than once in the header`;
     seen.add(name);
     // A declared feature wins over the reserved names, in case a feature is called e.g. "timestamp";

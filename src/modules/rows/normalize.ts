@@ -6,7 +6,7 @@
  */
 
 import type { FieldError } from '../../errors.js';
-import { parseTimestamp, unstorableText } from '../../validation.js';
+import { parseTimestamp, UNSTORABLE_NUL, unstorableText } from '../../validation.js';
 import type { TargetShape } from './shape.js';
 
 export interface PredictionRow {
@@ -36,7 +36,6 @@ export const MAX_ROWS_PER_REPORT = 10_000;
 export const PROBABILITY_SUM_TOLERANCE = 1e-6;
 export const MAX_ASSOCIATION_ID_LENGTH = 256;
 
-const NUL_MESSAGE = 'must not contain the NUL character (\\u0000)';
 const NUMBER_MESSAGE = 'must be a finite number';
 const TIMESTAMP_MESSAGE = 'must be an ISO-8601 date-time';
 const SUM_SLACK = PROBABILITY_SUM_TOLERANCE + 1e-12;
@@ -247,7 +246,7 @@ export function normalizeRow(shape: TargetShape, item: unknown, where: string, c
       for (const key in rawFeatures) {
         if (!Object.hasOwn(rawFeatures, key) || c.index.has(key)) continue;
         if (key.includes('\u0000'))
-          return fieldError(`${where}.features.${pathKey(key)}`, `is not a declared feature, and a feature name ${NUL_MESSAGE}`);
+          return fieldError(`${where}.features.${pathKey(key)}`, `is not a declared feature, and a feature name ${UNSTORABLE_NUL}`);
         noteUnknownFeature(context, key);
       }
     }
@@ -337,7 +336,7 @@ export function normalizeRow(shape: TargetShape, item: unknown, where: string, c
   const rawTimestamp = item.timestamp;
   if (rawTimestamp !== undefined && rawTimestamp !== null) {
     if (typeof rawTimestamp !== 'string') return fieldError(`${where}.timestamp`, TIMESTAMP_MESSAGE);
-    if (rawTimestamp.includes('\u0000')) return fieldError(`${where}.timestamp`, NUL_MESSAGE);
+    if (rawTimestamp.includes('\u0000')) return fieldError(`${where}.timestamp`, UNSTORABLE_NUL);
     timestamp = timestampOf(rawTimestamp);
     if (timestamp === null) return fieldError(`${where}.timestamp`, TIMESTAMP_MESSAGE);
   }
