@@ -11,7 +11,7 @@ export const actualRoutes: Route[] = [
     handler: async (req) => {
       const body = objectBody(await req.json());
       if (isError(body)) return errorResponse(body);
-      const result = await submitActuals(req.ctx.app.pg, req.ctx.viewer, {
+      const result = await submitActuals(req.ctx.app.db, req.ctx.viewer, {
         deploymentId: req.params.deploymentId!,
         actuals: body.data,
         itemPath: 'data',

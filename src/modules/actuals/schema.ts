@@ -40,7 +40,7 @@ builder.mutationField('submitActuals', (t) =>
       }),
     },
     resolve: (_root, { input }, ctx) =>
-      submitActuals(ctx.app.pg, ctx.viewer, {
+      submitActuals(ctx.app.db, ctx.viewer, {
         deploymentId: input.deploymentId,
         itemPath: 'actuals',
         actuals: input.actuals.map((a) => ({ ...a, timestamp: a.timestamp?.toISOString() ?? null })),

@@ -1,8 +1,8 @@
-import { sql } from 'drizzle-orm';
-import type postgres from 'postgres';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
 import { lockDeploymentForActuals } from '../../db/locks.js';
-import { actuals } from '../../db/tables.js';
-import { pgTransactionResult } from '../../db/transactions.js';
+import { actuals, monitoringBatches, predictions } from '../../db/tables.js';
+import { transactionResult } from '../../db/transactions.js';
 import { type FieldError, isError, MAX_ROW_ERRORS, type Result, ValidationError } from '../../errors.js';
 import { announce } from '../../events/hub.js';
 import { parseTimestamp, unstorableText } from '../../validation.js';
@@ -66,7 +66,7 @@ export interface SubmitActualsSummary {
  * batches holding the matched predictions: the earlier actual's contribution out, the new one in.
  */
 export async function submitActuals(
-  pool: postgres.Sql,
+  db: Db,
   viewer: Viewer,
   input: { deploymentId: string; actuals: unknown; itemPath: string },
 ): Promise<Result<SubmitActualsSummary>> {
@@ -79,7 +79,7 @@ export async function submitActuals(
     );
   }
   const items = input.actuals as unknown[];
-  return pgTransactionResult(pool, async ({ db: tx, pg }) => {
+  return transactionResult(db, async (tx) => {
     const deployment = await getBatchDeployment(tx, viewer, input.deploymentId);
     if (isError(deployment)) return deployment;
     const shape = targetShape(deployment);
@@ -107,41 +107,42 @@ export async function submitActuals(
     const ids = valid.map((a) => a.associationId);
     const previous = new Map(
       (
-        await pg<{ association_id: string; actual_value: number | null; actual_label: string | null }[]>`
-          select association_id, actual_value, actual_label from actuals
-          where deployment_id = ${deployment.id} and association_id = any(${ids}::text[])`
-      ).map((row) => [row.association_id, { value: row.actual_value, label: row.actual_label }]),
+        await tx
+          .select({ associationId: actuals.associationId, value: actuals.actualValue, label: actuals.actualLabel })
+          .from(actuals)
+          .where(and(eq(actuals.deploymentId, deployment.id), inArray(actuals.associationId, ids)))
+      ).map((row) => [row.associationId, { value: row.value, label: row.label }]),
     );
-    const matched = await pg<
-      {
-        association_id: string;
-        batch_id: string;
-        model_id: string;
-        prediction: number | null;
-        probabilities: number[] | null;
-        predicted_label: string | null;
-      }[]
-    >`
-      select p.association_id, p.batch_id, p.model_id, p.prediction, p.probabilities, p.predicted_label
-      from predictions p join monitoring_batches b on b.id = p.batch_id and b.deleted_at is null
-      where p.deployment_id = ${deployment.id} and p.association_id = any(${ids}::text[])`;
+    // Predictions of deleted batches no longer count (their rows are purged in the background).
+    const matched = await tx
+      .select({
+        associationId: predictions.associationId,
+        batchId: predictions.batchId,
+        modelId: predictions.modelId,
+        prediction: predictions.prediction,
+        probabilities: predictions.probabilities,
+        predictedLabel: predictions.predictedLabel,
+      })
+      .from(predictions)
+      .innerJoin(monitoringBatches, and(eq(monitoringBatches.id, predictions.batchId), isNull(monitoringBatches.deletedAt)))
+      .where(and(eq(predictions.deploymentId, deployment.id), inArray(predictions.associationId, ids)));
     const byId = new Map(valid.map((a) => [a.associationId, a]));
     const perBatch = new Map<string, BatchAggregator>();
     for (const prediction of matched) {
-      const actual = byId.get(prediction.association_id)!;
-      let aggregator = perBatch.get(prediction.batch_id);
+      const actual = byId.get(prediction.associationId!)!;
+      let aggregator = perBatch.get(prediction.batchId);
       if (!aggregator) {
         aggregator = new BatchAggregator(shape, null);
-        perBatch.set(prediction.batch_id, aggregator);
+        perBatch.set(prediction.batchId, aggregator);
       }
       const scored = {
         prediction: prediction.prediction,
         probabilities: prediction.probabilities,
-        predictedLabel: prediction.predicted_label,
+        predictedLabel: prediction.predictedLabel,
       };
-      const earlier = previous.get(prediction.association_id);
-      if (earlier) aggregator.addAccuracy(prediction.model_id, scored, earlier, -1);
-      aggregator.addAccuracy(prediction.model_id, scored, actual.outcome, 1);
+      const earlier = previous.get(prediction.associationId!);
+      if (earlier) aggregator.addAccuracy(prediction.modelId, scored, earlier, -1);
+      aggregator.addAccuracy(prediction.modelId, scored, actual.outcome, 1);
     }
     const now = new Date();
     for (let start = 0; start < valid.length; start += 2000) {
@@ -173,7 +174,7 @@ export async function submitActuals(
       await announce(tx, { k: 'batch', d: deployment.id, b: batchId });
     }
     if (perBatch.size) await announce(tx, { k: 'health', d: deployment.id });
-    const matchedIds = new Set(matched.map((m) => m.association_id));
+    const matchedIds = new Set(matched.map((m) => m.associationId));
     return {
       acceptedCount: valid.length,
       matchedCount: matchedIds.size,

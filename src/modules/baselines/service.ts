@@ -154,10 +154,10 @@ export async function setTrainingBaseline(
       features: await Promise.all(sources.features.map((source) => summariseColumn(pg, source, from))),
       prediction: await summariseColumn(pg, sources.prediction, from),
     };
-    const [{ version }] =
-      (await pg`select coalesce(max(version), 0) + 1 as version from training_baselines where deployment_id = ${deployment!.id}`) as unknown as [
-        { version: number },
-      ];
+    const [{ version }] = (await db
+      .select({ version: sql<number>`coalesce(max(${trainingBaselines.version}), 0) + 1`.mapWith(Number) })
+      .from(trainingBaselines)
+      .where(eq(trainingBaselines.deploymentId, deployment!.id))) as [{ version: number }];
     const [stored] = await db
       .insert(trainingBaselines)
       .values({ deploymentId: deployment!.id, version, createdById: viewer.userId, rowCount, columns })

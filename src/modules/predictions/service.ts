@@ -1,10 +1,10 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, gt, isNotNull, sql } from 'drizzle-orm';
 import type postgres from 'postgres';
 import { z } from 'zod';
 import type { Db } from '../../db/client.js';
 import { COPY_NULL, CopyWriter, copyText } from '../../db/copy.js';
 import { lockDeploymentForIngest, lockName } from '../../db/locks.js';
-import { type Deployment, type MonitoringBatch, monitoringBatches } from '../../db/tables.js';
+import { actuals, type Deployment, type MonitoringBatch, monitoringBatches, predictions } from '../../db/tables.js';
 import { pgTransactionResult } from '../../db/transactions.js';
 import { BatchLockedError, type FieldError, isError, MAX_ROW_ERRORS, NotFoundError, type Result, ValidationError } from '../../errors.js';
 import { announce } from '../../events/hub.js';
@@ -176,10 +176,11 @@ export async function ingestPredictions(pool: postgres.Sql, viewer: Viewer, inpu
     const shape = targetShape(deployment);
     const aggregator = new BatchAggregator(shape, await currentBaseline(tx, deployment));
     const context: RowContext = { unknownFeatures: new Set() };
-    const [{ maxId }] =
-      (await pg`select coalesce(max(id), 0)::bigint as "maxId" from predictions where batch_id = ${batch.id}`) as unknown as [
-        { maxId: string },
-      ];
+    // Rows of this request are those after the batch's current last id (for joining early actuals).
+    const [{ maxId }] = (await tx
+      .select({ maxId: sql<number>`coalesce(max(${predictions.id}), 0)`.mapWith(Number) })
+      .from(predictions)
+      .where(eq(predictions.batchId, batch.id))) as [{ maxId: number }];
 
     const errors: FieldError[] = [];
     const seenAssociationIds = new Map<string, string>();
@@ -246,25 +247,23 @@ export async function ingestPredictions(pool: postgres.Sql, viewer: Viewer, inpu
     if (rowCount === 0 && !input.request) return ValidationError.of(input.itemPath, 'must contain at least one row');
 
     // Actuals that arrived before their predictions join now.
-    const joined = await pg<
-      {
-        model_id: string;
-        prediction: number | null;
-        probabilities: number[] | null;
-        predicted_label: string | null;
-        actual_value: number | null;
-        actual_label: string | null;
-      }[]
-    >`
-      select p.model_id, p.prediction, p.probabilities, p.predicted_label, a.actual_value, a.actual_label
-      from predictions p
-      join actuals a on a.deployment_id = p.deployment_id and a.association_id = p.association_id
-      where p.batch_id = ${batch.id} and p.id > ${maxId} and p.association_id is not null`;
+    const joined = await tx
+      .select({
+        modelId: predictions.modelId,
+        prediction: predictions.prediction,
+        probabilities: predictions.probabilities,
+        predictedLabel: predictions.predictedLabel,
+        actualValue: actuals.actualValue,
+        actualLabel: actuals.actualLabel,
+      })
+      .from(predictions)
+      .innerJoin(actuals, and(eq(actuals.deploymentId, predictions.deploymentId), eq(actuals.associationId, predictions.associationId)))
+      .where(and(eq(predictions.batchId, batch.id), gt(predictions.id, maxId), isNotNull(predictions.associationId)));
     for (const pair of joined) {
       aggregator.addAccuracy(
-        pair.model_id,
-        { prediction: pair.prediction, probabilities: pair.probabilities, predictedLabel: pair.predicted_label },
-        { value: pair.actual_value, label: pair.actual_label },
+        pair.modelId,
+        { prediction: pair.prediction, probabilities: pair.probabilities, predictedLabel: pair.predictedLabel },
+        { value: pair.actualValue, label: pair.actualLabel },
         1,
       );
     }
