@@ -1,7 +1,7 @@
 // Import rules of batchlens (see ARCHITECTURE.md). Checked in .ci/run: `npm run lint:imports`.
 // Layers, bottom to top; a file may import only from its own layer or lower ones:
-//   core (errors, ids, validation, pagination, config) → db → events, formats, rest kit →
-//   graphql builder → modules (in the order below) → http → app/main.
+//   core (errors, ids, validation, pagination, config, formats) → db → events → context →
+//   rest kit, graphql kit → modules (in the order below) → schema.ts → http → app/main.
 // Modules, lowest first: organizations, deployments, batches, rows, baselines, predictions,
 // actuals, metrics, live. A module imports only modules before it.
 const MODULES = ['organizations', 'deployments', 'batches', 'rows', 'baselines', 'predictions', 'actuals', 'metrics', 'live'];
@@ -85,11 +85,19 @@ module.exports = {
       to: { path: '(^src/rest/|^src/modules/[^/]+/rest\\.ts$)' },
     },
     {
-      name: 'graphql-core-imports-no-schema',
-      comment: 'The builder, context and error types define no feature types and import no schema file.',
+      name: 'graphql-kit-imports-no-module',
+      comment:
+        'graphql/ is the Pothos builder, context, error types and loader kit: it defines no feature and imports none (src/schema.ts assembles the schema).',
       severity: 'error',
-      from: { path: '^src/graphql/', pathNot: '^src/graphql/schema\\.ts$' },
-      to: { path: '^src/modules/[^/]+/(schema|[a-z-]+-schema)\\.ts$' },
+      from: { path: '^src/(graphql/|context\\.ts$)' },
+      to: { path: '^src/(modules|http|rest)/|^src/schema\\.ts$' },
+    },
+    {
+      name: 'only-transports-import-the-schema',
+      comment: 'src/schema.ts imports every module schema; only the HTTP layer (and scripts) import it.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/(http/|schema\\.ts$)' },
+      to: { path: '^src/schema\\.ts$' },
     },
     ...moduleOrder,
     {

@@ -1,7 +1,7 @@
 // Prints the sorted GraphQL schema to schema.graphql; with --check, fails if the file is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { lexicographicSortSchema, printSchema } from 'graphql';
-import { schema } from '../src/graphql/schema.js';
+import { schema } from '../src/schema.js';
 
 const file = new URL('../schema.graphql', import.meta.url);
 // Sorted, so diffs show only real changes.

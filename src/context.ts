@@ -2,9 +2,17 @@ import type postgres from 'postgres';
 import type { Config } from './config.js';
 import type { Db } from './db/client.js';
 import type { LiveHub } from './events/hub.js';
-import type { Viewer } from './modules/organizations/auth.js';
 
 // What every request handler is given, GraphQL and REST alike.
+
+/** Who is calling: resolved from the bearer token on every request. */
+export interface Viewer {
+  userId: string;
+  organizationId: string;
+  role: 'ADMIN' | 'MEMBER';
+  isServerAdmin: boolean;
+  tokenId: string;
+}
 
 /** What the server hands every request (GraphQL and REST). */
 export interface AppServices {

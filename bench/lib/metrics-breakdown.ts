@@ -1,5 +1,6 @@
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import type { Viewer } from '../../src/context.js';
 import type { Db } from '../../src/db/client.js';
 import * as tables from '../../src/db/tables.js';
 import { isError } from '../../src/errors.js';
@@ -7,7 +8,6 @@ import { currentBaseline } from '../../src/modules/baselines/current.js';
 import { getDeployment } from '../../src/modules/deployments/service.js';
 import { accuracyShape, driftShape, serviceShape } from '../../src/modules/metrics/shapes.js';
 import { accuracySums, columnSums, resolveSelection, serviceSums } from '../../src/modules/metrics/sums.js';
-import type { Viewer } from '../../src/modules/organizations/auth.js';
 import type { MetricName, Selection } from './metrics-graphql.js';
 import { p50 } from './metrics-stats.js';
 

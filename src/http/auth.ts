@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CloseCode } from 'graphql-ws';
 import type { WebSocket } from 'ws';
+import type { Viewer } from '../context.js';
 import type { Db } from '../db/client.js';
-import { authenticate, bearerToken, revokedTokens, type Viewer } from '../modules/organizations/auth.js';
+import { authenticate, bearerToken, revokedTokens } from '../modules/organizations/auth.js';
 
 export const UNAUTHENTICATED = 'Missing, invalid or revoked API token: send `Authorization: Bearer <token>`';
 

@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AppServices } from '../context.js';
-import type { Viewer } from '../modules/organizations/auth.js';
+import type { AppServices, Viewer } from '../context.js';
 import { BodyTooLargeError, discardBody, readBody } from '../rest/body.js';
 import { type LiveConnections, UNAUTHENTICATED, viewerOf } from './auth.js';
 import { sendJson } from './router.js';

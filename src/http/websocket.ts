@@ -3,10 +3,10 @@ import { type DocumentNode, type ExecutionArgs, type execute, GraphQLError, type
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
-import type { AppServices } from '../context.js';
+import type { AppServices, Viewer } from '../context.js';
 import { SharedSubscriptions } from '../events/shared.js';
 import type { GraphQLContext } from '../graphql/context.js';
-import { authenticate, bearerToken, type Viewer } from '../modules/organizations/auth.js';
+import { authenticate, bearerToken } from '../modules/organizations/auth.js';
 import type { LiveConnections } from './auth.js';
 import type { Yoga } from './yoga.js';
 

@@ -7,7 +7,7 @@ import type { AppServices, RequestContext } from '../context.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { costPageSizeVariables } from '../graphql/page-size-cost.js';
 import { rejectNulCharacters } from '../graphql/reject-nul.js';
-import { schema } from '../graphql/schema.js';
+import { schema } from '../schema.js';
 
 // The GraphQL engine (graphql-yoga): schema, GraphiQL and the query limits. Transports — HTTP and
 // SSE in graphql-http.ts, graphql-ws in websocket.ts — hand it authenticated requests.

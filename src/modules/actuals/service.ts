@@ -1,4 +1,5 @@
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import type { Viewer } from '../../context.js';
 import type { Db } from '../../db/client.js';
 import { lockDeploymentForActuals } from '../../db/locks.js';
 import { actuals, monitoringBatches, predictions } from '../../db/tables.js';
@@ -7,7 +8,6 @@ import { type FieldError, isError, MAX_ROW_ERRORS, type Result, ValidationError 
 import { announce } from '../../events/hub.js';
 import { parseTimestamp, unstorableText } from '../../validation.js';
 import { getBatchDeployment } from '../deployments/service.js';
-import type { Viewer } from '../organizations/auth.js';
 import { type ActualOutcome, BatchAggregator } from '../predictions/aggregates.js';
 import { type TargetShape, targetShape } from '../rows/shape.js';
 

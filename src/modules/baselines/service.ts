@@ -1,5 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type postgres from 'postgres';
+import type { Viewer } from '../../context.js';
 import type { Db } from '../../db/client.js';
 import { COPY_NULL, CopyWriter, copyText } from '../../db/copy.js';
 import type { TrainingBaseline } from '../../db/tables.js';
@@ -17,7 +18,6 @@ import { type FieldError, isError, MAX_ROW_ERRORS, type Result, ValidationError 
 import { announce } from '../../events/hub.js';
 import type { ParsedItem } from '../../formats/bytes.js';
 import { getDeployment } from '../deployments/service.js';
-import type { Viewer } from '../organizations/auth.js';
 import { normalizeRow, type RowContext } from '../rows/normalize.js';
 import { targetShape } from '../rows/shape.js';
 import { binCount, binIndex, missingBin } from './binning.js';

@@ -1,5 +1,6 @@
 import { and, eq, gte, ilike, inArray, isNull, lte, or, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import type { Viewer } from '../../context.js';
 import type { Db, DbOrTx, Tx } from '../../db/client.js';
 import {
   batchModelHistory,
@@ -25,7 +26,6 @@ import { newId } from '../../ids.js';
 import { type KeysetOrder, keysetPage, type Page, type PageArgs } from '../../pagination.js';
 import { booleanSchema, definedOnly, descriptionSchema, externalUrlSchema, type Loose, nameSchema, parseInput } from '../../validation.js';
 import { escapeLike, getBatchDeployment } from '../deployments/service.js';
-import type { Viewer } from '../organizations/auth.js';
 
 const batchFields = {
   name: nameSchema(512),

@@ -1,12 +1,12 @@
 import { and, desc, eq, ilike, inArray, or, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import type { Viewer } from '../../context.js';
 import type { Db, DbOrTx } from '../../db/client.js';
 import { type Deployment, deployments } from '../../db/tables.js';
 import { BatchMonitoringDisabledError, isError, NotFoundError, type Result } from '../../errors.js';
 import { newId } from '../../ids.js';
 import { keysetPage, type Page, type PageArgs } from '../../pagination.js';
 import { booleanSchema, definedOnly, descriptionSchema, type Loose, nameSchema, parseInput } from '../../validation.js';
-import type { Viewer } from '../organizations/auth.js';
 
 const featureSchema = z.object({
   name: nameSchema(256),

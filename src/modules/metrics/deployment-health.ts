@@ -1,10 +1,10 @@
+import type { Viewer } from '../../context.js';
 import type { Db } from '../../db/client.js';
 import type { Deployment } from '../../db/tables.js';
 import { isError, type Result } from '../../errors.js';
 import { keysetPageInMemory, type Page } from '../../pagination.js';
 import { currentBaselines } from '../baselines/current.js';
 import { type DeploymentListArgs, deploymentOrder, listDeployments, matchingDeployments } from '../deployments/service.js';
-import type { Viewer } from '../organizations/auth.js';
 import { accuracyIndicator, driftIndicator, type HealthFilter, healthSettings, type Indicator, serviceIndicator } from './health.js';
 import { accuracyShape, driftShape } from './shapes.js';
 import { accuracySums, columnSums, latestBatches, mergeAccuracySums, mergeColumnSums, mergeServiceSums, serviceSums } from './sums.js';

@@ -1,12 +1,12 @@
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
+import type { Viewer } from '../../context.js';
 import type { Db } from '../../db/client.js';
 import { type Deployment, deployments, type HealthSettings } from '../../db/tables.js';
 import { transactionResult } from '../../db/transactions.js';
 import { isError, NotFoundError, type Result, ValidationError } from '../../errors.js';
 import { announce } from '../../events/hub.js';
 import { definedOnly, parseInput } from '../../validation.js';
-import type { Viewer } from '../organizations/auth.js';
 import { ACCURACY_METRICS, BATCH_COUNT_CHOICES, CLASSIFICATION_ONLY } from './health.js';
 
 // Changing a deployment's health settings (the rules themselves are pure, in health.ts).

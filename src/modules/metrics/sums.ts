@@ -1,4 +1,5 @@
 import { and, desc, eq, inArray, isNull, type SQL, sql } from 'drizzle-orm';
+import type { Viewer } from '../../context.js';
 import type { Db } from '../../db/client.js';
 import {
   batchAccuracyStats,
@@ -11,7 +12,6 @@ import {
   monitoringBatches,
 } from '../../db/tables.js';
 import { ValidationError } from '../../errors.js';
-import type { Viewer } from '../organizations/auth.js';
 import type { AccuracySums } from '../predictions/aggregates.js';
 
 // Reading the per-batch aggregates for a batch selection. Every function reads only aggregate

@@ -1,16 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { and, eq, inArray, isNull } from 'drizzle-orm';
+import type { Viewer } from '../../context.js';
 import type { Db } from '../../db/client.js';
 import { apiTokens, users } from '../../db/tables.js';
-
-/** Who is calling: resolved from the bearer token on every request. */
-export interface Viewer {
-  userId: string;
-  organizationId: string;
-  role: 'ADMIN' | 'MEMBER';
-  isServerAdmin: boolean;
-  tokenId: string;
-}
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');

@@ -1,5 +1,6 @@
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import type { Viewer } from '../../context.js';
 import type { Db, DbOrTx } from '../../db/client.js';
 import { lockBootstrap } from '../../db/locks.js';
 import { type ApiToken, apiTokens, type Organization, organizations, type User, users } from '../../db/tables.js';
@@ -8,7 +9,7 @@ import { ForbiddenError, isError, NotFoundError, type Result, ValidationError } 
 import { announce } from '../../events/hub.js';
 import { newId } from '../../ids.js';
 import { type Loose, nameSchema, parseInput } from '../../validation.js';
-import { generateToken, hashToken, type Viewer } from './auth.js';
+import { generateToken, hashToken } from './auth.js';
 
 /** Limit for organizations created through the API when none is given (SPEC: default 100). */
 export const DEFAULT_DAILY_BATCH_LIMIT = 100;

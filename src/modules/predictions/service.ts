@@ -1,6 +1,7 @@
 import { and, eq, gt, isNotNull, sql } from 'drizzle-orm';
 import type postgres from 'postgres';
 import { z } from 'zod';
+import type { Viewer } from '../../context.js';
 import type { Db } from '../../db/client.js';
 import { COPY_NULL, CopyWriter, copyText } from '../../db/copy.js';
 import { lockDeploymentForIngest, lockName } from '../../db/locks.js';
@@ -13,7 +14,6 @@ import { nameSchema, parseInput } from '../../validation.js';
 import { currentBaseline } from '../baselines/current.js';
 import { createBatchInTransaction } from '../batches/service.js';
 import { getBatchDeployment } from '../deployments/service.js';
-import type { Viewer } from '../organizations/auth.js';
 import { MAX_ROWS_PER_REPORT, normalizeRow, type PredictionRow, type RowContext } from '../rows/normalize.js';
 import { targetShape } from '../rows/shape.js';
 import { BatchAggregator } from './aggregates.js';
