@@ -113,7 +113,7 @@ export const predictionRoutes: Route[] = [
       if (isError(body)) return fail(body);
       const target = batchTarget(req, body);
       if (isError(target)) return fail(target);
-      const result = await reportDeploymentStats(req.ctx.app.pg, req.ctx.viewer, {
+      const result = await reportDeploymentStats(req.ctx.app.db, req.ctx.viewer, {
         deploymentId: req.params.deploymentId!,
         ...target,
         numPredictions: body.numPredictions,

@@ -89,6 +89,6 @@ builder.mutationField('reportDeploymentStats', (t) =>
         }),
       }),
     },
-    resolve: (_root, { input }, ctx) => reportDeploymentStats(ctx.app.pg, ctx.viewer, input),
+    resolve: (_root, { input }, ctx) => reportDeploymentStats(ctx.app.db, ctx.viewer, input),
   }),
 );

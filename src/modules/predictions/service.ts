@@ -2,101 +2,34 @@ import { and, eq, gt, isNotNull, sql } from 'drizzle-orm';
 import type postgres from 'postgres';
 import { z } from 'zod';
 import type { Viewer } from '../../context.js';
-import type { Db } from '../../db/client.js';
+import type { Db, DbOrTx } from '../../db/client.js';
 import { COPY_NULL, CopyWriter, copyText } from '../../db/copy.js';
-import { lockDeploymentForIngest, lockName } from '../../db/locks.js';
-import { actuals, type Deployment, type MonitoringBatch, monitoringBatches, predictions } from '../../db/tables.js';
-import { pgTransactionResult } from '../../db/transactions.js';
-import { BatchLockedError, type FieldError, isError, MAX_ROW_ERRORS, NotFoundError, type Result, ValidationError } from '../../errors.js';
+import { lockDeploymentForIngest } from '../../db/locks.js';
+import { actuals, type MonitoringBatch, monitoringBatches, predictions } from '../../db/tables.js';
+import { pgTransactionResult, transactionResult } from '../../db/transactions.js';
+import { type FieldError, isError, MAX_ROW_ERRORS, type Result, ValidationError } from '../../errors.js';
 import { announce } from '../../events/hub.js';
 import type { ParsedItem } from '../../formats/bytes.js';
 import { nameSchema, parseInput } from '../../validation.js';
 import { currentBaseline } from '../baselines/current.js';
-import { createBatchInTransaction } from '../batches/service.js';
 import { getBatchDeployment } from '../deployments/service.js';
 import { MAX_ROWS_PER_REPORT, normalizeRow, type PredictionRow, type RowContext } from '../rows/normalize.js';
+import type { TargetShape } from '../rows/shape.js';
 import { targetShape } from '../rows/shape.js';
 import { BatchAggregator } from './aggregates.js';
+import { type BatchTarget, resolveIngestBatch } from './batch-target.js';
 
 // One service for every way predictions arrive (GraphQL, agent JSON, bulk NDJSON/CSV): rows are
 // validated one by one while they stream into PostgreSQL COPY inside a single transaction that
 // holds the batch row lock, and the batch's aggregates are summed in memory and added at the end.
 // A bad row aborts the transaction: every row lands or none does.
 
-/** Most rows one JSON request (GraphQL, the agent route) may carry; more go through the bulk route. */
-
-/** Most row errors reported for one request (validation stops there). */
 /**
  * Association ids remembered per request, to name both rows of a duplicate and keep validating.
  * Past this (memory stays bounded on any upload) the unique index refuses a duplicate, and the
  * refused row is named from COPY's line number.
  */
 const MAX_TRACKED_ASSOCIATION_IDS = 100_000;
-
-/** `<prefix> - YYYY-MM-DD HH:MM:SS` in UTC. */
-export function prefixedBatchName(prefix: string, at = new Date()): string {
-  return `${prefix} - ${at.toISOString().slice(0, 19).replace('T', ' ')}`;
-}
-
-export interface BatchTarget {
-  batchId?: string | null | undefined;
-  batchPrefix?: string | null | undefined;
-}
-
-const batchTargetInput = z.object({
-  batchId: z.string().min(1, 'must not be empty').nullish(),
-  batchPrefix: nameSchema(480).nullish(),
-});
-
-/**
- * The batch rows go to, locked (FOR UPDATE) until the transaction ends: a lock racing with an
- * ingest waits for it, or the ingest sees the lock and is refused whole. With a prefix, a new
- * batch is created (and counted against the quota) in the same transaction. With neither, the
- * deployment's batch for unassigned predictions of the UTC day (created on first use).
- */
-export async function resolveIngestBatch(
-  db: Db,
-  viewer: Viewer,
-  deployment: Deployment,
-  target: BatchTarget,
-): Promise<Result<MonitoringBatch>> {
-  const parsed = parseInput(batchTargetInput, target);
-  if (isError(parsed)) return parsed;
-  if (parsed.batchId && parsed.batchPrefix) return ValidationError.of('batchPrefix', 'give either batchId or batchPrefix, not both');
-  if (parsed.batchPrefix) return createBatchInTransaction(db, viewer, deployment, { name: prefixedBatchName(parsed.batchPrefix) });
-  if (!parsed.batchId) return unassignedBatch(db, viewer, deployment);
-  const [batch] = await db
-    .select()
-    .from(monitoringBatches)
-    .where(
-      and(
-        eq(monitoringBatches.id, parsed.batchId),
-        eq(monitoringBatches.deploymentId, deployment.id),
-        eq(monitoringBatches.organizationId, viewer.organizationId),
-        sql`${monitoringBatches.deletedAt} is null`,
-      ),
-    )
-    // NO KEY UPDATE: excludes a concurrent lock/unlock or ingest, not the foreign-key checks of aggregate writes.
-    .for('no key update');
-  if (!batch) return new NotFoundError('MonitoringBatch');
-  if (batch.isLocked) return new BatchLockedError(batch.id);
-  return batch;
-}
-
-async function unassignedBatch(db: Db, viewer: Viewer, deployment: Deployment): Promise<Result<MonitoringBatch>> {
-  const name = `Unassigned predictions - ${new Date().toISOString().slice(0, 10)}`;
-  // Concurrent first requests of the day must not create two.
-  await lockName(db, `${deployment.id}/${name}`);
-  const [existing] = await db
-    .select()
-    .from(monitoringBatches)
-    .where(
-      and(eq(monitoringBatches.deploymentId, deployment.id), eq(monitoringBatches.name, name), sql`${monitoringBatches.deletedAt} is null`),
-    )
-    .for('no key update');
-  if (existing) return existing.isLocked ? new BatchLockedError(existing.id) : existing;
-  return createBatchInTransaction(db, viewer, deployment, { name, description: 'Predictions reported without a batch id' });
-}
 
 // ---------------------------------------------------------------------------------------------
 // A prediction row as a line of COPY text.
@@ -182,59 +115,17 @@ export async function ingestPredictions(pool: postgres.Sql, viewer: Viewer, inpu
       .from(predictions)
       .where(eq(predictions.batchId, batch.id))) as [{ maxId: number }];
 
-    const errors: FieldError[] = [];
-    const seenAssociationIds = new Map<string, string>();
     const copy = await CopyWriter.open(
       pg,
       pg`copy predictions (deployment_id, batch_id, model_id, timestamp, features, prediction, probabilities, predicted_label, association_id) from stdin`,
     );
-    const linePrefix = `${deployment.id}\t${batch.id}\t${copyText(model)}\t`;
-    const now = new Date();
-    let rowCount = 0;
-    let copyFailed: unknown;
-    try {
-      for await (const { where, position, item, error } of numbered(input.items, input.itemPath)) {
-        if (error !== undefined) {
-          errors.push({ field: where, message: error });
-          if (errors.length >= MAX_ROW_ERRORS) break;
-          continue;
-        }
-        const row = normalizeRow(shape, item, where, context);
-        if ('field' in row && 'message' in row) {
-          errors.push(row);
-          if (errors.length >= MAX_ROW_ERRORS) break;
-          continue;
-        }
-        if (row.associationId !== null) {
-          const earlier = seenAssociationIds.get(row.associationId);
-          if (earlier !== undefined) {
-            errors.push({ field: `${where}.associationId`, message: `repeats the association id of ${earlier}` });
-            if (errors.length >= MAX_ROW_ERRORS) break;
-            continue;
-          }
-          if (seenAssociationIds.size < MAX_TRACKED_ASSOCIATION_IDS) seenAssociationIds.set(row.associationId, where);
-        }
-        if (errors.length) continue; // keep validating to report more, write nothing
-        const timestamp = row.timestamp ?? now;
-        try {
-          await copy.push(copyLine(linePrefix, timestamp, row), position);
-        } catch (error) {
-          copyFailed = error; // PostgreSQL refused the data (a duplicate association id)
-          break;
-        }
-        aggregator.addRow(model, row, timestamp.getTime());
-        rowCount++;
-      }
-      // An error of the input itself (body too large, client gone) propagates and rolls back.
-    } finally {
-      if (!copyFailed) {
-        try {
-          await copy.end();
-        } catch (error) {
-          copyFailed = error;
-        }
-      } else copy.abandon();
-    }
+    const { rowCount, errors, copyFailed } = await copyRows(input, copy, {
+      shape,
+      context,
+      aggregator,
+      model,
+      linePrefix: `${deployment.id}\t${batch.id}\t${copyText(model)}\t`,
+    });
     if (errors.length) return new ValidationError(errors);
     if (copyFailed) {
       const refusal = await describeDuplicate(pool, deployment.id, copyFailed, (line) => {
@@ -246,27 +137,7 @@ export async function ingestPredictions(pool: postgres.Sql, viewer: Viewer, inpu
     }
     if (rowCount === 0 && !input.request) return ValidationError.of(input.itemPath, 'must contain at least one row');
 
-    // Actuals that arrived before their predictions join now.
-    const joined = await tx
-      .select({
-        modelId: predictions.modelId,
-        prediction: predictions.prediction,
-        probabilities: predictions.probabilities,
-        predictedLabel: predictions.predictedLabel,
-        actualValue: actuals.actualValue,
-        actualLabel: actuals.actualLabel,
-      })
-      .from(predictions)
-      .innerJoin(actuals, and(eq(actuals.deploymentId, predictions.deploymentId), eq(actuals.associationId, predictions.associationId)))
-      .where(and(eq(predictions.batchId, batch.id), gt(predictions.id, maxId), isNotNull(predictions.associationId)));
-    for (const pair of joined) {
-      aggregator.addAccuracy(
-        pair.modelId,
-        { prediction: pair.prediction, probabilities: pair.probabilities, predictedLabel: pair.predictedLabel },
-        { value: pair.actualValue, label: pair.actualLabel },
-        1,
-      );
-    }
+    const actualsJoined = await joinEarlyActuals(tx, aggregator, batch.id, maxId);
     if (input.request) {
       aggregator.addRequest(model, {
         predictions: rowCount,
@@ -277,23 +148,125 @@ export async function ingestPredictions(pool: postgres.Sql, viewer: Viewer, inpu
       });
     }
     await aggregator.write(tx, deployment.id, batch.id);
-    const totals = aggregator.rowTotals();
-    let updated = batch;
-    if (totals.rows > 0) {
-      [updated] = (await tx
-        .update(monitoringBatches)
-        .set({
-          predictionCount: sql`${monitoringBatches.predictionCount} + ${totals.rows}`,
-          earliestPredictionAt: sql`least(${monitoringBatches.earliestPredictionAt}, ${new Date(totals.earliest).toISOString()}::timestamptz)`,
-          latestPredictionAt: sql`greatest(${monitoringBatches.latestPredictionAt}, ${new Date(totals.latest).toISOString()}::timestamptz)`,
-        })
-        .where(eq(monitoringBatches.id, batch.id))
-        .returning()) as [MonitoringBatch];
-    }
+    const updated = await addRowTotals(tx, batch, aggregator.rowTotals());
     await announce(tx, { k: 'batch', d: deployment.id, b: batch.id });
     await announce(tx, { k: 'health', d: deployment.id });
-    return { batch: updated, rowCount, unknownFeatures: [...context.unknownFeatures].sort(), actualsJoined: joined.length };
+    return { batch: updated, rowCount, unknownFeatures: [...context.unknownFeatures].sort(), actualsJoined };
   });
+}
+
+interface RowSink {
+  shape: TargetShape;
+  context: RowContext;
+  aggregator: BatchAggregator;
+  model: string;
+  /** The columns every row of the request shares (deployment, batch, model), as COPY text. */
+  linePrefix: string;
+}
+
+/**
+ * Validates the request's rows one by one and streams the valid ones into COPY while none is bad;
+ * after the first bad row it keeps validating (to name up to MAX_ROW_ERRORS of them) and writes
+ * nothing more. A refusal by PostgreSQL itself (a duplicate association id) ends it.
+ */
+async function copyRows(
+  input: IngestRequest,
+  copy: CopyWriter,
+  { shape, context, aggregator, model, linePrefix }: RowSink,
+): Promise<{ rowCount: number; errors: FieldError[]; copyFailed: unknown }> {
+  const errors: FieldError[] = [];
+  const seenAssociationIds = new Map<string, string>();
+  const now = new Date();
+  let rowCount = 0;
+  let copyFailed: unknown;
+  try {
+    for await (const { where, position, item, error } of numbered(input.items, input.itemPath)) {
+      if (error !== undefined) {
+        errors.push({ field: where, message: error });
+        if (errors.length >= MAX_ROW_ERRORS) break;
+        continue;
+      }
+      const row = normalizeRow(shape, item, where, context);
+      if ('field' in row && 'message' in row) {
+        errors.push(row);
+        if (errors.length >= MAX_ROW_ERRORS) break;
+        continue;
+      }
+      if (row.associationId !== null) {
+        const earlier = seenAssociationIds.get(row.associationId);
+        if (earlier !== undefined) {
+          errors.push({ field: `${where}.associationId`, message: `repeats the association id of ${earlier}` });
+          if (errors.length >= MAX_ROW_ERRORS) break;
+          continue;
+        }
+        if (seenAssociationIds.size < MAX_TRACKED_ASSOCIATION_IDS) seenAssociationIds.set(row.associationId, where);
+      }
+      if (errors.length) continue; // keep validating to report more, write nothing
+      const timestamp = row.timestamp ?? now;
+      try {
+        await copy.push(copyLine(linePrefix, timestamp, row), position);
+      } catch (error) {
+        copyFailed = error; // PostgreSQL refused the data (a duplicate association id)
+        break;
+      }
+      aggregator.addRow(model, row, timestamp.getTime());
+      rowCount++;
+    }
+    // An error of the input itself (body too large, client gone) propagates and rolls back.
+  } finally {
+    if (!copyFailed) {
+      try {
+        await copy.end();
+      } catch (error) {
+        copyFailed = error;
+      }
+    } else copy.abandon();
+  }
+  return { rowCount, errors, copyFailed };
+}
+
+/** Actuals that arrived before their predictions join the rows this request added (ids after `maxId`). */
+async function joinEarlyActuals(tx: DbOrTx, aggregator: BatchAggregator, batchId: string, maxId: number): Promise<number> {
+  const joined = await tx
+    .select({
+      modelId: predictions.modelId,
+      prediction: predictions.prediction,
+      probabilities: predictions.probabilities,
+      predictedLabel: predictions.predictedLabel,
+      actualValue: actuals.actualValue,
+      actualLabel: actuals.actualLabel,
+    })
+    .from(predictions)
+    .innerJoin(actuals, and(eq(actuals.deploymentId, predictions.deploymentId), eq(actuals.associationId, predictions.associationId)))
+    .where(and(eq(predictions.batchId, batchId), gt(predictions.id, maxId), isNotNull(predictions.associationId)));
+  for (const pair of joined) {
+    aggregator.addAccuracy(
+      pair.modelId,
+      { prediction: pair.prediction, probabilities: pair.probabilities, predictedLabel: pair.predictedLabel },
+      { value: pair.actualValue, label: pair.actualLabel },
+      1,
+    );
+  }
+  return joined.length;
+}
+
+/** The batch's prediction count and earliest / latest timestamps, moved by the rows just stored. */
+async function addRowTotals(
+  tx: DbOrTx,
+  batch: MonitoringBatch,
+  totals: ReturnType<BatchAggregator['rowTotals']>,
+): Promise<MonitoringBatch> {
+  if (totals.rows === 0) return batch;
+  const [updated] = await tx
+    .update(monitoringBatches)
+    .set({
+      predictionCount: sql`${monitoringBatches.predictionCount} + ${totals.rows}`,
+      earliestPredictionAt: sql`least(${monitoringBatches.earliestPredictionAt}, ${new Date(totals.earliest).toISOString()}::timestamptz)`,
+      latestPredictionAt: sql`greatest(${monitoringBatches.latestPredictionAt}, ${new Date(totals.latest).toISOString()}::timestamptz)`,
+    })
+    .where(eq(monitoringBatches.id, batch.id))
+    .returning();
+  return updated!;
 }
 
 /**
@@ -343,13 +316,13 @@ export interface DeploymentStatsInput extends BatchTarget {
 }
 
 export async function reportDeploymentStats(
-  pool: postgres.Sql,
+  db: Db,
   viewer: Viewer,
   input: DeploymentStatsInput,
 ): Promise<Result<{ batch: MonitoringBatch }>> {
   const parsed = parseInput(deploymentStatsInput, input);
   if (isError(parsed)) return parsed;
-  return pgTransactionResult(pool, async ({ db: tx }) => {
+  return transactionResult(db, async (tx) => {
     const deployment = await getBatchDeployment(tx, viewer, input.deploymentId);
     if (isError(deployment)) return deployment;
     const batch = await resolveIngestBatch(tx, viewer, deployment, input);
