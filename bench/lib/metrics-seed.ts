@@ -69,8 +69,12 @@ async function* buffers(list: Buffer[]): AsyncGenerator<Buffer> {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
 
-/** A JSON POST (keep-alive); returns status and parsed body. */
-export async function postJson(url: string, token: string, body: unknown): Promise<{ status: number; body: unknown }> {
+/**
+ * A JSON POST (keep-alive); returns status and parsed body. A request on a reused socket that the
+ * server closed meanwhile (its keep-alive timeout, on a busy machine) fails with ECONNRESET before
+ * the server saw it: that one is sent again, on a new socket (Node's documented pattern).
+ */
+export async function postJson(url: string, token: string, body: unknown, attempt = 1): Promise<{ status: number; body: unknown }> {
   const payload = Buffer.from(JSON.stringify(body));
   return new Promise((resolve, reject) => {
     const req = http.request(url, {
@@ -78,7 +82,10 @@ export async function postJson(url: string, token: string, body: unknown): Promi
       agent,
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': payload.length },
     });
-    req.once('error', reject);
+    req.once('error', (error: NodeJS.ErrnoException) => {
+      if (req.reusedSocket && error.code === 'ECONNRESET' && attempt === 1) resolve(postJson(url, token, body, 2));
+      else reject(error);
+    });
     req.once('response', (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
