@@ -27,7 +27,12 @@ export async function startApp(
   let embedded: EmbeddedDatabase | undefined;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
-    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPgPort, database: 'batchlens' });
+    embedded = await startEmbeddedPostgres({
+      dataDir: config.dataDir,
+      port: config.embeddedPgPort,
+      sharedBuffers: config.embeddedPgSharedBuffers,
+      database: 'batchlens',
+    });
     databaseUrl = embedded.url;
     log(`embedded PostgreSQL started (data in ${config.dataDir})`);
   }

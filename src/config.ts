@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 
 /** Everything batchlens reads from the environment, parsed and validated once. */
@@ -9,6 +10,8 @@ export interface Config {
   dataDir: string;
   /** Port for the embedded PostgreSQL; undefined picks a free one. */
   embeddedPgPort: number | undefined;
+  /** The embedded PostgreSQL's shared_buffers, in PostgreSQL's units (e.g. `512MB`). */
+  embeddedPgSharedBuffers: string;
   bootstrapToken: string | undefined;
   /** Largest JSON / GraphQL request body accepted, in bytes. */
   maxBodyBytes: number;
@@ -36,6 +39,32 @@ function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min 
   return value;
 }
 
+const MEMORY_UNITS = { kB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4 } as const;
+/** PostgreSQL's own floor for shared_buffers is 16 buffers (128kB); below its 128MB default is rarely meant. */
+const MIN_SHARED_BUFFERS = 128 * 1024;
+
+/**
+ * Default shared_buffers of the embedded PostgreSQL: a quarter of the memory (the container's limit
+ * when there is one), between PostgreSQL's default 128MB and 1GB. At 128MB the 10M-row ingest slows
+ * once the association-id index (random keys) outgrows the buffers; a larger server should set it.
+ */
+export function defaultSharedBuffers(totalBytes: number = Math.min(os.totalmem(), process.constrainedMemory() || Infinity)): string {
+  const mb = Math.floor(totalBytes / 4 / MEMORY_UNITS.MB);
+  return `${Math.min(1024, Math.max(128, mb))}MB`;
+}
+
+/** A PostgreSQL memory setting: an integer and one of its units (kB, MB, GB, TB), at least 128kB. */
+function memoryFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: () => string): string {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback();
+  const match = /^([0-9]+)\s*(kB|MB|GB|TB)$/.exec(raw.trim());
+  const bytes = match ? Number(match[1]) * MEMORY_UNITS[match[2] as keyof typeof MEMORY_UNITS] : NaN;
+  if (!match || !Number.isSafeInteger(bytes) || bytes < MIN_SHARED_BUFFERS) {
+    throw new Error(`${name} must be a size with a unit of kB, MB, GB or TB (e.g. 512MB), at least 128kB, got "${raw}"`);
+  }
+  return `${match[1]}${match[2]}`;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const embeddedPgPort = env.BATCHLENS_PG_PORT ? intFromEnv(env, 'BATCHLENS_PG_PORT', 0, 1) : undefined;
   return {
@@ -44,6 +73,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: path.resolve(env.BATCHLENS_DATA_DIR || '.batchlens'),
     embeddedPgPort,
+    embeddedPgSharedBuffers: memoryFromEnv(env, 'BATCHLENS_PG_SHARED_BUFFERS', () => defaultSharedBuffers()),
     bootstrapToken: env.BATCHLENS_BOOTSTRAP_TOKEN || undefined,
     maxBodyBytes: intFromEnv(env, 'BATCHLENS_MAX_BODY_BYTES', 10 * 1024 * 1024, 1),
     maxUploadBytes: intFromEnv(env, 'BATCHLENS_MAX_UPLOAD_BYTES', 20 * 1024 ** 3, 1),

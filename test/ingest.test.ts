@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROBABILITY_BINS, unpackCounts } from '../src/modules/predictions/aggregates.js';
 import {
   LockMonitoringBatchDocument,
   type PredictionRowInput,
@@ -379,8 +380,16 @@ describe('actuals (C7)', () => {
       expected.tn,
       expected.fn,
     ]);
-    const positives = (stats!.positive_bins as string[]).reduce((a, b) => a + Number(b), 0);
-    expect(positives).toBe(outcomes.filter((o) => o === 'yes').length);
+    // Stored packed (one numeric per histogram, see packCounts).
+    const positiveBins = unpackCounts(stats!.positive_bins as string, PROBABILITY_BINS)!;
+    const negativeBins = unpackCounts(stats!.negative_bins as string, PROBABILITY_BINS)!;
+    expect(positiveBins.reduce((a, b) => a + b, 0)).toBe(outcomes.filter((o) => o === 'yes').length);
+    expect(negativeBins.reduce((a, b) => a + b, 0)).toBe(outcomes.filter((o) => o !== 'yes').length);
+    rows.forEach((row, i) => {
+      const bin = Math.min(PROBABILITY_BINS - 1, Math.floor(row.probabilities[1]! * PROBABILITY_BINS));
+      (outcomes[i] === 'yes' ? positiveBins : negativeBins)[bin]!--;
+    });
+    expect([...positiveBins, ...negativeBins].every((count) => count === 0)).toBe(true);
   });
 
   it('replaces a re-submitted actual so that aggregates reflect only the latest', async () => {

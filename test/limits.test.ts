@@ -3,7 +3,7 @@ import { getIntrospectionQuery } from 'graphql';
 import { type Client, createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { loadConfig } from '../src/config.js';
+import { defaultSharedBuffers, loadConfig } from '../src/config.js';
 import { createBatch, createDeployment } from './helpers/fixtures.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -468,5 +468,16 @@ describe('configuration from the environment', () => {
       BATCHLENS_MAX_BODY_BYTES: '',
     });
     expect(config).toMatchObject({ maxQueryDepth: 7, maxQueryCost: 900, maxAliases: 0, maxBodyBytes: 10 * 1024 * 1024 });
+  });
+
+  it("takes the embedded PostgreSQL's shared_buffers in PostgreSQL units, by default a quarter of the memory within 128MB–1GB", () => {
+    expect(loadConfig({ BATCHLENS_PG_SHARED_BUFFERS: '2GB' }).embeddedPgSharedBuffers).toBe('2GB');
+    expect(loadConfig({ BATCHLENS_PG_SHARED_BUFFERS: ' 768 MB ' }).embeddedPgSharedBuffers).toBe('768MB');
+    expect(loadConfig({ BATCHLENS_PG_SHARED_BUFFERS: '' }).embeddedPgSharedBuffers).toBe(defaultSharedBuffers());
+    for (const bad of ['512', '512mb', '1.5GB', '64kB', 'lots'])
+      expect(() => loadConfig({ BATCHLENS_PG_SHARED_BUFFERS: bad })).toThrow(`BATCHLENS_PG_SHARED_BUFFERS must be a size`);
+    expect(defaultSharedBuffers(256 * 1024 ** 2)).toBe('128MB');
+    expect(defaultSharedBuffers(2 * 1024 ** 3)).toBe('512MB');
+    expect(defaultSharedBuffers(64 * 1024 ** 3)).toBe('1024MB');
   });
 });

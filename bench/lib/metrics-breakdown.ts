@@ -8,7 +8,7 @@ import { currentBaseline } from '../../src/modules/baselines/current.js';
 import { getDeployment } from '../../src/modules/deployments/service.js';
 import { accuracyShape, driftShape, serviceShape } from '../../src/modules/metrics/shapes.js';
 import { accuracySums, columnSums, resolveSelection, serviceSums } from '../../src/modules/metrics/sums.js';
-import type { MetricName, Selection } from './metrics-graphql.js';
+import type { FieldName, Selection } from './metrics-graphql.js';
 import { p50 } from './metrics-stats.js';
 
 /**
@@ -44,22 +44,6 @@ export interface StatementTiming {
   plan?: string;
 }
 
-/**
- * columnSums' statement with `bl_array_sum(case when C then bin_counts end)` (bl_array_add, a
- * LANGUAGE sql function with a subquery, called once per aggregate row) replaced by a sum per bin
- * position — built-in aggregates only: `array_remove(array[sum(case when C then bin_counts[1]
- * end)::bigint, …, sum(… bin_counts[maxBins] …)::bigint], null)`. Counts never hold nulls, so only
- * the positions past a column's last bin are null and removed. null when the statement is not
- * recognised.
- */
-export function perPositionVariant(query: string, maxBins: number): string | null {
-  const pattern = /bl_array_sum\(case when (.+?) then ("batch_column_stats"\."bin_counts") end\)/;
-  const match = pattern.exec(query);
-  if (!match) return null;
-  const sums = Array.from({ length: maxBins }, (_, i) => `sum(case when ${match[1]} then ${match[2]}[${i + 1}] end)::bigint`).join(', ');
-  return query.replace(pattern, `array_remove(array[${sums}], null)`);
-}
-
 export class InProcessMetrics {
   private readonly sql: postgres.Sql;
   private readonly db: Db;
@@ -80,7 +64,7 @@ export class InProcessMetrics {
   }
 
   /** One answer computed as the resolver does, step by step. */
-  async answer(metric: MetricName, deploymentId: string, input: Selection): Promise<StepTimes> {
+  async answer(metric: FieldName, deploymentId: string, input: Selection): Promise<StepTimes> {
     const t0 = performance.now();
     const deployment = await getDeployment(this.db, this.viewer, deploymentId);
     if (isError(deployment)) throw new Error(`deployment ${deploymentId}: ${deployment.message}`);
@@ -106,7 +90,7 @@ export class InProcessMetrics {
   }
 
   /** The statements one answer sends. */
-  async statementsOf(metric: MetricName, deploymentId: string, input: Selection): Promise<CapturedStatement[]> {
+  async statementsOf(metric: FieldName, deploymentId: string, input: Selection): Promise<CapturedStatement[]> {
     this.captured = [];
     try {
       await this.answer(metric, deploymentId, input);
@@ -146,38 +130,6 @@ export class InProcessMetrics {
       });
     }
     return result;
-  }
-
-  /**
-   * The suggested rewrite of columnSums' statement (see perPositionVariant) against the statement
-   * as sent: both run `runs` times alternately; their results must be equal.
-   */
-  async compareVariant(
-    statement: CapturedStatement,
-    variant: string,
-    runs: number,
-  ): Promise<{ currentP50Ms: number; variantP50Ms: number; sameResult: boolean }> {
-    const current: number[] = [];
-    const rewritten: number[] = [];
-    let currentRows: unknown[] = [];
-    let variantRows: unknown[] = [];
-    for (let i = -3; i < runs; i++) {
-      let t0 = performance.now();
-      currentRows = await this.sql.unsafe(statement.query, statement.params as never[]);
-      if (i >= 0) current.push(performance.now() - t0);
-      t0 = performance.now();
-      variantRows = await this.sql.unsafe(variant, statement.params as never[]);
-      if (i >= 0) rewritten.push(performance.now() - t0);
-    }
-    const canonical = (rows: unknown[]) =>
-      JSON.stringify(
-        rows
-          .map((row) =>
-            Object.values(row as Record<string, unknown>).map((v) => (Array.isArray(v) ? v.map(String) : v === null ? null : String(v))),
-          )
-          .sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1)),
-      );
-    return { currentP50Ms: p50(current), variantP50Ms: p50(rewritten), sameResult: canonical(currentRows) === canonical(variantRows) };
   }
 
   close(): Promise<void> {

@@ -1,6 +1,7 @@
 import type postgres from 'postgres';
 import type { BaselineColumn, BaselineColumns } from '../../src/db/tables.js';
-import type { MetricName, Selection } from './metrics-graphql.js';
+import type { FieldName, Selection } from './metrics-graphql.js';
+import type { TargetType } from './metrics-targets.js';
 
 /**
  * The raw-scan baseline of bench/metrics: the same quantities as serviceHealth, dataDrift and
@@ -13,8 +14,11 @@ import type { MetricName, Selection } from './metrics-graphql.js';
  * - drift: every feature and the prediction binned in one pass (width_bucket over the baseline
  *   edges; categorical: position among the baseline's values, else "other"; null → missing),
  *   counted per (column, bin); PSI per column from those counts (zero shares → 0.0001);
- * - accuracy: predictions joined to actuals on (deployment_id, association_id); RMSE, MAE, R²,
- *   MAPE from the sums.
+ * - accuracy: predictions joined to actuals on (deployment_id, association_id); regression: RMSE,
+ *   MAE, R², MAPE from the sums; binary: log loss (p clipped to [1e-15, 1 − 1e-15]), the confusion
+ *   counts at the deployment's threshold (accuracy, TPR, PPV, F1) and the positives / negatives per
+ *   probability bin (floor(p·1000), the last bin closed) for the ROC AUC (ties within a bin count
+ *   half); multiclass: log loss of the actual class's probability, accuracy (predicted = actual).
  */
 
 const ZERO_SHARE = 0.0001;
@@ -59,10 +63,52 @@ export interface RawService {
 
 export interface RawAccuracy {
   count: number;
+  logLoss: number | null;
+  auc: number | null;
+  accuracy: number | null;
+  f1: number | null;
+  tpr: number | null;
+  ppv: number | null;
   rmse: number | null;
   mae: number | null;
   r2: number | null;
   mape: number | null;
+}
+
+const NO_ACCURACY: RawAccuracy = {
+  count: 0,
+  logLoss: null,
+  auc: null,
+  accuracy: null,
+  f1: null,
+  tpr: null,
+  ppv: null,
+  rmse: null,
+  mae: null,
+  r2: null,
+  mape: null,
+};
+
+/** ROC AUC from positives / negatives per bin, bins in increasing score; ties within a bin count half. */
+function binnedAuc(positives: Map<number, number>, negatives: Map<number, number>): number | null {
+  const bins = [...new Set([...positives.keys(), ...negatives.keys()])].sort((a, b) => a - b);
+  let p = 0;
+  let n = 0;
+  for (const bin of bins) {
+    p += positives.get(bin) ?? 0;
+    n += negatives.get(bin) ?? 0;
+  }
+  if (p === 0 || n === 0) return null;
+  // Pairs (positive, negative) with the positive in a higher bin, plus half of those in the same bin.
+  let negativesBelow = 0;
+  let pairs = 0;
+  for (const bin of bins) {
+    const pos = positives.get(bin) ?? 0;
+    const neg = negatives.get(bin) ?? 0;
+    pairs += pos * (negativesBelow + neg / 2);
+    negativesBelow += neg;
+  }
+  return pairs / (p * n);
 }
 
 export function psi(baseline: number[], current: number[]): number | null {
@@ -79,19 +125,41 @@ export function psi(baseline: number[], current: number[]): number | null {
   return score;
 }
 
+interface DeploymentTarget {
+  type: TargetType;
+  classNames: string[] | null;
+  positiveClass: string | null;
+  threshold: number;
+}
+
 export class RawScan {
   constructor(
     private readonly sql: postgres.Sql,
     private readonly deploymentId: string,
     private readonly baseline: BaselineColumns,
+    private readonly target: DeploymentTarget,
   ) {}
 
   static async forDeployment(sql: postgres.Sql, deploymentId: string): Promise<RawScan> {
-    const [row] = await sql<{ columns: BaselineColumns }[]>`
-      select b.columns from training_baselines b join deployments d on d.id = b.deployment_id and d.baseline_version = b.version
+    const [row] = await sql<
+      {
+        columns: BaselineColumns;
+        target_type: TargetType;
+        class_names: string[] | null;
+        positive_class: string | null;
+        threshold: number;
+      }[]
+    >`
+      select b.columns, d.target_type, d.class_names, d.positive_class, d.prediction_threshold as threshold
+      from training_baselines b join deployments d on d.id = b.deployment_id and d.baseline_version = b.version
       where d.id = ${deploymentId}`;
     if (!row) throw new Error(`deployment ${deploymentId} has no training baseline`);
-    return new RawScan(sql, deploymentId, row.columns);
+    return new RawScan(sql, deploymentId, row.columns, {
+      type: row.target_type,
+      classNames: row.class_names,
+      positiveClass: row.positive_class,
+      threshold: Number(row.threshold),
+    });
   }
 
   /** The most bins of any column of the baseline. */
@@ -101,7 +169,7 @@ export class RawScan {
   }
 
   /** The statement and its parameters for one metric over one selection (also for EXPLAIN). */
-  statement(metric: MetricName, selection: Selection): { text: string; params: unknown[] } {
+  statement(metric: FieldName, selection: Selection): { text: string; params: unknown[] } {
     const { cte, params } = selectionCte(selection);
     // = any(array(…)): the planner sees a list of ids and walks predictions_batch_idx per batch (with
     // `in (select …)` it estimated the LIMIT subquery badly for `last` and scanned far more rows).
@@ -109,6 +177,23 @@ export class RawScan {
     let text: string;
     if (metric === 'serviceHealth') {
       text = `with ${cte} select count(*)::bigint as n, avg(p.prediction) as mean, min(p.timestamp) as first, max(p.timestamp) as last from predictions p where ${where}`;
+    } else if (metric === 'accuracy' && this.target.type === 'BINARY') {
+      // Per (probability bin, actual is positive): count, Σ log loss, rows predicted positive.
+      text = `with ${cte}
+        select bin, y, count(*)::bigint as n, sum(-ln(case when y then q else 1 - q end)) as ll,
+               count(*) filter (where p >= ${Number(this.target.threshold)})::bigint as predicted_positive
+        from (select p.prediction as p, least(greatest(p.prediction, 1e-15), 1 - 1e-15) as q,
+                     least(999, floor(p.prediction * 1000))::int as bin, a.actual_label = ${textLiteral(this.target.positiveClass!)} as y
+              from predictions p join actuals a on a.deployment_id = p.deployment_id and a.association_id = p.association_id
+              where ${where}) s
+        group by 1, 2`;
+    } else if (metric === 'accuracy' && this.target.type === 'MULTICLASS') {
+      text = `with ${cte}
+        select count(*)::bigint as n,
+               sum(-ln(least(greatest(p.probabilities[array_position(${textArray(this.target.classNames!)}, a.actual_label)], 1e-15), 1 - 1e-15))) as ll,
+               count(*) filter (where p.predicted_label = a.actual_label)::bigint as correct
+        from predictions p join actuals a on a.deployment_id = p.deployment_id and a.association_id = p.association_id
+        where ${where}`;
     } else if (metric === 'accuracy') {
       text = `with ${cte}
         select count(*)::bigint as n, sum(e) as se, sum(abs(e)) as sae, sum(e * e) as sse, sum(y) as sy, sum(y * y) as syy,
@@ -136,7 +221,8 @@ export class RawScan {
       value: `p.features->>${textLiteral(column.name)}`,
     }));
     const prediction = this.baseline.prediction;
-    return prediction ? [...features, { name: '', column: prediction, value: 'p.prediction' }] : features;
+    const value = this.target.type === 'MULTICLASS' ? 'p.predicted_label' : 'p.prediction';
+    return prediction ? [...features, { name: '', column: prediction, value }] : features;
   }
 
   async service(selection: Selection): Promise<RawService> {
@@ -163,17 +249,20 @@ export class RawScan {
   }
 
   async accuracy(selection: Selection): Promise<RawAccuracy> {
+    if (this.target.type === 'BINARY') return this.binaryAccuracy(selection);
+    if (this.target.type === 'MULTICLASS') return this.multiclassAccuracy(selection);
     const { text, params } = this.statement('accuracy', selection);
     const [row] = await this.sql.unsafe<
       { n: string; se: number; sae: number; sse: number; sy: number; syy: number; sape: number | null; nz: string }[]
     >(text, params as never[]);
     const n = Number(row!.n);
-    if (n === 0) return { count: 0, rmse: null, mae: null, r2: null, mape: null };
+    if (n === 0) return NO_ACCURACY;
     const sse = Number(row!.sse);
     const sy = Number(row!.sy);
     const totalSquares = Number(row!.syy) - (sy * sy) / n;
     const nz = Number(row!.nz);
     return {
+      ...NO_ACCURACY,
       count: n,
       rmse: Math.sqrt(sse / n),
       mae: Number(row!.sae) / n,
@@ -182,7 +271,59 @@ export class RawScan {
     };
   }
 
-  run(metric: MetricName, selection: Selection): Promise<unknown> {
+  private async binaryAccuracy(selection: Selection): Promise<RawAccuracy> {
+    const { text, params } = this.statement('accuracy', selection);
+    const rows = await this.sql.unsafe<{ bin: number; y: boolean; n: string; ll: number; predicted_positive: string }[]>(
+      text,
+      params as never[],
+    );
+    const positives = new Map<number, number>();
+    const negatives = new Map<number, number>();
+    let n = 0;
+    let logLoss = 0;
+    let tp = 0;
+    let fp = 0;
+    let tn = 0;
+    let fn = 0;
+    for (const row of rows) {
+      const count = Number(row.n);
+      const predictedPositive = Number(row.predicted_positive);
+      n += count;
+      logLoss += Number(row.ll);
+      (row.y ? positives : negatives).set(row.bin, count);
+      if (row.y) {
+        tp += predictedPositive;
+        fn += count - predictedPositive;
+      } else {
+        fp += predictedPositive;
+        tn += count - predictedPositive;
+      }
+    }
+    if (n === 0) return NO_ACCURACY;
+    const ratio = (a: number, b: number) => (b > 0 ? a / b : null);
+    const tpr = ratio(tp, tp + fn);
+    const ppv = ratio(tp, tp + fp);
+    return {
+      ...NO_ACCURACY,
+      count: n,
+      logLoss: logLoss / n,
+      auc: binnedAuc(positives, negatives),
+      accuracy: (tp + tn) / n,
+      tpr,
+      ppv,
+      f1: tpr !== null && ppv !== null && tpr + ppv > 0 ? (2 * tpr * ppv) / (tpr + ppv) : null,
+    };
+  }
+
+  private async multiclassAccuracy(selection: Selection): Promise<RawAccuracy> {
+    const { text, params } = this.statement('accuracy', selection);
+    const [row] = await this.sql.unsafe<{ n: string; ll: number | null; correct: string }[]>(text, params as never[]);
+    const n = Number(row!.n);
+    if (n === 0) return NO_ACCURACY;
+    return { ...NO_ACCURACY, count: n, logLoss: Number(row!.ll) / n, accuracy: Number(row!.correct) / n };
+  }
+
+  run(metric: FieldName, selection: Selection): Promise<unknown> {
     return metric === 'serviceHealth' ? this.service(selection) : metric === 'dataDrift' ? this.drift(selection) : this.accuracy(selection);
   }
 }

@@ -1,14 +1,17 @@
 import http from 'node:http';
 import { createBatch, createDeployment, type FeatureSpec } from './api.js';
-import { AsciiChunk, FEATURES, ndjsonFormat, PredictionRowSource } from './predictions-data.js';
+import { TargetOutputs, type TargetSpec } from './metrics-targets.js';
+import { AsciiChunk, FEATURES, PredictionRowSource } from './predictions-data.js';
 import { Prng } from './prng.js';
 import { postStream } from './upload.js';
 
 /**
- * Seeds one REGRESSION deployment for bench/metrics through the public routes only, so every
- * aggregate is written by the one ingest service (ingestPredictions, submitActuals):
+ * Seeds one deployment (REGRESSION, BINARY or MULTICLASS: bench/lib/metrics-targets.ts) for
+ * bench/metrics through the public routes only, so every aggregate is written by the one ingest
+ * service (ingestPredictions, submitActuals):
  *
- * 1. createDeployment (20 features of bench/lib/predictions-data.ts, with importances);
+ * 1. createDeployment (the first `featureCount` of the 20 features of bench/lib/predictions-data.ts,
+ *    with importances);
  * 2. a training baseline of `baselineRows` rows, streamed to POST …/trainingBaseline (set first, so
  *    every batch is binned at ingest and nothing is re-binned later);
  * 3. `batches` batches (createMonitoringBatch), each filled by ONE bulk request
@@ -18,8 +21,8 @@ import { postStream } from './upload.js';
  *    10,000 (the route's maximum), each sent after the predictions it names were committed.
  *
  * Rows come from one PredictionRowSource per deployment (each batch a different draw from its
- * pool), so batches differ. The prediction drifts slowly with the batch index (+0…+5 over the
- * batches), so target drift is not zero; actual = prediction + N(0, 10²).
+ * pool), so batches differ. The prediction drifts slowly with the batch index (regression: +0…+5
+ * over the batches; classification: see metrics-targets.ts), so target drift is not zero.
  */
 
 export interface SeedOptions {
@@ -32,11 +35,15 @@ export interface SeedOptions {
   baselineRows: number;
   seed: number;
   concurrency: number;
+  target: TargetSpec;
+  /** The first N features of FEATURES (default all 20). */
+  featureCount?: number;
   onProgress?: (line: string) => void;
 }
 
 export interface SeededDataset {
   label: string;
+  target: TargetSpec;
   deploymentId: string;
   modelId: string;
   /** Oldest first, as created. */
@@ -62,8 +69,12 @@ async function* buffers(list: Buffer[]): AsyncGenerator<Buffer> {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
 
-/** A JSON POST (keep-alive); returns status and parsed body. */
-export async function postJson(url: string, token: string, body: unknown): Promise<{ status: number; body: unknown }> {
+/**
+ * A JSON POST (keep-alive); returns status and parsed body. A request on a reused socket that the
+ * server closed meanwhile (its keep-alive timeout, on a busy machine) fails with ECONNRESET before
+ * the server saw it: that one is sent again, on a new socket (Node's documented pattern).
+ */
+export async function postJson(url: string, token: string, body: unknown, attempt = 1): Promise<{ status: number; body: unknown }> {
   const payload = Buffer.from(JSON.stringify(body));
   return new Promise((resolve, reject) => {
     const req = http.request(url, {
@@ -71,7 +82,10 @@ export async function postJson(url: string, token: string, body: unknown): Promi
       agent,
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': payload.length },
     });
-    req.once('error', reject);
+    req.once('error', (error: NodeJS.ErrnoException) => {
+      if (req.reusedSocket && error.code === 'ECONNRESET' && attempt === 1) resolve(postJson(url, token, body, 2));
+      else reject(error);
+    });
     req.once('response', (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -95,21 +109,30 @@ export async function seedDataset(options: SeedOptions): Promise<SeededDataset> 
   const log = options.onProgress ?? (() => {});
   const started = performance.now();
   const { url, token } = options;
-  const deployment = await createDeployment(url, token, { features: BENCH_FEATURES, label: `bench metrics ${options.label}` });
+  const featureCount = options.featureCount ?? FEATURES.length;
+  const { target } = options;
+  const outputs = new TargetOutputs(target);
+  const deployment = await createDeployment(url, token, {
+    features: BENCH_FEATURES.slice(0, featureCount),
+    targetType: target.type,
+    ...(target.classNames ? { classNames: target.classNames } : {}),
+    ...(target.positiveClass ? { positiveClass: target.positiveClass } : {}),
+    label: `bench metrics ${options.label}`,
+  });
   const api = `${url}/api/v2/deployments/${deployment.id}`;
 
   // --- Training baseline --------------------------------------------------------------------
   const baselineStarted = performance.now();
   {
-    const source = new PredictionRowSource(options.seed + 7919, `${options.label}-baseline`);
+    const source = new PredictionRowSource(options.seed + 7919, `${options.label}-baseline`, featureCount);
     const chunks: Buffer[] = [];
     const out = new AsciiChunk();
     for (let i = 0; i < options.baselineRows; i++) {
       const row = source.next();
       out.write('{"features":');
       out.write(row.features);
-      out.write(',"prediction":');
-      out.write(row.prediction);
+      out.write(',');
+      out.write(target.type === 'REGRESSION' ? `"prediction":${row.prediction}` : outputs.output(row.prediction, 0, 1).json);
       out.write('}\n');
       if ((i + 1) % CHUNK_ROWS === 0) chunks.push(out.take());
     }
@@ -122,11 +145,11 @@ export async function seedDataset(options: SeedOptions): Promise<SeededDataset> 
   log(`${options.label}: training baseline of ${options.baselineRows.toLocaleString('en')} rows set in ${baselineSeconds.toFixed(1)} s`);
 
   // --- Batches, predictions, actuals ---------------------------------------------------------
-  const source = new PredictionRowSource(options.seed, `${options.label}-rows`);
+  const source = new PredictionRowSource(options.seed, `${options.label}-rows`, featureCount);
   const actualsRng = new Prng(options.seed ^ 0x5bd1e995);
   const timeRng = new Prng(options.seed ^ 0x27d4eb2d);
   const batchIds: string[] = new Array(options.batches);
-  const pendingActuals: { associationId: string; actualValue: number }[] = [];
+  const pendingActuals: { associationId: string; actualValue: number | string }[] = [];
   let actualsSent = 0;
   let actualsSeconds = 0;
   let requests = 0;
@@ -162,16 +185,23 @@ export async function seedDataset(options: SeedOptions): Promise<SeededDataset> 
       const batch = await createBatch(url, token, deployment.id, `${options.label} batch ${String(b).padStart(5, '0')}`);
       batchIds[b] = batch.id;
       // Built synchronously right after taking the index: batch b always gets the same rows.
-      const shift = (5 * b) / options.batches;
       const chunks: Buffer[] = [];
       const out = new AsciiChunk();
-      const actuals: { associationId: string; actualValue: number }[] = [];
+      const actuals: { associationId: string; actualValue: number | string }[] = [];
       for (let i = 0; i < options.rowsPerBatch; i++) {
         const row = source.next();
-        const prediction = Number(row.prediction) + shift;
-        ndjsonFormat({ ...row, prediction: String(prediction) }, out);
+        const output = outputs.output(row.prediction, b, options.batches);
+        out.write('{"features":');
+        out.write(row.features);
+        out.write(',');
+        out.write(output.json);
+        out.write(',"associationId":"');
+        out.write(row.associationId);
+        out.write('","timestamp":"');
+        out.write(row.timestamp);
+        out.write('"}\n');
         if (actualsRng.next() < options.actualsFraction) {
-          actuals.push({ associationId: row.associationId, actualValue: Math.round((prediction + 10 * actualsRng.normal()) * 1e4) / 1e4 });
+          actuals.push({ associationId: row.associationId, actualValue: outputs.actual(output, actualsRng) });
         }
         if ((i + 1) % CHUNK_ROWS === 0) chunks.push(out.take());
       }
@@ -210,6 +240,7 @@ export async function seedDataset(options: SeedOptions): Promise<SeededDataset> 
   );
   return {
     label: options.label,
+    target,
     deploymentId: deployment.id,
     modelId: deployment.modelId,
     batchIds,

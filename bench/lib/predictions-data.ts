@@ -62,25 +62,26 @@ export class PredictionRowSource {
   private second = -1;
   private secondPrefix = '';
 
-  constructor(seed: number, idTag: string) {
+  /** `featureCount`: only the first N of FEATURES go into the rows (the draws, hence the values, stay those of all 20). */
+  constructor(seed: number, idTag: string, featureCount: number = FEATURES.length) {
     const r = new Prng(seed);
     const vocabularies = CARDINALITIES.map((n, f) => Array.from({ length: n }, (_, k) => `c${f}_v${k}`));
     for (let p = 0; p < FEATURE_POOL_SIZE; p++) {
-      let features = '{';
+      const members: string[] = [];
       for (let f = 0; f < NUMERIC_FEATURES; f++) {
         let value: string;
         if (r.next() < 0.02) value = 'null';
         else if (f === 0) value = String(18 + r.int(73));
         else if (f < 5) value = String(Math.round(Math.exp(3 + 1.5 * r.normal())) / 100);
         else value = String(r.normal() * f * 3.7 + f * 10);
-        features += `${f === 0 ? '' : ','}"n${f}":${value}`;
+        members.push(`"n${f}":${value}`);
       }
       for (let f = 0; f < CATEGORICAL_FEATURES; f++) {
         const vocabulary = vocabularies[f]!;
         const u = r.next(); // skewed: the square of a uniform favours the first values
-        features += r.next() < 0.01 ? `,"c${f}":null` : `,"c${f}":"${vocabulary[Math.floor(u * u * vocabulary.length)]!}"`;
+        members.push(r.next() < 0.01 ? `"c${f}":null` : `"c${f}":"${vocabulary[Math.floor(u * u * vocabulary.length)]!}"`);
       }
-      features += '}';
+      const features = `{${members.slice(0, featureCount).join(',')}}`;
       this.pool.push({ features, prediction: String(100 + r.normal() * 25.3) });
     }
     this.pick = new Prng(seed + 1);

@@ -75,6 +75,8 @@ export async function startEmbeddedPostgres(options: {
   dataDir: string;
   port?: number | undefined;
   database: string;
+  /** shared_buffers (PostgreSQL units, e.g. `512MB`), set at every start; undefined: PostgreSQL's default (128MB). */
+  sharedBuffers?: string | undefined;
   log?: (line: string) => void;
 }): Promise<EmbeddedDatabase> {
   const pgDir = path.join(path.resolve(options.dataDir), 'pg');
@@ -101,7 +103,10 @@ export async function startEmbeddedPostgres(options: {
   // drains its requests and then stops Postgres, instead of Postgres dying under them.
   const child: ChildProcess = spawn(
     await postgresBinary(),
-    ['-D', pgDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    [
+      ...['-D', pgDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+      ...(options.sharedBuffers ? ['-c', `shared_buffers=${options.sharedBuffers}`] : []),
+    ],
     { ...postgresUserIds(), detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

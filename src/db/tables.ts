@@ -7,6 +7,7 @@ import {
   index,
   integer,
   jsonb,
+  numeric,
   pgEnum,
   pgTable,
   primaryKey,
@@ -370,9 +371,13 @@ export const batchAccuracyStats = pgTable(
     /** Predictions with an actual. */
     count: bigint('count', { mode: 'number' }).notNull().default(0),
     logLossSum: doublePrecision('log_loss_sum').notNull().default(0),
-    /** Binary: actual positives / negatives per positive-class probability bin (1,000 equal-width bins). */
-    positiveBins: bigint('positive_bins', { mode: 'number' }).array(),
-    negativeBins: bigint('negative_bins', { mode: 'number' }).array(),
+    /**
+     * Binary: actual positives / negatives per positive-class probability bin (1,000 equal-width
+     * bins), each packed into one integer (16 decimal digits per bin, bin 0 lowest) so that
+     * sum(numeric) merges them: see packCounts in modules/predictions/aggregates.ts.
+     */
+    positiveBins: numeric('positive_bins'),
+    negativeBins: numeric('negative_bins'),
     /** Binary confusion counts at the deployment threshold. */
     truePositives: bigint('true_positives', { mode: 'number' }).notNull().default(0),
     falsePositives: bigint('false_positives', { mode: 'number' }).notNull().default(0),

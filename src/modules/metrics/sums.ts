@@ -12,7 +12,7 @@ import {
   monitoringBatches,
 } from '../../db/tables.js';
 import { ValidationError } from '../../errors.js';
-import type { AccuracySums } from '../predictions/aggregates.js';
+import { type AccuracySums, PROBABILITY_BINS, unpackCounts } from '../predictions/aggregates.js';
 
 // Reading the per-batch aggregates for a batch selection. Every function reads only aggregate
 // tables, summed either over the whole selection (one group) or per batch (for the series and
@@ -172,29 +172,59 @@ export interface ColumnSums {
   sumOfSquares: number;
 }
 
+/**
+ * The most bins a column has: a categorical column's TOP_CATEGORIES (25) values + other + missing;
+ * a numeric column has ≤ 11 (deciles). columnSums checks it (`maxBins`) and merges a larger
+ * array with bl_array_sum instead.
+ */
+const BIN_POSITIONS = 27;
+
+/**
+ * Raw SQL (drizzle has no per-position aggregate): the current-baseline bin counts of a group,
+ * merged by a built-in sum() per bin position — `array_remove(array[sum(case when <current> then
+ * bin_counts[1] end)::bigint, …, [27]], null)`. Positions past a column's last bin are null and
+ * removed; counts never hold nulls, so this equals bl_array_sum over the same rows, and is null
+ * when no row of the group is binned by the current baseline. Built-in aggregates over small
+ * inline arrays: ~3–4× faster than bl_array_sum (a function call per row) over 100 batches ×
+ * 21 columns.
+ */
+function perPositionBinSums(current: SQL, binCounts: unknown): SQL {
+  const positions = Array.from(
+    { length: BIN_POSITIONS },
+    (_, i) => sql`sum(case when ${current} then ${binCounts}[${sql.raw(String(i + 1))}] end)::bigint`,
+  );
+  return sql`case when count(case when ${current} then ${binCounts} end) > 0 then array_remove(array[${sql.join(positions, sql`, `)}], null) end`;
+}
+
 /** Bin counts are summed only over rows binned by the deployment's current baseline. */
 export async function columnSums(db: Db, selection: Selection, perBatch: boolean): Promise<Map<string, ColumnSums[]>> {
   const result = new Map<string, ColumnSums[]>();
   if (selection.batchIds.length === 0) return result;
   const c = batchColumnStats;
   const current = sql`${c.baselineVersion} = ${deployments.baselineVersion}`;
-  const rows = await db
-    .select({
-      key: groupKey(perBatch, c.batchId).mapWith(String),
-      column: c.column,
-      isPrediction: c.isPrediction,
-      binCounts: sql<string[] | null>`bl_array_sum(case when ${current} then ${c.binCounts} end)`,
-      binnedRowCount: sql<number>`coalesce(sum(case when ${current} then ${c.rowCount} end), 0)`.mapWith(Number),
-      rowCount: sql<number>`sum(${c.rowCount})`.mapWith(Number),
-      missingCount: sql<number>`sum(${c.missingCount})`.mapWith(Number),
-      sum: sql<number>`sum(${c.sum})`.mapWith(Number),
-      sumOfSquares: sql<number>`sum(${c.sumOfSquares})`.mapWith(Number),
-    })
-    .from(c)
-    .innerJoin(deployments, eq(deployments.id, c.deploymentId))
-    .where(and(inSelection(c.batchId, selection.batchIds), modelFilter(c.modelId, selection.modelId)))
-    .groupBy(sql`1`, c.column, c.isPrediction);
-  for (const { key, binCounts, ...row } of rows) {
+  const statement = (binCounts: SQL) =>
+    db
+      .select({
+        key: groupKey(perBatch, c.batchId).mapWith(String),
+        column: c.column,
+        isPrediction: c.isPrediction,
+        binCounts: sql<string[] | null>`${binCounts}`,
+        maxBins: sql<number | null>`max(cardinality(${c.binCounts}))`,
+        binnedRowCount: sql<number>`coalesce(sum(case when ${current} then ${c.rowCount} end), 0)`.mapWith(Number),
+        rowCount: sql<number>`sum(${c.rowCount})`.mapWith(Number),
+        missingCount: sql<number>`sum(${c.missingCount})`.mapWith(Number),
+        sum: sql<number>`sum(${c.sum})`.mapWith(Number),
+        sumOfSquares: sql<number>`sum(${c.sumOfSquares})`.mapWith(Number),
+      })
+      .from(c)
+      .innerJoin(deployments, eq(deployments.id, c.deploymentId))
+      .where(and(inSelection(c.batchId, selection.batchIds), modelFilter(c.modelId, selection.modelId)))
+      .groupBy(sql`1`, c.column, c.isPrediction);
+  let rows = await statement(perPositionBinSums(current, c.binCounts));
+  // A column with more bins than BIN_POSITIONS (none today): merge whole arrays instead.
+  if (rows.some((row) => (row.maxBins ?? 0) > BIN_POSITIONS))
+    rows = await statement(sql`bl_array_sum(case when ${current} then ${c.binCounts} end)`);
+  for (const { key, binCounts, maxBins: _maxBins, ...row } of rows) {
     const list = result.get(key) ?? [];
     list.push({ ...row, binCounts: binCounts ? binCounts.map(Number) : null });
     result.set(key, list);
@@ -210,14 +240,18 @@ export async function accuracySums(db: Db, selection: Selection, perBatch: boole
   if (selection.batchIds.length === 0) return result;
   const a = batchAccuracyStats;
   const total = (column: unknown) => sql<number>`sum(${column})`.mapWith(Number);
+  // Packed bins (binary only, else null): the built-in sum(numeric) adds every bin at once; its
+  // text is decoded below. Confusion matrices (multiclass only, else null): bl_array_sum, whose
+  // STRICT transition is not even called for the null rows of other target types.
+  const packedSum = (column: unknown) => sql<string | null>`sum(${column})::text`;
   const arraySum = (column: unknown) => sql<string[] | null>`bl_array_sum(${column})`;
   const rows = await db
     .select({
       key: groupKey(perBatch, a.batchId).mapWith(String),
       count: total(a.count),
       logLossSum: total(a.logLossSum),
-      positiveBins: arraySum(a.positiveBins),
-      negativeBins: arraySum(a.negativeBins),
+      positiveBins: packedSum(a.positiveBins),
+      negativeBins: packedSum(a.negativeBins),
       truePositives: total(a.truePositives),
       falsePositives: total(a.falsePositives),
       trueNegatives: total(a.trueNegatives),
@@ -236,7 +270,12 @@ export async function accuracySums(db: Db, selection: Selection, perBatch: boole
     .groupBy(sql`1`);
   const numbers = (values: string[] | null) => (values ? values.map(Number) : null);
   for (const { key, positiveBins, negativeBins, confusion, ...row } of rows) {
-    result.set(key, { ...row, positiveBins: numbers(positiveBins), negativeBins: numbers(negativeBins), confusion: numbers(confusion) });
+    result.set(key, {
+      ...row,
+      positiveBins: unpackCounts(positiveBins, PROBABILITY_BINS),
+      negativeBins: unpackCounts(negativeBins, PROBABILITY_BINS),
+      confusion: numbers(confusion),
+    });
   }
   return result;
 }

@@ -22,6 +22,46 @@ import { sketchBucket } from './sketch.js';
 export const PROBABILITY_BINS = 1000;
 const LOG_LOSS_EPSILON = 1e-15;
 
+/**
+ * Binary accuracy's positive / negative counts per probability bin are stored packed into one
+ * integer `numeric` each (migration 0004): count i fills the decimal digits [16·i, 16·i + 16) of
+ * Σ countᵢ·10^(16·i). Adding two packed values adds every bin at once, so merging a selection is
+ * PostgreSQL's built-in sum(numeric) — C code over ~4,000 base-10⁴ digits per batch — instead of a
+ * per-bin merge (bl_array_sum ran a SQL function per row: 100 batches × 2 × 1,000 bins took ~30 ms,
+ * sum(numeric) ~3 ms). Exact while every merged count stays below 10^16 (above 2^53: beyond what a
+ * JavaScript number holds exactly anyway). A delta may hold negative counts (an actual moved to
+ * another bin); the packed sum is still exact, and stored totals are never negative.
+ */
+export const PACKED_COUNT_DIGITS = 16;
+
+/** Counts → the packed integer's decimal text (see PACKED_COUNT_DIGITS); null stays null. */
+export function packCounts(counts: readonly number[] | null): string | null {
+  if (counts === null) return null;
+  const pack = (sign: 1 | -1) => {
+    let text = '';
+    for (let i = counts.length - 1; i >= 0; i--) text += String(Math.max(0, sign * counts[i]!)).padStart(PACKED_COUNT_DIGITS, '0');
+    return text.replace(/^0+(?=.)/, '') || '0';
+  };
+  const positive = pack(1);
+  // Negative counts (a delta): packed(positive parts) − packed(negated negative parts), exactly.
+  return counts.some((c) => c < 0) ? (BigInt(positive) - BigInt(pack(-1))).toString() : positive;
+}
+
+/** The packed integer's decimal text (of a non-negative sum) → `length` counts; null stays null. */
+export function unpackCounts(text: string | null, length: number): number[] | null {
+  if (text === null) return null;
+  if (text.startsWith('-')) throw new Error('packed counts are negative');
+  const counts = new Array<number>(length);
+  let end = text.length;
+  for (let i = 0; i < length; i++) {
+    const start = Math.max(0, end - PACKED_COUNT_DIGITS);
+    counts[i] = start < end ? Number(text.slice(start, end)) : 0;
+    end = start;
+  }
+  if (/[1-9]/.test(text.slice(0, end))) throw new Error(`packed counts hold more than ${length} counts`);
+  return counts;
+}
+
 interface ColumnSums {
   binCounts: number[] | null;
   rowCount: number;
@@ -384,16 +424,21 @@ function plusExcluded(table: string, column: { name: string }) {
 async function writeAccuracy(tx: DbOrTx, key: Key, a: AccuracySums): Promise<void> {
   const t = batchAccuracyStats;
   const add = (column: { name: string }) => plusExcluded('batch_accuracy_stats', column);
+  // Packed counts add as numbers; a null side (not binary) keeps the other.
+  const addPacked = (column: { name: string }) =>
+    sql.raw(
+      `coalesce(batch_accuracy_stats.${column.name} + excluded.${column.name}, batch_accuracy_stats.${column.name}, excluded.${column.name})`,
+    );
   await tx
     .insert(t)
-    .values({ ...key, ...a })
+    .values({ ...key, ...a, positiveBins: packCounts(a.positiveBins), negativeBins: packCounts(a.negativeBins) })
     .onConflictDoUpdate({
       target: [t.batchId, t.modelId],
       set: {
         count: add(t.count),
         logLossSum: add(t.logLossSum),
-        positiveBins: sql`bl_array_add(${t.positiveBins}, excluded.positive_bins)`,
-        negativeBins: sql`bl_array_add(${t.negativeBins}, excluded.negative_bins)`,
+        positiveBins: addPacked(t.positiveBins),
+        negativeBins: addPacked(t.negativeBins),
         truePositives: add(t.truePositives),
         falsePositives: add(t.falsePositives),
         trueNegatives: add(t.trueNegatives),
