@@ -8,6 +8,7 @@ import {
 import { createBatch, createDeployment, createOrganization } from './helpers/fixtures.js';
 import { random } from './helpers/random.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { binCounts, decileEdges } from './helpers/statistics.js';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -28,23 +29,10 @@ function sample(n: number, seed: number): PredictionRowInput[] {
   }));
 }
 
-/** PostgreSQL's percentile_cont: linear interpolation at position q·(n−1) of the sorted values. */
-function percentileCont(sorted: number[], q: number): number {
-  const position = q * (sorted.length - 1);
-  const lower = Math.floor(position);
-  const upper = Math.ceil(position);
-  return sorted[lower]! + (sorted[upper]! - sorted[lower]!) * (position - lower);
-}
-
 function expectedNumeric(values: (number | null)[]) {
   const present = values.filter((v): v is number => v !== null).sort((a, b) => a - b);
-  const edges: number[] = [];
-  for (let q = 1; q <= 9; q++) {
-    const d = percentileCont(present, q / 10);
-    if (edges.length === 0 || d > edges.at(-1)!) edges.push(d);
-  }
-  const counts = new Array<number>(edges.length + 2).fill(0);
-  for (const v of values) counts[v === null ? edges.length + 1 : edges.filter((e) => e <= v).length]!++;
+  const edges = decileEdges(values);
+  const counts = binCounts(edges, values);
   const mean = present.reduce((a, b) => a + b, 0) / present.length;
   const std = Math.sqrt(present.reduce((a, b) => a + (b - mean) ** 2, 0) / present.length);
   return { edges, counts, mean, std };
@@ -163,8 +151,7 @@ describe('binning batches against the baseline', () => {
     await server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows } });
     const [age] =
       await server.sql`select bin_counts, baseline_version from batch_column_stats where batch_id = ${batch.id} and column_name = 'age'`;
-    const expected = new Array<number>(edges.length + 2).fill(0);
-    for (const v of ages(rows)) expected[v === null ? edges.length + 1 : edges.filter((e) => e <= v).length]!++;
+    const expected = binCounts(edges, ages(rows));
     expect(age!.baseline_version).toBe(1);
     expect((age!.bin_counts as string[]).map(Number)).toEqual(expected);
   });
@@ -183,8 +170,7 @@ describe('binning batches against the baseline', () => {
       await server.op(SetTrainingBaselineDocument, { input: { deploymentId: deployment.id, rows: baselineRows } });
       await waitForVersion(batch.id, version);
       const { edges } = expectedNumeric(ages(baselineRows));
-      const expected = new Array<number>(edges.length + 2).fill(0);
-      for (const v of ages(rows)) expected[v === null ? edges.length + 1 : edges.filter((e) => e <= v).length]!++;
+      const expected = binCounts(edges, ages(rows));
       const [age] = await server.sql`select bin_counts from batch_column_stats where batch_id = ${batch.id} and column_name = 'age'`;
       expect((age!.bin_counts as string[]).map(Number)).toEqual(expected);
       const [city] = await server.sql`select bin_counts from batch_column_stats where batch_id = ${batch.id} and column_name = 'city'`;

@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeploymentBatchesDocument, UpdateBatchModelHistoryDocument } from './generated/graphql.js';
+import {
+  BatchPageMetricsDocument,
+  DeploymentBatchesDocument,
+  ReportPredictionsDocument,
+  SetTrainingBaselineDocument,
+  UpdateBatchModelHistoryDocument,
+} from './generated/graphql.js';
 import { createBatch, createDeployment, createOrganization, createUser } from './helpers/fixtures.js';
+import { scoredRows } from './helpers/ingest-data.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 // A page of batches costs the same small number of SQL statements whatever its size: what each
@@ -40,6 +47,38 @@ describe('SQL statements per page of batches (dataloaders)', () => {
       [
         7,
         7,
+      ]
+    `);
+    expect(counts[0]).toBe(counts[1]);
+  });
+});
+
+describe('SQL statements per page of batches with their metrics (dataloaders)', () => {
+  it('costs the same number of statements for 5 and 50 batches with serviceHealth, dataDrift and accuracy', async () => {
+    const org = await createOrganization(server, null);
+    const counts: number[] = [];
+    for (const size of [5, 50]) {
+      const deployment = await createDeployment(server, org.token);
+      await server.op(SetTrainingBaselineDocument, { input: { deploymentId: deployment.id, rows: scoredRows(5, 100) } }, org.token);
+      for (let i = 0; i < size; i++) {
+        const batch = await createBatch(server, deployment.id, `b${i}`, org.token);
+        await server.op(
+          ReportPredictionsDocument,
+          { input: { deploymentId: deployment.id, batchId: batch.id, rows: scoredRows(i, 3), executionTimeMs: 3 } },
+          org.token,
+        );
+      }
+      server.statements.length = 0;
+      const data = await server.op(BatchPageMetricsDocument, { id: deployment.id, first: 50 }, org.token);
+      expect(data.deployment!.batches.edges).toHaveLength(size);
+      expect(data.deployment!.batches.edges.every((e) => e.node.serviceHealth.totalRequests === 1)).toBe(true);
+      counts.push(server.statements.length);
+    }
+    // token, deployment, batch page, service (stats, buckets, consumers), column sums, baseline, accuracy
+    expect(counts).toMatchInlineSnapshot(`
+      [
+        9,
+        9,
       ]
     `);
     expect(counts[0]).toBe(counts[1]);
