@@ -6,13 +6,16 @@ import { type RunningApp, startApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { type Endpoint, type GraphQLResponse, requestGraphQL, runOperation } from './graphql.js';
 
-/** A fresh database cloned from the migrated template; dropped with the test run. */
-export async function createTestDatabase(): Promise<string> {
+/**
+ * A fresh database cloned from the migrated template (or, with `empty`, one with nothing in it, not
+ * even the migrations); dropped with the test run.
+ */
+export async function createTestDatabase(options: { empty?: boolean } = {}): Promise<string> {
   const adminUrl = inject('adminDatabaseUrl');
   const name = `${inject('databasePrefix')}${randomBytes(6).toString('hex')}`;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   try {
-    await admin.unsafe(`create database ${name} template ${inject('templateDatabase')}`);
+    await admin.unsafe(`create database ${name}${options.empty ? '' : ` template ${inject('templateDatabase')}`}`);
   } finally {
     await admin.end();
   }
