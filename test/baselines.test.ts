@@ -135,7 +135,7 @@ describe('setting a training baseline', () => {
     });
     expect(answer.status).toBe(201);
     expect(answer.json).toMatchObject({ version: 1, rowCount: 5000 });
-    expect(answer.json.columns.features[0].counts).toEqual(expectedNumeric(ages(rows)).counts);
+    expect(answer.json.columns!.features[0]!.counts).toEqual(expectedNumeric(ages(rows)).counts);
   });
 });
 

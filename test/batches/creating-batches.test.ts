@@ -3,7 +3,7 @@ import { CreateMonitoringBatchDocument, DeploymentBatchesDocument, MonitoringBat
 import { countRows } from '../helpers/db.js';
 import { createDeployment, createTenant, MISSING_BATCH } from '../helpers/fixtures.js';
 import { batchesPath, batchPath, createRestBatch, limitsPath, postBatch, quotaUsed } from '../helpers/rest.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { type RestBatch, startTestServer, type TestServer } from '../helpers/server.js';
 
 // Creating a batch (C2), over GraphQL and over the DataRobot-compatible REST route: names are
 // trimmed, every field is checked and named when wrong, and a refused batch stores nothing and
@@ -99,7 +99,7 @@ describe('POST /monitoringBatches/', () => {
     });
     expect(answer.status).toBe(201);
     expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
-    const batch = answer.json;
+    const batch = answer.json as RestBatch;
     expect(batch).toEqual({
       id: expect.stringMatching(/^mb_[0-9a-f]{24}$/),
       deploymentId,
@@ -148,7 +148,7 @@ describe('POST /monitoringBatches/', () => {
     const noSlash = await server.rest('POST', batchesPath(deploymentId).replace(/\/$/, ''), { token, body: { batchName: 'no slash' } });
     expect(noSlash.status).toBe(201);
     expect(noSlash.json.batchName).toBe('no slash');
-    const one = await server.rest('GET', batchPath(deploymentId, noSlash.json.id).replace(/\/$/, ''), { token });
+    const one = await server.rest('GET', batchPath(deploymentId, noSlash.json.id!).replace(/\/$/, ''), { token });
     expect(one.status).toBe(200);
     expect(one.json.id).toBe(noSlash.json.id);
     const limits = await server.rest('GET', limitsPath(deploymentId).replace(/\/$/, ''), { token });
@@ -247,10 +247,10 @@ describe('POST /monitoringBatches/ with invalid input', () => {
     });
     expect(answer.status).toBe(422);
     expect(answer.json.message).toMatch(/^Invalid input: /);
-    expect(Object.keys(answer.json.errors)).toEqual(Object.keys(errors));
+    expect(Object.keys(answer.json.errors ?? {})).toEqual(Object.keys(errors));
     for (const [field, message] of Object.entries(errors)) {
-      if (typeof message === 'string') expect(answer.json.errors[field]).toBe(message);
-      else expect(answer.json.errors[field]).toMatch(message);
+      if (typeof message === 'string') expect(answer.json.errors?.[field]).toBe(message);
+      else expect(answer.json.errors?.[field]).toMatch(message);
       expect(answer.json.message).toContain(field);
     }
     expect(await countRows(server, 'monitoring_batches', 'deployment_id', deploymentId)).toBe(0);
@@ -265,7 +265,7 @@ describe('POST /monitoringBatches/ with invalid input', () => {
       externalContextUrl: 'ftp://example.com',
     });
     expect(answer.status).toBe(422);
-    expect(Object.keys(answer.json.errors).sort()).toEqual(['batchName', 'description', 'externalContextUrl']);
+    expect(Object.keys(answer.json.errors ?? {}).sort()).toEqual(['batchName', 'description', 'externalContextUrl']);
     expect(await countRows(server, 'monitoring_batches', 'deployment_id', deploymentId)).toBe(0);
   });
 

@@ -198,7 +198,7 @@ describe('batches created by an ingest with a prefix', () => {
     );
     expect(first.status, JSON.stringify(first.json)).toBe(202);
     expect(first.json.batchName).toMatch(/^nightly - \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
-    const createdAt = Date.parse(`${first.json.batchName.slice('nightly - '.length).replace(' ', 'T')}Z`);
+    const createdAt = Date.parse(`${first.json.batchName!.slice('nightly - '.length).replace(' ', 'T')}Z`);
     expect(Math.abs(Date.now() - createdAt)).toBeLessThan(60_000);
     expect(first.json).toMatchObject({ rowCount: 5, predictionsCount: 5 });
     const before = await deploymentSnapshot(server, deployment.id);
@@ -234,6 +234,6 @@ describe('batches created by an ingest with a prefix', () => {
       { token: org.token },
     );
     expect(both.status).toBe(422);
-    expect(Object.keys(both.json.errors)).toEqual(['monitoringBatchPrefix']);
+    expect(Object.keys(both.json.errors ?? {})).toEqual(['monitoringBatchPrefix']);
   });
 });

@@ -117,7 +117,7 @@ describe('PATCH /monitoringBatches/{batchId}/', () => {
     const { batch, patch, read } = await freshBatch();
     const answer = await patch(body);
     expect(answer.status).toBe(422);
-    expect(Object.keys(answer.json.errors)).toEqual([field]);
+    expect(Object.keys(answer.json.errors ?? {})).toEqual([field]);
     expect(await read()).toEqual(batch);
   });
 

@@ -170,7 +170,7 @@ describe('GET /monitoringBatches/', () => {
   let deploymentId: string;
   const ids: Record<string, string> = {};
   const list = (query = '') => server.rest('GET', `${batchesPath(deploymentId)}${query}`, { token });
-  const names = (answer: RestAnswer) => answer.json.data.map((batch: { batchName: string }) => batch.batchName);
+  const names = (answer: RestAnswer) => answer.json.data!.map((batch: { batchName: string }) => batch.batchName);
   /** Names of the batches whose timestamps are null, as `id asc` (or desc) breaks their tie. */
   const nullsById = (direction: 1 | -1) => ['delta', 'foxtrot_x'].sort((a, b) => (ids[a]! < ids[b]! ? -direction : direction));
 
@@ -191,7 +191,7 @@ describe('GET /monitoringBatches/', () => {
     expect(answer.status).toBe(200);
     expect(answer.json).toMatchObject({ count: 7, totalCount: 7, next: null, previous: null });
     expect(names(answer)).toEqual(seeds.map((s) => s.name).reverse());
-    expect(answer.json.data[0]).toEqual({
+    expect(answer.json.data![0]).toEqual({
       id: ids.golf,
       deploymentId,
       batchName: 'golf',
@@ -215,11 +215,11 @@ describe('GET /monitoringBatches/', () => {
       const answer: RestAnswer = await server.rest('GET', request, { token });
       expect(answer.status).toBe(200);
       expect(answer.json.totalCount).toBe(7);
-      expect(answer.json.count).toBe(answer.json.data.length);
-      counts.push(answer.json.count);
+      expect(answer.json.count).toBe(answer.json.data!.length);
+      counts.push(answer.json.count!);
       seen.push(...names(answer));
-      previous.push(answer.json.previous);
-      request = answer.json.next ? relativeLink(server, answer.json.next) : null;
+      previous.push(answer.json.previous ?? null);
+      request = answer.json.next ? relativeLink(server, answer.json.next!) : null;
     }
     expect(counts).toEqual([3, 3, 1]);
     expect(seen).toEqual(seeds.map((s) => s.name));
@@ -230,15 +230,15 @@ describe('GET /monitoringBatches/', () => {
     expect(Object.fromEntries(back.searchParams)).toEqual({ limit: '3', orderBy: 'name', offset: '3' });
     const page = await list('?limit=3&orderBy=name&offset=3');
     expect(names(page)).toEqual(['delta', 'echo 50%', 'foxtrot_x']);
-    expect(new URL(page.json.previous).searchParams.get('offset')).toBe('0');
-    expect(new URL(page.json.next).searchParams.get('offset')).toBe('6');
+    expect(new URL(page.json.previous!).searchParams.get('offset')).toBe('0');
+    expect(new URL(page.json.next!).searchParams.get('offset')).toBe('6');
   });
 
   it('answers an empty page past the end, with previous and without next', async () => {
     const answer = await list('?offset=50&limit=10');
     expect(answer.status).toBe(200);
     expect(answer.json).toMatchObject({ count: 0, totalCount: 7, next: null, data: [] });
-    expect(new URL(answer.json.previous).searchParams.get('offset')).toBe('40');
+    expect(new URL(answer.json.previous!).searchParams.get('offset')).toBe('40');
   });
 
   it('searches names case-insensitively by substring, and ids exactly', async () => {
@@ -313,7 +313,7 @@ describe('GET /monitoringBatches/', () => {
     const answer = await list('?search=run&createdAfter=2024-01-02&orderBy=-name&limit=1');
     expect(answer.json).toMatchObject({ count: 1, totalCount: 2 });
     expect(names(answer)).toEqual(['charlie run']);
-    expect(names(await server.rest('GET', relativeLink(server, answer.json.next), { token }))).toEqual(['bravo run']);
+    expect(names(await server.rest('GET', relativeLink(server, answer.json.next!), { token }))).toEqual(['bravo run']);
   });
 
   const badParams: [string, string[]][] = [
@@ -338,7 +338,7 @@ describe('GET /monitoringBatches/', () => {
   it.each(badParams)('answers 422 naming the parameter for ?%s', async (query, fields) => {
     const answer = await list(`?${query}`);
     expect(answer.status).toBe(422);
-    expect(Object.keys(answer.json.errors).sort()).toEqual([...fields].sort());
+    expect(Object.keys(answer.json.errors ?? {}).sort()).toEqual([...fields].sort());
     for (const field of fields) expect(answer.json.message).toContain(field);
   });
 });
@@ -356,7 +356,7 @@ describe('GET /monitoringBatches/ filtered by createdBy', () => {
     const byRobot = await server.rest('GET', `${batchesPath(deploymentId)}?createdBy=${memberId}`, { token });
     expect(byRobot.json).toMatchObject({ count: 1, totalCount: 1, data: [{ batchName: 'by robot', createdBy: { id: memberId } }] });
     const byAdmin = await server.rest('GET', `${batchesPath(deploymentId)}?createdBy=${adminId}&orderBy=name`, { token });
-    expect(byAdmin.json.data.map((b: { batchName: string }) => b.batchName)).toEqual(['by admin 1', 'by admin 2']);
+    expect(byAdmin.json.data!.map((b: { batchName: string }) => b.batchName)).toEqual(['by admin 1', 'by admin 2']);
     const byNobody = await server.rest('GET', `${batchesPath(deploymentId)}?createdBy=usr_000000000000000000000000`, { token });
     expect(byNobody.json).toMatchObject({ count: 0, totalCount: 0, data: [] });
   });

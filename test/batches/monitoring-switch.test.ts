@@ -147,7 +147,7 @@ describe('PATCH /settings/ {"batchMonitoring": {"enabled": …}}', () => {
       headers: { 'content-type': 'application/json' },
     });
     expect(answer.status).toBe(422);
-    expect(Object.keys(answer.json.errors)).toEqual([field]);
+    expect(Object.keys(answer.json.errors ?? {})).toEqual([field]);
     expect((await server.op(DeploymentDocument, { id: deploymentId }, token)).deployment?.batchMonitoringEnabled).toBe(true);
   });
 

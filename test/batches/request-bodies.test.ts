@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countRows } from '../helpers/db.js';
 import { createDeployment, createOrganization, createTenant } from '../helpers/fixtures.js';
 import { batchesPath, batchPath, settingsPath } from '../helpers/rest.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { type RestBatch, startTestServer, type TestServer } from '../helpers/server.js';
 
 // What the batch routes read from a request body: JSON (application/json or a +json type), within
 // maxBodyBytes. Anything else is a 400, 415 or 413 answer, and nothing is stored.
@@ -77,7 +77,7 @@ describe('request bodies of the batch routes', () => {
     const { id: deploymentId } = await createDeployment(small, org.token);
     const created = await small.rest('POST', batchesPath(deploymentId), { token: org.token, body: { batchName: 'small server batch' } });
     expect(created.status).toBe(201);
-    const batch = created.json;
+    const batch = created.json as RestBatch;
     const big = { batchName: 'b'.repeat(2000) };
     const requests: [string, string][] = [
       ['POST', batchesPath(deploymentId)],

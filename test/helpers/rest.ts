@@ -4,7 +4,7 @@ import { deploymentSnapshot } from './db.js';
 import { createBatch, createDeployment } from './fixtures.js';
 import type { Endpoint } from './graphql.js';
 import { NDJSON, ndjson, regressionRows } from './ingest-data.js';
-import type { RestAnswer, TestServer } from './server.js';
+import { parseBody, type RestAnswer, type RestBatch, type TestServer } from './server.js';
 
 // The DataRobot-compatible REST API: its routes, and requests to them over node:http.
 
@@ -64,13 +64,7 @@ export function post(target: Endpoint, path: string, body: Body, options: PostOp
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('error', reject);
       res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown = null;
-        try {
-          json = text ? JSON.parse(text) : null;
-        } catch {
-          json = text;
-        }
+        const json = parseBody(Buffer.concat(chunks).toString('utf8'));
         const responseHeaders = new Headers();
         for (const [name, value] of Object.entries(res.headers)) {
           if (value !== undefined) responseHeaders.set(name, Array.isArray(value) ? value.join(', ') : value);
@@ -156,14 +150,14 @@ export function postBatch(server: TestServer, deploymentId: string, token: strin
 export async function createRestBatch(server: TestServer, deploymentId: string, token: string, body: Record<string, unknown>) {
   const answer = await postBatch(server, deploymentId, token, body);
   expect(answer.status, JSON.stringify(answer.json)).toBe(201);
-  return answer.json;
+  return answer.json as RestBatch;
 }
 
 /** `used` of GET /monitoringBatchLimits/ (asserting the 200). */
 export async function quotaUsed(server: TestServer, deploymentId: string, token: string): Promise<number> {
   const answer = await server.rest('GET', limitsPath(deploymentId), { token });
   expect(answer.status).toBe(200);
-  return answer.json.used;
+  return answer.json.used!;
 }
 
 /**

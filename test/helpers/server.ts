@@ -24,12 +24,63 @@ export async function createTestDatabase(options: { empty?: boolean } = {}): Pro
   return url.toString();
 }
 
+/** A monitoring batch as the REST routes answer it (DataRobot field names). */
+export interface RestBatch {
+  id: string;
+  deploymentId: string;
+  batchName: string;
+  description: string | null;
+  externalContextUrl: string | null;
+  createdAt: string;
+  createdBy: { id: string; name: string };
+  isLocked: boolean;
+  earliestPredictionTimestamp: string | null;
+  latestPredictionTimestamp: string | null;
+  predictionsCount: number;
+}
+
+/**
+ * The fields of this API's REST answers; each route answers with some of them (an error, a batch, a
+ * page of batches, the quota, an ingest or actuals summary, a baseline). Tests read the fields their
+ * route must answer with. A body that is not a JSON object (the empty body of a 204, plain text) is
+ * null or the text: compare it whole (toBeNull, toEqual).
+ */
+export interface RestBody extends Partial<RestBatch> {
+  /** Errors: what is wrong, and for invalid input the message per field (or line of an upload). */
+  message?: string;
+  errors?: Record<string, string>;
+  /** A page of batches. */
+  count?: number;
+  totalCount?: number;
+  next?: string | null;
+  previous?: string | null;
+  data?: RestBatch[];
+  /** The daily batch quota (also in a 429). */
+  limit?: number | null;
+  used?: number;
+  remaining?: number | null;
+  resetAt?: string;
+  /** An ingest. */
+  batchId?: string;
+  rowCount?: number;
+  unknownFeatures?: string[];
+  actualsJoined?: number;
+  /** Actuals. */
+  acceptedCount?: number;
+  matchedCount?: number;
+  unmatchedAssociationIds?: string[];
+  /** A training baseline. */
+  version?: number;
+  columns?: { features: { name: string; counts: number[] }[] };
+  /** PATCH /settings/. */
+  batchMonitoring?: { enabled: boolean };
+}
+
 export interface RestAnswer {
   status: number;
   headers: Headers;
-  /** Parsed JSON (or the raw text); tests check it field by field. */
-  // biome-ignore lint: JSON of any shape
-  json: any;
+  /** Parsed JSON (or the raw text, or null for an empty body). */
+  json: RestBody;
 }
 
 export class TestServer implements Endpoint {
@@ -100,16 +151,19 @@ export class TestServer implements Endpoint {
     }
     const response = await fetch(`${this.url}${path}`, { method, headers, body });
     const text = await response.text();
-    let json: unknown = null;
-    try {
-      json = text ? JSON.parse(text) : null;
-    } catch {
-      json = text;
-    }
-    return { status: response.status, headers: response.headers, json };
+    return { status: response.status, headers: response.headers, json: parseBody(text) };
   }
 }
 
 export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
   return new TestServer().start(overrides);
+}
+
+/** A response body as RestAnswer.json holds it: parsed JSON, else the text itself; null when empty. */
+export function parseBody(text: string): RestBody {
+  try {
+    return (text ? JSON.parse(text) : null) as RestBody;
+  } catch {
+    return text as unknown as RestBody;
+  }
 }

@@ -115,8 +115,8 @@ describe('the bulk upload', () => {
     const truncated = body.slice(0, body.length - 30); // the last line cut mid-object, no newline
     const answer = await post(server, bulkPath(deployment.id, batch.id), truncated);
     expect(answer.status).toBe(422);
-    expect(Object.keys(answer.json.errors)).toEqual(['line 5000']);
-    expect(answer.json.errors['line 5000']).toMatch(/^is not valid JSON: /);
+    expect(Object.keys(answer.json.errors ?? {})).toEqual(['line 5000']);
+    expect(answer.json.errors?.['line 5000']).toMatch(/^is not valid JSON: /);
     expect(await deploymentSnapshot(server, deployment.id)).toEqual(before);
     // Cut inside a quoted CSV cell: the record never ends.
     const csvBody = csv(regressionRows(300, 34), 'regression');
@@ -155,11 +155,17 @@ describe('the bulk upload', () => {
     ].join('\n');
     const answer = await post(server, bulkPath(deployment.id, batch.id), body);
     expect(answer.status).toBe(422);
-    expect(Object.keys(answer.json.errors)).toEqual(['line 2', 'line 3.probabilities', 'line 4.prediction', 'line 5.timestamp', 'line 6']);
+    expect(Object.keys(answer.json.errors ?? {})).toEqual([
+      'line 2',
+      'line 3.probabilities',
+      'line 4.prediction',
+      'line 5.timestamp',
+      'line 6',
+    ]);
     const many = Array.from({ length: 50 }, () => '{"features":{"age":"x"},"prediction":1}').join('\n');
     const capped = await post(server, bulkPath(deployment.id, batch.id), many);
     expect(capped.status).toBe(422);
-    expect(Object.keys(capped.json.errors)).toHaveLength(20);
+    expect(Object.keys(capped.json.errors ?? {})).toHaveLength(20);
     expect(await deploymentSnapshot(server, deployment.id)).toEqual(before);
   });
 });
@@ -178,10 +184,10 @@ describe('predictionInputs', () => {
       data: Array.from({ length: 10_001 }, () => ({ features: {}, prediction: 1 })),
     });
     expect(tooMany.status).toBe(422);
-    expect(tooMany.json.errors.data).toContain('bulk');
+    expect(tooMany.json.errors?.data).toContain('bulk');
     const empty = await postJson(server, inputsPath(deployment.id), { batchId: batch.id, data: [] });
     expect(empty.status).toBe(422);
-    expect(Object.keys(empty.json.errors)).toEqual(['data']);
+    expect(Object.keys(empty.json.errors ?? {})).toEqual(['data']);
     expect(await countRows(server, 'predictions', 'batch_id', batch.id)).toBe(0);
     expect(await batchCounters(server, batch.id)).toMatchObject({ prediction_count: 0 });
   });
