@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -7,33 +7,25 @@ import { countRows } from '../helpers/db.js';
 import { createDeployment, createTenant } from '../helpers/fixtures.js';
 import { batchPath } from '../helpers/rest.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { PYTHON_REQUESTS, systemPackage } from '../helpers/system-packages.js';
 
 // A client written for DataRobot works against batchlens with only its base URL changed: a Python
 // script using `requests`, a bearer token and the DataRobot-Key header.
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const python = systemPackage(PYTHON_REQUESTS);
 
-describe('a DataRobot Python script (requests, bearer token, DataRobot-Key)', () => {
-  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'compat', 'datarobot_create_batch.py');
-  // The first Python on this machine that has `requests` (.ci/run installs python3-requests if none has).
-  const python = ['python3', '/usr/bin/python3'].find((candidate) => {
-    try {
-      execFileSync(candidate, ['-c', 'import requests'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
+describe.runIf(python)('a DataRobot Python script (requests, bearer token, DataRobot-Key)', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
   });
-  const run = (env: Record<string, string>, args: string[] = []) => {
-    if (!python) throw new Error('no python3 with the requests package: apt-get install python3-requests');
-    return promisify(execFile)(python, [script, ...args], { env: { ...process.env, ...env }, timeout: 30_000 });
-  };
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'compat', 'datarobot_create_batch.py');
+  const run = (env: Record<string, string>, args: string[] = []) =>
+    promisify(execFile)(python!, [script, ...args], { env: { ...process.env, ...env }, timeout: 30_000 });
 
   it('creates a batch with only the base URL changed, and prints its id', async () => {
     const { token, deploymentId } = await createTenant(server);
