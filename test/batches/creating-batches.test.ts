@@ -73,6 +73,8 @@ describe('createMonitoringBatch (GraphQL, C2)', () => {
 
   it('answers a GraphQL validation error (not a 500) for a wrongly typed or missing name', async () => {
     const deployment = await createDeployment(server);
+    // Hand-written on purpose: a literal of the wrong type, and a missing required field, are
+    // documents no typed operation can be.
     const wrongType = await server.graphql(
       `mutation { createMonitoringBatch(input: {deploymentId: "${deployment.id}", name: 42}) { __typename } }`,
     );

@@ -82,8 +82,8 @@ describe('deleteMonitoringBatch (GraphQL)', () => {
     const deployment = await createDeployment(server);
     const batch = await createBatch(server, deployment.id);
     await server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows: minuteRows(30, 42) } });
-    const deleted = await server.graphql(`mutation { deleteMonitoringBatch(id: "${batch.id}") { __typename } }`);
-    expect(deleted.data).toEqual({ deleteMonitoringBatch: { __typename: 'DeleteMonitoringBatchSuccess' } });
+    const deleted = await server.op(DeleteMonitoringBatchDocument, { id: batch.id });
+    expect(deleted.deleteMonitoringBatch.__typename).toBe('DeleteMonitoringBatchSuccess');
     const again = await server.op(ReportPredictionsDocument, {
       input: { deploymentId: deployment.id, batchId: batch.id, rows: minuteRows(1, 43) },
     });

@@ -176,6 +176,7 @@ describe('model history (C3)', () => {
       input: { batchId: batch.id, modelId: ' ', startTime: start, endTime: end },
     });
     expect(blankModel.updateBatchModelHistory).toMatchObject({ __typename: 'ValidationError', fieldErrors: [{ field: 'modelId' }] });
+    // Hand-written on purpose: an invalid DateTime literal in the document itself.
     const badDate = await server.graphql(
       `mutation { updateBatchModelHistory(input: {batchId: "${batch.id}", modelId: "m", startTime: "last tuesday", endTime: "${end}"}) { __typename } }`,
     );

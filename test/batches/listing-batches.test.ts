@@ -139,6 +139,7 @@ describe('deployment.batches (GraphQL, C2)', () => {
   });
 
   it('refuses first + last together and a page over 100, naming the argument', async () => {
+    // Hand-written on purpose: the literal page arguments are the bad input.
     const both = await server.graphql(
       `{ deployment(id: "${deploymentId}") { batches(first: 1, last: 1) { totalCount } } }`,
       undefined,
