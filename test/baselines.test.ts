@@ -9,6 +9,7 @@ import { createBatch, createDeployment, createOrganization } from './helpers/fix
 import { random } from './helpers/random.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { binCounts, decileEdges } from './helpers/statistics.js';
+import { sleep } from './helpers/time.js';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -46,7 +47,7 @@ async function waitForVersion(batchId: string, version: number) {
     const rows = await server.sql`select baseline_version from batch_column_stats where batch_id = ${batchId}`;
     if (rows.length && rows.every((r) => r.baseline_version === version)) return;
     if (Date.now() > deadline) throw new Error(`batch ${batchId} was not re-binned to version ${version}: ${JSON.stringify(rows)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
 }
 

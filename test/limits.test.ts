@@ -1,10 +1,11 @@
 import http from 'node:http';
-import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { getIntrospectionQuery, type IntrospectionQuery, print } from 'graphql';
+import { getIntrospectionQuery, type IntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { DeploymentBatchesDocument, ViewerNameDocument } from './generated/graphql.js';
+import { countRows } from './helpers/db.js';
 import { createBatch, createDeployment } from './helpers/fixtures.js';
+import { type GraphQLAnswer, postGraphQL } from './helpers/graphql.js';
 import { closeSockets, connect, openSocket, runOnce } from './helpers/graphql-ws.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -19,42 +20,13 @@ beforeAll(async () => {
   ]);
 });
 afterAll(async () => {
+  await closeSockets();
   await Promise.all([small?.stop(), defaults?.stop()]);
 });
 
 // The queries here are written out by hand on purpose: each is built to sit exactly at a limit or
-// one step over it (depth, aliases, cost, body size), which is the input under test.
-
-interface Answer<R> {
-  status: number;
-  contentType: string | null;
-  body: { data?: R | null; errors?: { message: string; extensions?: Record<string, unknown> }[] };
-}
-
-/** POST /graphql asking for the GraphQL-over-HTTP media type, so refusals come back as 4xx. */
-async function post<R = Record<string, unknown>, V = Record<string, unknown>>(
-  server: TestServer,
-  query: TypedDocumentNode<R, V> | string,
-  variables?: V,
-): Promise<Answer<R>> {
-  const response = await fetch(`${server.url}/graphql`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/graphql-response+json',
-      authorization: `Bearer ${server.adminToken}`,
-    },
-    body: JSON.stringify({ query: typeof query === 'string' ? query : print(query), variables }),
-  });
-  return { status: response.status, contentType: response.headers.get('content-type'), body: (await response.json()) as Answer<R>['body'] };
-}
-
-async function deploymentsLabelled(server: TestServer, label: string): Promise<number> {
-  const rows = await server.sql<{ count: string }[]>`select count(*) from deployments where label = ${label}`;
-  return Number(rows[0]!.count);
-}
-
-afterAll(closeSockets);
+// one step over it (depth, aliases, cost, body size), which is the input under test. postGraphQL
+// asks for the GraphQL-over-HTTP media type, so refusals come back as 4xx.
 
 // deployments=1 edges=2 node=3 batches=4 totalCount=5
 const DEPTH_5 = '{ deployments { edges { node { batches { totalCount } } } } }';
@@ -63,13 +35,13 @@ const DEPTH_6 = '{ deployments { edges { node { batches { pageInfo { hasNextPage
 
 describe('query depth (BATCHLENS_MAX_QUERY_DEPTH)', () => {
   it('answers a query at the limit', async () => {
-    const answer = await post(small, DEPTH_5);
+    const answer = await postGraphQL(small, DEPTH_5);
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({ data: { deployments: { edges: [] } } });
   });
 
   it('refuses a query one level deeper with the depth and the limit, executing nothing', async () => {
-    const answer = await post(small, DEPTH_6);
+    const answer = await postGraphQL(small, DEPTH_6);
     expect(answer.status).toBe(400);
     expect(answer.body.data).toBeUndefined();
     expect(answer.body.errors).toHaveLength(1);
@@ -77,7 +49,7 @@ describe('query depth (BATCHLENS_MAX_QUERY_DEPTH)', () => {
   });
 
   it('counts fields inside fragments, so a fragment cannot hide depth', async () => {
-    const answer = await post(
+    const answer = await postGraphQL(
       small,
       '{ deployments { ...Page } } fragment Page on DeploymentConnection { edges { node { batches { pageInfo { hasNextPage } } } } }',
     );
@@ -88,14 +60,14 @@ describe('query depth (BATCHLENS_MAX_QUERY_DEPTH)', () => {
   it('does not run a mutation that is too deep', async () => {
     const label = `too deep ${Date.now()}`;
     // createDeployment=1 deployment=2 batches=3 edges=4 node=5 id=6 (inline fragments add no depth)
-    const answer = await post(
+    const answer = await postGraphQL(
       small,
       `mutation { createDeployment(input: {label: "${label}", targetType: REGRESSION, targetName: "y"}) {
         ... on CreateDeploymentSuccess { deployment { batches { edges { node { id } } } } } } }`,
     );
     expect(answer.status).toBe(400);
     expect(answer.body.errors?.[0]?.message).toBe('Syntax Error: Query depth limit of 5 exceeded, found 6.');
-    expect(await deploymentsLabelled(small, label)).toBe(0);
+    expect(await countRows(small, 'deployments', 'label', label)).toBe(0);
   });
 
   it('applies over graphql-ws too, and the socket stays usable', async () => {
@@ -113,7 +85,7 @@ describe('query depth (BATCHLENS_MAX_QUERY_DEPTH)', () => {
 
 describe('aliases (BATCHLENS_MAX_ALIASES)', () => {
   it('answers a query with as many aliases as allowed', async () => {
-    const answer = await post(small, '{ a: viewer { name } b: viewer { name } c: viewer { name } }');
+    const answer = await postGraphQL(small, '{ a: viewer { name } b: viewer { name } c: viewer { name } }');
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({ data: { a: { name: 'admin' }, b: { name: 'admin' }, c: { name: 'admin' } } });
   });
@@ -123,7 +95,7 @@ describe('aliases (BATCHLENS_MAX_ALIASES)', () => {
       '{ a: viewer { name } b: viewer { name } c: viewer { name } d: viewer { name } }',
       '{ a: viewer { n1: name n2: name n3: name } }',
     ]) {
-      const answer = await post(small, query);
+      const answer = await postGraphQL(small, query);
       expect(answer.status, query).toBe(400);
       expect(answer.body.data, query).toBeUndefined();
       expect(answer.body.errors?.[0]?.message, query).toBe('Syntax Error: Aliases limit of 3 exceeded, found 4.');
@@ -131,7 +103,7 @@ describe('aliases (BATCHLENS_MAX_ALIASES)', () => {
   });
 
   it('does not count `__typename` aliases, which clients add themselves', async () => {
-    const answer = await post(small, '{ t1: __typename t2: __typename a: viewer { name } b: viewer { name } c: viewer { name } }');
+    const answer = await postGraphQL(small, '{ t1: __typename t2: __typename a: viewer { name } b: viewer { name } c: viewer { name } }');
     expect(answer.status).toBe(200);
     expect(answer.body.data).toMatchObject({ t1: 'Query', t2: 'Query', c: { name: 'admin' } });
   });
@@ -140,13 +112,13 @@ describe('aliases (BATCHLENS_MAX_ALIASES)', () => {
 describe('query cost (BATCHLENS_MAX_QUERY_COST)', () => {
   // Cost of `deployments(first: N) { totalCount }`: (2 for the object + 1.5 × 1 for the scalar) × N.
   it('answers a query within the cost limit', async () => {
-    const answer = await post(small, '{ deployments(first: 50) { totalCount } }');
+    const answer = await postGraphQL(small, '{ deployments(first: 50) { totalCount } }');
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({ data: { deployments: { totalCount: 0 } } });
   });
 
   it('refuses a query over it with the cost found and the limit', async () => {
-    const answer = await post(small, '{ deployments(first: 100) { totalCount } }');
+    const answer = await postGraphQL(small, '{ deployments(first: 100) { totalCount } }');
     expect(answer.status).toBe(400);
     expect(answer.body.data).toBeUndefined();
     expect(answer.body.errors?.[0]?.message).toBe('Syntax Error: Query Cost limit of 200 exceeded, found 350.');
@@ -154,21 +126,25 @@ describe('query cost (BATCHLENS_MAX_QUERY_COST)', () => {
 
   it('costs page sizes given as variables with their values, as if written in the query', async () => {
     const query = 'query($n: Int, $m: Int = 100) { deployments(first: $n) { totalCount } again: deployments(last: $m) { totalCount } }';
-    const within = await post(small, 'query($n: Int) { deployments(first: $n) { totalCount } }', { n: 50 });
+    const within = await postGraphQL(small, 'query($n: Int) { deployments(first: $n) { totalCount } }', { n: 50 });
     expect(within.status).toBe(200);
     expect(within.body).toEqual({ data: { deployments: { totalCount: 0 } } });
-    const over = await post(small, 'query($n: Int) { deployments(first: $n) { totalCount } }', { n: 100 });
+    const over = await postGraphQL(small, 'query($n: Int) { deployments(first: $n) { totalCount } }', { n: 100 });
     expect(over.status).toBe(400);
     expect(over.body.data).toBeUndefined();
     expect(over.body.errors?.[0]?.message).toBe('Syntax Error: Query Cost limit of 200 exceeded, found 350.');
     // A default value counts too, and so does a page size inside a fragment.
-    const byDefault = await post(small, query, { n: 1 });
+    const byDefault = await postGraphQL(small, query, { n: 1 });
     expect(byDefault.status).toBe(400);
     expect(byDefault.body.errors?.[0]?.message).toBe('Syntax Error: Query Cost limit of 200 exceeded, found 353.5.');
-    const inFragment = await post(small, 'query($n: Int) { ...page } fragment page on Query { deployments(first: $n) { totalCount } }', {
-      n: 100,
-    });
-    const literal = await post(small, '{ ...page } fragment page on Query { deployments(first: 100) { totalCount } }');
+    const inFragment = await postGraphQL(
+      small,
+      'query($n: Int) { ...page } fragment page on Query { deployments(first: $n) { totalCount } }',
+      {
+        n: 100,
+      },
+    );
+    const literal = await postGraphQL(small, '{ ...page } fragment page on Query { deployments(first: 100) { totalCount } }');
     expect([inFragment.status, literal.status]).toEqual([400, 400]);
     expect(inFragment.body.errors?.[0]?.message).toBe(literal.body.errors?.[0]?.message);
     // Over graphql-ws as well: the operation gets the error, the socket stays open.
@@ -180,7 +156,10 @@ describe('query cost (BATCHLENS_MAX_QUERY_COST)', () => {
   });
 
   it('refuses nested pages under the default limits', async () => {
-    const answer = await post(defaults, '{ deployments(first: 100) { edges { node { batches(first: 100) { edges { node { id } } } } } } }');
+    const answer = await postGraphQL(
+      defaults,
+      '{ deployments(first: 100) { edges { node { batches(first: 100) { edges { node { id } } } } } } }',
+    );
     expect(answer.status).toBe(400);
     expect(answer.body.errors?.[0]?.message).toMatch(/^Syntax Error: Query Cost limit of \d+ exceeded, found \d+(\.\d+)?\.$/);
   });
@@ -276,7 +255,7 @@ describe('request body (BATCHLENS_MAX_BODY_BYTES)', () => {
 
   it('answers 413 on the REST routes too', async () => {
     // (The fixture's mutation asks for more than this server's cost limit allows.)
-    const created = await post<{ createDeployment: { deployment: { id: string } } }>(
+    const created = await postGraphQL<{ createDeployment: { deployment: { id: string } } }>(
       small,
       'mutation { createDeployment(input: {label: "rest body limit", targetType: REGRESSION, targetName: "y", batchMonitoringEnabled: true}) { ... on CreateDeploymentSuccess { deployment { id } } } }',
     );
@@ -297,7 +276,7 @@ describe('request body (BATCHLENS_MAX_BODY_BYTES)', () => {
     expect(outcome).toEqual({ closedWith: 1009 }); // Message Too Big
     expect(await closed).toBe(1009);
 
-    expect((await post(small, ViewerNameDocument)).body).toEqual({ data: { viewer: { name: 'admin' } } });
+    expect((await postGraphQL(small, ViewerNameDocument)).body).toEqual({ data: { viewer: { name: 'admin' } } });
     const again = openSocket(small, { authorization: `Bearer ${small.adminToken}` });
     await again.connected;
     expect(await runOnce(again.client, ViewerNameDocument, {})).toEqual({ data: { viewer: { name: 'admin' } } });
@@ -314,7 +293,7 @@ describe('the default limits', () => {
     for (const name of ['first', 'second', 'third']) await createBatch(defaults, deployment.id, name);
     // The page a client asks for (test/operations/batches.graphql): page size as a variable, which
     // costs as much as the literal.
-    const answer = await post(defaults, DeploymentBatchesDocument, {
+    const answer = await postGraphQL(defaults, DeploymentBatchesDocument, {
       deploymentId: deployment.id,
       first: 100,
       orderBy: { field: 'NAME', direction: 'ASC' },
@@ -335,18 +314,18 @@ describe('the default limits', () => {
     const nested = (leaf: string) =>
       `query ($id: ID!) { deployment(id: $id) { batches { edges { node { deployment { batches { edges { node { deployment { batches { edges { ${leaf} } } } } } } } } } } } }`;
     const deployment = await createDeployment(defaults);
-    expect((await post(defaults, nested('cursor'), { id: deployment.id })).body).toEqual({
+    expect((await postGraphQL(defaults, nested('cursor'), { id: deployment.id })).body).toEqual({
       data: { deployment: { batches: { edges: [] } } },
     });
-    const tooDeep = await post(defaults, nested('node { id }'), { id: deployment.id });
+    const tooDeep = await postGraphQL(defaults, nested('node { id }'), { id: deployment.id });
     expect(tooDeep.status).toBe(400);
     expect(tooDeep.body.errors?.[0]?.message).toBe('Syntax Error: Query depth limit of 12 exceeded, found 13.');
 
     const aliases = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: viewer { name }`).join(' ')} }`;
-    const thirty = await post(defaults, aliases(30));
+    const thirty = await postGraphQL(defaults, aliases(30));
     expect(thirty.status).toBe(200);
     expect(Object.keys(thirty.body.data ?? {})).toHaveLength(30);
-    const thirtyOne = await post(defaults, aliases(31));
+    const thirtyOne = await postGraphQL(defaults, aliases(31));
     expect(thirtyOne.status).toBe(400);
     expect(thirtyOne.body.errors?.[0]?.message).toBe('Syntax Error: Aliases limit of 30 exceeded, found 31.');
   });
@@ -361,7 +340,7 @@ describe('introspection', () => {
     inputValueDeprecation: true,
   };
 
-  function expectSchema(answer: Answer<IntrospectionQuery>) {
+  function expectSchema(answer: GraphQLAnswer<IntrospectionQuery>) {
     expect(answer.status).toBe(200);
     expect(answer.body.errors).toBeUndefined();
     expect(answer.body.data!.__schema.queryType.name).toBe('Query');
@@ -371,12 +350,12 @@ describe('introspection', () => {
   }
 
   it("answers codegen's and GraphiQL's introspection queries under the default limits", async () => {
-    expectSchema(await post<IntrospectionQuery>(defaults, getIntrospectionQuery()));
-    expectSchema(await post<IntrospectionQuery>(defaults, getIntrospectionQuery(graphiqlOptions)));
+    expectSchema(await postGraphQL<IntrospectionQuery>(defaults, getIntrospectionQuery()));
+    expectSchema(await postGraphQL<IntrospectionQuery>(defaults, getIntrospectionQuery(graphiqlOptions)));
   });
 
   it('is exempt from the depth and cost limits (its type references nest 9 levels)', async () => {
-    expectSchema(await post<IntrospectionQuery>(small, getIntrospectionQuery()));
+    expectSchema(await postGraphQL<IntrospectionQuery>(small, getIntrospectionQuery()));
   });
 });
 

@@ -14,6 +14,7 @@ import {
   ViewerOrganizationIdDocument,
 } from './generated/graphql.js';
 import { createDeployment, createOrganization } from './helpers/fixtures.js';
+import { postGraphQL } from './helpers/graphql.js';
 import { closeSockets, openSocket, runOnce } from './helpers/graphql-ws.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -344,28 +345,19 @@ describe('protocol errors', () => {
   // GraphQL over HTTP: with the spec's media type a request that cannot execute is a 400; a client
   // that only accepts the legacy `application/json` gets 200 with `errors` and no `data`.
   // (The queries below are malformed on purpose: they are the bad input under test.)
-  const post = (query: string, accept: string) =>
-    fetch(graphqlUrl(), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept, ...bearer() },
-      body: JSON.stringify({ query }),
-    });
-
   it('answers 400 with the parser message to a syntax error', async () => {
-    const response = await post('{ viewer { name ', 'application/graphql-response+json');
-    expect(response.status).toBe(400);
-    expect(response.headers.get('content-type')).toMatch(/^application\/graphql-response\+json/);
-    const body = (await response.json()) as { data?: unknown; errors: { message: string }[] };
-    expect(body.data).toBeUndefined();
-    expect(body.errors[0]!.message).toBe('Syntax Error: Expected Name, found <EOF>.');
+    const answer = await postGraphQL(server, '{ viewer { name ', undefined, 'application/graphql-response+json');
+    expect(answer.status).toBe(400);
+    expect(answer.contentType).toMatch(/^application\/graphql-response\+json/);
+    expect(answer.body.data).toBeUndefined();
+    expect(answer.body.errors?.[0]?.message).toBe('Syntax Error: Expected Name, found <EOF>.');
   });
 
   it('answers 400 naming an unknown field', async () => {
-    const response = await post('{ viewer { name shoeSize } }', 'application/graphql-response+json');
-    expect(response.status).toBe(400);
-    const body = (await response.json()) as { data?: unknown; errors: { message: string }[] };
-    expect(body.data).toBeUndefined();
-    expect(body.errors[0]!.message).toBe('Cannot query field "shoeSize" on type "Viewer".');
+    const answer = await postGraphQL(server, '{ viewer { name shoeSize } }', undefined, 'application/graphql-response+json');
+    expect(answer.status).toBe(400);
+    expect(answer.body.data).toBeUndefined();
+    expect(answer.body.errors?.[0]?.message).toBe('Cannot query field "shoeSize" on type "Viewer".');
   });
 
   it('answers the same errors with 200 and no data to a legacy `application/json` client', async () => {
@@ -373,12 +365,11 @@ describe('protocol errors', () => {
       ['{ viewer { name ', 'Syntax Error: Expected Name, found <EOF>.'],
       ['{ viewer { name shoeSize } }', 'Cannot query field "shoeSize" on type "Viewer".'],
     ] as const) {
-      const response = await post(query, 'application/json');
-      expect(response.status, query).toBe(200);
-      expect(response.headers.get('content-type'), query).toMatch(/^application\/json/);
-      const body = (await response.json()) as { data?: unknown; errors: { message: string }[] };
-      expect(body.data, query).toBeUndefined();
-      expect(body.errors[0]!.message, query).toBe(message);
+      const answer = await postGraphQL(server, query, undefined, 'application/json');
+      expect(answer.status, query).toBe(200);
+      expect(answer.contentType, query).toMatch(/^application\/json/);
+      expect(answer.body.data, query).toBeUndefined();
+      expect(answer.body.errors?.[0]?.message, query).toBe(message);
     }
   });
 });

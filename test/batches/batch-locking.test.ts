@@ -10,6 +10,7 @@ import { createBatch, createDeployment } from '../helpers/fixtures.js';
 import { CSV, csv, expectedColumnStats, minuteRows, NDJSON, ndjson, regressionRows } from '../helpers/ingest-data.js';
 import { answersOf, bulkPath, everyIngestRoute, LOCKED_MESSAGE, lockBatch, post } from '../helpers/rest.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { sleep } from '../helpers/time.js';
 
 // A locked batch accepts no predictions (C4): every ingest route refuses it whole (BatchLockedError,
 // 409) and stores nothing, until it is unlocked. A lock racing with an ingest either comes after the
@@ -108,7 +109,7 @@ describe('a lock racing with an ingest', () => {
       const body = round % 2 ? csv(rows, 'regression') : ndjson(rows);
       const [upload, lock] = await Promise.all([
         post(server, bulkPath(deployment.id, batch.id, '?executionTimeMs=3'), body, { contentType: round % 2 ? CSV : NDJSON }),
-        new Promise((resolve) => setTimeout(resolve, (round % 5) * 8)).then(() => lockBatch(server, deployment.id, batch.id)),
+        sleep((round % 5) * 8).then(() => lockBatch(server, deployment.id, batch.id)),
       ]);
       expect(lock.status).toBe(200);
       expect(lock.json.isLocked).toBe(true);

@@ -14,6 +14,7 @@ import { BATCH_NOT_FOUND, createBatch, createDeployment, createTenant, MISSING_B
 import { minuteRows, ndjson, regressionRows } from '../helpers/ingest-data.js';
 import { answersOf, batchesPath, batchPath, bulkPath, createRestBatch, everyIngestRoute, post } from '../helpers/rest.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { sleep } from '../helpers/time.js';
 
 // A deleted batch (C4) is gone from every read at once, every route then answers it like a batch
 // that never existed, and its rows and aggregates are purged in the background.
@@ -71,7 +72,7 @@ describe('deleteMonitoringBatch (GraphQL)', () => {
     const deadline = Date.now() + 10_000;
     let remaining = 1;
     while (remaining > 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await sleep(200);
       remaining = (await server.sql`select count(*)::int as n from monitoring_batches where id = ${batch.id}`)[0]!.n as number;
     }
     expect(remaining).toBe(0);
@@ -89,8 +90,7 @@ describe('deleteMonitoringBatch (GraphQL)', () => {
     });
     expect(again.reportPredictions.__typename).toBe('NotFoundError');
     const deadline = Date.now() + 10_000;
-    while ((await countRows(server, 'predictions', 'batch_id', batch.id)) > 0 && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 200));
+    while ((await countRows(server, 'predictions', 'batch_id', batch.id)) > 0 && Date.now() < deadline) await sleep(200);
     expect(await countRows(server, 'predictions', 'batch_id', batch.id)).toBe(0);
     for (const table of ['batch_column_stats', 'batch_service_stats', 'batch_model_history'])
       expect(await countRows(server, table, 'batch_id', batch.id)).toBe(0);

@@ -6,7 +6,7 @@ import type { TestServer } from './server.js';
 export async function countRows(
   server: TestServer,
   table: string,
-  column: 'id' | 'batch_id' | 'deployment_id',
+  column: 'id' | 'batch_id' | 'deployment_id' | 'label',
   id: string,
 ): Promise<number> {
   const [row] = await server.sql.unsafe(`select count(*)::int as n from ${table} where ${column} = $1`, [id]);

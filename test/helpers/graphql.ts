@@ -52,3 +52,32 @@ export async function runOperation<R, V>(
   }
   return result.data;
 }
+
+export interface GraphQLAnswer<R> {
+  status: number;
+  contentType: string | null;
+  body: { data?: R | null; errors?: { message: string; extensions?: Record<string, unknown> }[] };
+}
+
+/**
+ * POST /graphql as the server admin, accepting only `accept`: by default the GraphQL-over-HTTP media
+ * type, so a request that cannot execute is a 4xx (with application/json it is a 200 with errors).
+ * Answered as is: status, Content-Type and body.
+ */
+export async function postGraphQL<R = Record<string, unknown>, V = Record<string, unknown>>(
+  endpoint: Endpoint,
+  query: TypedDocumentNode<R, V> | string,
+  variables?: V,
+  accept = 'application/graphql-response+json',
+): Promise<GraphQLAnswer<R>> {
+  const response = await fetch(`${endpoint.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept, authorization: `Bearer ${endpoint.adminToken}` },
+    body: JSON.stringify({ query: typeof query === 'string' ? query : print(query), variables }),
+  });
+  return {
+    status: response.status,
+    contentType: response.headers.get('content-type'),
+    body: (await response.json()) as GraphQLAnswer<R>['body'],
+  };
+}

@@ -4,6 +4,7 @@ import { createBatch, createDeployment } from '../helpers/fixtures.js';
 import { ndjson, regressionRows } from '../helpers/ingest-data.js';
 import { actualsPath, batchPath, bulkPath, inputsPath, post, postJson, requestsPath } from '../helpers/rest.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { sleep } from '../helpers/time.js';
 
 // What the ingest routes read: the bulk upload takes NDJSON or CSV up to maxUploadBytes, the
 // fromJSON routes JSON up to maxBodyBytes; past a limit the answer is 413, nothing is stored, and
@@ -133,7 +134,7 @@ describe('content types and sizes', () => {
       expect(answers.map((a) => a.status)).toEqual([413, 422, 422, 409, 413]);
       expect(Object.keys(answers[1]!.json.errors ?? {})).toHaveLength(20);
       // The server cuts off bodies it does not read after a grace period (5 s): still up after it.
-      await new Promise((resolve) => setTimeout(resolve, 6000));
+      await sleep(6000);
       expect((await fetch(`${small.url}/healthz`)).status).toBe(200);
       const fine = await post(small, bulkPath(deployment.id, batch.id), ndjson(regressionRows(10, 44)));
       expect(fine.status).toBe(200);
