@@ -3,8 +3,9 @@ import type { ColumnStats } from './db.js';
 import { random } from './random.js';
 
 // Prediction rows for the ingest routes, generated deterministically from a seed, and what the
-// database must hold for them. Values are multiples of powers of two (exact in binary floating
-// point), so sums over rows are exact and can be compared with toEqual.
+// database must hold for them. The REST generators (regressionRows, binaryRows, multiclassRows) use
+// multiples of powers of two, exact in binary floating point, so sums over their rows are exact and
+// compare with toEqual; the others are rounded decimals, compared with toBeCloseTo.
 
 export type FeatureValue = number | string | null;
 export type Target = 'regression' | 'binary' | 'multiclass';
