@@ -8,6 +8,8 @@ import {
 import { createBatch, createDeployment, createOrganization } from './helpers/fixtures.js';
 import { random } from './helpers/random.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { binCounts, decileEdges } from './helpers/statistics.js';
+import { sleep } from './helpers/time.js';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -28,23 +30,10 @@ function sample(n: number, seed: number): PredictionRowInput[] {
   }));
 }
 
-/** PostgreSQL's percentile_cont: linear interpolation at position q·(n−1) of the sorted values. */
-function percentileCont(sorted: number[], q: number): number {
-  const position = q * (sorted.length - 1);
-  const lower = Math.floor(position);
-  const upper = Math.ceil(position);
-  return sorted[lower]! + (sorted[upper]! - sorted[lower]!) * (position - lower);
-}
-
 function expectedNumeric(values: (number | null)[]) {
   const present = values.filter((v): v is number => v !== null).sort((a, b) => a - b);
-  const edges: number[] = [];
-  for (let q = 1; q <= 9; q++) {
-    const d = percentileCont(present, q / 10);
-    if (edges.length === 0 || d > edges.at(-1)!) edges.push(d);
-  }
-  const counts = new Array<number>(edges.length + 2).fill(0);
-  for (const v of values) counts[v === null ? edges.length + 1 : edges.filter((e) => e <= v).length]!++;
+  const edges = decileEdges(values);
+  const counts = binCounts(edges, values);
   const mean = present.reduce((a, b) => a + b, 0) / present.length;
   const std = Math.sqrt(present.reduce((a, b) => a + (b - mean) ** 2, 0) / present.length);
   return { edges, counts, mean, std };
@@ -58,7 +47,7 @@ async function waitForVersion(batchId: string, version: number) {
     const rows = await server.sql`select baseline_version from batch_column_stats where batch_id = ${batchId}`;
     if (rows.length && rows.every((r) => r.baseline_version === version)) return;
     if (Date.now() > deadline) throw new Error(`batch ${batchId} was not re-binned to version ${version}: ${JSON.stringify(rows)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
 }
 
@@ -147,7 +136,7 @@ describe('setting a training baseline', () => {
     });
     expect(answer.status).toBe(201);
     expect(answer.json).toMatchObject({ version: 1, rowCount: 5000 });
-    expect(answer.json.columns.features[0].counts).toEqual(expectedNumeric(ages(rows)).counts);
+    expect(answer.json.columns!.features[0]!.counts).toEqual(expectedNumeric(ages(rows)).counts);
   });
 });
 
@@ -163,8 +152,7 @@ describe('binning batches against the baseline', () => {
     await server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows } });
     const [age] =
       await server.sql`select bin_counts, baseline_version from batch_column_stats where batch_id = ${batch.id} and column_name = 'age'`;
-    const expected = new Array<number>(edges.length + 2).fill(0);
-    for (const v of ages(rows)) expected[v === null ? edges.length + 1 : edges.filter((e) => e <= v).length]!++;
+    const expected = binCounts(edges, ages(rows));
     expect(age!.baseline_version).toBe(1);
     expect((age!.bin_counts as string[]).map(Number)).toEqual(expected);
   });
@@ -183,8 +171,7 @@ describe('binning batches against the baseline', () => {
       await server.op(SetTrainingBaselineDocument, { input: { deploymentId: deployment.id, rows: baselineRows } });
       await waitForVersion(batch.id, version);
       const { edges } = expectedNumeric(ages(baselineRows));
-      const expected = new Array<number>(edges.length + 2).fill(0);
-      for (const v of ages(rows)) expected[v === null ? edges.length + 1 : edges.filter((e) => e <= v).length]!++;
+      const expected = binCounts(edges, ages(rows));
       const [age] = await server.sql`select bin_counts from batch_column_stats where batch_id = ${batch.id} and column_name = 'age'`;
       expect((age!.bin_counts as string[]).map(Number)).toEqual(expected);
       const [city] = await server.sql`select bin_counts from batch_column_stats where batch_id = ${batch.id} and column_name = 'city'`;

@@ -149,6 +149,7 @@ describe('reading deployments', () => {
   });
 
   it('refuses a page size over 100 and a forged cursor with a clear error, not a 500', async () => {
+    // Hand-written on purpose: the literal page arguments are the bad input.
     const big = await server.graphql('{ deployments(first: 101) { totalCount } }');
     expect(big.status).toBe(200);
     expect(big.errors?.[0]).toMatchObject({ message: expect.stringContaining('first'), extensions: { code: 'BAD_USER_INPUT' } });

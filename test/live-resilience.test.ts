@@ -1,15 +1,24 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { type Client, createClient } from 'graphql-ws';
+import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type EmbeddedDatabase, freePort, startEmbeddedPostgres } from '../src/db/embedded.js';
 import { runMigrations } from '../src/db/migrate.js';
-import { ReportPredictionsDocument, UpdateMonitoringBatchDocument } from './generated/graphql.js';
+import {
+  BatchLiveDocument,
+  LargeBatchStateLiveDocument,
+  type LargeBatchStateLiveSubscription,
+  ReportPredictionsDocument,
+  UpdateMonitoringBatchDocument,
+} from './generated/graphql.js';
 import { createBatch, createDeployment } from './helpers/fixtures.js';
+import { closeSockets, connect, watch } from './helpers/graphql-ws.js';
+import { ndjsonChunks, secondRows } from './helpers/ingest-data.js';
+import { bulkPath, post } from './helpers/rest.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { sleep } from './helpers/time.js';
 
 // Live views under stress (issue 5): a database restart, reconnecting clients, a client that stops
 // reading, and a large burst. This file runs its own embedded PostgreSQL (on a fixed port, so it can
@@ -20,7 +29,6 @@ let dataDir: string;
 let pgPort: number;
 let pg: EmbeddedDatabase | undefined;
 let server: TestServer;
-const clients: Client[] = [];
 const sockets: WebSocket[] = [];
 /** Errors nothing handled, in this process (which runs the servers): there must be none. */
 const crashes: unknown[] = [];
@@ -39,7 +47,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const client of clients) await client.dispose();
+  await closeSockets();
   for (const socket of sockets) socket.terminate();
   await server?.stop();
   await pg?.stop();
@@ -48,79 +56,8 @@ afterAll(async () => {
   process.off('unhandledRejection', onCrash);
 });
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-function connect(target: TestServer, options: { retry?: boolean; onSocket?: (socket: WebSocket) => void } = {}): Client {
-  // A WebSocket class that hands each socket it opens to the test (to cut it).
-  const onSocket = options.onSocket ?? (() => {});
-  const Impl = class extends WebSocket {
-    constructor(...args: ConstructorParameters<typeof WebSocket>) {
-      super(...args);
-      onSocket(this);
-    }
-  };
-  const client = createClient({
-    url: `${target.url.replace('http', 'ws')}/graphql`,
-    webSocketImpl: Impl,
-    connectionParams: { authorization: `Bearer ${target.adminToken}` },
-    lazy: false,
-    onNonLazyError: () => {},
-    ...(options.retry ? { retryAttempts: 20, retryWait: () => sleep(300), shouldRetry: () => true } : { retryAttempts: 0 }),
-  });
-  clients.push(client);
-  return client;
-}
-
-// biome-ignore lint: subscription payloads are checked field by field
-type Json = any;
-
-/** A subscription's messages, each with the time it arrived. */
-function watch(client: Client, query: string, variables: Record<string, unknown>) {
-  const messages: { at: number; data: Json }[] = [];
-  const errors: unknown[] = [];
-  const iterator = client.iterate({ query, variables });
-  const done = (async () => {
-    try {
-      for await (const result of iterator) {
-        if (result.errors) errors.push(...result.errors);
-        else messages.push({ at: Date.now(), data: result.data });
-      }
-    } catch (error) {
-      errors.push(error);
-    }
-  })();
-  return {
-    messages,
-    errors,
-    done,
-    stop: () => iterator.return?.(),
-    /** The first message (from index `from`) matching `predicate`. */
-    async until(predicate: (data: Json) => boolean, timeoutMs = 5000, from = 0): Promise<{ at: number; data: Json; index: number }> {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const index = messages.findIndex((m, i) => i >= from && predicate(m.data));
-        if (index !== -1) return { ...messages[index]!, index };
-        if (Date.now() > deadline) {
-          throw new Error(
-            `no matching message in ${timeoutMs} ms; got ${JSON.stringify(messages.map((m) => m.data)).slice(0, 2000)} ${JSON.stringify(errors)}`,
-          );
-        }
-        await sleep(10);
-      }
-    },
-  };
-}
-
-const BATCH = `subscription($id: ID!) { monitoringBatch(id: $id) { id name predictionCount earliestPredictionAt latestPredictionAt isLocked } }`;
-const rows = (n: number, offset = 0) =>
-  Array.from({ length: n }, (_, i) => ({
-    features: { age: i % 90 },
-    prediction: i,
-    timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, offset + i)).toISOString(),
-  }));
-
 async function report(target: TestServer, deploymentId: string, batchId: string, n: number, offset = 0) {
-  const result = await target.op(ReportPredictionsDocument, { input: { deploymentId, batchId, rows: rows(n, offset) } });
+  const result = await target.op(ReportPredictionsDocument, { input: { deploymentId, batchId, rows: secondRows(n, offset) } });
   if (result.reportPredictions.__typename !== 'ReportPredictionsSuccess') throw new Error(JSON.stringify(result));
   return result.reportPredictions.batch.predictionCount;
 }
@@ -141,50 +78,16 @@ async function healthz(target: TestServer, timeoutMs: number): Promise<number> {
  * Streams `count` NDJSON rows to the bulk route in one request (chunked, at the pace the server
  * reads). Resolves when the whole response has been read, with the time it was.
  */
-function bulkUpload(target: TestServer, deploymentId: string, batchId: string, count: number, offset = 0) {
-  const base = Date.UTC(2026, 1, 1);
-  return new Promise<{ status: number; body: Json; respondedAt: number }>((resolve, reject) => {
-    const req = http.request(`${target.url}/api/v2/deployments/${deploymentId}/monitoringBatches/${batchId}/predictions`, {
-      method: 'POST',
-      agent: false,
-      headers: { authorization: `Bearer ${target.adminToken}`, 'content-type': 'application/x-ndjson' },
-    });
-    req.once('error', reject);
-    req.once('response', (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.once('error', reject);
-      res.once('end', () => {
-        const respondedAt = Date.now();
-        let body: Json = text;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          // not JSON
-        }
-        resolve({ status: res.statusCode ?? 0, body, respondedAt });
-      });
-    });
-    let sent = 0;
-    const write = () => {
-      while (sent < count) {
-        const n = Math.min(10_000, count - sent);
-        let chunk = '';
-        for (let i = sent; i < sent + n; i++) {
-          const row = offset + i;
-          chunk += `{"features":{"age":${row % 90},"city":"c${row % 7}"},"prediction":${(row % 1000) / 10},"timestamp":"${new Date(base + row).toISOString()}"}\n`;
-        }
-        sent += n;
-        if (!req.write(chunk)) {
-          req.once('drain', write);
-          return;
-        }
-      }
-      req.end();
-    };
-    write();
-  });
+async function bulkUpload(target: TestServer, deploymentId: string, batchId: string, count: number, offset = 0) {
+  const answer = await post(target, bulkPath(deploymentId, batchId), ndjsonChunks(count, offset));
+  return { ...answer, respondedAt: Date.now() };
+}
+
+/** A message of the graphql-transport-ws protocol, as the server sends it. */
+interface ProtocolMessage {
+  type: string;
+  id?: string;
+  payload?: { data?: LargeBatchStateLiveSubscription };
 }
 
 describe('reconnect', () => {
@@ -192,11 +95,11 @@ describe('reconnect', () => {
     const deployment = await createDeployment(server);
     const batch = await createBatch(server, deployment.id);
     const first = connect(server);
-    const before = watch(first, BATCH, { id: batch.id });
+    const before = watch(first, BatchLiveDocument, { id: batch.id });
     await before.until((b) => b.monitoringBatch.predictionCount === 0);
     await first.dispose();
     await report(server, deployment.id, batch.id, 3); // while nobody is connected
-    const again = watch(connect(server), BATCH, { id: batch.id });
+    const again = watch(connect(server), BatchLiveDocument, { id: batch.id });
     const initial = await again.until(() => true);
     expect(initial.data.monitoringBatch.predictionCount).toBe(3);
     expect(initial.data.monitoringBatch.latestPredictionAt).toBe('2026-01-01T00:00:02.000Z');
@@ -206,8 +109,8 @@ describe('reconnect', () => {
     const deployment = await createDeployment(server);
     const batch = await createBatch(server, deployment.id);
     const opened: WebSocket[] = [];
-    const client = connect(server, { retry: true, onSocket: (socket) => opened.push(socket) });
-    const sub = watch(client, BATCH, { id: batch.id });
+    const client = connect(server, server.adminToken, { retry: true, onSocket: (socket) => opened.push(socket) });
+    const sub = watch(client, BatchLiveDocument, { id: batch.id });
     await sub.until((b) => b.monitoringBatch.predictionCount === 0);
     expect(opened).toHaveLength(1);
     opened[0]!.terminate(); // the network drops: close code 1006, the client retries after 300 ms
@@ -237,7 +140,6 @@ describe('backpressure', () => {
       // Big states: 29 aliases of a 10,000-character description ≈ 290 KB a message, so that a few
       // of them fill the kernel's socket buffers and the rest must wait in the server or be dropped.
       await server.op(UpdateMonitoringBatchDocument, { input: { id: batch.id, name: 'v0', description: 'x'.repeat(10_000) } });
-      const query = `subscription($id: ID!) { monitoringBatch(id: $id) { name ${Array.from({ length: 29 }, (_, i) => `d${i}: description`).join(' ')} } }`;
       const SUBSCRIPTIONS = 10;
       const CHANGES = 200;
 
@@ -245,13 +147,13 @@ describe('backpressure', () => {
       const ws = new WebSocket(`${fast.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
       sockets.push(ws);
       const received = new Map<string, number[]>(); // subscription id → the version (name v<n>) of each message
-      const others: Json[] = [];
+      const others: ProtocolMessage[] = [];
       let acked = false;
       ws.on('message', (raw) => {
-        const message = JSON.parse(String(raw)) as Json;
+        const message = JSON.parse(String(raw)) as ProtocolMessage;
         if (message.type === 'connection_ack') acked = true;
-        else if (message.type === 'next' && message.payload.data)
-          received.get(message.id)!.push(Number(message.payload.data.monitoringBatch.name.slice(1)));
+        else if (message.type === 'next' && message.payload?.data)
+          received.get(message.id!)!.push(Number(message.payload.data.monitoringBatch.name.slice(1)));
         else others.push(message);
       });
       await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
@@ -259,7 +161,13 @@ describe('backpressure', () => {
       while (!acked) await sleep(10);
       for (let s = 0; s < SUBSCRIPTIONS; s++) {
         received.set(`s${s}`, []);
-        ws.send(JSON.stringify({ id: `s${s}`, type: 'subscribe', payload: { query, variables: { id: batch.id } } }));
+        ws.send(
+          JSON.stringify({
+            id: `s${s}`,
+            type: 'subscribe',
+            payload: { query: print(LargeBatchStateLiveDocument), variables: { id: batch.id } },
+          }),
+        );
       }
       while ([...received.values()].some((versions) => versions.length === 0)) await sleep(10);
 
@@ -311,12 +219,12 @@ describe('coalescing under a large burst', () => {
   it(`a ${ROWS.toLocaleString('en')}-row bulk upload: a handful of messages, the final count within 500 ms of the response`, async () => {
     const deployment = await createDeployment(server);
     const batch = await createBatch(server, deployment.id);
-    const sub = watch(connect(server), BATCH, { id: batch.id });
+    const sub = watch(connect(server), BatchLiveDocument, { id: batch.id });
     await sub.until((b) => b.monitoringBatch.predictionCount === 0);
     const started = Date.now();
     const upload = await bulkUpload(server, deployment.id, batch.id, ROWS);
-    expect(upload.status, JSON.stringify(upload.body)).toBe(200);
-    expect(upload.body.rowCount).toBe(ROWS);
+    expect(upload.status, JSON.stringify(upload.json)).toBe(200);
+    expect(upload.json.rowCount).toBe(ROWS);
     const final = await sub.until((b) => b.monitoringBatch.predictionCount === ROWS, 2000);
     const seconds = (upload.respondedAt - started) / 1000;
     const latency = final.at - upload.respondedAt; // negative: the update came before the response
@@ -335,7 +243,7 @@ describe('coalescing under a large burst', () => {
   it('200,000 rows as 40 uploads, one commit each: at most 10 updates a second, and the final count within 500 ms', async () => {
     const deployment = await createDeployment(server);
     const batch = await createBatch(server, deployment.id);
-    const sub = watch(connect(server), BATCH, { id: batch.id });
+    const sub = watch(connect(server), BatchLiveDocument, { id: batch.id });
     await sub.until((b) => b.monitoringBatch.predictionCount === 0);
     const UPLOADS = 40;
     const PER_UPLOAD = 5000;
@@ -365,7 +273,7 @@ describe('database restart', () => {
   it('the server survives PostgreSQL going away, and subscriptions resume once it is back', async () => {
     const deployment = await createDeployment(server);
     const batch = await createBatch(server, deployment.id);
-    const sub = watch(connect(server), BATCH, { id: batch.id });
+    const sub = watch(connect(server), BatchLiveDocument, { id: batch.id });
     await sub.until((b) => b.monitoringBatch.predictionCount === 0);
     await report(server, deployment.id, batch.id, 2);
     await sub.until((b) => b.monitoringBatch.predictionCount === 2);
@@ -408,7 +316,7 @@ describe('database restart', () => {
     expect(resumedAfter, 'a change reaches the subscription opened before the restart (ms)').toBeLessThan(3000);
 
     // A new subscription works too, current state first, and both follow the next change.
-    const fresh = watch(connect(server), BATCH, { id: batch.id });
+    const fresh = watch(connect(server), BatchLiveDocument, { id: batch.id });
     const initial = await fresh.until(() => true);
     expect(initial.data.monitoringBatch.predictionCount).toBe(7);
     await report(server, deployment.id, batch.id, 1, 200);

@@ -1,107 +1,50 @@
-import { type Client, createClient } from 'graphql-ws';
+import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import {
+  BatchEventsLiveDocument,
+  BatchLiveDocument,
+  BatchQuotaLiveDocument,
+  BatchWithDeploymentLiveDocument,
   CreateApiTokenDocument,
   CreateMonitoringBatchDocument,
-  CreateUserDocument,
   DeleteMonitoringBatchDocument,
+  DeploymentHealthLiveDocument,
   LockMonitoringBatchDocument,
   ReportDeploymentStatsDocument,
   ReportPredictionsDocument,
   RevokeApiTokenDocument,
   UnlockMonitoringBatchDocument,
   UpdateMonitoringBatchDocument,
+  UpdateOrganizationSettingsDocument,
 } from './generated/graphql.js';
-import { createBatch, createDeployment, createOrganization } from './helpers/fixtures.js';
+import { createBatch, createDeployment, createOrganization, createUser, MISSING_BATCH } from './helpers/fixtures.js';
+import { closeSockets, connect, openSocket, watch } from './helpers/graphql-ws.js';
+import { secondRows } from './helpers/ingest-data.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { sleep } from './helpers/time.js';
 
 // Subscriptions end to end: a real graphql-ws client against real servers on one database.
 
 let server: TestServer;
 let other: TestServer; // a second instance on the same database
-const clients: Client[] = [];
 
 beforeAll(async () => {
   server = await startTestServer();
   other = await startTestServer({ databaseUrl: server.app.databaseUrl, bootstrapToken: server.adminToken });
 });
 afterAll(async () => {
-  for (const client of clients) await client.dispose();
+  await closeSockets();
   await other?.stop();
   await server?.stop();
 });
-
-function connect(target: TestServer, token: string = server.adminToken, onClosed?: (code: number) => void): Client {
-  const client = createClient({
-    url: `${target.url.replace('http', 'ws')}/graphql`,
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${token}` },
-    retryAttempts: 0,
-    lazy: false,
-    onNonLazyError: () => {}, // a close we provoke is asserted through on.closed
-    on: { closed: (event) => onClosed?.((event as { code: number }).code) },
-  });
-  clients.push(client);
-  return client;
-}
-
-// biome-ignore lint: subscription payloads are checked field by field
-type Json = any;
-
-/** Collects a subscription's messages; `until` waits for one matching a predicate. */
-function watch(client: Client, query: string, variables: Record<string, unknown>) {
-  const messages: Json[] = [];
-  const errors: unknown[] = [];
-  let completed = false;
-  const iterator = client.iterate({ query, variables });
-  const done = (async () => {
-    try {
-      for await (const result of iterator) {
-        if (result.errors) errors.push(...result.errors);
-        else messages.push(result.data);
-      }
-    } catch (error) {
-      errors.push(error);
-    }
-    completed = true;
-  })();
-  return {
-    messages,
-    errors,
-    get completed() {
-      return completed;
-    },
-    done,
-    stop: () => iterator.return?.(),
-    async until(predicate: (message: Json) => boolean, timeoutMs = 5000): Promise<Json> {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const found = messages.find(predicate);
-        if (found) return found;
-        if (Date.now() > deadline)
-          throw new Error(`no matching message in ${timeoutMs} ms; got ${JSON.stringify(messages)} ${JSON.stringify(errors)}`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    },
-  };
-}
-
-const BATCH = `subscription($id: ID!) { monitoringBatch(id: $id) { id name predictionCount earliestPredictionAt latestPredictionAt isLocked } }`;
-const rows = (n: number, offset = 0) =>
-  Array.from({ length: n }, (_, i) => ({
-    features: { age: i },
-    prediction: i,
-    timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, offset + i)).toISOString(),
-  }));
 
 describe('monitoringBatch subscription', () => {
   it('sends the batch now, then its counts as rows land, lock changes, and completes on delete', async () => {
     const deployment = await createDeployment(server);
     const batch = await createBatch(server, deployment.id, 'live');
-    const sub = watch(connect(server), BATCH, { id: batch.id });
+    const sub = watch(connect(server), BatchLiveDocument, { id: batch.id });
     await sub.until((m) => m.monitoringBatch.predictionCount === 0);
-    await server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows: rows(25) } });
+    await server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows: secondRows(25) } });
     await sub.until((m) => m.monitoringBatch.predictionCount === 25 && m.monitoringBatch.latestPredictionAt === '2026-01-01T00:00:24.000Z');
     await server.op(LockMonitoringBatchDocument, { id: batch.id });
     await sub.until((m) => m.monitoringBatch.isLocked === true);
@@ -114,12 +57,12 @@ describe('monitoringBatch subscription', () => {
   it('coalesces a burst into a handful of messages and always delivers the final value', async () => {
     const deployment = await createDeployment(server);
     const batch = await createBatch(server, deployment.id);
-    const sub = watch(connect(server), BATCH, { id: batch.id });
+    const sub = watch(connect(server), BatchLiveDocument, { id: batch.id });
     await sub.until((m) => m.monitoringBatch.predictionCount === 0);
     const started = Date.now();
     await Promise.all(
       Array.from({ length: 60 }, (_, i) =>
-        server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows: rows(50, i * 50) } }),
+        server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows: secondRows(50, i * 50) } }),
       ),
     );
     const committed = Date.now();
@@ -129,18 +72,18 @@ describe('monitoringBatch subscription', () => {
     // ≤ 10 updates a second (default), plus the first state and the final one.
     expect(sub.messages.length).toBeLessThanOrEqual(Math.ceil(seconds * 10) + 2);
     expect(Date.now() - committed).toBeLessThan(1500);
-    const counts = sub.messages.map((m) => m.monitoringBatch.predictionCount);
+    const counts = sub.messages.map((m) => m.data.monitoringBatch.predictionCount);
     expect([...counts].sort((a, b) => a - b)).toEqual(counts); // never goes back
   });
 
   it('sees changes made through another server instance on the same database', async () => {
     const deployment = await createDeployment(server);
     const batch = await createBatch(server, deployment.id);
-    const sub = watch(connect(server), BATCH, { id: batch.id });
+    const sub = watch(connect(server), BatchLiveDocument, { id: batch.id });
     await sub.until((m) => m.monitoringBatch.predictionCount === 0);
     await other.op(
       ReportPredictionsDocument,
-      { input: { deploymentId: deployment.id, batchId: batch.id, rows: rows(7) } },
+      { input: { deploymentId: deployment.id, batchId: batch.id, rows: secondRows(7) } },
       server.adminToken,
     );
     await sub.until((m) => m.monitoringBatch.predictionCount === 7);
@@ -152,8 +95,8 @@ describe('monitoringBatch subscription', () => {
     const org = await createOrganization(server);
     const deployment = await createDeployment(server);
     const batch = await createBatch(server, deployment.id);
-    for (const id of [batch.id, 'mb_000000000000000000000000']) {
-      const sub = watch(connect(server, org.token), BATCH, { id });
+    for (const id of [batch.id, MISSING_BATCH]) {
+      const sub = watch(connect(server, org.token), BatchLiveDocument, { id });
       await sub.done;
       expect(sub.messages).toEqual([]);
       expect(JSON.stringify(sub.errors)).toContain('Monitoring batch not found');
@@ -162,7 +105,6 @@ describe('monitoringBatch subscription', () => {
 });
 
 describe('shared execution of identical subscriptions', () => {
-  const WITH_DEPLOYMENT = `subscription($id: ID!) { monitoringBatch(id: $id) { id predictionCount deployment { id label } } }`;
   const statementsReading = (table: string, since: number) =>
     server.statements.slice(since).filter((s) => s.includes(`from "${table}"`)).length;
 
@@ -170,24 +112,24 @@ describe('shared execution of identical subscriptions', () => {
     const deployment = await createDeployment(server);
     const batch = await createBatch(server, deployment.id);
     const sockets = Array.from({ length: 5 }, () => connect(server));
-    const subs = Array.from({ length: 20 }, (_, i) => watch(sockets[i % 5]!, WITH_DEPLOYMENT, { id: batch.id }));
+    const subs = Array.from({ length: 20 }, (_, i) => watch(sockets[i % 5]!, BatchWithDeploymentLiveDocument, { id: batch.id }));
     for (const sub of subs) await sub.until((m) => m.monitoringBatch.predictionCount === 0);
     const since = server.statements.length;
-    await server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows: rows(4) } });
+    await server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows: secondRows(4) } });
     for (const sub of subs)
       await sub.until((m) => m.monitoringBatch.predictionCount === 4 && m.monitoringBatch.deployment.id === deployment.id);
     // One execution of the new state: the nested deployment is loaded once, not 20 times.
     expect(statementsReading('deployments', since)).toBeLessThanOrEqual(3);
     // A late subscriber of the running group gets the current state first.
-    const late = watch(connect(server), WITH_DEPLOYMENT, { id: batch.id });
+    const late = watch(connect(server), BatchWithDeploymentLiveDocument, { id: batch.id });
     await late.until((m) => m.monitoringBatch.predictionCount === 4, 2000);
     // Half of them leave; the rest keep receiving.
     for (const sub of subs.slice(0, 10)) await sub.stop();
-    await server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows: rows(3, 10) } });
+    await server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows: secondRows(3, 10) } });
     for (const sub of [...subs.slice(10), late]) await sub.until((m) => m.monitoringBatch.predictionCount === 7);
     // All leave; a new subscriber starts a fresh execution.
     for (const sub of [...subs.slice(10), late]) await sub.stop();
-    const again = watch(connect(server), WITH_DEPLOYMENT, { id: batch.id });
+    const again = watch(connect(server), BatchWithDeploymentLiveDocument, { id: batch.id });
     await again.until((m) => m.monitoringBatch.predictionCount === 7);
     await server.op(DeleteMonitoringBatchDocument, { id: batch.id });
     await again.done;
@@ -198,18 +140,17 @@ describe('shared execution of identical subscriptions', () => {
     const org = await createOrganization(server);
     const deployment = await createDeployment(server);
     const batch = await createBatch(server, deployment.id);
-    const owner = watch(connect(server), WITH_DEPLOYMENT, { id: batch.id });
+    const owner = watch(connect(server), BatchWithDeploymentLiveDocument, { id: batch.id });
     await owner.until((m) => m.monitoringBatch.id === batch.id);
-    const foreign = watch(connect(server, org.token), WITH_DEPLOYMENT, { id: batch.id });
+    const foreign = watch(connect(server, org.token), BatchWithDeploymentLiveDocument, { id: batch.id });
     await foreign.done;
     expect(foreign.messages).toEqual([]);
     expect(JSON.stringify(foreign.errors)).toContain('Monitoring batch not found');
     // Another user of the owner's organization gets their own execution, and the same data.
-    const member = await server.op(CreateUserDocument, { input: { name: 'colleague' } });
-    if (member.createUser.__typename !== 'CreateUserSuccess') throw new Error('no member');
-    const colleague = watch(connect(server, member.createUser.secret), WITH_DEPLOYMENT, { id: batch.id });
+    const member = await createUser(server, server.adminToken, 'colleague');
+    const colleague = watch(connect(server, member.secret), BatchWithDeploymentLiveDocument, { id: batch.id });
     await colleague.until((m) => m.monitoringBatch.id === batch.id);
-    await server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows: rows(2) } });
+    await server.op(ReportPredictionsDocument, { input: { deploymentId: deployment.id, batchId: batch.id, rows: secondRows(2) } });
     await owner.until((m) => m.monitoringBatch.predictionCount === 2);
     await colleague.until((m) => m.monitoringBatch.predictionCount === 2);
     expect(foreign.messages).toEqual([]);
@@ -220,15 +161,11 @@ describe('batchQuota subscription', () => {
   it('sends the quota now, then after each creation and a limit change', async () => {
     const org = await createOrganization(server, 5);
     const deployment = await createDeployment(server, org.token);
-    const sub = watch(
-      connect(server, org.token),
-      `subscription($d: ID!) { batchQuota(deploymentId: $d) { used limit remaining resetsAt } }`,
-      { d: deployment.id },
-    );
+    const sub = watch(connect(server, org.token), BatchQuotaLiveDocument, { deploymentId: deployment.id });
     await sub.until((m) => m.batchQuota.used === 0 && m.batchQuota.limit === 5);
     await other.op(CreateMonitoringBatchDocument, { input: { deploymentId: deployment.id, name: 'one' } }, org.token);
     await sub.until((m) => m.batchQuota.used === 1 && m.batchQuota.remaining === 4);
-    await server.graphql('mutation { updateOrganizationSettings(input: {dailyBatchLimit: 2}) { __typename } }', undefined, org.token);
+    await server.op(UpdateOrganizationSettingsDocument, { input: { dailyBatchLimit: 2 } }, org.token);
     await sub.until((m) => m.batchQuota.limit === 2 && m.batchQuota.remaining === 1);
   });
 });
@@ -236,19 +173,17 @@ describe('batchQuota subscription', () => {
 describe('batchEvents subscription', () => {
   it('streams every lifecycle event in order', async () => {
     const deployment = await createDeployment(server);
-    const sub = watch(connect(server), `subscription($d: ID!) { batchEvents(deploymentId: $d) { kind batch { id name isLocked } } }`, {
-      d: deployment.id,
-    });
-    await new Promise((resolve) => setTimeout(resolve, 300)); // subscribed
+    const sub = watch(connect(server), BatchEventsLiveDocument, { deploymentId: deployment.id });
+    await sleep(300); // subscribed
     const batch = await createBatch(server, deployment.id, 'evented');
     await server.op(UpdateMonitoringBatchDocument, { input: { id: batch.id, name: 'evented 2' } });
     await other.op(LockMonitoringBatchDocument, { id: batch.id }, server.adminToken);
     await server.op(UnlockMonitoringBatchDocument, { id: batch.id });
     await server.op(DeleteMonitoringBatchDocument, { id: batch.id });
     await sub.until((m) => m.batchEvents.kind === 'DELETED');
-    expect(sub.messages.map((m) => m.batchEvents.kind)).toEqual(['CREATED', 'UPDATED', 'LOCKED', 'UNLOCKED', 'DELETED']);
-    expect(sub.messages.every((m) => m.batchEvents.batch.id === batch.id)).toBe(true);
-    expect(sub.messages[1].batchEvents.batch.name).toBe('evented 2');
+    expect(sub.messages.map((m) => m.data.batchEvents.kind)).toEqual(['CREATED', 'UPDATED', 'LOCKED', 'UNLOCKED', 'DELETED']);
+    expect(sub.messages.every((m) => m.data.batchEvents.batch.id === batch.id)).toBe(true);
+    expect(sub.messages[1]!.data.batchEvents.batch.name).toBe('evented 2');
   });
 });
 
@@ -256,9 +191,7 @@ describe('deploymentHealth subscription', () => {
   it('sends health now and again when a status changes', async () => {
     const deployment = await createDeployment(server);
     const batch = await createBatch(server, deployment.id);
-    const sub = watch(connect(server), `subscription($d: ID!) { deploymentHealth(deploymentId: $d) { service { status reason } } }`, {
-      d: deployment.id,
-    });
+    const sub = watch(connect(server), DeploymentHealthLiveDocument, { deploymentId: deployment.id });
     await sub.until((m) => m.deploymentHealth.service.status === 'UNKNOWN');
     await server.op(ReportDeploymentStatsDocument, {
       input: { deploymentId: deployment.id, batchId: batch.id, numPredictions: 1, systemError: true },
@@ -273,16 +206,12 @@ describe('auth on live connections', () => {
     if (created.createApiToken.__typename !== 'CreateApiTokenSuccess') throw new Error('no token');
     const deployment = await createDeployment(server);
     const batch = await createBatch(server, deployment.id);
-    let closedWith: number | undefined;
-    const sub = watch(
-      connect(server, created.createApiToken.secret, (code) => (closedWith = code)),
-      BATCH,
-      { id: batch.id },
-    );
+    const socket = openSocket(server, { authorization: `Bearer ${created.createApiToken.secret}` });
+    const sub = watch(socket.client, BatchLiveDocument, { id: batch.id });
     await sub.until((m) => m.monitoringBatch.id === batch.id);
     const revokedAt = Date.now();
     await server.op(RevokeApiTokenDocument, { id: created.createApiToken.token.id });
-    while (closedWith === undefined && Date.now() - revokedAt < 6000) await new Promise((resolve) => setTimeout(resolve, 50));
+    const closedWith = await Promise.race([socket.closed, sleep(6000).then(() => undefined)]);
     expect(closedWith).toBe(4403);
     expect(Date.now() - revokedAt).toBeLessThan(5000);
   });
@@ -294,7 +223,7 @@ describe('auth on live connections', () => {
     const response = await fetch(`${server.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${server.adminToken}` },
-      body: JSON.stringify({ query: BATCH, variables: { id: batch.id } }),
+      body: JSON.stringify({ query: print(BatchLiveDocument), variables: { id: batch.id } }),
       signal: controller.signal,
     });
     expect(response.headers.get('content-type')).toContain('text/event-stream');

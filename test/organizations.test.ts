@@ -1,3 +1,4 @@
+import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CreateApiTokenDocument,
@@ -41,14 +42,14 @@ describe('bootstrap and viewer', () => {
 
   it('answers 401 without a token, with a bad one, and with a malformed header', async () => {
     for (const token of [null, 'bl_not_a_real_token']) {
-      const response = await server.graphql('{ viewer { id } }', undefined, token);
+      const response = await server.graphql(ViewerDocument, {}, token);
       expect(response.status).toBe(401);
       expect(response.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     }
     const raw = await fetch(`${server.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Token ${server.adminToken}` },
-      body: JSON.stringify({ query: '{ viewer { id } }' }),
+      body: JSON.stringify({ query: print(ViewerDocument) }),
     });
     expect(raw.status).toBe(401);
   });
@@ -103,7 +104,7 @@ describe('API tokens', () => {
     expect((await server.op(ViewerDocument, {}, secret)).viewer.name).toBe('admin');
     const revoked = await server.op(RevokeApiTokenDocument, { id: token.id });
     expect(revoked.revokeApiToken).toMatchObject({ __typename: 'RevokeApiTokenSuccess', token: { id: token.id } });
-    expect((await server.graphql('{ viewer { id } }', undefined, secret)).status).toBe(401);
+    expect((await server.graphql(ViewerDocument, {}, secret)).status).toBe(401);
   });
 
   it("treats another organization's token id as missing", async () => {

@@ -1,222 +1,30 @@
 // Tests that need real, separate server processes (`tsx src/main.ts`), as an operator runs them:
 // quota exactness across two processes on one database, two processes starting at once on an empty
 // database, draining on SIGTERM, the bootstrap token on stdout, and exit codes.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
-import postgres from 'postgres';
-import { afterAll, describe, expect, inject, it } from 'vitest';
-import { freePort } from '../src/db/embedded.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
-  CreateDeploymentDocument,
-  type CreateDeploymentInput,
   CreateMonitoringBatchDocument,
   type CreateMonitoringBatchMutation,
-  CreateOrganizationDocument,
   DeploymentBatchesDocument,
   ViewerDocument,
 } from './generated/graphql.js';
+import { createDeployment, createOrganization } from './helpers/fixtures.js';
+import { type Endpoint, requestGraphQL, runOperation } from './helpers/graphql.js';
+import { connectTo, newToken, ROOT, ServerProcess, stopProcesses } from './helpers/processes.js';
 import { createTestDatabase } from './helpers/server.js';
+import { nextUtcMidnight, sleep } from './helpers/time.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 /** A token as the server prints it (`bl_` + base64url); configured test tokens look alike. */
 const TOKEN_PATTERN = /bl_[A-Za-z0-9_-]{20,}/;
 
-// ---------------------------------------------------------------------------------------------
-// Server processes
+afterAll(stopProcesses);
 
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-class ServerProcess {
-  stdout = '';
-  stderr = '';
-  readonly exited: Promise<Exit>;
-  exit: Exit | undefined;
-  private terminating = false;
-
-  private constructor(
-    readonly child: ChildProcess,
-    readonly url: string,
-  ) {
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
-    this.exited = new Promise((resolve) => {
-      child.on('exit', (code, signal) => {
-        this.exit = { code, signal };
-        resolve(this.exit);
-      });
-    });
-  }
-
-  /** Spawns `tsx src/main.ts`; `token: undefined` leaves BATCHLENS_BOOTSTRAP_TOKEN unset. */
-  static async spawn(options: { databaseUrl: string; token: string | undefined }): Promise<ServerProcess> {
-    const port = await freePort();
-    const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: options.databaseUrl, PORT: String(port), HOST: '127.0.0.1' };
-    for (const name of Object.keys(env)) {
-      if (name.startsWith('BATCHLENS_')) delete env[name];
-    }
-    if (options.token !== undefined) env.BATCHLENS_BOOTSTRAP_TOKEN = options.token;
-    // Its own process group, so a failed test can kill tsx and the node it runs together.
-    const child = spawn(TSX, ['src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    const server = new ServerProcess(child, `http://127.0.0.1:${port}`);
-    running.add(server);
-    return server;
-  }
-
-  /** Resolves once /healthz answers 200; rejects if the process exits first or takes too long. */
-  async ready(timeoutMs = 90_000): Promise<this> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (this.exit) throw new Error(`server exited (${JSON.stringify(this.exit)}) before /healthz answered:\n${this.output()}`);
-      try {
-        const response = await fetch(`${this.url}/healthz`, { signal: AbortSignal.timeout(2000) });
-        if (response.status === 200) return this;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) throw new Error(`/healthz did not answer 200 within ${timeoutMs} ms:\n${this.output()}`);
-      await sleep(50);
-    }
-  }
-
-  output(): string {
-    return `--- stdout ---\n${this.stdout}\n--- stderr ---\n${this.stderr}`;
-  }
-
-  /** SIGTERM to the server (as a process manager sends it), then wait for it to exit. */
-  /** SIGTERM once (a second one makes tsx kill the server outright), then waits for the exit. */
-  sigterm(): void {
-    if (!this.exit && !this.terminating) this.child.kill('SIGTERM');
-    this.terminating = true;
-  }
-
-  async terminate(timeoutMs = 15_000): Promise<Exit> {
-    this.sigterm();
-    const exit = await Promise.race([this.exited, sleep(timeoutMs).then(() => null)]);
-    if (!exit) {
-      this.kill();
-      throw new Error(`server did not exit within ${timeoutMs} ms of SIGTERM:\n${this.output()}`);
-    }
-    running.delete(this);
-    return exit;
-  }
-
-  /** SIGKILL to the whole process group (tsx and node). */
-  kill(): void {
-    if (this.exit || this.child.pid === undefined) return;
-    try {
-      process.kill(-this.child.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-}
-
-const running = new Set<ServerProcess>();
-afterAll(async () => {
-  for (const server of running) server.kill();
-  await Promise.all([...running].map((server) => Promise.race([server.exited, sleep(5000)])));
-  for (const sql of connections) await sql.end({ timeout: 5 });
-});
-
-const connections: postgres.Sql[] = [];
-function connectTo(databaseUrl: string): postgres.Sql {
-  const sql = postgres(databaseUrl, { max: 2, onnotice: () => {} });
-  connections.push(sql);
-  return sql;
-}
-
-/** A database with nothing in it (not cloned from the migrated template); dropped with the run. */
-async function createEmptyDatabase(): Promise<string> {
-  const adminUrl = inject('adminDatabaseUrl');
-  const name = `${inject('databasePrefix')}${randomBytes(6).toString('hex')}`;
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  try {
-    await admin.unsafe(`create database ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const newToken = () => `bl_proc_${randomBytes(16).toString('hex')}`;
-
-// ---------------------------------------------------------------------------------------------
-// Clients
-
-interface GraphQLAnswer<T> {
-  status: number;
-  data?: T | null;
-  errors?: { message: string }[];
-}
-
-async function graphql<R, V>(url: string, document: TypedDocumentNode<R, V>, variables: V, token: string): Promise<GraphQLAnswer<R>> {
-  const response = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query: print(document), variables }),
-  });
-  const text = await response.text();
-  let body: GraphQLAnswer<R>;
-  try {
-    body = JSON.parse(text) as GraphQLAnswer<R>;
-  } catch {
-    throw new Error(`GraphQL answered ${response.status} with non-JSON: ${text}`);
-  }
-  return { ...body, status: response.status };
-}
-
-/** A GraphQL operation that must succeed without errors. */
-async function op<R, V>(url: string, document: TypedDocumentNode<R, V>, variables: V, token: string): Promise<R> {
-  const answer = await graphql(url, document, variables, token);
-  if (answer.status !== 200 || answer.errors?.length || !answer.data) {
-    throw new Error(`GraphQL failed (${answer.status}): ${JSON.stringify(answer.errors ?? answer)}`);
-  }
-  return answer.data;
-}
-
-async function createOrganization(url: string, adminToken: string, dailyBatchLimit: number | null) {
-  const name = `org ${randomBytes(4).toString('hex')}`;
-  const data = await op(url, CreateOrganizationDocument, { input: { name, dailyBatchLimit } }, adminToken);
-  if (data.createOrganization.__typename !== 'CreateOrganizationSuccess') throw new Error(JSON.stringify(data));
-  return { token: data.createOrganization.secret, id: data.createOrganization.organization.id };
-}
-
-async function createDeployment(url: string, token: string, input: Partial<CreateDeploymentInput> = {}) {
-  const data = await op(
-    url,
-    CreateDeploymentDocument,
-    {
-      input: {
-        label: `deployment ${randomBytes(4).toString('hex')}`,
-        targetType: 'REGRESSION',
-        targetName: 'price',
-        batchMonitoringEnabled: true,
-        features: [{ name: 'age', type: 'NUMERIC', importance: 1 }],
-        ...input,
-      },
-    },
-    token,
-  );
-  if (data.createDeployment.__typename !== 'CreateDeploymentSuccess') throw new Error(JSON.stringify(data));
-  return data.createDeployment.deployment;
-}
-
-function nextUtcMidnight(): string {
-  const now = new Date();
-  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1)).toISOString();
-}
+/** A server process as a GraphQL endpoint whose default credential is `token`. */
+const as = (server: ServerProcess, token: string): Endpoint => ({ url: server.url, adminToken: token });
 
 /** A resetsAt (ISO) that is the next UTC midnight (allowing for a run across midnight). */
 function expectNextUtcMidnight(resetsAt: string, before: string) {
@@ -243,19 +51,16 @@ describe('quota across two server processes on one database', () => {
     const servers = [a, b];
     const sql = connectTo(databaseUrl);
 
-    const org = await createOrganization(a.url, adminToken, LIMIT);
+    const org = await createOrganization(as(a, adminToken), LIMIT);
     const resetBefore = nextUtcMidnight();
 
     // GraphQL
-    const deployment = await createDeployment(b.url, org.token);
+    const deployment = await createDeployment(as(b, org.token), org.token);
     const answers = await Promise.all(
       Array.from({ length: N }, (_, i) =>
-        graphql(
-          servers[i % 2]!.url,
-          CreateMonitoringBatchDocument,
-          { input: { deploymentId: deployment.id, name: `parallel ${i}` } },
-          org.token,
-        ),
+        requestGraphQL(as(servers[i % 2]!, org.token), CreateMonitoringBatchDocument, {
+          input: { deploymentId: deployment.id, name: `parallel ${i}` },
+        }),
       ),
     );
     for (const answer of answers) {
@@ -275,7 +80,10 @@ describe('quota across two server processes on one database', () => {
       expectNextUtcMidnight(error.resetsAt, resetBefore);
       expect(error.quota).toMatchObject({ limit: LIMIT, used: LIMIT, remaining: 0 });
     }
-    const { deployment: after } = await op(a.url, DeploymentBatchesDocument, { deploymentId: deployment.id, first: 50 }, org.token);
+    const { deployment: after } = await runOperation(as(a, org.token), DeploymentBatchesDocument, {
+      deploymentId: deployment.id,
+      first: 50,
+    });
     expect(after?.batchQuota).toMatchObject({ used: LIMIT, remaining: 0, limit: LIMIT });
     expect(after?.batches.totalCount).toBe(LIMIT);
     const [graphqlCount] = await sql<
@@ -284,7 +92,7 @@ describe('quota across two server processes on one database', () => {
     expect(graphqlCount!.count).toBe(LIMIT);
 
     // REST, on a second deployment of the same organization (the quota is per deployment).
-    const restDeployment = await createDeployment(a.url, org.token);
+    const restDeployment = await createDeployment(as(a, org.token), org.token);
     const restAnswers = await Promise.all(
       Array.from({ length: N }, async (_, i) => {
         const response = await fetch(`${servers[i % 2]!.url}/api/v2/deployments/${restDeployment.id}/monitoringBatches/`, {
@@ -333,7 +141,7 @@ describe('processes starting at once on an empty database', () => {
     '%i processes all come up; migrations run once and exactly one bootstrap happens',
     { timeout: 180_000 },
     async (count) => {
-      const databaseUrl = await createEmptyDatabase();
+      const databaseUrl = await createTestDatabase({ empty: true });
       const tokens = Array.from({ length: count }, () => newToken());
       const servers = await Promise.all(tokens.map((token) => ServerProcess.spawn({ databaseUrl, token })));
       await Promise.all(servers.map((server) => server.ready()));
@@ -351,7 +159,7 @@ describe('processes starting at once on an empty database', () => {
       // Exactly one of the configured tokens won; it works on every process, the others on none.
       const works = await Promise.all(
         tokens.map(async (token) => {
-          const answers = await Promise.all(servers.map((server) => graphql(server.url, ViewerDocument, {}, token)));
+          const answers = await Promise.all(servers.map((server) => requestGraphQL(as(server, token), ViewerDocument, {})));
           const statuses = new Set(answers.map((answer) => answer.status));
           expect(statuses.size).toBe(1);
           return statuses.has(200);
@@ -371,7 +179,7 @@ describe('SIGTERM while requests are in flight', () => {
     const databaseUrl = await createTestDatabase();
     const token = newToken();
     const server = await (await ServerProcess.spawn({ databaseUrl, token })).ready();
-    const deployment = await createDeployment(server.url, token);
+    const deployment = await createDeployment(as(server, token), token);
     const { port } = new URL(server.url);
 
     // 20 createMonitoringBatch requests whose headers (and half the body) have reached the server
@@ -459,7 +267,7 @@ describe('bootstrap token on stdout', () => {
     expect(printed, first.output()).toHaveLength(1);
     expect(first.stderr).not.toMatch(TOKEN_PATTERN);
     const token = printed[0]!;
-    const { viewer } = await op(first.url, ViewerDocument, {}, token);
+    const { viewer } = await runOperation(as(first, token), ViewerDocument, {});
     expect(viewer).toMatchObject({ name: 'admin', role: 'ADMIN', isServerAdmin: true, organization: { name: 'default' } });
     expect(await first.terminate()).toEqual({ code: 0, signal: null });
 
@@ -472,7 +280,7 @@ describe('bootstrap token on stdout', () => {
     // Shown once: a restart on the same database prints no token, and the printed one still works.
     const second = await (await ServerProcess.spawn({ databaseUrl, token: undefined })).ready();
     expect(second.stdout + second.stderr).not.toMatch(TOKEN_PATTERN);
-    expect((await graphql(second.url, ViewerDocument, {}, token)).status).toBe(200);
+    expect((await requestGraphQL(as(second, token), ViewerDocument, {})).status).toBe(200);
     expect(await second.terminate()).toEqual({ code: 0, signal: null });
   });
 
@@ -483,7 +291,7 @@ describe('bootstrap token on stdout', () => {
     expect(server.stdout).not.toContain(token);
     expect(server.stdout + server.stderr).not.toMatch(TOKEN_PATTERN);
     expect(server.stdout).toContain('BATCHLENS_BOOTSTRAP_TOKEN');
-    const { viewer } = await op(server.url, ViewerDocument, {}, token);
+    const { viewer } = await runOperation(as(server, token), ViewerDocument, {});
     expect(viewer.isServerAdmin).toBe(true);
     expect(await server.terminate()).toEqual({ code: 0, signal: null });
   });

@@ -1,18 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { print } from 'graphql';
 import postgres from 'postgres';
 import { inject } from 'vitest';
 import { type RunningApp, startApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
+import { type Endpoint, type GraphQLResponse, requestGraphQL, runOperation } from './graphql.js';
 
-/** A fresh database cloned from the migrated template; dropped with the test run. */
-export async function createTestDatabase(): Promise<string> {
+/**
+ * A fresh database cloned from the migrated template (or, with `empty`, one with nothing in it, not
+ * even the migrations); dropped with the test run.
+ */
+export async function createTestDatabase(options: { empty?: boolean } = {}): Promise<string> {
   const adminUrl = inject('adminDatabaseUrl');
   const name = `${inject('databasePrefix')}${randomBytes(6).toString('hex')}`;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   try {
-    await admin.unsafe(`create database ${name} template ${inject('templateDatabase')}`);
+    await admin.unsafe(`create database ${name}${options.empty ? '' : ` template ${inject('templateDatabase')}`}`);
   } finally {
     await admin.end();
   }
@@ -21,22 +24,71 @@ export async function createTestDatabase(): Promise<string> {
   return url.toString();
 }
 
-export interface GraphQLResponse<T = Record<string, unknown>> {
-  status: number;
-  data?: T | null;
-  errors?: { message: string; extensions?: Record<string, unknown> }[];
+/** A monitoring batch as the REST routes answer it (DataRobot field names). */
+export interface RestBatch {
+  id: string;
+  deploymentId: string;
+  batchName: string;
+  description: string | null;
+  externalContextUrl: string | null;
+  createdAt: string;
+  createdBy: { id: string; name: string };
+  isLocked: boolean;
+  earliestPredictionTimestamp: string | null;
+  latestPredictionTimestamp: string | null;
+  predictionsCount: number;
+}
+
+/**
+ * The fields of this API's REST answers; each route answers with some of them (an error, a batch, a
+ * page of batches, the quota, an ingest or actuals summary, a baseline). Tests read the fields their
+ * route must answer with. A body that is not a JSON object (the empty body of a 204, plain text) is
+ * null or the text: compare it whole (toBeNull, toEqual).
+ */
+export interface RestBody extends Partial<RestBatch> {
+  /** Errors: what is wrong, and for invalid input the message per field (or line of an upload). */
+  message?: string;
+  errors?: Record<string, string>;
+  /** A page of batches. */
+  count?: number;
+  totalCount?: number;
+  next?: string | null;
+  previous?: string | null;
+  data?: RestBatch[];
+  /** The daily batch quota (also in a 429). */
+  limit?: number | null;
+  used?: number;
+  remaining?: number | null;
+  resetAt?: string;
+  /** An ingest. */
+  batchId?: string;
+  rowCount?: number;
+  unknownFeatures?: string[];
+  actualsJoined?: number;
+  /** Actuals. */
+  acceptedCount?: number;
+  matchedCount?: number;
+  unmatchedAssociationIds?: string[];
+  /** A training baseline. */
+  version?: number;
+  columns?: { features: { name: string; counts: number[] }[] };
+  /** PATCH /settings/. */
+  batchMonitoring?: { enabled: boolean };
 }
 
 export interface RestAnswer {
   status: number;
   headers: Headers;
-  /** Parsed JSON (or the raw text); tests check it field by field. */
-  // biome-ignore lint: JSON of any shape
-  json: any;
+  /** Parsed JSON (or the raw text, or null for an empty body). */
+  json: RestBody;
 }
 
-export class TestServer {
-  /** Every SQL statement the server sent, for statement-count assertions. */
+export class TestServer implements Endpoint {
+  /**
+   * Every SQL statement the server sent, for statement-count assertions; except the catalog query
+   * postgres.js sends once per pooled connection to learn the array types, which depends on which
+   * connection serves a request, not on the request.
+   */
   readonly statements: string[] = [];
   app!: RunningApp;
   /** Direct connection to the same database, for checks behind the API. */
@@ -57,7 +109,11 @@ export class TestServer {
       bootstrapToken: this.adminToken,
       ...overrides,
     };
-    this.app = await startApp(config, () => {}, { onQuery: (query) => this.statements.push(query) });
+    this.app = await startApp(config, () => {}, {
+      onQuery: (query) => {
+        if (!query.includes('from pg_catalog.pg_type')) this.statements.push(query);
+      },
+    });
     this.sql = postgres(databaseUrl, { max: 2, onnotice: () => {} });
     return this;
   }
@@ -67,28 +123,18 @@ export class TestServer {
     await this.app?.stop();
   }
 
-  /** Any GraphQL request; nothing is asserted. */
-  async graphql<T = Record<string, unknown>>(
-    query: string | TypedDocumentNode<T, never>,
-    variables?: unknown,
+  /** Any GraphQL request; nothing is asserted (see requestGraphQL). */
+  graphql<R = unknown, V = Record<string, unknown>>(
+    query: TypedDocumentNode<R, V> | string,
+    variables?: V,
     token: string | null = this.adminToken,
-  ): Promise<GraphQLResponse<T>> {
-    const response = await fetch(`${this.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify({ query: typeof query === 'string' ? query : print(query), variables }),
-    });
-    const body = (await response.json()) as GraphQLResponse<T>;
-    return { ...body, status: response.status };
+  ): Promise<GraphQLResponse<R>> {
+    return requestGraphQL(this, query, variables, token);
   }
 
   /** A typed operation from test/generated that must succeed without GraphQL errors. */
-  async op<R, V>(document: TypedDocumentNode<R, V>, variables: V, token: string = this.adminToken): Promise<R> {
-    const result = await this.graphql<R>(document as TypedDocumentNode<R, never>, variables, token);
-    if (result.errors?.length || !result.data) {
-      throw new Error(`GraphQL errors (${result.status}): ${JSON.stringify(result.errors)}`);
-    }
-    return result.data;
+  op<R, V>(document: TypedDocumentNode<R, V>, variables: V, token: string = this.adminToken): Promise<R> {
+    return runOperation(this, document, variables, token);
   }
 
   async rest(
@@ -105,16 +151,19 @@ export class TestServer {
     }
     const response = await fetch(`${this.url}${path}`, { method, headers, body });
     const text = await response.text();
-    let json: unknown = null;
-    try {
-      json = text ? JSON.parse(text) : null;
-    } catch {
-      json = text;
-    }
-    return { status: response.status, headers: response.headers, json };
+    return { status: response.status, headers: response.headers, json: parseBody(text) };
   }
 }
 
 export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
   return new TestServer().start(overrides);
+}
+
+/** A response body as RestAnswer.json holds it: parsed JSON, else the text itself; null when empty. */
+export function parseBody(text: string): RestBody {
+  try {
+    return (text ? JSON.parse(text) : null) as RestBody;
+  } catch {
+    return text as unknown as RestBody;
+  }
 }
