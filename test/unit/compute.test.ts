@@ -16,7 +16,7 @@ import {
   ZERO_SHARE,
 } from '../../src/modules/metrics/compute.js';
 import { type ColumnSums, mergeServiceSums, type ServiceSums } from '../../src/modules/metrics/sums.js';
-import { type AccuracySums, addAccuracy, PROBABILITY_BINS } from '../../src/modules/predictions/aggregates.js';
+import { type AccuracySums, addAccuracy, emptyAccuracy, PROBABILITY_BINS } from '../../src/modules/predictions/aggregates.js';
 import { SKETCH_RELATIVE_ACCURACY, sketchBucket } from '../../src/modules/predictions/sketch.js';
 import type { TargetShape } from '../../src/modules/rows/shape.js';
 
@@ -377,28 +377,6 @@ describe('aucFromBins', () => {
 const CLIP = 1e-15;
 const clip = (p: number) => Math.min(Math.max(p, CLIP), 1 - CLIP);
 
-function emptySums(shape: TargetShape): AccuracySums {
-  const classes = shape.classNames?.length ?? 0;
-  return {
-    count: 0,
-    logLossSum: 0,
-    positiveBins: shape.targetType === 'BINARY' ? new Array<number>(PROBABILITY_BINS).fill(0) : null,
-    negativeBins: shape.targetType === 'BINARY' ? new Array<number>(PROBABILITY_BINS).fill(0) : null,
-    truePositives: 0,
-    falsePositives: 0,
-    trueNegatives: 0,
-    falseNegatives: 0,
-    sumError: 0,
-    sumAbsoluteError: 0,
-    sumSquaredError: 0,
-    sumActual: 0,
-    sumSquaredActual: 0,
-    sumAbsolutePercentageError: 0,
-    nonZeroActualCount: 0,
-    confusion: shape.targetType === 'MULTICLASS' ? new Array<number>(classes * classes).fill(0) : null,
-  };
-}
-
 const binaryShape = (threshold: number): TargetShape => ({
   targetType: 'BINARY',
   classNames: ['no', 'yes'],
@@ -413,7 +391,7 @@ interface BinaryPair {
 }
 
 function binarySums(shape: TargetShape, pairs: BinaryPair[]): AccuracySums {
-  const sums = emptySums(shape);
+  const sums = emptyAccuracy(shape);
   for (const { p, positive } of pairs) {
     const label = p >= shape.predictionThreshold ? 'yes' : 'no';
     addAccuracy(
@@ -553,7 +531,7 @@ describe('accuracyMetrics (MULTICLASS)', () => {
           predictionThreshold: 0.5,
           features: [],
         };
-        const sums = emptySums(shape);
+        const sums = emptyAccuracy(shape);
         let logLoss = 0;
         let correct = 0;
         for (const { weights, actual } of rows) {
@@ -587,7 +565,7 @@ describe('accuracyMetrics (REGRESSION)', () => {
   type Pair = [prediction: number, actual: number];
 
   function regressionSums(pairs: Pair[]): AccuracySums {
-    const sums = emptySums(shape);
+    const sums = emptyAccuracy(shape);
     for (const [prediction, actual] of pairs) {
       addAccuracy(sums, shape, { prediction, probabilities: null, predictedLabel: null }, { value: actual, label: null }, 1);
     }
@@ -657,7 +635,7 @@ describe('accuracyMetrics (REGRESSION)', () => {
       const m = accuracyMetrics(targetType, undefined);
       expect(m.count).toBe(0);
       expect(Object.values(m).filter((v) => v !== 0 && v !== null)).toEqual([]);
-      expect(accuracyMetrics(targetType, emptySums(shape)).count).toBe(0);
+      expect(accuracyMetrics(targetType, emptyAccuracy(shape)).count).toBe(0);
     }
   });
 });

@@ -1,5 +1,5 @@
 import type { BaselineColumn, TrainingBaseline } from '../../db/tables.js';
-import { isError, ValidationError } from '../../errors.js';
+import { isError } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
 import { resultUnion } from '../../graphql/errors.js';
 import { DeploymentRef } from '../deployments/schema.js';
@@ -90,12 +90,6 @@ builder.mutationField('setTrainingBaseline', (t) =>
       }),
     },
     resolve: async (_root, { input }, ctx) => {
-      if (input.rows.length > MAX_ROWS_PER_REPORT) {
-        return ValidationError.of(
-          'rows',
-          `must contain at most ${MAX_ROWS_PER_REPORT} rows (got ${input.rows.length}); upload larger samples to the trainingBaseline route`,
-        );
-      }
       const baseline = await setTrainingBaseline(ctx.app.pg, ctx.viewer, {
         deploymentId: input.deploymentId,
         items: input.rows.map((row) => ({ ...row, timestamp: row.timestamp?.toISOString() ?? null })),

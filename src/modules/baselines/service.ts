@@ -18,7 +18,7 @@ import { type FieldError, isError, MAX_ROW_ERRORS, type Result, ValidationError 
 import { announce } from '../../events/hub.js';
 import type { ParsedItem } from '../../formats/bytes.js';
 import { getDeployment } from '../deployments/service.js';
-import { normalizeRow, type RowContext } from '../rows/normalize.js';
+import { MAX_ROWS_PER_REPORT, normalizeRow, type RowContext } from '../rows/normalize.js';
 import { targetShape } from '../rows/shape.js';
 import { binCount, binIndex, missingBin } from './binning.js';
 import { currentBaseline } from './current.js';
@@ -114,6 +114,13 @@ export async function setTrainingBaseline(
   viewer: Viewer,
   input: { deploymentId: string; items: unknown[] | AsyncIterable<ParsedItem>; itemPath: string },
 ): Promise<Result<TrainingBaseline>> {
+  // A sample sent as a JSON list (GraphQL) is capped; streamed uploads are not.
+  if (Array.isArray(input.items) && input.items.length > MAX_ROWS_PER_REPORT) {
+    return ValidationError.of(
+      input.itemPath,
+      `must contain at most ${MAX_ROWS_PER_REPORT} rows (got ${input.items.length}); upload larger samples to the trainingBaseline route`,
+    );
+  }
   return pgTransactionResult(pool, async ({ db, pg }) => {
     const found = await getDeployment(db, viewer, input.deploymentId);
     if (isError(found)) return found;

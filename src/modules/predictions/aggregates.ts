@@ -127,7 +127,8 @@ export interface ActualOutcome {
   label: string | null;
 }
 
-function emptyAccuracy(shape: TargetShape): AccuracySums {
+/** Accuracy sums of no prediction, with the arrays the target type has (and null for the others). */
+export function emptyAccuracy(shape: TargetShape): AccuracySums {
   const classes = shape.classNames?.length ?? 0;
   return {
     count: 0,
