@@ -13,7 +13,14 @@ export class NotFoundError extends DomainError {
   readonly typename = 'NotFoundError';
   readonly code = 'NOT_FOUND';
   constructor(
-    readonly resource: 'Organization' | 'User' | 'ApiToken' | 'Deployment' | 'MonitoringBatch',
+    readonly resource:
+      | 'Organization'
+      | 'User'
+      | 'ApiToken'
+      | 'Deployment'
+      | 'MonitoringBatch'
+      | 'BatchPredictionJob'
+      | 'BatchPredictionJobDefinition',
     message = `${resource === 'MonitoringBatch' ? 'Monitoring batch' : resource.replace(/([a-z])([A-Z])/g, '$1 $2')} not found`,
   ) {
     super(message);
@@ -75,6 +82,45 @@ export class BatchLockedError extends DomainError {
 export class ForbiddenError extends DomainError {
   readonly typename = 'ForbiddenError';
   readonly code = 'FORBIDDEN';
+}
+
+/** Why a model backend could not give an answer. */
+export type ModelBackendFailure =
+  | 'NOT_CONFIGURED'
+  | 'UNREACHABLE'
+  | 'TIMEOUT'
+  | 'HTTP_ERROR'
+  | 'MALFORMED_ANSWER'
+  | 'NOT_READY'
+  | 'SCHEMA_MISMATCH';
+
+/** The deployment's model backend failed (or there is none): names the backend and what was wrong. */
+export class ModelBackendError extends DomainError {
+  readonly typename = 'ModelBackendError';
+  readonly code = 'MODEL_BACKEND';
+  constructor(
+    readonly failure: ModelBackendFailure,
+    /** `OPEN_INFERENCE_V2 http://host/v2/models/m` or `MLFLOW http://host`; null when there is none. */
+    readonly backend: string | null,
+    message: string,
+    /** The backend's HTTP status, for HTTP_ERROR. */
+    readonly status: number | null = null,
+  ) {
+    super(backend ? `Model backend ${backend}: ${message}` : message);
+  }
+}
+
+/** The job is already finished (or its input is already in) and cannot take this action. */
+export class JobStateError extends DomainError {
+  readonly typename = 'JobStateError';
+  readonly code = 'JOB_STATE';
+  constructor(
+    readonly jobId: string,
+    readonly status: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export type Result<T> = T | DomainError;

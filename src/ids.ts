@@ -7,6 +7,8 @@ export const idPrefixes = {
   ApiToken: 'tok',
   Deployment: 'dep',
   MonitoringBatch: 'mb',
+  BatchPredictionJob: 'job',
+  BatchPredictionJobDefinition: 'jobdef',
 } as const;
 
 export type IdType = keyof typeof idPrefixes;

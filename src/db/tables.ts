@@ -75,6 +75,17 @@ export interface FeatureDefinition {
   importance: number | null;
 }
 
+/** A deployment's model server, reached over HTTP with an existing protocol. */
+export interface ModelBackend {
+  protocol: 'OPEN_INFERENCE_V2' | 'MLFLOW';
+  url: string;
+  /** The model's name on an Open Inference Protocol v2 server; null for MLflow. */
+  modelName: string | null;
+  /** Sent with every request (e.g. Authorization); write-only. */
+  headers: Record<string, string>;
+  timeoutMs: number;
+}
+
 /** Prediction health settings (C9); absent keys take the defaults in modules/metrics/health.ts. */
 export interface HealthSettings {
   service?: { batchCount?: number; errorRateAtRisk?: number; errorRateFailing?: number };
@@ -111,6 +122,8 @@ export const deployments = pgTable(
     /** The current training baseline (training_baselines.version); null = none yet. */
     baselineVersion: integer('baseline_version'),
     healthSettings: jsonb('health_settings').$type<HealthSettings>().notNull().default(sql`'{}'::jsonb`),
+    /** Where the deployment's model answers (C10); its headers are secrets, never returned or logged. */
+    modelBackend: jsonb('model_backend').$type<ModelBackend>(),
     createdAt: ts('created_at').notNull().defaultNow(),
   },
   (t) => [index('deployments_organization_idx').on(t.organizationId, t.createdAt, t.id)],
@@ -398,6 +411,127 @@ export const batchAccuracyStats = pgTable(
   (t) => [primaryKey({ columns: [t.batchId, t.modelId] })],
 );
 
+// ---------------------------------------------------------------------------------------------
+// Batch prediction jobs (C10): one row per run, its input and output in row-aligned chunks, and
+// the recurring definitions that start runs.
+
+export const jobStatus = pgEnum('batch_prediction_job_status', ['INITIALIZING', 'RUNNING', 'COMPLETED', 'ABORTED', 'FAILED']);
+
+/** What a job was asked to do, as DataRobot's Batch Prediction API names it (validated on create). */
+export interface JobSpec {
+  deploymentId: string;
+  intakeSettings: { type: 'localFile' } | { type: 'url'; url: string };
+  outputSettings: { type: 'localFile' };
+  csvSettings: { delimiter: string; quotechar: string; encoding: string };
+  passthroughColumns: string[] | null;
+  passthroughColumnsSet: 'all' | null;
+  includeProbabilities: boolean;
+  includePredictionStatus: boolean;
+  chunkSize: 'auto' | 'fixed' | 'dynamic' | number;
+  numConcurrent: number;
+  abortOnError: boolean;
+  columnNamesRemapping: Record<string, string | null>;
+  skipDriftTracking: boolean;
+  monitoringBatchPrefix: string | null;
+}
+
+export const batchPredictionJobs = pgTable(
+  'batch_prediction_jobs',
+  {
+    id: text('id').primaryKey(),
+    organizationId: text('organization_id').notNull(),
+    deploymentId: text('deployment_id')
+      .notNull()
+      .references(() => deployments.id),
+    createdById: text('created_by_id')
+      .notNull()
+      .references(() => users.id),
+    /** The definition that started this run (scheduled or "run now"); null for a one-time job. */
+    definitionId: text('definition_id'),
+    status: jobStatus('status').notNull().default('INITIALIZING'),
+    spec: jsonb('spec').$type<JobSpec>().notNull(),
+    /** The monitoring batch this run records its predictions in (created when scoring starts). */
+    batchId: text('batch_id').references(() => monitoringBatches.id, { onDelete: 'set null' }),
+    /** The input's header row, once the input is in. */
+    inputColumns: jsonb('input_columns').$type<string[]>(),
+    inputRows: bigint('input_rows', { mode: 'number' }),
+    chunkCount: integer('chunk_count'),
+    scoredRows: bigint('scored_rows', { mode: 'number' }).notNull().default(0),
+    failedRows: bigint('failed_rows', { mode: 'number' }).notNull().default(0),
+    statusDetails: text('status_details').notNull().default('Job created; waiting for input'),
+    logs: jsonb('logs').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    startedAt: ts('started_at'),
+    finishedAt: ts('finished_at'),
+    /** Input and output chunks were removed after the retention period. */
+    resultsDeleted: boolean('results_deleted').notNull().default(false),
+  },
+  (t) => [
+    index('batch_prediction_jobs_organization_idx').on(t.organizationId, t.createdAt, t.id),
+    index('batch_prediction_jobs_deployment_idx').on(t.deploymentId, t.createdAt, t.id),
+    index('batch_prediction_jobs_batch_idx').on(t.batchId),
+  ],
+);
+
+export const batchPredictionJobChunks = pgTable(
+  'batch_prediction_job_chunks',
+  {
+    jobId: text('job_id')
+      .notNull()
+      .references(() => batchPredictionJobs.id, { onDelete: 'cascade' }),
+    chunk: integer('chunk').notNull(),
+    deploymentId: text('deployment_id').notNull(),
+    /** Line of the first row in the input file (the header is line 1). */
+    firstLine: bigint('first_line', { mode: 'number' }).notNull(),
+    rowCount: integer('row_count').notNull(),
+    /** The chunk's input rows as a JSON array of string arrays (in inputColumns order). */
+    input: text('input').notNull(),
+    /** The chunk's output CSV lines (no header); null until scored. Set in the transaction that stores its rows. */
+    output: text('output'),
+    /** A worker's claim on the chunk while it scores it; an expired claim may be taken over. */
+    claimedUntil: ts('claimed_until'),
+    attempts: integer('attempts').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.jobId, t.chunk] })],
+);
+
+export interface JobSchedule {
+  minute: (number | '*')[];
+  hour: (number | '*')[];
+  dayOfMonth: (number | '*')[];
+  month: (number | string)[];
+  dayOfWeek: (number | string)[];
+}
+
+export const batchPredictionJobDefinitions = pgTable(
+  'batch_prediction_job_definitions',
+  {
+    id: text('id').primaryKey(),
+    organizationId: text('organization_id').notNull(),
+    deploymentId: text('deployment_id')
+      .notNull()
+      .references(() => deployments.id),
+    createdById: text('created_by_id')
+      .notNull()
+      .references(() => users.id),
+    name: text('name').notNull(),
+    enabled: boolean('enabled').notNull().default(false),
+    schedule: jsonb('schedule').$type<JobSchedule>(),
+    spec: jsonb('spec').$type<JobSpec>().notNull(),
+    nextScheduledRunAt: ts('next_scheduled_run_at'),
+    lastScheduledRunAt: ts('last_scheduled_run_at'),
+    lastStartedJobId: text('last_started_job_id'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+    deletedAt: ts('deleted_at'),
+  },
+  (t) => [
+    index('batch_prediction_job_definitions_organization_idx').on(t.organizationId, t.createdAt, t.id),
+    index('batch_prediction_job_definitions_due_idx').on(t.nextScheduledRunAt).where(sql`enabled and deleted_at is null`),
+    uniqueIndex('batch_prediction_job_definitions_name_idx').on(t.organizationId, t.name).where(sql`deleted_at is null`),
+  ],
+);
+
 // Row types, beside their tables: every module imports them from here.
 export type Organization = typeof organizations.$inferSelect;
 export type User = typeof users.$inferSelect;
@@ -406,3 +540,5 @@ export type Deployment = typeof deployments.$inferSelect;
 export type MonitoringBatch = typeof monitoringBatches.$inferSelect;
 export type ModelHistoryEntry = typeof batchModelHistory.$inferSelect;
 export type TrainingBaseline = typeof trainingBaselines.$inferSelect;
+export type BatchPredictionJob = typeof batchPredictionJobs.$inferSelect;
+export type BatchPredictionJobDefinition = typeof batchPredictionJobDefinitions.$inferSelect;

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { COMMA, CR, EMPTY, keep, LF, NOT_UTF8, QUOTE, SLICE_COPY_LIMIT, tooLong } from './bytes.js';
+import { bytesOf, COMMA, CR, EMPTY, keep, LF, NOT_UTF8, QUOTE, SLICE_COPY_LIMIT, tooLong } from './bytes.js';
 
 // ---------------------------------------------------------------------------------------------
 // CSV
@@ -263,4 +263,22 @@ export class CsvReader {
     if (bytes === 0) return undefined; // a blank line
     return { line, cells };
   }
+}
+
+/** Every record of a CSV byte stream (UTF-8 BOM skipped), header included, as the reader finds them. */
+export async function* csvRecords(input: AsyncIterable<Buffer | Uint8Array | string>, maxLineBytes: number): AsyncGenerator<CsvRecord> {
+  const reader = new CsvReader(maxLineBytes);
+  for await (const chunk of bytesOf(input)) {
+    reader.feed(chunk);
+    for (let record = reader.next(); record; record = reader.next()) yield record;
+  }
+  const last = reader.finish();
+  if (last) yield last;
+}
+
+/** One CSV cell: quoted when it holds the delimiter, a quote or a line break; null → empty. */
+export function csvCell(value: string | number | null | undefined): string {
+  if (value === null || value === undefined) return '';
+  const text = String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }

@@ -8,6 +8,8 @@ import {
   DomainError,
   type FieldError,
   type ForbiddenError,
+  type JobStateError,
+  type ModelBackendError,
   type NotFoundError,
   ValidationError,
 } from '../errors.js';
@@ -75,6 +77,34 @@ export const ForbiddenErrorRef = builder.objectRef<ForbiddenError>('ForbiddenErr
   interfaces: [ErrorInterface],
 });
 
+const ModelBackendFailureEnum = builder.enumType('ModelBackendFailure', {
+  values: {
+    NOT_CONFIGURED: { description: 'The deployment has no model backend.' },
+    UNREACHABLE: { description: 'The backend could not be connected to.' },
+    TIMEOUT: { description: "The backend did not answer within the deployment's timeoutMs." },
+    HTTP_ERROR: { description: 'The backend answered with an HTTP error status (see `status`).' },
+    MALFORMED_ANSWER: { description: 'The answer was not of the shape the protocol promises.' },
+    NOT_READY: { description: 'The readiness check said the model is not ready.' },
+    SCHEMA_MISMATCH: { description: "The model's metadata does not match the deployment's features." },
+  } as const,
+});
+
+export const ModelBackendErrorRef = builder.objectRef<ModelBackendError>('ModelBackendError').implement({
+  description: "The deployment's model backend failed, or there is none; `message` names the backend and what was wrong.",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    failure: t.field({ type: ModelBackendFailureEnum, resolve: (error) => error.failure }),
+    backend: t.exposeString('backend', { nullable: true, description: 'Protocol and URL of the backend.' }),
+    status: t.exposeInt('status', { nullable: true, description: "The backend's HTTP status, for HTTP_ERROR." }),
+  }),
+});
+
+export const JobStateErrorRef = builder.objectRef<JobStateError>('JobStateError').implement({
+  description: 'The batch prediction job is in a state that does not allow this (e.g. already finished).',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ jobId: t.exposeID('jobId'), status: t.exposeString('status') }),
+});
+
 const errorRefs = {
   NotFoundError: NotFoundErrorRef,
   ValidationError: ValidationErrorRef,
@@ -82,6 +112,8 @@ const errorRefs = {
   BatchMonitoringDisabledError: BatchMonitoringDisabledErrorRef,
   BatchLockedError: BatchLockedErrorRef,
   ForbiddenError: ForbiddenErrorRef,
+  ModelBackendError: ModelBackendErrorRef,
+  JobStateError: JobStateErrorRef,
 } as const;
 
 export type ErrorTypeName = keyof typeof errorRefs;

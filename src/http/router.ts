@@ -77,6 +77,33 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(payload);
 }
 
+/** Writes chunks as they come, waiting for the socket to drain; stops when the client goes away. */
+async function sendStream(
+  res: ServerResponse,
+  status: number,
+  chunks: AsyncIterable<string | Buffer>,
+  headers: Record<string, string> = {},
+): Promise<void> {
+  res.writeHead(status, headers);
+  const closed = new Promise<void>((resolve) => res.once('close', resolve));
+  const iterator = chunks[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const next = await Promise.race([iterator.next(), closed.then(() => null)]);
+      if (next === null || next.done || res.destroyed) break;
+      if (!res.write(next.value)) await Promise.race([new Promise((resolve) => res.once('drain', resolve)), closed]);
+    }
+  } catch (error) {
+    // Headers are gone: the only way left to say "incomplete" is to cut the connection.
+    console.error('streamed response failed:', (error as Error).message);
+    res.destroy();
+    return;
+  } finally {
+    void iterator.return?.();
+  }
+  res.end();
+}
+
 export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   const type = req.headers['content-type'] ?? '';
   const raw = await readBody(req, limit).catch((error: unknown) => {
@@ -140,7 +167,8 @@ export async function handleRest(app: AppServices, router: RestRouter, req: Inco
     });
     // A handler may answer before reading the whole body (a bad row early in a large upload).
     discardBody(req);
-    sendJson(res, answer.status, answer.body, answer.headers);
+    if (answer.stream) await sendStream(res, answer.status, answer.stream, answer.headers);
+    else sendJson(res, answer.status, answer.body, answer.headers);
   } catch (error) {
     if (error instanceof BodyTooLargeError) {
       discardBody(req);

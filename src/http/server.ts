@@ -61,7 +61,7 @@ export function createServer(app: AppServices): BatchlensServer {
     }
     if (url.pathname === '/healthz') return healthz(app, res);
     if (url.pathname === '/graphql') return handleGraphQL(app, yoga, live, req, res, url);
-    if (url.pathname.startsWith('/api/')) return handleRest(app, router, req, res, url);
+    if (url.pathname.startsWith('/api/') || url.pathname.startsWith('/predApi/')) return handleRest(app, router, req, res, url);
     discardBody(req);
     sendJson(res, 404, { message: `Not found: ${url.pathname}. GraphQL is at /graphql, REST under /api/v2/.` });
   }

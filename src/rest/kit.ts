@@ -6,15 +6,19 @@ import {
   BatchQuotaExceededError,
   type DomainError,
   ForbiddenError,
+  JobStateError,
+  ModelBackendError,
   NotFoundError,
   ValidationError,
 } from '../errors.js';
 
-/** A JSON answer. `body: undefined` sends no body (204). */
+/** A JSON answer (`body: undefined` sends no body), or a streamed one (`stream`, with its content-type in `headers`). */
 export interface RestResponse {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** Sent as it is produced, with backpressure; the client going away ends the iteration. */
+  stream?: AsyncIterable<string | Buffer>;
 }
 
 export interface RestRequest {
@@ -76,6 +80,11 @@ export function errorResponse(error: DomainError, fieldNames: Record<string, str
   if (error instanceof BatchLockedError) return { status: 409, body: { message: error.message, batchId: error.batchId } };
   if (error instanceof BatchMonitoringDisabledError) return { status: 422, body: { message: error.message } };
   if (error instanceof ForbiddenError) return { status: 403, body: { message: error.message } };
+  if (error instanceof ModelBackendError) {
+    const status = error.failure === 'NOT_CONFIGURED' ? 422 : error.failure === 'TIMEOUT' ? 504 : 502;
+    return { status, body: { message: error.message, failure: error.failure, backendStatus: error.status } };
+  }
+  if (error instanceof JobStateError) return { status: 422, body: { message: error.message, status: error.status } };
   return { status: 400, body: { message: error.message } };
 }
 

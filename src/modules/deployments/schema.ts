@@ -1,4 +1,4 @@
-import type { Deployment, FeatureDefinition } from '../../db/tables.js';
+import type { Deployment, FeatureDefinition, ModelBackend } from '../../db/tables.js';
 import { isError } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
 import { resultUnion } from '../../graphql/errors.js';
@@ -14,6 +14,46 @@ const FeatureRef = builder.objectRef<FeatureDefinition>('Feature').implement({
     name: t.exposeString('name'),
     type: t.field({ type: FeatureTypeEnum, resolve: (f) => f.type }),
     importance: t.exposeFloat('importance', { nullable: true, description: 'Feature importance, 0–1.' }),
+  }),
+});
+
+const ModelBackendProtocolEnum = builder.enumType('ModelBackendProtocol', {
+  description: 'How batchlens talks to a model server.',
+  values: {
+    OPEN_INFERENCE_V2: { description: 'Open Inference Protocol v2 (KServe, MLServer, Triton): `POST /v2/models/{modelName}/infer`.' },
+    MLFLOW: { description: "MLflow's scoring server: `POST /invocations` with `dataframe_split`." },
+  },
+});
+
+const ModelBackendRef = builder.objectRef<ModelBackend>('ModelBackend').implement({
+  description: "Where the deployment's model answers (real-time predictions and batch prediction jobs).",
+  fields: (t) => ({
+    protocol: t.field({ type: ModelBackendProtocolEnum, resolve: (b) => b.protocol }),
+    url: t.exposeString('url', { description: 'Base URL of the model server.' }),
+    modelName: t.exposeString('modelName', { nullable: true, description: 'The model on an Open Inference Protocol v2 server.' }),
+    timeoutMs: t.exposeInt('timeoutMs', { description: 'How long one request to the backend may take.' }),
+    headerNames: t.stringList({
+      description: 'Names of the headers sent with every request; their values are secrets and never returned.',
+      resolve: (b) => Object.keys(b.headers).sort(),
+    }),
+  }),
+});
+
+const HttpHeaderInput = builder.inputType('HttpHeaderInput', {
+  fields: (t) => ({ name: t.string({ required: true }), value: t.string({ required: true }) }),
+});
+
+const ModelBackendInput = builder.inputType('ModelBackendInput', {
+  description: 'Organization admins only.',
+  fields: (t) => ({
+    protocol: t.field({ type: ModelBackendProtocolEnum, required: true }),
+    url: t.string({ required: true, description: 'http(s) base URL of the model server.' }),
+    modelName: t.string({ description: 'Required for OPEN_INFERENCE_V2.' }),
+    headers: t.field({
+      type: [HttpHeaderInput],
+      description: 'Sent with every request (e.g. Authorization). Write-only. Omitted: keep the stored ones; [] clears them.',
+    }),
+    timeoutMs: t.int({ description: 'Per request, 10–600000 ms. Default 30000.' }),
   }),
 });
 
@@ -35,6 +75,12 @@ builder.node(DeploymentRef, {
     modelId: t.exposeString('modelId', { description: 'The model currently serving the deployment.' }),
     batchMonitoringEnabled: t.exposeBoolean('batchMonitoringEnabled', {
       description: 'The BATCH badge: batch operations are allowed only when this is true.',
+    }),
+    modelBackend: t.field({
+      type: ModelBackendRef,
+      nullable: true,
+      description: 'Where the model answers; null when none is set.',
+      resolve: (d) => d.modelBackend,
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
@@ -68,7 +114,7 @@ const UpdateDeploymentSettingsSuccess = DeploymentSuccess('UpdateDeploymentSetti
 
 builder.mutationField('createDeployment', (t) =>
   t.field({
-    type: resultUnion('CreateDeploymentResult', CreateDeploymentSuccess, ['ValidationError']),
+    type: resultUnion('CreateDeploymentResult', CreateDeploymentSuccess, ['ValidationError', 'ForbiddenError']),
     args: {
       input: t.arg({
         required: true,
@@ -84,6 +130,7 @@ builder.mutationField('createDeployment', (t) =>
             features: f.field({ type: [FeatureInput] }),
             modelId: f.string({ description: 'The current model id; generated when omitted.' }),
             batchMonitoringEnabled: f.boolean({ description: 'Default false.' }),
+            modelBackend: f.field({ type: ModelBackendInput, description: 'Organization admins only.' }),
           }),
         }),
       }),
@@ -97,7 +144,11 @@ builder.mutationField('createDeployment', (t) =>
 
 builder.mutationField('updateDeploymentSettings', (t) =>
   t.field({
-    type: resultUnion('UpdateDeploymentSettingsResult', UpdateDeploymentSettingsSuccess, ['NotFoundError', 'ValidationError']),
+    type: resultUnion('UpdateDeploymentSettingsResult', UpdateDeploymentSettingsSuccess, [
+      'NotFoundError',
+      'ValidationError',
+      'ForbiddenError',
+    ]),
     description: 'Omitted fields keep their value.',
     args: {
       input: t.arg({
@@ -110,6 +161,7 @@ builder.mutationField('updateDeploymentSettings', (t) =>
             modelId: f.string(),
             predictionThreshold: f.float(),
             batchMonitoringEnabled: f.boolean({ description: 'Switches batch monitoring (the BATCH badge) on or off.' }),
+            modelBackend: f.field({ type: ModelBackendInput, description: 'Organization admins only; null removes the backend.' }),
           }),
         }),
       }),

@@ -7,6 +7,8 @@ import { BatchMonitoringDisabledError, isError, NotFoundError, type Result } fro
 import { newId } from '../../ids.js';
 import { keysetPage, type Page, type PageArgs } from '../../pagination.js';
 import { booleanSchema, definedOnly, descriptionSchema, type Loose, nameSchema, parseInput } from '../../validation.js';
+import { requireAdmin } from '../organizations/service.js';
+import { modelBackendInput, modelBackendSetting } from './model-backend.js';
 
 const featureSchema = z.object({
   name: nameSchema(256),
@@ -29,6 +31,7 @@ const createDeploymentInput = z
     features: z.array(featureSchema).max(2000, 'must have at most 2000 features').nullish(),
     modelId: modelIdSchema.nullish(),
     batchMonitoringEnabled: z.boolean().nullish(),
+    modelBackend: modelBackendInput.nullish(),
   })
   .superRefine((input, ctx) => {
     const classes = input.classNames ?? [];
@@ -66,6 +69,10 @@ export type CreateDeploymentInput = z.input<typeof createDeploymentInput>;
 export async function createDeployment(db: Db, viewer: Viewer, input: CreateDeploymentInput): Promise<Result<Deployment>> {
   const parsed = parseInput(createDeploymentInput, input);
   if (isError(parsed)) return parsed;
+  if (parsed.modelBackend) {
+    const refused = requireAdmin(viewer, 'set a model backend');
+    if (refused) return refused;
+  }
   const [deployment] = await db
     .insert(deployments)
     .values({
@@ -81,6 +88,7 @@ export async function createDeployment(db: Db, viewer: Viewer, input: CreateDepl
       features: (parsed.features ?? []).map((f) => ({ name: f.name, type: f.type, importance: f.importance ?? null })),
       modelId: parsed.modelId ?? newId('Deployment').replace('dep_', 'model_'),
       batchMonitoringEnabled: parsed.batchMonitoringEnabled ?? false,
+      modelBackend: parsed.modelBackend ? modelBackendSetting(parsed.modelBackend, null) : null,
     })
     .returning();
   return deployment!;
@@ -92,6 +100,8 @@ const updateDeploymentSettingsInput = z.object({
   modelId: modelIdSchema.optional(),
   predictionThreshold: thresholdSchema.optional(),
   batchMonitoringEnabled: booleanSchema.optional(),
+  /** null removes the backend. */
+  modelBackend: modelBackendInput.nullish(),
 });
 
 export type UpdateDeploymentSettingsInput = Loose<z.input<typeof updateDeploymentSettingsInput>>;
@@ -104,7 +114,15 @@ export async function updateDeploymentSettings(
 ): Promise<Result<Deployment>> {
   const parsed = parseInput(updateDeploymentSettingsInput, input);
   if (isError(parsed)) return parsed;
-  const changes = definedOnly(parsed);
+  const { modelBackend, ...settings } = parsed;
+  const changes: Partial<Deployment> = definedOnly(settings);
+  if (modelBackend !== undefined) {
+    const refused = requireAdmin(viewer, 'set a model backend');
+    if (refused) return refused;
+    const [before] = await deploymentsByIds(db, viewer.organizationId, [deploymentId]);
+    if (!before) return new NotFoundError('Deployment');
+    changes.modelBackend = modelBackend === null ? null : modelBackendSetting(modelBackend, before.modelBackend);
+  }
   const [updated] = Object.keys(changes).length
     ? await db
         .update(deployments)

@@ -116,7 +116,8 @@ export async function createOrganization(
   });
 }
 
-function requireAdmin(viewer: Viewer, action: string): ForbiddenError | null {
+/** Null when the viewer is an organization admin; otherwise the refusal, naming the action. */
+export function requireAdmin(viewer: Viewer, action: string): ForbiddenError | null {
   return viewer.role === 'ADMIN' ? null : new ForbiddenError(`Only organization admins can ${action}`);
 }
 

@@ -6,7 +6,7 @@ import type { Db, DbOrTx } from '../../db/client.js';
 import { COPY_NULL, CopyWriter, copyText } from '../../db/copy.js';
 import { lockDeploymentForIngest } from '../../db/locks.js';
 import { actuals, type MonitoringBatch, monitoringBatches, predictions } from '../../db/tables.js';
-import { pgTransactionResult, transactionResult } from '../../db/transactions.js';
+import { type PgTransaction, pgTransactionResult, transactionResult } from '../../db/transactions.js';
 import { type FieldError, isError, MAX_ROW_ERRORS, type Result, ValidationError } from '../../errors.js';
 import { announce } from '../../events/hub.js';
 import type { ParsedItem } from '../../formats/bytes.js';
@@ -51,8 +51,8 @@ export interface IngestRequest extends BatchTarget {
   /** Validated one by one: an array (error fields `${itemPath}.<index>`) or parsed lines (`line <n>`). */
   items: unknown[] | AsyncIterable<ParsedItem>;
   itemPath: string;
-  /** Record one scoring request of N predictions (reportPredictions, bulk) — or not (the agent's data route). */
-  request: { executionTimeMs: number | null } | null;
+  /** Record one scoring request of N predictions (reportPredictions, bulk, real-time, a job's chunk) — or not (the agent's data route). */
+  request: { executionTimeMs: number | null; userError?: boolean; serverError?: boolean } | null;
 }
 
 export interface IngestSummary {
@@ -98,14 +98,29 @@ export async function ingestPredictions(pool: postgres.Sql, viewer: Viewer, inpu
   }
   const time = input.request?.executionTimeMs;
   if (time != null && !(time >= 0 && time <= 1e10)) return ValidationError.of('executionTimeMs', 'must be a number from 0 to 10000000000');
-  return pgTransactionResult(pool, async ({ db: tx, pg }) => {
+  return pgTransactionResult(pool, (tx) => ingestInTransaction(tx, pool, viewer, input, modelId.modelId));
+}
+
+/**
+ * ingestPredictions inside a transaction of the caller's (a job stores a chunk's rows and marks the
+ * chunk done in one transaction). `pool` answers what must be asked outside it. A returned error
+ * means the caller must roll back.
+ */
+export async function ingestInTransaction(
+  { db: tx, pg }: PgTransaction,
+  pool: postgres.Sql,
+  viewer: Viewer,
+  input: IngestRequest,
+  modelId: string | null | undefined = input.modelId,
+): Promise<Result<IngestSummary>> {
+  {
     const deployment = await getBatchDeployment(tx, viewer, input.deploymentId);
     if (isError(deployment)) return deployment;
     // Before the batch row lock, so actuals (which write to batches) never wait in a cycle with us.
     await lockDeploymentForIngest(tx, deployment.id);
     const batch = await resolveIngestBatch(tx, viewer, deployment, input);
     if (isError(batch)) return batch;
-    const model = modelId.modelId ?? deployment.modelId;
+    const model = modelId ?? deployment.modelId;
     const shape = targetShape(deployment);
     const aggregator = new BatchAggregator(shape, await currentBaseline(tx, deployment));
     const context: RowContext = { unknownFeatures: new Set() };
@@ -142,8 +157,8 @@ export async function ingestPredictions(pool: postgres.Sql, viewer: Viewer, inpu
       aggregator.addRequest(model, {
         predictions: rowCount,
         executionTimeMs: input.request.executionTimeMs,
-        userError: false,
-        serverError: false,
+        userError: input.request.userError ?? false,
+        serverError: input.request.serverError ?? false,
         userId: viewer.userId,
       });
     }
@@ -152,7 +167,7 @@ export async function ingestPredictions(pool: postgres.Sql, viewer: Viewer, inpu
     await announce(tx, { k: 'batch', d: deployment.id, b: batch.id });
     await announce(tx, { k: 'health', d: deployment.id });
     return { batch: updated, rowCount, unknownFeatures: [...context.unknownFeatures].sort(), actualsJoined };
-  });
+  }
 }
 
 interface RowSink {

@@ -93,6 +93,10 @@ function compile(shape: TargetShape): Compiled {
 }
 
 const fieldError = (field: string, message: string): FieldError => ({ field, message });
+const refuse = (refusal: { error: FieldError | null }, error: FieldError): null => {
+  refusal.error = error;
+  return null;
+};
 
 /** A key as it appears in an error's field path: NUL escaped, very long keys cut. */
 function pathKey(key: string): string {
@@ -191,16 +195,31 @@ function noteUnknownFeature(context: RowContext, name: string): void {
   set.add(name.length > 256 ? `${name.slice(0, 256)}…` : name);
 }
 
-/** Validates one input item. `where` prefixes every error field, e.g. 'rows.12' (GraphQL), 'data.12' (JSON), 'line 13' (NDJSON/CSV). */
-export function normalizeRow(shape: TargetShape, item: unknown, where: string, context: RowContext): PredictionRow | FieldError {
-  const c = compiledShapes.get(shape) ?? compile(shape);
-  if (!isObject(item)) return fieldError(where, 'must be an object');
+/**
+ * The declared features of a row, validated (see PredictionRow.features); null when one is bad,
+ * with the error in `refusal`. (A record could have features named `field` and `message`.)
+ */
+export function normalizeFeatures(
+  shape: TargetShape,
+  rawFeatures: unknown,
+  where: string,
+  context: RowContext,
+  refusal: { error: FieldError | null },
+): Record<string, number | string | null> | null {
+  return featuresOf(compiledShapes.get(shape) ?? compile(shape), rawFeatures, where, context, refusal);
+}
 
-  // Features
+/** The validated features, or null with the error in `refusal` (a feature may be named `field`). */
+function featuresOf(
+  c: Compiled,
+  rawFeatures: unknown,
+  where: string,
+  context: RowContext,
+  refusal: { error: FieldError | null },
+): Record<string, number | string | null> | null {
   const features: Record<string, number | string | null> = { ...c.template };
-  const rawFeatures = item.features;
   if (rawFeatures !== undefined && rawFeatures !== null && !isObject(rawFeatures)) {
-    return fieldError(`${where}.features`, 'must be an object mapping feature names to values');
+    return refuse(refusal, fieldError(`${where}.features`, 'must be an object mapping feature names to values'));
   }
   const names = c.names;
   const count = names.length;
@@ -216,24 +235,24 @@ export function normalizeRow(shape: TargetShape, item: unknown, where: string, c
     if (c.numeric[i]) {
       const number = numberOf(value);
       if (number === undefined) normalized = null;
-      else if (Number.isNaN(number)) return fieldError(`${where}.features.${name}`, gotNumber(value));
+      else if (Number.isNaN(number)) return refuse(refusal, fieldError(`${where}.features.${name}`, gotNumber(value)));
       else normalized = number;
     } else if (typeof value === 'string') {
       if (value === '') normalized = null;
       else {
         const unstorable = unstorableText(value);
-        if (unstorable) return fieldError(`${where}.features.${name}`, unstorable);
+        if (unstorable) return refuse(refusal, fieldError(`${where}.features.${name}`, unstorable));
         normalized = value;
       }
     } else if (value === null || value === undefined) {
       normalized = null;
     } else if (typeof value === 'number') {
-      if (!Number.isFinite(value)) return fieldError(`${where}.features.${name}`, 'must be a string or a finite number');
+      if (!Number.isFinite(value)) return refuse(refusal, fieldError(`${where}.features.${name}`, 'must be a string or a finite number'));
       normalized = String(value);
     } else if (typeof value === 'boolean') {
       normalized = value ? 'true' : 'false';
     } else {
-      return fieldError(`${where}.features.${name}`, 'must be a string, a number or a boolean');
+      return refuse(refusal, fieldError(`${where}.features.${name}`, 'must be a string, a number or a boolean'));
     }
     if (normalized !== null) features[name] = normalized;
   }
@@ -246,11 +265,27 @@ export function normalizeRow(shape: TargetShape, item: unknown, where: string, c
       for (const key in rawFeatures) {
         if (!Object.hasOwn(rawFeatures, key) || c.index.has(key)) continue;
         if (key.includes('\u0000'))
-          return fieldError(`${where}.features.${pathKey(key)}`, `is not a declared feature, and a feature name ${UNSTORABLE_NUL}`);
+          return refuse(
+            refusal,
+            fieldError(`${where}.features.${pathKey(key)}`, `is not a declared feature, and a feature name ${UNSTORABLE_NUL}`),
+          );
         noteUnknownFeature(context, key);
       }
     }
   }
+
+  return features;
+}
+
+/** Validates one input item. `where` prefixes every error field, e.g. 'rows.12' (GraphQL), 'data.12' (JSON), 'line 13' (NDJSON/CSV). */
+export function normalizeRow(shape: TargetShape, item: unknown, where: string, context: RowContext): PredictionRow | FieldError {
+  const c = compiledShapes.get(shape) ?? compile(shape);
+  if (!isObject(item)) return fieldError(where, 'must be an object');
+
+  // Features
+  const refusal: { error: FieldError | null } = { error: null };
+  const features = featuresOf(c, item.features, where, context, refusal);
+  if (features === null) return refusal.error!;
 
   // Target
   let prediction: number | null = null;
