@@ -6,6 +6,7 @@ import { baselineRoutes } from '../modules/baselines/rest.js';
 import { batchRoutes } from '../modules/batches/rest.js';
 import { deploymentRoutes } from '../modules/deployments/rest.js';
 import { predictionRoutes } from '../modules/predictions/rest.js';
+import { scoringRoutes } from '../modules/scoring/rest.js';
 import { discardBody } from '../rest/body.js';
 import { LiveConnections } from './auth.js';
 import { handleGraphQL } from './graphql-http.js';
@@ -47,7 +48,14 @@ async function healthz(app: AppServices, res: ServerResponse): Promise<void> {
 export function createServer(app: AppServices): BatchlensServer {
   const { config } = app;
   const yoga = createGraphQL(app);
-  const router = new RestRouter([...batchRoutes, ...deploymentRoutes, ...predictionRoutes, ...actualRoutes, ...baselineRoutes]);
+  const router = new RestRouter([
+    ...batchRoutes,
+    ...deploymentRoutes,
+    ...predictionRoutes,
+    ...actualRoutes,
+    ...baselineRoutes,
+    ...scoringRoutes,
+  ]);
   const live = new LiveConnections(app.db);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
