@@ -83,6 +83,11 @@ describe('scoring rows on the model backend', () => {
     expect(await passthrough('?passthroughColumns=id,c')).toEqual(idAndC);
     expect(await passthrough('?passthroughColumns=id,c', ROWS_CSV)).toEqual(idAndC);
     expect(await passthrough('?passthroughColumnsSet=all')).toEqual(ROWS);
+    // A JSON record without the column answers null for it.
+    expect(await passthrough('?passthroughColumns=constructor', [{ a: 1 }, { a: 2, constructor: 'own' }])).toEqual([
+      { constructor: null },
+      { constructor: 'own' },
+    ]);
     // CSV cells are text, as sent; an empty cell is null.
     expect((await passthrough('?passthroughColumnsSet=all', ROWS_CSV))[1]).toEqual({ id: 'r2', a: '-3.5', b: null, c: 'blue' });
   });

@@ -6,8 +6,7 @@ import { csvRecords } from '../../formats/csv.js';
 import { BodyTooLargeError, readBody } from '../../rest/body.js';
 import { errorResponse, HttpError, type RestRequest, type RestResponse, type Route } from '../../rest/kit.js';
 import { getBatchDeployment } from '../deployments/service.js';
-import type { BatchTarget } from '../predictions/batch-target.js';
-import { checkIngestBatch } from '../predictions/batch-target.js';
+import { type BatchTarget, checkIngestBatch } from '../predictions/batch-target.js';
 import { BATCH_ID_HEADER } from '../predictions/rest.js';
 import { ingestPredictions, reportDeploymentStats } from '../predictions/service.js';
 import { targetShape } from '../rows/shape.js';
@@ -185,6 +184,11 @@ async function* ingestItems(rows: ScoredRow[]): AsyncGenerator<ParsedItem> {
   for (let i = 0; i < rows.length; i++) yield { line: i + 1, item: ingestItem(rows[i]!) };
 }
 
+/** The row's values of `columns`; a JSON record without one answers null (an own key only: not `constructor` of Object). */
+function passthroughValues(record: Record<string, unknown>, columns: string[]): Record<string, unknown> {
+  return Object.fromEntries(columns.map((c) => [c, Object.hasOwn(record, c) ? record[c] : null]));
+}
+
 function predictionsJson(deployment: Deployment, rows: ScoredRow[], records: Record<string, unknown>[], passthrough: string[] | null) {
   const threshold = deployment.targetType === 'BINARY' ? { predictionThreshold: deployment.predictionThreshold } : {};
   return {
@@ -193,7 +197,7 @@ function predictionsJson(deployment: Deployment, rows: ScoredRow[], records: Rec
       prediction: row.prediction,
       predictionValues: predictionValues(deployment, row),
       ...threshold,
-      ...(passthrough ? { passthroughValues: Object.fromEntries(passthrough.map((c) => [c, records[rowId]![c] ?? null])) } : {}),
+      ...(passthrough ? { passthroughValues: passthroughValues(records[rowId]!, passthrough) } : {}),
     })),
   };
 }
