@@ -4,7 +4,19 @@
 //   rest kit, graphql kit → modules (in the order below) → schema.ts → http → app/main.
 // Modules, lowest first: organizations, deployments, batches, rows, baselines, predictions,
 // actuals, metrics, scoring, jobs, live. A module imports only modules before it.
-const MODULES = ['organizations', 'deployments', 'batches', 'rows', 'baselines', 'predictions', 'actuals', 'metrics', 'scoring', 'jobs', 'live'];
+const MODULES = [
+  'organizations',
+  'deployments',
+  'batches',
+  'rows',
+  'baselines',
+  'predictions',
+  'actuals',
+  'metrics',
+  'scoring',
+  'jobs',
+  'live',
+];
 
 const moduleOrder = MODULES.map((name, index) => {
   const higher = MODULES.slice(index + 1);
