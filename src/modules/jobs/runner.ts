@@ -226,7 +226,9 @@ async function scoreSlice(app: AppServices, job: BatchPredictionJob, settings: R
     if (isError(valid)) return end({ status: 'FAILED', details: valid.message });
     let scored: Result<{ rows: ScoredRow[]; backendMs: number }> | null = null;
     const started = performance.now();
+    let tries = 0;
     for (let attempt = 1; attempt <= settings.backendAttempts && !stop.signal.aborted; attempt++) {
+      tries = attempt;
       try {
         scored = await scoreFeatures(deployment, backend, valid.features, stop.signal);
       } catch (error) {
@@ -246,7 +248,7 @@ async function scoreSlice(app: AppServices, job: BatchPredictionJob, settings: R
     const failed = isError(scored) ? scored : null;
     if (failed && job.spec.abortOnError) {
       await recordFailure(app, job, performance.now() - started);
-      const details = `Model backend failed on chunk ${chunk.chunk} (lines ${chunk.firstLine}–${chunk.firstLine + chunk.rowCount - 1}) after ${settings.backendAttempts} tries: ${failed.message}`;
+      const details = `Model backend failed on chunk ${chunk.chunk} (lines ${chunk.firstLine}–${chunk.firstLine + chunk.rowCount - 1}) after ${tries === 1 ? '1 try' : `${tries} tries`}: ${failed.message}`;
       await finishJob(app.db, job.id, 'FAILED', details, details);
       return end(null);
     }
