@@ -42,14 +42,18 @@ export class ServerProcess {
     });
   }
 
-  /** Spawns `tsx src/main.ts`; `token: undefined` leaves BATCHLENS_BOOTSTRAP_TOKEN unset. */
-  static async spawn(options: { databaseUrl: string; token: string | undefined }): Promise<ServerProcess> {
+  /**
+   * Spawns `tsx src/main.ts`; `token: undefined` leaves BATCHLENS_BOOTSTRAP_TOKEN unset. The test
+   * runner's BATCHLENS_* variables are not passed on; `env` sets variables of its own.
+   */
+  static async spawn(options: { databaseUrl: string; token: string | undefined; env?: Record<string, string> }): Promise<ServerProcess> {
     const port = await freePort();
     const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: options.databaseUrl, PORT: String(port), HOST: '127.0.0.1' };
     for (const name of Object.keys(env)) {
       if (name.startsWith('BATCHLENS_')) delete env[name];
     }
     if (options.token !== undefined) env.BATCHLENS_BOOTSTRAP_TOKEN = options.token;
+    Object.assign(env, options.env);
     // Its own process group, so a failed test can kill tsx and the node it runs together.
     const child = spawn(TSX, ['src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const server = new ServerProcess(child, `http://127.0.0.1:${port}`);

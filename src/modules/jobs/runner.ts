@@ -176,6 +176,8 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+const BATCH_PURGED = 'The monitoring batch of this run was deleted during the run';
+
 /** Why a chunk's commit stopped the job, as the job's final status and details. */
 function stopReason(error: DomainError, job: BatchPredictionJob): { status: 'ABORTED' | 'FAILED'; details: string } | null {
   if (error instanceof JobStateError) return null; // aborted meanwhile: nothing to add
@@ -185,6 +187,12 @@ function stopReason(error: DomainError, job: BatchPredictionJob): { status: 'ABO
 }
 
 async function scoreSlice(app: AppServices, job: BatchPredictionJob, settings: RunnerSettings): Promise<SliceOutcome> {
+  if (job.batchId === null) {
+    // Its batch was deleted and purged (batch_id set null) while nobody worked on the run: ingest
+    // with no batch id would put the rows in the deployment's batch of unassigned predictions.
+    await finishJob(app.db, job.id, 'ABORTED', BATCH_PURGED, BATCH_PURGED);
+    return { next: 'done' };
+  }
   const viewer = jobViewer(job);
   const deployment = await getBatchDeployment(app.db, viewer, job.deploymentId);
   const backend = isError(deployment) ? deployment : backendOf(deployment);
