@@ -74,6 +74,8 @@ export const MODELS = {
   },
   /** 250 ms a request: a run of a few chunks takes seconds. */
   slow: regression({ delayMs: 250 }),
+  /** 2.5 s a request: longer than FAST_JOBS' 2 s claim on a chunk. */
+  slower: regression({ delayMs: 2500 }),
   /** Never answers within a short timeoutMs. */
   stuck: regression({ delayMs: 5000 }),
   /** Its first 2 requests answer 503. */

@@ -4,6 +4,7 @@ import {
   csvObjects,
   download,
   FAST_JOBS,
+  inferences,
   inputCsv,
   inputRows,
   jobDeployment,
@@ -116,5 +117,29 @@ describe('a server killed (SIGKILL) in the middle of a run', () => {
     ];
     expect(n).toBe(0);
     expect(await api.sql`select id from monitoring_batches where deployment_id = ${deployment.id}`).toEqual([]);
+  });
+});
+
+describe('two servers working on one run', () => {
+  it('score each chunk once, even when scoring a chunk takes longer than a claim lasts', { timeout: 60_000 }, async () => {
+    const [one, two] = await Promise.all([
+      startTestServer({ ...FAST_JOBS, databaseUrl: api.app.databaseUrl }),
+      startTestServer({ ...FAST_JOBS, databaseUrl: api.app.databaseUrl }),
+    ]);
+    servers.push(one, two);
+    // 2.5 s a request: longer than the 2 s claim.
+    const deployment = await jobDeployment(api, models, 'slower');
+    const before = inferences(models, 'slower').length;
+    const rows = inputRows(8);
+    const job = await startJob(
+      api,
+      { deploymentId: deployment.id, chunkSize: 20, numConcurrent: 2, passthroughColumns: ['id'] },
+      inputCsv(rows),
+    );
+    const done = await waitForJob(api, job.id, undefined, { timeoutMs: 40_000 });
+    expect(done).toMatchObject({ status: 'COMPLETED', scoredRows: 8 });
+    const chunks = await storedChunks(api, job.id);
+    expect(inferences(models, 'slower').length - before).toBe(chunks.length);
+    expect(csvObjects((await download(api, job.id)).text).rows.map((r) => r.id)).toEqual(rows.map((r) => r.id));
   });
 });

@@ -1,4 +1,4 @@
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { AppServices } from '../../context.js';
 import { type BatchPredictionJob, batchPredictionJobChunks, batchPredictionJobs } from '../../db/tables.js';
 import { pgTransactionResult, transactionResult } from '../../db/transactions.js';
@@ -158,6 +158,19 @@ async function claimChunk(app: AppServices, jobId: string, leaseSeconds: number)
     : null;
 }
 
+async function renewClaims(app: AppServices, jobId: string, chunks: number[], leaseSeconds: number): Promise<void> {
+  await app.db
+    .update(batchPredictionJobChunks)
+    .set({ claimedUntil: sql`now() + make_interval(secs => ${leaseSeconds})` })
+    .where(
+      and(
+        eq(batchPredictionJobChunks.jobId, jobId),
+        inArray(batchPredictionJobChunks.chunk, chunks),
+        isNull(batchPredictionJobChunks.output),
+      ),
+    );
+}
+
 const RETRYABLE = (error: ModelBackendError) =>
   error.failure === 'UNREACHABLE' ||
   error.failure === 'TIMEOUT' ||
@@ -212,6 +225,10 @@ async function scoreSlice(app: AppServices, job: BatchPredictionJob, settings: R
     stopped ??= reason;
     stop.abort();
   };
+  // Chunks this slice is scoring: their claims are renewed while it lives, so that a backend slower
+  // than a lease does not hand a chunk still in hand to another worker (a dead worker's run out).
+  const inHand = new Set<number>();
+  let renewedAt = Date.now();
   // Someone aborts the job (any process): in-flight backend calls are cancelled within ~0.5 s.
   const watcher = setInterval(() => {
     loadJob(app, job.id)
@@ -219,6 +236,10 @@ async function scoreSlice(app: AppServices, job: BatchPredictionJob, settings: R
         if (!current || current.status !== 'RUNNING') end(null);
       })
       .catch(() => {});
+    if (inHand.size && Date.now() - renewedAt >= (settings.leaseSeconds * 1000) / 3) {
+      renewedAt = Date.now();
+      renewClaims(app, job.id, [...inHand], settings.leaseSeconds).catch(() => {});
+    }
   }, 500);
 
   const scoreChunk = async (chunk: Chunk): Promise<void> => {
@@ -313,7 +334,12 @@ async function scoreSlice(app: AppServices, job: BatchPredictionJob, settings: R
     while (!stop.signal.aborted && Date.now() < deadline) {
       const chunk = await claimChunk(app, job.id, settings.leaseSeconds);
       if (!chunk) return;
-      await scoreChunk(chunk);
+      inHand.add(chunk.chunk);
+      try {
+        await scoreChunk(chunk);
+      } finally {
+        inHand.delete(chunk.chunk);
+      }
     }
   };
   try {
