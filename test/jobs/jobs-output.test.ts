@@ -1,6 +1,9 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serviceStats } from '../helpers/db.js';
 import {
+  createJob,
   csvObjects,
   download,
   expectedAnswer,
@@ -13,6 +16,7 @@ import {
   type Protocol,
   runJob,
   storedChunks,
+  waitForJob,
 } from '../helpers/jobs.js';
 import { type ModelServer, startModelServer } from '../helpers/model-server.js';
 import { batchPath } from '../helpers/rest.js';
@@ -125,6 +129,50 @@ describe('the output file', () => {
       columnNamesRemapping: Object.entries(remap).map(([inputName, outputName]) => ({ inputName, outputName })),
     });
     expect(asList).toEqual(asObject);
+  });
+});
+
+describe('the input', () => {
+  it('passes through cells with commas, quotes, line breaks and non-ASCII text unchanged (a BOM skipped)', async () => {
+    const deployment = await jobDeployment(server, models, 'reg');
+    const notes = ['Zürich, "Süd"', 'line one\nline two', '😀 ok', ''];
+    const csv = `\uFEFFid,a,b,c,note\n${notes.map((note, i) => `r${i},${i},1,red,"${note.replaceAll('"', '""')}"`).join('\n')}\n`;
+    const job = await runJob(server, { deploymentId: deployment.id, passthroughColumnsSet: 'all', chunkSize: 20 }, csv);
+    expect(job.status, job.statusDetails).toBe('COMPLETED');
+    const { columns, rows } = csvObjects((await download(server, job.id)).text);
+    expect(columns).toEqual(['id', 'a', 'b', 'c', 'note', 'price_PREDICTION']);
+    expect(rows.map((r) => r.note)).toEqual(notes);
+    expect(rows.map((r) => Number(r.price_PREDICTION))).toEqual(notes.map((_, i) => 1.5 + 2 * i - 0.5 + 3));
+  });
+
+  it('is read from an intake URL', async () => {
+    const rows = inputRows(7);
+    const files = http.createServer((req, res) => {
+      if (req.url !== '/in.csv') return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': 'text/csv' }).end(inputCsv(rows));
+    });
+    await new Promise<void>((resolve) => files.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
+      const deployment = await jobDeployment(server, models, 'reg');
+      const spec = { deploymentId: deployment.id, passthroughColumns: ['id'], intakeSettings: { type: 'url', url: `${url}/in.csv` } };
+      const job = await createJob(server, spec);
+      const done = await waitForJob(server, job.id);
+      expect(done).toMatchObject({ status: 'COMPLETED', jobIntakeSize: 7, scoredRows: 7 });
+      const output = csvObjects((await download(server, job.id)).text);
+      expect(output.rows.map((r) => r.id)).toEqual(rows.map((r) => r.id));
+      for (const [i, row] of rows.entries()) expectPredictionCells('reg', output.rows[i]!, row);
+      // A URL that answers 404: the job fails saying so.
+      const missing = await createJob(server, { ...spec, intakeSettings: { type: 'url', url: `${url}/none.csv` } });
+      const failed = await waitForJob(server, missing.id);
+      expect(failed).toMatchObject({
+        status: 'FAILED',
+        statusDetails: `Input refused: Reading the input from ${url}/none.csv answered 404`,
+      });
+    } finally {
+      files.closeAllConnections();
+      await new Promise((resolve) => files.close(resolve));
+    }
   });
 });
 
