@@ -211,6 +211,27 @@ describe('the download', () => {
     expect(text).toBe((await download(server, job.id)).text);
   });
 
+  it('in progress when the run is aborted is cut off, not ended as if the file were complete', async () => {
+    const deployment = await jobDeployment(server, models, 'slow');
+    const job = await startJob(server, { deploymentId: deployment.id, ...SLOW_SPEC, numConcurrent: 1 }, inputCsv(inputRows(16)));
+    await waitForJob(server, job.id, (j) => j.scoredRows >= 2);
+    const response = await fetch(`${server.url}${jobPath(job.id, 'download/')}`, {
+      headers: { authorization: `Bearer ${server.adminToken}` },
+    });
+    expect(response.status).toBe(200);
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    expect((await reader.read()).done).toBe(false);
+    expect((await server.rest('DELETE', jobPath(job.id))).status).toBe(202);
+    const rest = (async () => {
+      for (;;) if ((await reader.read()).done) return 'ended';
+    })();
+    await expect(rest).rejects.toThrow();
+    // Downloaded after the abort, the partial output is what there is: a whole answer.
+    const partial = await download(server, job.id);
+    expect(partial.status).toBe(200);
+    expect(csvObjects(partial.text).rows.length).toBeLessThan(16);
+  });
+
   it('is 404 before the job starts scoring', async () => {
     const deployment = await jobDeployment(server, models, 'reg');
     const created = await server.rest('POST', '/api/v2/batchPredictions/', { body: { deploymentId: deployment.id } });

@@ -252,9 +252,12 @@ const CHUNKS_PER_READ = 4;
 /**
  * The output file as it is written: the header, then each chunk's lines in input order as soon as
  * it is scored (waiting for the next one while the job runs). Ends when every chunk is sent, or
- * when the job has ended without it (aborted, failed, results deleted).
+ * when the job has ended without it (aborted, failed, results deleted): a job that had already
+ * ended gives its partial output as a whole; one that ends while we wait for it throws, so the
+ * download is cut off rather than ended as if the file were complete.
  */
 export async function* outputStream(db: Db, job: BatchPredictionJob, header: string): AsyncGenerator<string> {
+  const endedBefore = isFinal(job.status);
   yield header;
   const total = job.chunkCount ?? 0;
   let next = 0;
@@ -282,7 +285,10 @@ export async function* outputStream(db: Db, job: BatchPredictionJob, header: str
       .select({ status: batchPredictionJobs.status, resultsDeleted: batchPredictionJobs.resultsDeleted })
       .from(batchPredictionJobs)
       .where(eq(batchPredictionJobs.id, job.id));
-    if (!current || current.resultsDeleted || (isFinal(current.status) && current.status !== 'COMPLETED')) return;
+    if (!current || current.resultsDeleted || (isFinal(current.status) && current.status !== 'COMPLETED')) {
+      if (endedBefore) return;
+      throw new Error(`batch prediction job ${job.id} ended (${current?.status ?? 'deleted'}) before its output was complete`);
+    }
     if (current.status === 'COMPLETED') {
       // Completed means every chunk is stored; read once more in case it completed between our reads.
       const [left] = await db
