@@ -26,10 +26,11 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 // DataRobot's Batch Prediction API routes: the job spec and its validation, the CSV upload and what
 // it refuses (storing nothing), the list with its filters and pages, fromExisting, and tenancy.
 
+const MAX_UPLOAD_BYTES = 64 * 1024;
 let server: TestServer;
 let models: ModelServer;
 beforeAll(async () => {
-  [server, models] = await Promise.all([startTestServer(), startModelServer(MODELS)]);
+  [server, models] = await Promise.all([startTestServer({ maxUploadBytes: MAX_UPLOAD_BYTES }), startModelServer(MODELS)]);
 });
 afterAll(async () => {
   await Promise.all([server?.stop(), models?.stop()]);
@@ -190,6 +191,8 @@ describe('the CSV upload', () => {
       ['a header without feature b', 'id,a,c\nr1,1,red\n', { 'line 1': 'misses the feature columns "b"' }],
       ['a row with a cell too few, after many good rows', `${good}r30,1,2\n`, { 'line 32': 'has 3 cells, but the header has 5 columns' }],
       ['a bad number', 'id,a,b,c\nr1,1,2,red\nr2,1,two,blue\n', { 'line 3.b': 'must be a finite number, got "two"' }],
+      ['a repeated column', 'id,a,b,c,a\nr1,1,2,red,3\n', { 'line 1': 'repeats the columns "a"' }],
+      ['an unclosed quote', 'id,a,b,c\nr1,1,2,red\nr2,1,2,"blue\n', { 'line 3': expect.stringMatching(/quote/) }],
       [
         'two bad rows',
         'id,a,b,c\nr1,x,2,red\nr2,1,2\n',
@@ -203,6 +206,14 @@ describe('the CSV upload', () => {
       expect(answer.json.errors, what).toEqual(errors);
       await expectNothingStored(job);
     }
+  });
+
+  it('answers 413 for a file over maxUploadBytes, storing nothing', async () => {
+    const job = await freshJob();
+    const answer = await uploadCsv(server, job.id, inputCsv(inputRows(MAX_UPLOAD_BYTES / 10)));
+    expect(answer.status).toBe(413);
+    await expectNothingStored(job);
+    expect((await uploadCsv(server, job.id, CSV)).status).toBe(202);
   });
 
   it('refuses passthroughColumns the input does not have', async () => {
