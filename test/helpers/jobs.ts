@@ -4,6 +4,7 @@ import type { CreateDeploymentInput } from '../generated/graphql.js';
 import { createDeployment } from './fixtures.js';
 import type { FeatureValue, ModelFile, ModelServer } from './model-server.js';
 import { modelAnswer } from './model-server.js';
+import { backendFor, FEATURES, MODELS as SCORING_MODELS } from './scoring.js';
 import { parseBody, type RestAnswer, type TestServer } from './server.js';
 import { sleep } from './time.js';
 
@@ -37,41 +38,19 @@ export interface JobJson {
 
 export const asJob = (answer: RestAnswer) => answer.json as unknown as JobJson;
 
-export const FEATURES: ModelFile['features'] = [
-  { name: 'a', type: 'NUMERIC' },
-  { name: 'b', type: 'NUMERIC' },
-  { name: 'c', type: 'CATEGORICAL' },
-];
-
-const regression = (behaviour?: ModelFile['behaviour']): ModelFile => ({
-  targetType: 'REGRESSION',
-  features: FEATURES,
-  outputs: { value: { intercept: 1.5, coefficients: { a: 2, b: -0.5, c: { red: 3, blue: -1 } } } },
-  ...(behaviour ? { behaviour } : {}),
-});
+const regression = (behaviour: ModelFile['behaviour']): ModelFile => ({ ...SCORING_MODELS.reg, behaviour });
 
 /**
- * What the tests' model server serves. `failFirst` counts per model over the server's life, so a
- * model that fails its first requests is used by one test only.
+ * What the tests' model server serves: the real-time tests' models (features a, b, c) and slow or
+ * failing ones of the jobs'. `failFirst` counts per model over the server's life, so a model that
+ * fails its first requests is used by one test only.
  */
 export const MODELS = {
-  reg: regression(),
-  bin: {
-    targetType: 'BINARY',
-    classNames: ['no', 'yes'],
-    features: FEATURES,
-    outputs: { yes: { intercept: -0.3, coefficients: { a: 0.7, c: { red: 1.1 } } } },
-  },
-  multi: {
-    targetType: 'MULTICLASS',
-    classNames: ['x', 'y', 'z'],
-    features: FEATURES,
-    outputs: {
-      x: { intercept: 0.2, coefficients: { a: 1, b: 0.1 } },
-      y: { intercept: 0, coefficients: { a: -0.5, c: { blue: 2 } } },
-      z: { intercept: -1, coefficients: { b: 0.3, c: { red: 0.5, green: -0.5 } } },
-    },
-  },
+  reg: SCORING_MODELS.reg,
+  bin: SCORING_MODELS.bin,
+  multi: SCORING_MODELS.multi,
+  failing: SCORING_MODELS.failing,
+  malformed: SCORING_MODELS.malformed,
   /** 250 ms a request: a run of a few chunks takes seconds. */
   slow: regression({ delayMs: 250 }),
   /** 2.5 s a request: longer than FAST_JOBS' 2 s claim on a chunk. */
@@ -82,24 +61,17 @@ export const MODELS = {
   flaky: regression({ failFirst: 2, failStatus: 503 }),
   /** Its first 3 requests answer 500: the first chunk fails all of FAST_JOBS' tries, the next ones pass. */
   firstChunkFails: regression({ failFirst: 3, failStatus: 500 }),
-  failing: regression({ failFirst: 1_000_000_000, failStatus: 503 }),
-  malformed: regression({ malformed: true }),
 } satisfies Record<string, ModelFile>;
 
 export type ModelName = keyof typeof MODELS;
 export type Protocol = 'OPEN_INFERENCE_V2' | 'MLFLOW';
 
+/** The deployment input for a model's target (as the real-time tests name them: price, churn, kind). */
 function targetOf(model: ModelFile): Partial<CreateDeploymentInput> {
   if (model.targetType === 'BINARY')
     return { targetType: 'BINARY', targetName: 'churn', classNames: model.classNames, positiveClass: 'yes' };
   if (model.targetType === 'MULTICLASS') return { targetType: 'MULTICLASS', targetName: 'kind', classNames: model.classNames };
   return { targetType: 'REGRESSION', targetName: 'price' };
-}
-
-/** The backend setting for `model` behind `url` (MLflow serves each model under /mlflow/<name>). */
-export function backendFor(url: string, model: string, protocol: Protocol = 'OPEN_INFERENCE_V2', timeoutMs?: number) {
-  const backend = protocol === 'MLFLOW' ? { protocol, url: `${url}/mlflow/${model}` } : { protocol, url, modelName: model };
-  return timeoutMs === undefined ? backend : { ...backend, timeoutMs };
 }
 
 /** A batch-enabled deployment (features a, b, c; the model's target) that scores through `model`. */
@@ -113,7 +85,7 @@ export function jobDeployment(
   return createDeployment(server, options.token ?? server.adminToken, {
     ...targetOf(MODELS[model]),
     features: FEATURES.map((f) => ({ name: f.name, type: f.type })),
-    modelBackend: backendFor(url, model, options.protocol, options.timeoutMs),
+    modelBackend: { ...backendFor(url, model, options.protocol), ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) },
   });
 }
 
