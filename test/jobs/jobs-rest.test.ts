@@ -183,6 +183,21 @@ describe('the CSV upload', () => {
     expect(await countRows(server, 'batch_prediction_job_chunks', 'job_id' as 'id', job.id)).toBe(chunks.length);
   });
 
+  it('takes one of two uploads sent at once, whole', async () => {
+    const job = await freshJob();
+    const answers = await Promise.all([
+      uploadCsv(server, job.id, inputCsv(inputRows(30))),
+      uploadCsv(server, job.id, inputCsv(inputRows(31))),
+    ]);
+    expect(answers.map((a) => a.status).sort()).toEqual([202, 422]);
+    const taken = asJob(answers.find((a) => a.status === 202)!).jobIntakeSize!;
+    const [{ rows }] = (await server.sql`
+      select coalesce(sum(row_count), 0)::int as rows from batch_prediction_job_chunks where job_id = ${job.id}`) as unknown as [
+      { rows: number },
+    ];
+    expect(rows).toBe(taken);
+  });
+
   it('refuses bad files naming the line (and feature), storing nothing', async () => {
     const good = inputCsv(inputRows(30));
     const refusals: [string, string, Record<string, unknown>][] = [
