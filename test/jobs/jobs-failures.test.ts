@@ -189,7 +189,12 @@ describe('abortOnError false', () => {
     const chunks = await storedChunks(server, job.id);
     expect(chunks.length).toBeGreaterThan(1);
     const failed = chunks[0]!.row_count;
-    expect(job).toMatchObject({ failedRows: failed, scoredRows: 12 - failed, percentageCompleted: 100 });
+    expect(job).toMatchObject({
+      failedRows: failed,
+      scoredRows: 12 - failed,
+      percentageCompleted: 100,
+      statusDetails: `Scored ${12 - failed} rows; ${failed} rows failed`,
+    });
 
     const output = csvObjects((await download(server, job.id)).text);
     expect(output.columns).toEqual(['id', 'price_PREDICTION', 'prediction_status']);

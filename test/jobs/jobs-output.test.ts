@@ -53,7 +53,14 @@ describe('the output file', () => {
     const deployment = await jobDeployment(server, models, model, { protocol });
     const before = inferences(models, model).length;
     const job = await runJob(server, { deploymentId: deployment.id, passthroughColumns: ['id'], chunkSize: 40, numConcurrent: 3 }, CSV);
-    expect(job).toMatchObject({ status: 'COMPLETED', scoredRows: 13, failedRows: 0, jobIntakeSize: 13, percentageCompleted: 100 });
+    expect(job).toMatchObject({
+      status: 'COMPLETED',
+      statusDetails: 'Scored 13 rows',
+      scoredRows: 13,
+      failedRows: 0,
+      jobIntakeSize: 13,
+      percentageCompleted: 100,
+    });
     const chunks = await storedChunks(server, job.id);
     expect(chunks.length).toBeGreaterThan(2); // several chunks, scored 3 at a time
     expect(chunks.every((c) => c.done)).toBe(true);

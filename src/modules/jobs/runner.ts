@@ -365,7 +365,9 @@ async function finishIfDone(app: AppServices, job: BatchPredictionJob, settings:
     .from(batchPredictionJobChunks)
     .where(and(eq(batchPredictionJobChunks.jobId, job.id), isNull(batchPredictionJobChunks.output)));
   if (left!.open === 0) {
-    await finishJob(app.db, job.id, 'COMPLETED', `Scored ${job.inputRows} rows`, 'completed');
+    const failed = (await loadJob(app, job.id))?.failedRows ?? 0;
+    const details = failed ? `Scored ${job.inputRows! - failed} rows; ${failed} rows failed` : `Scored ${job.inputRows} rows`;
+    await finishJob(app.db, job.id, 'COMPLETED', details, 'completed');
     return { next: 'done' };
   }
   if (left!.claimable > 0) return { next: 'again' };
