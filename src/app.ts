@@ -7,6 +7,8 @@ import { LiveHub } from './events/hub.js';
 import { createServer } from './http/server.js';
 import { rebinStaleBatches } from './modules/baselines/service.js';
 import { purgeDeletedBatches } from './modules/batches/service.js';
+import { JobQueue } from './modules/jobs/queue.js';
+import { tickJobs } from './modules/jobs/scheduler.js';
 import { bootstrap } from './modules/organizations/service.js';
 
 export interface RunningApp {
@@ -74,6 +76,15 @@ export async function startApp(
   };
   const live = new LiveHub(database.pg, { maxUpdatesPerSecond: config.liveMaxUpdatesPerSecond, log, redisUrl: config.redisUrl });
   await live.start();
+  // Batch prediction jobs: pg-boss on the same database carries "work on job X" to the workers.
+  const queue = await JobQueue.start({
+    databaseUrl,
+    workers: config.jobWorkers,
+    leaseSeconds: config.jobLeaseSeconds,
+    backendAttempts: config.jobBackendAttempts,
+    retryBaseMs: config.jobRetryBaseMs,
+    log,
+  });
   const app: AppServices = {
     db: database.db,
     pg: database.pg,
@@ -83,7 +94,19 @@ export async function startApp(
       purgeTimer ??= setTimeout(purge, 1000).unref();
     },
     scheduleRebin: rebin,
+    wakeJob: (jobId) => queue.wake(jobId),
   };
+  await queue.startWorkers(app);
+  let ticking = false;
+  const jobTicker = setInterval(() => {
+    if (ticking) return;
+    ticking = true;
+    tickJobs(app, log)
+      .catch((error: unknown) => log(`batch prediction job tick failed: ${String(error)}`))
+      .finally(() => {
+        ticking = false;
+      });
+  }, config.jobSchedulerIntervalMs).unref();
   const periodic = setInterval(() => {
     purge();
     rebin();
@@ -99,6 +122,8 @@ export async function startApp(
     databaseUrl,
     stop: async () => {
       clearInterval(periodic);
+      clearInterval(jobTicker);
+      await queue.stop();
       if (purgeTimer) clearTimeout(purgeTimer);
       await live.stop(); // subscriptions complete, so their sockets and streams can close
       await server.close();

@@ -27,6 +27,20 @@ export interface Config {
   /** Redis pub/sub for live views instead of PostgreSQL LISTEN/NOTIFY. */
   redisUrl: string | undefined;
   logRequests: boolean;
+  /** Batch prediction jobs: runs one process works on at once. */
+  jobWorkers: number;
+  /**
+   * How long a worker's claim on a job chunk lasts, in seconds; a run whose server died is taken
+   * over by another within a few leases (pg-boss expires its work after 4 leases).
+   */
+  jobLeaseSeconds: number;
+  /** Tries of one chunk against a failing backend (with exponential backoff from jobRetryBaseMs). */
+  jobBackendAttempts: number;
+  jobRetryBaseMs: number;
+  /** How often each process looks for due schedules and runs nobody works on. */
+  jobSchedulerIntervalMs: number;
+  /** Input and output files of a finished job are deleted after this many hours. */
+  jobRetentionHours: number;
 }
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
@@ -86,5 +100,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     liveMaxUpdatesPerSecond: intFromEnv(env, 'BATCHLENS_LIVE_MAX_UPDATES_PER_SECOND', 10, 1),
     redisUrl: env.REDIS_URL || undefined,
     logRequests: env.BATCHLENS_LOG_REQUESTS === '1',
+    jobWorkers: intFromEnv(env, 'BATCHLENS_JOB_WORKERS', 2, 0),
+    jobLeaseSeconds: intFromEnv(env, 'BATCHLENS_JOB_LEASE_SECONDS', 15, 1),
+    jobBackendAttempts: intFromEnv(env, 'BATCHLENS_JOB_BACKEND_ATTEMPTS', 4, 1),
+    jobRetryBaseMs: intFromEnv(env, 'BATCHLENS_JOB_RETRY_BASE_MS', 500, 0),
+    jobSchedulerIntervalMs: intFromEnv(env, 'BATCHLENS_JOB_SCHEDULER_INTERVAL_MS', 5000, 50),
+    jobRetentionHours: intFromEnv(env, 'BATCHLENS_JOB_RETENTION_HOURS', 48, 1),
   };
 }

@@ -26,6 +26,8 @@ export interface AppServices {
   scheduleRebin(): void;
   /** Subscriptions: state topics and events fed by PostgreSQL LISTEN/NOTIFY. */
   live: LiveHub;
+  /** Asks a worker (of any process) to work on a batch prediction job; repeats collapse. */
+  wakeJob(jobId: string): Promise<void>;
 }
 
 export interface RequestContext {

@@ -19,7 +19,8 @@ export type LiveEvent =
   | { k: 'lifecycle'; d: string; b: string; e: BatchEventKind }
   | { k: 'quota'; d: string }
   | { k: 'org-quota'; o: string } // the organization's daily limit changed
-  | { k: 'health'; d: string };
+  | { k: 'health'; d: string }
+  | { k: 'job'; d: string; j: string }; // a batch prediction job's status or progress changed
 
 export type BatchEventKind = 'CREATED' | 'UPDATED' | 'LOCKED' | 'UNLOCKED' | 'DELETED';
 
@@ -277,6 +278,9 @@ export class LiveHub {
         break;
       case 'health':
         touch(`health:${event.d}`);
+        break;
+      case 'job':
+        touch(`job:${event.j}`);
         break;
     }
   }

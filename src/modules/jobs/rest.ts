@@ -1,0 +1,184 @@
+import type { BatchPredictionJob } from '../../db/tables.js';
+import { isError, ValidationError } from '../../errors.js';
+import { limitedBody } from '../../rest/body.js';
+import { errorResponse, HttpError, objectBody, type RestRequest, type RestResponse, type Route } from '../../rest/kit.js';
+import { getDeployment } from '../deployments/service.js';
+import { OutputFormat } from './output.js';
+import { abortJob, createJob, getJob, insertJob, type JobStatus, listJobs, outputStream, uploadJobInput } from './service.js';
+
+// DataRobot's Batch Prediction API (C10, C13): POST/GET/DELETE /api/v2/batchPredictions/…, the
+// CSV upload and the streamed download, on the same service as GraphQL.
+
+const BASE = '/api/v2/batchPredictions';
+const STATUSES: JobStatus[] = ['INITIALIZING', 'RUNNING', 'COMPLETED', 'ABORTED', 'FAILED'];
+
+function link(req: RestRequest, path: string): string {
+  return new URL(path, req.url).toString();
+}
+
+/** A job as DataRobot answers it. */
+export function jobJson(req: RestRequest, job: BatchPredictionJob) {
+  const processed = job.scoredRows + job.failedRows;
+  const started = job.startedAt ?? job.createdAt;
+  const ended = job.finishedAt ?? new Date();
+  const canDownload = job.inputRows !== null && job.status !== 'INITIALIZING' && !job.resultsDeleted;
+  return {
+    id: job.id,
+    status: job.status,
+    percentageCompleted: job.status === 'COMPLETED' ? 100 : job.inputRows ? Math.floor((processed / job.inputRows) * 1000) / 10 : 0,
+    elapsedTimeSec: Math.max(0, Math.round((ended.getTime() - started.getTime()) / 1000)),
+    scoredRows: job.scoredRows,
+    failedRows: job.failedRows,
+    skippedRows: 0,
+    jobIntakeSize: job.inputRows,
+    statusDetails: job.statusDetails,
+    logs: job.logs,
+    jobSpec: job.spec,
+    links: {
+      self: link(req, `${BASE}/${job.id}/`),
+      ...(job.spec.intakeSettings.type === 'localFile' ? { csvUpload: link(req, `${BASE}/${job.id}/csvUpload/`) } : {}),
+      ...(canDownload ? { download: link(req, `${BASE}/${job.id}/download/`) } : {}),
+    },
+    created: job.createdAt.toISOString(),
+    createdBy: { userId: job.createdById },
+    monitoringBatchId: job.batchId,
+    batchPredictionJobDefinition: job.definitionId ? { id: job.definitionId } : null,
+    source: job.definitionId ? 'job_definition' : 'api',
+    resultsDeleted: job.resultsDeleted,
+  };
+}
+
+async function created(req: RestRequest, job: BatchPredictionJob): Promise<RestResponse> {
+  if (job.spec.intakeSettings.type === 'url') await req.ctx.app.wakeJob(job.id);
+  return { status: 202, body: jobJson(req, job), headers: { location: link(req, `${BASE}/${job.id}/`) } };
+}
+
+function listQuery(query: URLSearchParams) {
+  const errors: { field: string; message: string }[] = [];
+  const int = (name: string, fallback: number, max: number) => {
+    const raw = query.get(name);
+    if (raw === null || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 0 || value > max) errors.push({ field: name, message: `must be an integer from 0 to ${max}` });
+    return value;
+  };
+  const offset = int('offset', 0, 1_000_000_000);
+  const limit = int('limit', 100, 1000) || 100;
+  const status = query.getAll('status').flatMap((s) => s.split(','));
+  const unknown = status.filter((s) => !STATUSES.includes(s as JobStatus));
+  if (unknown.length) errors.push({ field: 'status', message: `must be one of ${STATUSES.join(', ')}` });
+  const deploymentId = query.get('deploymentId');
+  if (deploymentId?.includes('\u0000')) errors.push({ field: 'deploymentId', message: 'must not contain NUL' });
+  if (errors.length) return new ValidationError(errors);
+  return { offset, limit, status: status as JobStatus[], deploymentId };
+}
+
+export const jobRoutes: Route[] = [
+  {
+    method: 'POST',
+    path: `${BASE}/`,
+    handler: async (req) => {
+      const body = objectBody(await req.json());
+      if (isError(body)) return errorResponse(body);
+      const job = await createJob(req.ctx.app.db, req.ctx.viewer, body);
+      return isError(job) ? errorResponse(job) : created(req, job);
+    },
+  },
+  {
+    method: 'GET',
+    path: `${BASE}/`,
+    handler: async (req) => {
+      const query = listQuery(req.query);
+      if (isError(query)) return errorResponse(query);
+      const { jobs, totalCount } = await listJobs(
+        req.ctx.app.db,
+        req.ctx.viewer,
+        { deploymentId: query.deploymentId, status: query.status },
+        { offset: query.offset, limit: query.limit },
+      );
+      const page = (offset: number) => {
+        const url = new URL(req.url);
+        url.searchParams.set('offset', String(offset));
+        return url.toString();
+      };
+      return {
+        status: 200,
+        body: {
+          count: jobs.length,
+          totalCount,
+          next: query.offset + jobs.length < totalCount ? page(query.offset + query.limit) : null,
+          previous: query.offset > 0 ? page(Math.max(0, query.offset - query.limit)) : null,
+          data: jobs.map((job) => jobJson(req, job)),
+        },
+      };
+    },
+  },
+  {
+    method: 'POST',
+    path: `${BASE}/fromExisting/`,
+    handler: async (req) => {
+      const body = objectBody(await req.json());
+      if (isError(body)) return errorResponse(body);
+      if (typeof body.predictionJobId !== 'string') return errorResponse(ValidationError.of('predictionJobId', 'is required'));
+      const existing = await getJob(req.ctx.app.db, req.ctx.viewer, body.predictionJobId);
+      if (isError(existing)) return errorResponse(existing);
+      const job = await insertJob(req.ctx.app.db, req.ctx.viewer, existing.spec, existing.definitionId);
+      return isError(job) ? errorResponse(job) : created(req, job);
+    },
+  },
+  {
+    method: 'GET',
+    path: `${BASE}/:id/`,
+    handler: async (req) => {
+      const job = await getJob(req.ctx.app.db, req.ctx.viewer, req.params.id!);
+      return isError(job) ? errorResponse(job) : { status: 200, body: jobJson(req, job) };
+    },
+  },
+  {
+    method: 'DELETE',
+    path: `${BASE}/:id/`,
+    handler: async (req) => {
+      const job = await abortJob(req.ctx.app.db, req.ctx.viewer, req.params.id!);
+      return isError(job) ? errorResponse(job) : { status: 202, body: jobJson(req, job) };
+    },
+  },
+  {
+    method: 'PUT',
+    path: `${BASE}/:id/csvUpload/`,
+    handler: async (req) => {
+      const type = (req.raw.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      if (type !== 'text/csv' && type !== 'text/plain') {
+        throw new HttpError(406, `Content-Type must be text/csv (or text/plain), got ${type || 'none'}`);
+      }
+      const job = await uploadJobInput(
+        req.ctx.app.db,
+        req.ctx.viewer,
+        req.params.id!,
+        limitedBody(req.raw, req.ctx.app.config.maxUploadBytes),
+      );
+      if (isError(job)) return errorResponse(job);
+      await req.ctx.app.wakeJob(job.id);
+      return { status: 202, body: jobJson(req, job) };
+    },
+  },
+  {
+    method: 'GET',
+    path: `${BASE}/:id/download/`,
+    handler: async (req) => {
+      const job = await getJob(req.ctx.app.db, req.ctx.viewer, req.params.id!);
+      if (isError(job)) return errorResponse(job);
+      if (job.resultsDeleted) return { status: 404, body: { message: 'The input and output of this job were deleted' } };
+      if (job.inputRows === null || job.status === 'INITIALIZING') {
+        return { status: 404, body: { message: `No output yet: the job is ${job.status} and has not started scoring` } };
+      }
+      const deployment = await getDeployment(req.ctx.app.db, req.ctx.viewer, job.deploymentId);
+      if (isError(deployment)) return errorResponse(deployment);
+      const header = new OutputFormat(deployment, job.spec, job.inputColumns ?? []).header();
+      return {
+        status: 200,
+        headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${job.id}.csv"` },
+        stream: outputStream(req.ctx.app.db, job, header),
+      };
+    },
+  },
+];
