@@ -7,6 +7,7 @@ import { batchRoutes } from '../modules/batches/rest.js';
 import { deploymentRoutes } from '../modules/deployments/rest.js';
 import { jobRoutes } from '../modules/jobs/rest.js';
 import { predictionRoutes } from '../modules/predictions/rest.js';
+import { scoringRoutes } from '../modules/scoring/rest.js';
 import { discardBody } from '../rest/body.js';
 import { LiveConnections } from './auth.js';
 import { handleGraphQL } from './graphql-http.js';
@@ -54,6 +55,7 @@ export function createServer(app: AppServices): BatchlensServer {
     ...predictionRoutes,
     ...actualRoutes,
     ...baselineRoutes,
+    ...scoringRoutes,
     ...jobRoutes,
   ]);
   const live = new LiveConnections(app.db);

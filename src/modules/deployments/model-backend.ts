@@ -20,14 +20,19 @@ const headerSchema = z.object({
     .refine((value) => ![...value].some((ch) => ch.charCodeAt(0) < 32 || ch.charCodeAt(0) === 127), 'must not contain control characters'),
 });
 
+/** One check, so a URL that is neither parseable nor http(s) gets one message, not two. */
+function isHttpUrl(url: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(url).protocol);
+  } catch {
+    return false;
+  }
+}
+
 export const modelBackendInput = z
   .object({
     protocol: z.enum(['OPEN_INFERENCE_V2', 'MLFLOW'], { error: 'must be OPEN_INFERENCE_V2 or MLFLOW' }),
-    url: z
-      .string({ error: 'must be a string' })
-      .max(2048, 'must be at most 2048 characters')
-      .url('must be an http(s) URL')
-      .refine((url) => /^https?:\/\//i.test(url), 'must be an http(s) URL'),
+    url: z.string({ error: 'must be a string' }).max(2048, 'must be at most 2048 characters').refine(isHttpUrl, 'must be an http(s) URL'),
     modelName: nameSchema(256).nullish(),
     /** Omitted: keep the headers stored before; [] clears them. */
     headers: z.array(headerSchema).max(20, 'must have at most 20 headers').nullish(),

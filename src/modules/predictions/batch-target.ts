@@ -4,9 +4,9 @@ import type { Viewer } from '../../context.js';
 import type { Db } from '../../db/client.js';
 import { lockName } from '../../db/locks.js';
 import { type Deployment, type MonitoringBatch, monitoringBatches } from '../../db/tables.js';
-import { BatchLockedError, isError, NotFoundError, type Result, ValidationError } from '../../errors.js';
+import { BatchLockedError, BatchQuotaExceededError, isError, NotFoundError, type Result, ValidationError } from '../../errors.js';
 import { nameSchema, parseInput } from '../../validation.js';
-import { createBatchInTransaction } from '../batches/service.js';
+import { createBatchInTransaction, getQuota } from '../batches/service.js';
 
 // Which batch a request's predictions go to: an existing one by id, a new one from a prefix, or the
 // deployment's batch of unassigned predictions of the day.
@@ -26,6 +26,18 @@ const batchTargetInput = z.object({
   batchPrefix: nameSchema(480).nullish(),
 });
 
+/** The deployment's batch for predictions reported without a batch on the UTC day of `at`. */
+export function unassignedBatchName(at = new Date()): string {
+  return `Unassigned predictions - ${at.toISOString().slice(0, 10)}`;
+}
+
+function parseTarget(target: BatchTarget) {
+  const parsed = parseInput(batchTargetInput, target);
+  if (isError(parsed)) return parsed;
+  if (parsed.batchId && parsed.batchPrefix) return ValidationError.of('batchPrefix', 'give either batchId or batchPrefix, not both');
+  return parsed;
+}
+
 /**
  * The batch rows go to, locked (FOR UPDATE) until the transaction ends: a lock racing with an
  * ingest waits for it, or the ingest sees the lock and is refused whole. With a prefix, a new
@@ -38,9 +50,8 @@ export async function resolveIngestBatch(
   deployment: Deployment,
   target: BatchTarget,
 ): Promise<Result<MonitoringBatch>> {
-  const parsed = parseInput(batchTargetInput, target);
+  const parsed = parseTarget(target);
   if (isError(parsed)) return parsed;
-  if (parsed.batchId && parsed.batchPrefix) return ValidationError.of('batchPrefix', 'give either batchId or batchPrefix, not both');
   if (parsed.batchPrefix) return createBatchInTransaction(db, viewer, deployment, { name: prefixedBatchName(parsed.batchPrefix) });
   if (!parsed.batchId) return unassignedBatch(db, viewer, deployment);
   const [batch] = await db
@@ -62,7 +73,7 @@ export async function resolveIngestBatch(
 }
 
 async function unassignedBatch(db: Db, viewer: Viewer, deployment: Deployment): Promise<Result<MonitoringBatch>> {
-  const name = `Unassigned predictions - ${new Date().toISOString().slice(0, 10)}`;
+  const name = unassignedBatchName();
   // Concurrent first requests of the day must not create two.
   await lockName(db, `${deployment.id}/${name}`);
   const [existing] = await db
@@ -74,4 +85,34 @@ async function unassignedBatch(db: Db, viewer: Viewer, deployment: Deployment): 
     .for('no key update');
   if (existing) return existing.isLocked ? new BatchLockedError(existing.id) : existing;
   return createBatchInTransaction(db, viewer, deployment, { name, description: 'Predictions reported without a batch id' });
+}
+
+/**
+ * What resolveIngestBatch would refuse, found by reading alone (no lock, nothing created, no quota
+ * taken): for callers that must refuse before costly work, such as scoring rows on a model backend.
+ * The ingest transaction checks again under its locks, so a batch locked in between is still refused.
+ */
+export async function checkIngestBatch(db: Db, viewer: Viewer, deployment: Deployment, target: BatchTarget): Promise<Result<null>> {
+  const parsed = parseTarget(target);
+  if (isError(parsed)) return parsed;
+  let existing: MonitoringBatch | undefined;
+  if (parsed.batchId || !parsed.batchPrefix) {
+    [existing] = await db
+      .select()
+      .from(monitoringBatches)
+      .where(
+        and(
+          parsed.batchId ? eq(monitoringBatches.id, parsed.batchId) : eq(monitoringBatches.name, unassignedBatchName()),
+          eq(monitoringBatches.deploymentId, deployment.id),
+          eq(monitoringBatches.organizationId, viewer.organizationId),
+          sql`${monitoringBatches.deletedAt} is null`,
+        ),
+      );
+    if (existing) return existing.isLocked ? new BatchLockedError(existing.id) : null;
+    if (parsed.batchId) return new NotFoundError('MonitoringBatch');
+  }
+  // A batch will be created (from the prefix, or the day's first unassigned one): the quota must allow it.
+  const quota = await getQuota(db, viewer, deployment.id);
+  if (isError(quota)) return quota;
+  return quota.remaining === 0 ? new BatchQuotaExceededError(quota) : null;
 }

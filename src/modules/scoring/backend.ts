@@ -39,6 +39,8 @@ export function backendOf(deployment: Deployment): ModelBackend | ModelBackendEr
 interface CallOptions {
   /** Aborts the request (a job aborted mid-chunk); a timeout of the backend's timeoutMs applies anyway. */
   signal?: AbortSignal | undefined;
+  /** Only the status matters (readiness: MLflow's /ping answers "\n", others "OK"): the answer is null. */
+  ignoreBody?: boolean;
 }
 
 /** One HTTP request to the backend; the JSON answer, or the failure named. */
@@ -77,7 +79,7 @@ async function call(
   if (!response.ok) {
     return new ModelBackendError('HTTP_ERROR', name, `${method} ${path} answered ${response.status}: ${errorText(text)}`, response.status);
   }
-  if (method === 'GET' && text === '') return null;
+  if (options.ignoreBody || (method === 'GET' && text === '')) return null;
   try {
     return JSON.parse(text) as unknown;
   } catch {
@@ -219,7 +221,8 @@ export async function checkBackend(backend: ModelBackend, shape: TargetShape): P
   const name = describeBackend(backend);
   const problems: string[] = [];
   const model = encodeURIComponent(backend.modelName ?? '');
-  const ready = await call(backend, 'GET', backend.protocol === 'OPEN_INFERENCE_V2' ? `/v2/models/${model}/ready` : '/ping', undefined);
+  const readyPath = backend.protocol === 'OPEN_INFERENCE_V2' ? `/v2/models/${model}/ready` : '/ping';
+  const ready = await call(backend, 'GET', readyPath, undefined, { ignoreBody: true });
   if (ready instanceof ModelBackendError) problems.push(ready.message);
   if (backend.protocol === 'OPEN_INFERENCE_V2' && !(ready instanceof ModelBackendError)) {
     const metadata = await call(backend, 'GET', `/v2/models/${model}`, undefined);

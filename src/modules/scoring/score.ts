@@ -106,3 +106,10 @@ export function ingestItem(row: ScoredRow, associationId: string | null = null):
     associationId,
   };
 }
+
+/** DataRobot's `predictionValues` of a row: regression `[{label: targetName, value}]`, classification one per class in classNames order. */
+export function predictionValues(deployment: Deployment, row: ScoredRow): { label: string; value: number }[] {
+  if (row.probabilities === null) return [{ label: deployment.targetName, value: row.value! }];
+  const classes = deployment.classNames ?? [];
+  return row.probabilities.map((value, i) => ({ label: classes[i]!, value }));
+}
