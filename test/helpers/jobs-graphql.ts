@@ -1,22 +1,14 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { BatchPredictionJobDocument, type BatchPredictionJobStatus } from '../generated/graphql.js';
 import { createDeployment } from './fixtures.js';
 import type { Endpoint } from './graphql.js';
 import { runOperation } from './graphql.js';
-import { ROOT } from './processes.js';
+import { type ModelFile, startModelServer as startSharedModelServer } from './model-server.js';
 import { sleep } from './time.js';
 
-// What the GraphQL job tests run against: the example model server as a child process (a minimal
-// start; test/helpers/model-server.ts of the real-time tests does more), a CSV file server for URL
-// intakes, and deployments whose model backend is that server.
-
-const MODEL_SERVER = path.join(ROOT, 'examples', 'model-server', 'server.mjs');
-const READY_LINE = /^model-server listening on (http:\/\/[^ ]+) /m;
+// What the GraphQL job tests run against: the example model server (test/helpers/model-server.ts),
+// a CSV file server for URL intakes, and deployments whose model backend is that server.
 
 /** A linear regression over the fixtures' deployment features (age, city): price = 1000 + 10·age + city. */
 export const PRICE_MODEL = {
@@ -33,37 +25,9 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-/** `node examples/model-server/server.mjs --port 0` serving `models` (name → model file); resolves at its ready line. */
-export async function startModelServer(models: Record<string, object>): Promise<Running> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'batchlens-job-models-'));
-  for (const [name, model] of Object.entries(models)) writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(model));
-  const child: ChildProcess = spawn(process.execPath, [MODEL_SERVER, '--port', '0', '--models', dir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`model server: no ready line within 10 s:\n${output}`)), 10_000);
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      output += chunk;
-      const match = READY_LINE.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`model server exited (${code}) before it was ready:\n${output}`));
-    });
-  });
-  return {
-    url,
-    async stop() {
-      child.kill('SIGTERM');
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+/** The example model server serving `models` (the shared helper, behind its recording proxy). */
+export function startModelServer(models: Record<string, object>): Promise<Running> {
+  return startSharedModelServer(models as Record<string, ModelFile>);
 }
 
 /** `rows` input rows for the fixtures' deployment: header `age,city`, then ages 0, 1, … and alternating cities. */
