@@ -2,6 +2,7 @@
 // Layers, bottom to top; a file may import only from its own layer or lower ones:
 //   core (errors, ids, validation, pagination, config, formats) → db → events → context →
 //   rest kit, graphql kit → modules (in the order below) → schema.ts → http → app/main.
+// Beside them, src/cli/ (the `batchlens` command) talks to a server over its REST API only.
 // Modules, lowest first: organizations, deployments, batches, rows, baselines, predictions,
 // actuals, metrics, scoring, jobs, live. A module imports only modules before it.
 const MODULES = [
@@ -111,12 +112,26 @@ module.exports = {
       from: { path: '^src/', pathNot: '^src/(http/|schema\\.ts$)' },
       to: { path: '^src/schema\\.ts$' },
     },
+    {
+      name: 'cli-imports-no-server',
+      comment: 'The command line talks to the REST API only: it imports nothing from the server, not even its types.',
+      severity: 'error',
+      from: { path: '^src/cli/' },
+      to: { path: '^src/', pathNot: '^src/cli/' },
+    },
+    {
+      name: 'nothing-imports-cli',
+      comment: 'The server never imports the command line.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/cli/' },
+      to: { path: '^src/cli/' },
+    },
     ...moduleOrder,
     {
       name: 'no-orphans',
       comment: 'Every source file is used by something (entry points, scripts and declarations aside).',
       severity: 'error',
-      from: { orphan: true, pathNot: ['\\.d\\.ts$', '^src/main\\.ts$'] },
+      from: { orphan: true, pathNot: ['\\.d\\.ts$', '^src/main\\.ts$', '^src/cli/main\\.ts$'] },
       to: {},
     },
   ],

@@ -10,6 +10,7 @@ import './modules/baselines/schema.js';
 import './modules/metrics/schema.js';
 import './modules/metrics/health-schema.js';
 import './modules/scoring/schema.js';
+import './modules/jobs/schema.js';
 import './modules/live/schema.js';
 
 export const schema = builder.toSchema();

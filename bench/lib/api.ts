@@ -57,6 +57,8 @@ export async function createDeployment(
     classNames?: string[];
     positiveClass?: string;
     label?: string;
+    /** The deployment's model backend (CreateDeploymentInput.modelBackend), for jobs and real-time scoring. */
+    modelBackend?: { protocol: 'OPEN_INFERENCE_V2' | 'MLFLOW'; url: string; modelName?: string; timeoutMs?: number };
   },
 ): Promise<CreatedDeployment> {
   const data = await graphql<{ createDeployment: { __typename: string } }>(
@@ -73,6 +75,7 @@ export async function createDeployment(
         features: input.features,
         ...(input.classNames ? { classNames: input.classNames } : {}),
         ...(input.positiveClass ? { positiveClass: input.positiveClass } : {}),
+        ...(input.modelBackend ? { modelBackend: input.modelBackend } : {}),
       },
     },
   );

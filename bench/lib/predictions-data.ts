@@ -17,7 +17,8 @@ import { Prng } from './prng.js';
  */
 export const NUMERIC_FEATURES = 15;
 export const CATEGORICAL_FEATURES = 5;
-const CARDINALITIES = [3, 12, 50, 200, 1000];
+/** Vocabulary sizes of c0…c4; value k of feature f is `c{f}_v{k}`. */
+export const CARDINALITIES = [3, 12, 50, 200, 1000];
 
 export const FEATURES: FeatureSpec[] = [
   ...Array.from({ length: NUMERIC_FEATURES }, (_, i) => ({ name: `n${i}`, type: 'NUMERIC' as const })),

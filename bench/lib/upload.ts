@@ -10,18 +10,18 @@ export interface UploadResult {
 }
 
 /**
- * POSTs a streamed body (chunked transfer encoding) with backpressure: the generator is pulled only
- * as fast as the server reads. If the server answers before the body is complete (an error), sending
- * stops and the answer is returned.
+ * POSTs (or PUTs, `method`) a streamed body (chunked transfer encoding) with backpressure: the
+ * generator is pulled only as fast as the server reads. If the server answers before the body is
+ * complete (an error), sending stops and the answer is returned.
  */
 export async function postStream(
   url: string,
-  options: { token: string; contentType: string; body: AsyncIterable<Buffer> },
+  options: { token: string; contentType: string; body: AsyncIterable<Buffer>; method?: 'POST' | 'PUT' },
 ): Promise<UploadResult> {
   const started = performance.now();
   let bytes = 0;
   const req = http.request(url, {
-    method: 'POST',
+    method: options.method ?? 'POST',
     agent: false,
     headers: { authorization: `Bearer ${options.token}`, 'content-type': options.contentType },
   });

@@ -36,15 +36,22 @@ interface RedisTransport {
 const redisTransports = new Set<RedisTransport>();
 const redisTransport = (): RedisTransport | undefined => redisTransports.values().next().value;
 
-/** Announces a change; call inside the transaction that makes it. One per topic per transaction. */
-export async function announce(db: DbOrTx, event: LiveEvent): Promise<void> {
-  const payload = JSON.stringify(event);
+/**
+ * Announces changes; call inside the transaction that makes them. One per topic per transaction;
+ * several in one call cost one statement.
+ */
+export async function announce(db: DbOrTx, ...events: LiveEvent[]): Promise<void> {
   const transport = redisTransport();
   if (transport) {
-    afterCommit(payload, () => transport.publish(event));
+    for (const event of events) afterCommit(JSON.stringify(event), () => transport.publish(event));
     return;
   }
-  await db.execute(sql`select pg_notify(${CHANNEL}, ${payload})`);
+  await db.execute(
+    sql`select ${sql.join(
+      events.map((event) => sql`pg_notify(${CHANNEL}, ${JSON.stringify(event)})`),
+      sql`, `,
+    )}`,
+  );
 }
 
 /**

@@ -56,3 +56,8 @@ export function fromMap<T, F>(load: (ids: readonly string[]) => Promise<Map<stri
     return ids.map((id) => found.get(id) ?? fallback);
   });
 }
+
+/** A subscription's context lives as long as it does: fresh loaders for every message, or nested fields go stale. */
+export function freshLoaders(ctx: LoaderScope): void {
+  ctx.loaders.clear();
+}

@@ -31,5 +31,21 @@ export async function currentBaselines(
 
 export async function currentBaseline(db: DbOrTx, deployment: Deployment): Promise<TrainingBaseline | null> {
   if (deployment.baselineVersion === null) return null;
-  return (await currentBaselines(db, deployment.organizationId, [deployment.id])).get(deployment.id) ?? null;
+  const key = `${deployment.id}/${deployment.baselineVersion}`;
+  const cached = recentBaselines.get(key);
+  if (cached) return cached;
+  const baseline = (await currentBaselines(db, deployment.organizationId, [deployment.id])).get(deployment.id) ?? null;
+  // Only the version the deployment row (read by the caller, in its transaction) points at is kept.
+  if (baseline?.version === deployment.baselineVersion) {
+    if (recentBaselines.size >= MAX_CACHED_BASELINES) recentBaselines.delete(recentBaselines.keys().next().value!);
+    recentBaselines.set(key, baseline);
+  }
+  return baseline;
 }
+
+/**
+ * A baseline version never changes once stored (a new baseline is a new version), so the ones
+ * ingest reads for every request are kept by (deployment, version): a one-row report saves a query.
+ */
+const recentBaselines = new Map<string, TrainingBaseline>();
+const MAX_CACHED_BASELINES = 256;

@@ -71,6 +71,8 @@ export async function storeInput(
   const target = chunkBytes(job.spec);
   const errors: FieldError[] = [];
   let columns: string[] | null = null;
+  /** Where each of the deployment's features is among the columns (found once, from the header). */
+  let featureIndexes: number[] = [];
   let pending: (string | null)[][] = [];
   let pendingBytes = 0;
   let firstLine = 0;
@@ -100,6 +102,7 @@ export async function storeInput(
       columns = record.cells.map((c) => c ?? '');
       const problems = headerProblems(deployment, job.spec, columns);
       if (problems.length) return new ValidationError(problems);
+      featureIndexes = deployment.features.map((f) => columns!.indexOf(f.name));
       continue;
     }
     const cells = record.cells;
@@ -109,7 +112,7 @@ export async function storeInput(
       continue;
     }
     const features: Record<string, string | null> = {};
-    for (const feature of deployment.features) features[feature.name] = cells[columns.indexOf(feature.name)] ?? null;
+    for (let i = 0; i < featureIndexes.length; i++) features[deployment.features[i]!.name] = cells[featureIndexes[i]!] ?? null;
     if (!normalizeFeatures(shape, features, `line ${record.line}`, context, refusal)) {
       const error = refusal.error!;
       errors.push({ field: error.field.replace('.features.', '.'), message: error.message });

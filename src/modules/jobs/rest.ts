@@ -5,11 +5,12 @@ import { errorResponse, HttpError, objectBody, type RestRequest, type RestRespon
 import { getDeployment } from '../deployments/service.js';
 import { OutputFormat } from './output.js';
 import { abortJob, createJob, getJob, insertJob, type JobStatus, listJobs, outputStream, uploadJobInput } from './service.js';
+import { JOBS_PATH, jobPaths, jobProgress } from './view.js';
 
 // DataRobot's Batch Prediction API (C10, C13): POST/GET/DELETE /api/v2/batchPredictions/…, the
 // CSV upload and the streamed download, on the same service as GraphQL.
 
-const BASE = '/api/v2/batchPredictions';
+const BASE = JOBS_PATH;
 const STATUSES: JobStatus[] = ['INITIALIZING', 'RUNNING', 'COMPLETED', 'ABORTED', 'FAILED'];
 
 function link(req: RestRequest, path: string): string {
@@ -18,15 +19,13 @@ function link(req: RestRequest, path: string): string {
 
 /** A job as DataRobot answers it. */
 export function jobJson(req: RestRequest, job: BatchPredictionJob) {
-  const processed = job.scoredRows + job.failedRows;
-  const started = job.startedAt ?? job.createdAt;
-  const ended = job.finishedAt ?? new Date();
-  const canDownload = job.inputRows !== null && job.status !== 'INITIALIZING' && !job.resultsDeleted;
+  const { percentageCompleted, elapsedTimeSec } = jobProgress(job);
+  const paths = jobPaths(job);
   return {
     id: job.id,
     status: job.status,
-    percentageCompleted: job.status === 'COMPLETED' ? 100 : job.inputRows ? Math.floor((processed / job.inputRows) * 1000) / 10 : 0,
-    elapsedTimeSec: Math.max(0, Math.round((ended.getTime() - started.getTime()) / 1000)),
+    percentageCompleted,
+    elapsedTimeSec,
     scoredRows: job.scoredRows,
     failedRows: job.failedRows,
     skippedRows: 0,
@@ -35,9 +34,9 @@ export function jobJson(req: RestRequest, job: BatchPredictionJob) {
     logs: job.logs,
     jobSpec: job.spec,
     links: {
-      self: link(req, `${BASE}/${job.id}/`),
-      ...(job.spec.intakeSettings.type === 'localFile' ? { csvUpload: link(req, `${BASE}/${job.id}/csvUpload/`) } : {}),
-      ...(canDownload ? { download: link(req, `${BASE}/${job.id}/download/`) } : {}),
+      self: link(req, paths.self),
+      ...(paths.csvUpload ? { csvUpload: link(req, paths.csvUpload) } : {}),
+      ...(paths.download ? { download: link(req, paths.download) } : {}),
     },
     created: job.createdAt.toISOString(),
     createdBy: { userId: job.createdById },

@@ -6,6 +6,7 @@ import { transactionResult } from '../../db/transactions.js';
 import { isError, JobStateError, NotFoundError, type Result, ValidationError } from '../../errors.js';
 import { announce } from '../../events/hub.js';
 import { newId } from '../../ids.js';
+import { type KeysetOrder, keysetPage, type Page, type PageArgs } from '../../pagination.js';
 import { getBatchDeployment, getDeployment } from '../deployments/service.js';
 import { backendOf } from '../scoring/backend.js';
 import { storeInput } from './input.js';
@@ -116,6 +117,36 @@ export async function listJobs(
   return { jobs, totalCount: n };
 }
 
+/** Newest first, ties by id: the order of every job list, and the keys of its cursors. */
+const JOB_ORDER: KeysetOrder<BatchPredictionJob> = {
+  expr: sql`${batchPredictionJobs.createdAt}`,
+  id: sql`${batchPredictionJobs.id}`,
+  cast: 'timestamptz',
+  direction: 'DESC',
+  key: (job) => [job.createdAt.toISOString(), job.id],
+};
+
+/** The same list as a cursor page (GraphQL connections); the total is counted only when asked for. */
+export async function listJobPage(
+  db: Db,
+  viewer: Viewer,
+  filter: JobListFilter,
+  args: PageArgs,
+): Promise<Result<Page<BatchPredictionJob> & { totalCount: () => Promise<number> }>> {
+  const where = jobFilter(viewer, filter);
+  const page = await keysetPage(args, JOB_ORDER, (condition, orderBy, limit) =>
+    db
+      .select()
+      .from(batchPredictionJobs)
+      .where(and(where, condition))
+      .orderBy(...orderBy)
+      .limit(limit),
+  );
+  if (isError(page)) return page;
+  const totalCount = async () => (await db.select({ n: sql<number>`count(*)::int` }).from(batchPredictionJobs).where(where))[0]!.n;
+  return { ...page, totalCount };
+}
+
 /** Ends a job: the status is final at once; its next chunk commit sees it and stores nothing more. */
 export async function finishJob(
   db: DbOrTx,
@@ -158,6 +189,25 @@ export async function abortJob(db: Db, viewer: Viewer, id: string): Promise<Resu
       .returning();
     await announce(tx, { k: 'job', d: job.deploymentId, j: job.id });
     return deleted!;
+  });
+}
+
+/**
+ * Aborts a job that is waiting or running (GraphQL's abortBatchPredictionJob). Unlike DataRobot's
+ * DELETE (abortJob), a finished job is refused and keeps its results.
+ */
+export async function abortRunningJob(db: Db, viewer: Viewer, id: string): Promise<Result<BatchPredictionJob>> {
+  return transactionResult(db, async (tx) => {
+    const job = await getJob(tx, viewer, id);
+    if (isError(job)) return job;
+    const aborted = isFinal(job.status)
+      ? null
+      : await finishJob(tx, job.id, 'ABORTED', 'Aborted by the user', `aborted by user ${viewer.userId}`);
+    if (aborted) return aborted;
+    // Finished already, or just now (finishJob changes only a waiting or running job).
+    const [current] = await jobsByIds(tx, viewer.organizationId, [job.id]);
+    const status = current?.status ?? job.status;
+    return new JobStateError(job.id, status, `The job is ${status} already; only a waiting or running job can be aborted`);
   });
 }
 

@@ -6,6 +6,7 @@ import { type BatchEventKind, mapChannel } from '../../events/hub.js';
 import { builder } from '../../graphql/builder.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { BatchQuotaRef } from '../../graphql/errors.js';
+import { freshLoaders } from '../../graphql/loaders.js';
 import { MonitoringBatchRef } from '../batches/schema.js';
 import { batchesByIds, quotasFor } from '../batches/service.js';
 import { getDeployment } from '../deployments/service.js';
@@ -23,11 +24,6 @@ function notFound(error: DomainError): never {
 async function visibleDeployment(ctx: GraphQLContext, id: string): Promise<Deployment> {
   const deployment = await getDeployment(ctx.app.db, ctx.viewer, id);
   return isError(deployment) ? notFound(deployment) : deployment;
-}
-
-/** A subscription's context lives as long as it does: fresh loaders for every message, or nested fields go stale. */
-function freshLoaders(ctx: GraphQLContext): void {
-  ctx.loaders.clear();
 }
 
 builder.subscriptionField('batchQuota', (t) =>

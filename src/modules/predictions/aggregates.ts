@@ -341,31 +341,37 @@ export class BatchAggregator {
   }
 
   /** Adds everything to the batch's stored aggregates. Statements grow with models, never with rows. */
+  /**
+   * Adds the sums to the batch's aggregate rows. The statements are independent, so they are sent
+   * together: on a postgres.js transaction they are pipelined (one round trip, not six).
+   */
   async write(tx: DbOrTx, deploymentId: string, batchId: string): Promise<void> {
+    const writes: Promise<unknown>[] = [];
     if (this.days.size) {
       const d = batchDailyCounts;
-      await tx
+      const days = tx
         .insert(d)
         .values(
           [...this.days].map(([day, count]) => ({ deploymentId, batchId, day: new Date(day * DAY_MS).toISOString().slice(0, 10), count })),
         )
         .onConflictDoUpdate({ target: [d.batchId, d.day], set: { count: sql`${d.count} + excluded.count` } });
+      writes.push(days.then());
     }
     for (const [modelId, sums] of this.models) {
       const key = { deploymentId, batchId, modelId };
-      if (sums.rowCount > 0) {
-        await writeRows(tx, key, sums, this.baselineVersion);
-      }
-      if (sums.accuracy) await writeAccuracy(tx, key, sums.accuracy);
-      if (sums.service) await writeService(tx, key, sums.service);
+      if (sums.rowCount > 0) writes.push(...writeRows(tx, key, sums, this.baselineVersion));
+      if (sums.accuracy) writes.push(writeAccuracy(tx, key, sums.accuracy));
+      if (sums.service) writes.push(...writeService(tx, key, sums.service));
     }
+    await Promise.all(writes);
   }
 }
 
 type Key = { deploymentId: string; batchId: string; modelId: string };
 
-async function writeRows(tx: DbOrTx, key: Key, sums: ModelSums, baselineVersion: number | null): Promise<void> {
-  await tx
+/** The statements (started, not awaited) that add a model's row sums. */
+function writeRows(tx: DbOrTx, key: Key, sums: ModelSums, baselineVersion: number | null): Promise<unknown>[] {
+  const history = tx
     .insert(batchModelHistory)
     .values({
       ...key,
@@ -389,7 +395,7 @@ async function writeRows(tx: DbOrTx, key: Key, sums: ModelSums, baselineVersion:
   // Counts binned by another baseline version cannot be added: the row is then marked for
   // re-binning (bin_counts and baseline_version null), which the re-binning job picks up.
   const sameVersion = sql`${t.baselineVersion} is not distinct from excluded.baseline_version`;
-  await tx
+  const columnStats = tx
     .insert(t)
     .values(
       columns.map(({ column, isPrediction, stats }) => ({
@@ -415,6 +421,7 @@ async function writeRows(tx: DbOrTx, key: Key, sums: ModelSums, baselineVersion:
         sumOfSquares: sql`${t.sumOfSquares} + excluded.sum_of_squares`,
       },
     });
+  return [history.then(), columnStats.then()];
 }
 
 /** `table.column + excluded.column`, for additive upserts. */
@@ -422,7 +429,7 @@ function plusExcluded(table: string, column: { name: string }) {
   return sql.raw(`${table}.${column.name} + excluded.${column.name}`);
 }
 
-async function writeAccuracy(tx: DbOrTx, key: Key, a: AccuracySums): Promise<void> {
+function writeAccuracy(tx: DbOrTx, key: Key, a: AccuracySums): Promise<unknown> {
   const t = batchAccuracyStats;
   const add = (column: { name: string }) => plusExcluded('batch_accuracy_stats', column);
   // Packed counts add as numbers; a null side (not binary) keeps the other.
@@ -430,7 +437,7 @@ async function writeAccuracy(tx: DbOrTx, key: Key, a: AccuracySums): Promise<voi
     sql.raw(
       `coalesce(batch_accuracy_stats.${column.name} + excluded.${column.name}, batch_accuracy_stats.${column.name}, excluded.${column.name})`,
     );
-  await tx
+  return tx
     .insert(t)
     .values({ ...key, ...a, positiveBins: packCounts(a.positiveBins), negativeBins: packCounts(a.negativeBins) })
     .onConflictDoUpdate({
@@ -453,14 +460,17 @@ async function writeAccuracy(tx: DbOrTx, key: Key, a: AccuracySums): Promise<voi
         nonZeroActualCount: add(t.nonZeroActualCount),
         confusion: sql`bl_array_add(${t.confusion}, excluded.confusion)`,
       },
-    });
+    })
+    .then();
 }
 
-async function writeService(tx: DbOrTx, key: Key, s: ServiceSums): Promise<void> {
+/** The statements (started, not awaited) that add a model's request sums. */
+function writeService(tx: DbOrTx, key: Key, s: ServiceSums): Promise<unknown>[] {
   const t = batchServiceStats;
   const add = (column: { name: string }) => plusExcluded('batch_service_stats', column);
   const { buckets, consumers, ...counters } = s;
-  await tx
+  const writes: Promise<unknown>[] = [];
+  const service = tx
     .insert(t)
     .values({ ...key, ...counters })
     .onConflictDoUpdate({
@@ -476,21 +486,25 @@ async function writeService(tx: DbOrTx, key: Key, s: ServiceSums): Promise<void>
         executionTimeMax: sql`greatest(${t.executionTimeMax}, excluded.execution_time_max)`,
       },
     });
+  writes.push(service.then());
   if (buckets.size) {
     const b = batchExecutionTimeBuckets;
-    await tx
+    const bucketRows = tx
       .insert(b)
       .values([...buckets].map(([bucket, count]) => ({ ...key, bucket, count })))
       .onConflictDoUpdate({ target: [b.batchId, b.modelId, b.bucket], set: { count: sql`${b.count} + excluded.count` } });
+    writes.push(bucketRows.then());
   }
   if (consumers.size) {
     const c = batchConsumers;
-    await tx
+    const consumerRows = tx
       .insert(c)
       .values([...consumers].map(([userId, requestCount]) => ({ ...key, userId, requestCount })))
       .onConflictDoUpdate({
         target: [c.batchId, c.modelId, c.userId],
         set: { requestCount: sql`${c.requestCount} + excluded.request_count` },
       });
+    writes.push(consumerRows.then());
   }
+  return writes;
 }

@@ -125,10 +125,14 @@ export async function ingestInTransaction(
     const aggregator = new BatchAggregator(shape, await currentBaseline(tx, deployment));
     const context: RowContext = { unknownFeatures: new Set() };
     // Rows of this request are those after the batch's current last id (for joining early actuals).
-    const [{ maxId }] = (await tx
-      .select({ maxId: sql<number>`coalesce(max(${predictions.id}), 0)`.mapWith(Number) })
-      .from(predictions)
-      .where(eq(predictions.batchId, batch.id))) as [{ maxId: number }];
+    // A JSON list without association ids can join none: skip both statements.
+    const mayJoin = !Array.isArray(input.items) || input.items.some(hasAssociationId);
+    const [{ maxId }] = !mayJoin
+      ? [{ maxId: 0 }]
+      : ((await tx
+          .select({ maxId: sql<number>`coalesce(max(${predictions.id}), 0)`.mapWith(Number) })
+          .from(predictions)
+          .where(eq(predictions.batchId, batch.id))) as [{ maxId: number }]);
 
     const copy = await CopyWriter.open(
       pg,
@@ -152,7 +156,7 @@ export async function ingestInTransaction(
     }
     if (rowCount === 0 && !input.request) return ValidationError.of(input.itemPath, 'must contain at least one row');
 
-    const actualsJoined = await joinEarlyActuals(tx, aggregator, batch.id, maxId);
+    const actualsJoined = mayJoin ? await joinEarlyActuals(tx, aggregator, batch.id, maxId) : 0;
     if (input.request) {
       aggregator.addRequest(model, {
         predictions: rowCount,
@@ -162,10 +166,12 @@ export async function ingestInTransaction(
         userId: viewer.userId,
       });
     }
-    await aggregator.write(tx, deployment.id, batch.id);
-    const updated = await addRowTotals(tx, batch, aggregator.rowTotals());
-    await announce(tx, { k: 'batch', d: deployment.id, b: batch.id });
-    await announce(tx, { k: 'health', d: deployment.id });
+    // Independent statements, sent together (pipelined on the transaction's connection).
+    const [, updated] = await Promise.all([
+      aggregator.write(tx, deployment.id, batch.id),
+      addRowTotals(tx, batch, aggregator.rowTotals()),
+      announce(tx, { k: 'batch', d: deployment.id, b: batch.id }, { k: 'health', d: deployment.id }),
+    ]);
     return { batch: updated, rowCount, unknownFeatures: [...context.unknownFeatures].sort(), actualsJoined };
   }
 }
@@ -239,6 +245,8 @@ async function copyRows(
   }
   return { rowCount, errors, copyFailed };
 }
+
+const hasAssociationId = (item: unknown) => (item as { associationId?: unknown } | null)?.associationId != null;
 
 /** Actuals that arrived before their predictions join the rows this request added (ids after `maxId`). */
 async function joinEarlyActuals(tx: DbOrTx, aggregator: BatchAggregator, batchId: string, maxId: number): Promise<number> {
@@ -350,9 +358,10 @@ export async function reportDeploymentStats(
       serverError: parsed.systemError ?? false,
       userId: viewer.userId,
     });
-    await aggregator.write(tx, deployment.id, batch.id);
-    await announce(tx, { k: 'batch', d: deployment.id, b: batch.id });
-    await announce(tx, { k: 'health', d: deployment.id });
+    await Promise.all([
+      aggregator.write(tx, deployment.id, batch.id),
+      announce(tx, { k: 'batch', d: deployment.id, b: batch.id }, { k: 'health', d: deployment.id }),
+    ]);
     return { batch };
   });
 }
