@@ -237,6 +237,6 @@ describe('the download', () => {
     const created = await server.rest('POST', '/api/v2/batchPredictions/', { body: { deploymentId: deployment.id } });
     const file = await download(server, asJob(created).id);
     expect(file.status).toBe(404);
-    expect(JSON.parse(file.text)).toEqual({ message: 'No output yet: the job is INITIALIZING and has not started scoring' });
+    expect(JSON.parse(file.text)).toEqual({ message: 'No output: the job is INITIALIZING and has not started scoring yet' });
   });
 });

@@ -71,6 +71,10 @@ describe('the daily batch quota', () => {
     );
     expect([resetBefore, nextUtcMidnight()]).toContain(resetsAt);
     expect(inferences(models, 'reg').length).toBe(before);
+    // Nothing was scored: no output is offered.
+    expect((job as { links?: Record<string, string> }).links?.download).toBeUndefined();
+    const download = await server.rest('GET', `/api/v2/batchPredictions/${(job as { id: string }).id}/download/`, { token: org.token });
+    expect(download.status).toBe(404);
     const quota = await server.rest('GET', limitsPath(deployment.id), { token: org.token });
     expect(quota.json).toMatchObject({ used: 1, limit: 1, remaining: 0 });
   });

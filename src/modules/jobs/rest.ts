@@ -167,8 +167,9 @@ export const jobRoutes: Route[] = [
       const job = await getJob(req.ctx.app.db, req.ctx.viewer, req.params.id!);
       if (isError(job)) return errorResponse(job);
       if (job.resultsDeleted) return { status: 404, body: { message: 'The input and output of this job were deleted' } };
-      if (job.inputRows === null || job.status === 'INITIALIZING') {
-        return { status: 404, body: { message: `No output yet: the job is ${job.status} and has not started scoring` } };
+      if (job.inputRows === null || job.status === 'INITIALIZING' || job.startedAt === null) {
+        const why = job.status === 'INITIALIZING' ? 'has not started scoring yet' : 'ended before scoring started';
+        return { status: 404, body: { message: `No output: the job is ${job.status} and ${why}` } };
       }
       const deployment = await getDeployment(req.ctx.app.db, req.ctx.viewer, job.deploymentId);
       if (isError(deployment)) return errorResponse(deployment);

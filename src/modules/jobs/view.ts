@@ -34,7 +34,8 @@ export interface JobPaths {
 /** The REST paths of a job (absolute paths on this server, no host). */
 export function jobPaths(job: BatchPredictionJob): JobPaths {
   const self = `${JOBS_PATH}/${job.id}/`;
-  const canDownload = job.inputRows !== null && job.status !== 'INITIALIZING' && !job.resultsDeleted;
+  // Scoring started (a run that failed before it, e.g. on the quota, has no output to offer).
+  const canDownload = job.startedAt !== null && job.inputRows !== null && job.status !== 'INITIALIZING' && !job.resultsDeleted;
   return {
     self,
     csvUpload: job.spec.intakeSettings.type === 'localFile' ? `${self}csvUpload/` : null,
