@@ -82,7 +82,7 @@ async function fetchInput(app: AppServices, job: BatchPredictionJob): Promise<bo
       .from(batchPredictionJobs)
       .where(eq(batchPredictionJobs.id, job.id))
       .for('update', { skipLocked: true });
-    if (!locked || locked.status !== 'INITIALIZING' || locked.inputRows !== null) return false;
+    if (locked?.status !== 'INITIALIZING' || locked.inputRows !== null) return false;
     const deployment = await getBatchDeployment(tx, viewer, job.deploymentId);
     if (isError(deployment)) return deployment;
     let response: Response;
@@ -112,7 +112,7 @@ async function startJob(app: AppServices, job: BatchPredictionJob): Promise<Batc
   const viewer = jobViewer(job);
   const started = await transactionResult(app.db, async (tx) => {
     const [locked] = await tx.select().from(batchPredictionJobs).where(eq(batchPredictionJobs.id, job.id)).for('update');
-    if (!locked || locked.status !== 'INITIALIZING') return locked ?? null;
+    if (locked?.status !== 'INITIALIZING') return locked ?? null;
     const deployment = await getBatchDeployment(tx, viewer, job.deploymentId);
     if (isError(deployment)) return deployment;
     const batch = await createBatchInTransaction(tx, viewer, deployment, {
@@ -233,7 +233,7 @@ async function scoreSlice(app: AppServices, job: BatchPredictionJob, settings: R
   const watcher = setInterval(() => {
     loadJob(app, job.id)
       .then((current) => {
-        if (!current || current.status !== 'RUNNING') end(null);
+        if (current?.status !== 'RUNNING') end(null);
       })
       .catch(() => {});
     if (inHand.size && Date.now() - renewedAt >= (settings.leaseSeconds * 1000) / 3) {
