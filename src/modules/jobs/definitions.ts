@@ -299,6 +299,8 @@ export async function definitionsPage(
 
 /** What a definition's runs say about it, from its jobs. */
 export interface DefinitionRuns {
+  /** The newest job of the definition (run now, scheduled, or fromExisting of one of them). */
+  lastStartedJobId: string | null;
   lastStartedJobStatus: JobStatus | null;
   lastStartedJobTime: Date | null;
   lastSuccessfulRunTime: Date | null;
@@ -306,6 +308,7 @@ export interface DefinitionRuns {
 }
 
 export const NO_RUNS: DefinitionRuns = {
+  lastStartedJobId: null,
   lastStartedJobStatus: null,
   lastStartedJobTime: null,
   lastSuccessfulRunTime: null,
@@ -325,8 +328,16 @@ export async function definitionRuns(db: DbOrTx, organizationId: string, ids: re
     select ${column} from batch_prediction_jobs j
      where j.definition_id = d.id and j.organization_id = ${organizationId} ${status ? sql`and ${status}` : sql``}
      order by j.created_at desc, j.id desc limit 1)`;
-  const rows = await db.execute<{ id: string; status: JobStatus | null; started: unknown; succeeded: unknown; failed: unknown }>(sql`
+  const rows = await db.execute<{
+    id: string;
+    job: string | null;
+    status: JobStatus | null;
+    started: unknown;
+    succeeded: unknown;
+    failed: unknown;
+  }>(sql`
     select d.id,
+           ${newest(undefined, sql`j.id`)} as job,
            ${newest(undefined, sql`j.status`)} as status,
            ${newest(undefined, sql`j.created_at`)} as started,
            ${newest(sql`j.status = 'COMPLETED'`, sql`j.finished_at`)} as succeeded,
@@ -340,6 +351,7 @@ export async function definitionRuns(db: DbOrTx, organizationId: string, ids: re
     rows.map((row) => [
       row.id,
       {
+        lastStartedJobId: row.job,
         lastStartedJobStatus: row.status,
         lastStartedJobTime: toDate(row.started),
         lastSuccessfulRunTime: toDate(row.succeeded),
