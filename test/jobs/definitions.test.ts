@@ -6,6 +6,7 @@ import {
   DeploymentJobDefinitionsDocument,
   JobDefinitionDocument,
   JobDefinitionNodeDocument,
+  JobWithDefinitionDocument,
   RunJobDefinitionDocument,
   UpdateJobDefinitionDocument,
 } from '../generated/graphql.js';
@@ -415,6 +416,9 @@ describe('tenancy', () => {
 });
 
 describe('GraphQL', () => {
+  const urlJob = (deploymentId: string) => ({ deploymentId, intakeSettings: { type: 'URL' as const, url: csv.url } });
+  const localJob = (deploymentId: string) => ({ deploymentId, intakeSettings: { type: 'LOCAL_FILE' as const } });
+
   it('creates, reads, lists, changes, runs and deletes a definition', async () => {
     const tenant = await createScoringTenant(server, backend);
     const created = await server.op(
@@ -424,7 +428,7 @@ describe('GraphQL', () => {
           name: 'graphql nightly',
           enabled: true,
           schedule: { minute: [30], hour: [2] },
-          batchPredictionJob: definitionBody(tenant.deploymentId, csv.url),
+          batchPredictionJob: { ...urlJob(tenant.deploymentId), includeProbabilities: false },
         },
       },
       tenant.token,
@@ -439,12 +443,15 @@ describe('GraphQL', () => {
       deployment: { id: tenant.deploymentId },
       createdBy: { id: tenant.adminId },
       nextScheduledRunTime: next0230(),
-      lastStartedJobId: null,
+      lastStartedJob: null,
       lastStartedJobStatus: null,
     });
-    expect(definition.batchPredictionJob).toMatchObject({
+    expect(definition.batchPredictionJob).toEqual({
       deploymentId: tenant.deploymentId,
-      intakeSettings: { type: 'url', url: csv.url },
+      intakeSettings: { type: 'URL', url: csv.url },
+      numConcurrent: 4,
+      includeProbabilities: false,
+      chunkSize: 'auto',
     });
     expect((await server.op(JobDefinitionDocument, { id: definition.id }, tenant.token)).batchPredictionJobDefinition).toEqual(definition);
     expect((await server.op(JobDefinitionNodeDocument, { id: definition.id }, tenant.token)).node).toEqual({
@@ -455,20 +462,35 @@ describe('GraphQL', () => {
 
     const updated = await server.op(
       UpdateJobDefinitionDocument,
-      { input: { id: definition.id, schedule: { dayOfWeek: [1, 5], hour: [6], minute: [0] }, batchPredictionJob: { numConcurrent: 1 } } },
+      {
+        input: {
+          id: definition.id,
+          schedule: { dayOfWeek: [1, 5], hour: [6], minute: [0] },
+          batchPredictionJob: { ...urlJob(tenant.deploymentId), numConcurrent: 1 },
+        },
+      },
       tenant.token,
     );
     if (updated.updateBatchPredictionJobDefinition.__typename !== 'UpdateBatchPredictionJobDefinitionSuccess') throw new Error('update');
     const changed = updated.updateBatchPredictionJobDefinition.definition;
     expect(changed.schedule).toMatchObject({ dayOfWeek: [1, 5], cron: '0 6 * * 1,5' });
-    expect(changed.batchPredictionJob).toMatchObject({ numConcurrent: 1, intakeSettings: { type: 'url' } });
+    // Settings left out keep their value; those given change.
+    expect(changed.batchPredictionJob).toMatchObject({ numConcurrent: 1, includeProbabilities: false, intakeSettings: { type: 'URL' } });
     expect([1, 5]).toContain(new Date(changed.nextScheduledRunTime!).getUTCDay());
 
     const run = await server.op(RunJobDefinitionDocument, { id: definition.id }, tenant.token);
     if (run.runBatchPredictionJobDefinition.__typename !== 'RunBatchPredictionJobDefinitionSuccess') throw new Error('run');
     const { jobId } = run.runBatchPredictionJobDefinition;
     expect(jobId).toMatch(/^job_/);
-    expect(run.runBatchPredictionJobDefinition.definition).toMatchObject({ lastStartedJobId: jobId });
+    expect(run.runBatchPredictionJobDefinition.job).toMatchObject({ id: jobId, status: 'INITIALIZING', definitionId: definition.id });
+    expect(run.runBatchPredictionJobDefinition.definition).toMatchObject({
+      lastStartedJob: { id: jobId },
+      lastStartedJobStatus: 'INITIALIZING',
+    });
+    expect((await server.op(JobWithDefinitionDocument, { id: jobId }, tenant.token)).batchPredictionJob).toEqual({
+      id: jobId,
+      definition: { id: definition.id, name: 'graphql nightly' },
+    });
     expect(jobOf(await server.rest('GET', jobPath(jobId), { token: tenant.token })).batchPredictionJobDefinition).toEqual({
       id: definition.id,
     });
@@ -487,22 +509,22 @@ describe('GraphQL', () => {
     const invalid = await create({
       enabled: true,
       schedule: { minute: [61], month: [13] },
-      batchPredictionJob: definitionBody(tenant.deploymentId, null),
+      batchPredictionJob: localJob(tenant.deploymentId),
     });
     expect(invalid.createBatchPredictionJobDefinition).toMatchObject({ __typename: 'ValidationError' });
     const fields = (invalid.createBatchPredictionJobDefinition as { fieldErrors: { field: string }[] }).fieldErrors.map((e) => e.field);
     expect(fields).toEqual(['schedule.minute.0', 'schedule.month.0']);
-    const localFile = await create({ enabled: true, schedule: {}, batchPredictionJob: definitionBody(tenant.deploymentId, null) });
+    const localFile = await create({ enabled: true, schedule: {}, batchPredictionJob: localJob(tenant.deploymentId) });
     expect((localFile.createBatchPredictionJobDefinition as { fieldErrors: { field: string }[] }).fieldErrors.map((e) => e.field)).toEqual([
       'batchPredictionJob.intakeSettings.type',
     ]);
-    const noSchedule = await create({ enabled: true, batchPredictionJob: definitionBody(tenant.deploymentId, csv.url) });
+    const noSchedule = await create({ enabled: true, batchPredictionJob: urlJob(tenant.deploymentId) });
     expect((noSchedule.createBatchPredictionJobDefinition as { fieldErrors: { field: string }[] }).fieldErrors.map((e) => e.field)).toEqual(
       ['schedule'],
     );
-    const first = await create({ name: 'same', batchPredictionJob: definitionBody(tenant.deploymentId, null) });
+    const first = await create({ name: 'same', batchPredictionJob: localJob(tenant.deploymentId) });
     expect(first.createBatchPredictionJobDefinition.__typename).toBe('CreateBatchPredictionJobDefinitionSuccess');
-    const second = await create({ name: 'same', batchPredictionJob: definitionBody(tenant.deploymentId, null) });
+    const second = await create({ name: 'same', batchPredictionJob: localJob(tenant.deploymentId) });
     expect(second.createBatchPredictionJobDefinition).toMatchObject({ __typename: 'ConflictError', field: 'name' });
   });
 

@@ -1,5 +1,5 @@
-import type { BatchPredictionJobDefinition, JobSchedule, ScheduleField } from '../../db/tables.js';
-import { isError, type Result } from '../../errors.js';
+import type { BatchPredictionJob, BatchPredictionJobDefinition, JobSchedule, ScheduleField } from '../../db/tables.js';
+import { isError, type Result, ValidationError } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
 import { orThrow, resultUnion } from '../../graphql/errors.js';
 import { byId, fromMap, lazily, perRequest } from '../../graphql/loaders.js';
@@ -19,7 +19,15 @@ import {
   runDefinition,
   updateDefinition,
 } from './definitions.js';
+import { jobLoaders } from './loaders.js';
 import { cronExpression } from './schedule.js';
+import {
+  BatchPredictionJobRef,
+  BatchPredictionJobSpecRef,
+  BatchPredictionJobStatusEnum,
+  CreateBatchPredictionJobInput,
+  jobSpecBody,
+} from './schema.js';
 
 // Batch prediction job definitions in GraphQL (C10): a saved job that runs on request or on a
 // schedule. The same service as DataRobot's REST routes (definitions-rest.ts).
@@ -100,8 +108,8 @@ builder.node(BatchPredictionJobDefinitionRef, {
     enabled: t.exposeBoolean('enabled', { description: 'Runs on its schedule when true.' }),
     schedule: t.field({ type: JobScheduleRef, nullable: true, resolve: (d) => d.schedule }),
     batchPredictionJob: t.field({
-      type: 'JSON',
-      description: "The job settings each run uses, as DataRobot's Batch Prediction API names them, every setting filled in.",
+      type: BatchPredictionJobSpecRef,
+      description: 'The job settings each run uses, every setting filled in.',
       resolve: (d) => d.spec,
     }),
     deployment: t.field({
@@ -125,14 +133,19 @@ builder.node(BatchPredictionJobDefinitionRef, {
       nullable: true,
       description: 'The scheduled time of the last scheduled run (a run missed while the server was down starts late, once).',
     }),
-    lastStartedJobId: t.id({
+    lastStartedJob: t.field({
+      type: BatchPredictionJobRef,
       nullable: true,
       description: 'The newest job of this definition (scheduled or run on request).',
-      resolve: async (d, _args, ctx) => (await runs(d, ctx)).lastStartedJobId,
+      resolve: async (d, _args, ctx) => {
+        const id = (await runs(d, ctx)).lastStartedJobId;
+        return id ? jobLoaders(ctx).job.load(id) : null;
+      },
     }),
-    lastStartedJobStatus: t.string({
+    lastStartedJobStatus: t.field({
+      type: BatchPredictionJobStatusEnum,
       nullable: true,
-      description: 'Status of the newest job: INITIALIZING, RUNNING, COMPLETED, ABORTED or FAILED.',
+      description: 'Status of the newest job.',
       resolve: async (d, _args, ctx) => (await runs(d, ctx)).lastStartedJobStatus,
     }),
     lastStartedJobTime: t.field({
@@ -183,7 +196,25 @@ builder.objectField(DeploymentRef, 'batchPredictionJobDefinitions', (t) =>
   ),
 );
 
+builder.objectField(BatchPredictionJobRef, 'definition', (t) =>
+  t.field({
+    type: BatchPredictionJobDefinitionRef,
+    nullable: true,
+    description: 'The definition that started this run (scheduled or run on request); null for a one-time job or a deleted definition.',
+    resolve: (job, _args, ctx) => (job.definitionId ? definitionLoaders(ctx).definition.load(job.definitionId) : null),
+  }),
+);
+
 // ---------------------------------------------------------------------------------------------
+
+/** The typed job settings as DataRobot's body (what the service validates), errors named under batchPredictionJob. */
+function jobSettings(input: typeof CreateBatchPredictionJobInput.$inferInput | null | undefined): unknown {
+  if (input == null) return input;
+  const body = jobSpecBody(input);
+  if (!isError(body)) return body;
+  const errors = body instanceof ValidationError ? body.fieldErrors : [{ field: '', message: body.message }];
+  return new ValidationError(errors.map((e) => ({ field: `batchPredictionJob${e.field ? `.${e.field}` : ''}`, message: e.message })));
+}
 
 const definitionPayload = (name: string) =>
   builder.objectRef<{ definition: BatchPredictionJobDefinition }>(name).implement({
@@ -212,16 +243,18 @@ builder.mutationField('createBatchPredictionJobDefinition', (t) =>
             enabled: f.boolean({ description: 'Run on the schedule. Default false.' }),
             schedule: f.field({ type: JobScheduleInput }),
             batchPredictionJob: f.field({
-              type: 'JSON',
+              type: CreateBatchPredictionJobInput,
               required: true,
-              description: 'The job settings, as for a batch prediction job (deploymentId, intakeSettings …).',
+              description: 'The job settings, as for createBatchPredictionJob.',
             }),
           }),
         }),
       }),
     },
     resolve: async (_root, { input }, ctx) => {
-      const definition: DefinitionInput = { ...input, schedule: scheduleInput(input.schedule) };
+      const batchPredictionJob = jobSettings(input.batchPredictionJob);
+      if (batchPredictionJob instanceof ValidationError) return batchPredictionJob;
+      const definition: DefinitionInput = { ...input, schedule: scheduleInput(input.schedule), batchPredictionJob };
       return withDefinition(await createDefinition(ctx.app.db, ctx.viewer, definition));
     },
   }),
@@ -237,7 +270,7 @@ builder.mutationField('updateBatchPredictionJobDefinition', (t) =>
       'ModelBackendError',
     ]),
     description:
-      'Omitted fields stay; `schedule: null` removes the schedule; batchPredictionJob holds only the settings that change. ' +
+      'Omitted fields stay; `schedule: null` removes the schedule. ' +
       'A new schedule, or a definition enabled again, counts from now (runs missed meanwhile do not happen).',
     args: {
       input: t.arg({
@@ -248,13 +281,18 @@ builder.mutationField('updateBatchPredictionJobDefinition', (t) =>
             name: f.string(),
             enabled: f.boolean(),
             schedule: f.field({ type: JobScheduleInput }),
-            batchPredictionJob: f.field({ type: 'JSON', description: 'Job settings to change, e.g. {"intakeSettings": {…}}.' }),
+            batchPredictionJob: f.field({
+              type: CreateBatchPredictionJobInput,
+              description: 'New job settings; its optional settings left out keep their stored value.',
+            }),
           }),
         }),
       }),
     },
     resolve: async (_root, { input: { id, ...fields } }, ctx) => {
-      const definition: DefinitionInput = { ...fields, schedule: scheduleInput(fields.schedule) };
+      const batchPredictionJob = jobSettings(fields.batchPredictionJob);
+      if (batchPredictionJob instanceof ValidationError) return batchPredictionJob;
+      const definition: DefinitionInput = { ...fields, schedule: scheduleInput(fields.schedule), batchPredictionJob };
       return withDefinition(await updateDefinition(ctx.app.db, ctx.viewer, id, definition));
     },
   }),
@@ -277,10 +315,11 @@ builder.mutationField('deleteBatchPredictionJobDefinition', (t) =>
 );
 
 const RunDefinitionSuccess = builder
-  .objectRef<{ jobId: string; definition: BatchPredictionJobDefinition }>('RunBatchPredictionJobDefinitionSuccess')
+  .objectRef<{ job: BatchPredictionJob; definition: BatchPredictionJobDefinition }>('RunBatchPredictionJobDefinitionSuccess')
   .implement({
     fields: (t) => ({
-      jobId: t.exposeID('jobId', { description: 'The batch prediction job started.' }),
+      jobId: t.id({ description: 'The batch prediction job started.', resolve: (p) => p.job.id }),
+      job: t.field({ type: BatchPredictionJobRef, resolve: (p) => p.job }),
       definition: t.field({ type: BatchPredictionJobDefinitionRef, resolve: (p) => p.definition }),
     }),
   });
@@ -301,7 +340,7 @@ builder.mutationField('runBatchPredictionJobDefinition', (t) =>
       const job = await runDefinition(ctx.app, ctx.viewer, id);
       if (isError(job)) return job;
       const definition = await definitionLoaders(ctx).definition.load(id);
-      return { jobId: job.id, definition: definition! };
+      return { job, definition: definition! };
     },
   }),
 );
