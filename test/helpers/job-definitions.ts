@@ -1,12 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { createDeployment, createOrganization } from './fixtures.js';
 import type { Endpoint } from './graphql.js';
-import { ROOT } from './processes.js';
+import { type ModelFile, type ModelServer, startModelServer as startModels } from './model-server.js';
 import type { RestAnswer, TestServer } from './server.js';
 import { sleep } from './time.js';
 
@@ -58,10 +54,8 @@ export const jobOf = (answer: RestAnswer) => answer.json as unknown as RestJob;
 /** Every schedule field "every value": runs each minute. */
 export const EVERY_MINUTE = { minute: ['*'], hour: ['*'], dayOfMonth: ['*'], month: ['*'], dayOfWeek: ['*'] };
 
-const READY_LINE = /^model-server listening on (http:\/\/[^ ]+) /m;
-
 /** The features of test/helpers/fixtures createDeployment (regression of price on age and city). */
-const PRICE_MODEL = {
+const PRICE_MODEL: ModelFile = {
   targetType: 'REGRESSION',
   features: [
     { name: 'age', type: 'NUMERIC' },
@@ -70,46 +64,11 @@ const PRICE_MODEL = {
   outputs: { price: { intercept: 10, coefficients: { age: 2, city: { paris: 5 } } } },
 };
 
-export interface Backend {
-  url: string;
-  stop(): Promise<void>;
-}
+export type Backend = Pick<ModelServer, 'url' | 'stop'>;
 
-/** examples/model-server as a child process serving the model `price` (fits createDeployment's deployments). */
-export async function startModelServer(): Promise<Backend> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'batchlens-definitions-'));
-  writeFileSync(path.join(dir, 'price.json'), JSON.stringify(PRICE_MODEL));
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [path.join(ROOT, 'examples', 'model-server', 'server.mjs'), '--port', '0', '--models', dir],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`model server: no ready line within 10 s:\n${output}`)), 10_000);
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      output += chunk;
-      const match = READY_LINE.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`model server exited (${code}) before it was ready:\n${output}`));
-    });
-  });
-  return {
-    url,
-    async stop() {
-      child.kill('SIGTERM');
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+/** examples/model-server serving the model `price`, which fits createDeployment's deployments. */
+export function startModelServer(): Promise<Backend> {
+  return startModels({ price: PRICE_MODEL });
 }
 
 export interface CsvServer {
