@@ -92,10 +92,10 @@ module.exports = {
     },
     {
       name: 'services-know-no-rest',
-      comment: 'Services never import REST route files or the REST kit.',
+      comment: 'Services never import REST route files (rest.ts, *-rest.ts) or the REST kit.',
       severity: 'error',
-      from: { path: '^src/modules/[^/]+/', pathNot: '^src/modules/[^/]+/rest\\.ts$' },
-      to: { path: '(^src/rest/|^src/modules/[^/]+/rest\\.ts$)' },
+      from: { path: '^src/modules/[^/]+/', pathNot: '^src/modules/[^/]+/(rest|[a-z-]+-rest)\\.ts$' },
+      to: { path: '(^src/rest/|^src/modules/[^/]+/(rest|[a-z-]+-rest)\\.ts$)' },
     },
     {
       name: 'graphql-kit-imports-no-module',

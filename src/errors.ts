@@ -79,6 +79,18 @@ export class BatchLockedError extends DomainError {
   }
 }
 
+/** The input collides with something that exists (e.g. a name that must be unique); names the field. */
+export class ConflictError extends DomainError {
+  readonly typename = 'ConflictError';
+  readonly code = 'CONFLICT';
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export class ForbiddenError extends DomainError {
   readonly typename = 'ForbiddenError';
   readonly code = 'FORBIDDEN';

@@ -11,6 +11,7 @@ import './modules/metrics/schema.js';
 import './modules/metrics/health-schema.js';
 import './modules/scoring/schema.js';
 import './modules/jobs/schema.js';
+import './modules/jobs/definitions-schema.js';
 import './modules/live/schema.js';
 
 export const schema = builder.toSchema();

@@ -470,6 +470,8 @@ export const batchPredictionJobs = pgTable(
     index('batch_prediction_jobs_organization_idx').on(t.organizationId, t.createdAt, t.id),
     index('batch_prediction_jobs_deployment_idx').on(t.deploymentId, t.createdAt, t.id),
     index('batch_prediction_jobs_batch_idx').on(t.batchId),
+    /** A definition's runs, newest first (its last run, last success, last failure). */
+    index('batch_prediction_jobs_definition_idx').on(t.definitionId, t.createdAt).where(sql`definition_id is not null`),
   ],
 );
 
@@ -495,13 +497,19 @@ export const batchPredictionJobChunks = pgTable(
   (t) => [primaryKey({ columns: [t.jobId, t.chunk] })],
 );
 
+/**
+ * When a job definition runs (UTC), as DataRobot's schedule names it: each field `['*']` or a list
+ * of numbers. Stored normalized: month and day names become numbers, lists sorted without repeats.
+ */
 export interface JobSchedule {
-  minute: (number | '*')[];
-  hour: (number | '*')[];
-  dayOfMonth: (number | '*')[];
-  month: (number | string)[];
-  dayOfWeek: (number | string)[];
+  minute: ScheduleField;
+  hour: ScheduleField;
+  dayOfMonth: ScheduleField;
+  month: ScheduleField;
+  /** 0 = Sunday. */
+  dayOfWeek: ScheduleField;
 }
+export type ScheduleField = ['*'] | number[];
 
 export const batchPredictionJobDefinitions = pgTable(
   'batch_prediction_job_definitions',
@@ -514,6 +522,8 @@ export const batchPredictionJobDefinitions = pgTable(
     createdById: text('created_by_id')
       .notNull()
       .references(() => users.id),
+    /** Who changed it last (the creator until someone changes it). */
+    updatedById: text('updated_by_id').references(() => users.id),
     name: text('name').notNull(),
     enabled: boolean('enabled').notNull().default(false),
     schedule: jsonb('schedule').$type<JobSchedule>(),
@@ -527,6 +537,7 @@ export const batchPredictionJobDefinitions = pgTable(
   },
   (t) => [
     index('batch_prediction_job_definitions_organization_idx').on(t.organizationId, t.createdAt, t.id),
+    index('batch_prediction_job_definitions_deployment_idx').on(t.deploymentId, t.createdAt, t.id),
     index('batch_prediction_job_definitions_due_idx').on(t.nextScheduledRunAt).where(sql`enabled and deleted_at is null`),
     uniqueIndex('batch_prediction_job_definitions_name_idx').on(t.organizationId, t.name).where(sql`deleted_at is null`),
   ],

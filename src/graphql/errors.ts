@@ -5,6 +5,7 @@ import {
   type BatchMonitoringDisabledError,
   type BatchQuota,
   type BatchQuotaExceededError,
+  type ConflictError,
   DomainError,
   type FieldError,
   type ForbiddenError,
@@ -77,6 +78,12 @@ export const ForbiddenErrorRef = builder.objectRef<ForbiddenError>('ForbiddenErr
   interfaces: [ErrorInterface],
 });
 
+export const ConflictErrorRef = builder.objectRef<ConflictError>('ConflictError').implement({
+  description: 'The input collides with something that exists, e.g. a name that must be unique in the organization.',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ field: t.exposeString('field', { description: 'Dotted path of the input field at fault, e.g. `name`.' }) }),
+});
+
 const ModelBackendFailureEnum = builder.enumType('ModelBackendFailure', {
   values: {
     NOT_CONFIGURED: { description: 'The deployment has no model backend.' },
@@ -112,6 +119,7 @@ const errorRefs = {
   BatchMonitoringDisabledError: BatchMonitoringDisabledErrorRef,
   BatchLockedError: BatchLockedErrorRef,
   ForbiddenError: ForbiddenErrorRef,
+  ConflictError: ConflictErrorRef,
   ModelBackendError: ModelBackendErrorRef,
   JobStateError: JobStateErrorRef,
 } as const;

@@ -4,6 +4,7 @@ import {
   BatchLockedError,
   BatchMonitoringDisabledError,
   BatchQuotaExceededError,
+  ConflictError,
   type DomainError,
   ForbiddenError,
   JobStateError,
@@ -80,6 +81,13 @@ export function errorResponse(error: DomainError, fieldNames: Record<string, str
   if (error instanceof BatchLockedError) return { status: 409, body: { message: error.message, batchId: error.batchId } };
   if (error instanceof BatchMonitoringDisabledError) return { status: 422, body: { message: error.message } };
   if (error instanceof ForbiddenError) return { status: 403, body: { message: error.message } };
+  if (error instanceof ConflictError) {
+    const field = error.field.split('.');
+    return {
+      status: 409,
+      body: { message: error.message, errors: { [[fieldNames[field[0]!] ?? field[0], ...field.slice(1)].join('.')]: error.message } },
+    };
+  }
   if (error instanceof ModelBackendError) {
     const status = error.failure === 'NOT_CONFIGURED' ? 422 : error.failure === 'TIMEOUT' ? 504 : 502;
     return { status, body: { message: error.message, failure: error.failure, backendStatus: error.status } };

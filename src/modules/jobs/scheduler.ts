@@ -1,10 +1,17 @@
 import type { AppServices } from '../../context.js';
+import { startDueDefinitions } from './definitions.js';
 import { jobsNeedingWork, purgeJobResults } from './service.js';
 
-// What every process does every few seconds for batch prediction jobs: wake runs nobody works on
+// What every process does every few seconds for batch prediction jobs: start the job definitions
+// whose scheduled time has come (each slot once across all processes), wake runs nobody works on
 // (a lost message, a dead worker) and delete input and output past their retention.
 
 export async function tickJobs(app: AppServices, log: (line: string) => void): Promise<void> {
+  try {
+    for (const jobId of await startDueDefinitions(app.db, log)) await app.wakeJob(jobId);
+  } catch (error) {
+    log(`starting due batch prediction job definitions failed: ${String(error)}`); // the sweep still runs
+  }
   for (const jobId of await jobsNeedingWork(app.db)) await app.wakeJob(jobId);
   const purged = await purgeJobResults(app.db, app.config.jobRetentionHours);
   if (purged) log(`deleted the input and output of ${purged} batch prediction jobs past their retention`);

@@ -1,0 +1,4 @@
+ALTER TABLE "batch_prediction_job_definitions" ADD COLUMN "updated_by_id" text;--> statement-breakpoint
+ALTER TABLE "batch_prediction_job_definitions" ADD CONSTRAINT "batch_prediction_job_definitions_updated_by_id_users_id_fk" FOREIGN KEY ("updated_by_id") REFERENCES "public"."users"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+CREATE INDEX "batch_prediction_job_definitions_deployment_idx" ON "batch_prediction_job_definitions" USING btree ("deployment_id","created_at","id");--> statement-breakpoint
+CREATE INDEX "batch_prediction_jobs_definition_idx" ON "batch_prediction_jobs" USING btree ("definition_id","created_at") WHERE definition_id is not null;
