@@ -77,7 +77,7 @@ export async function startApp(
   const live = new LiveHub(database.pg, { maxUpdatesPerSecond: config.liveMaxUpdatesPerSecond, log, redisUrl: config.redisUrl });
   await live.start();
   // Batch prediction jobs: pg-boss on the same database carries "work on job X" to the workers.
-  const queue = await JobQueue.start({
+  const queue = await JobQueue.start(database.pg, {
     databaseUrl,
     workers: config.jobWorkers,
     leaseSeconds: config.jobLeaseSeconds,

@@ -13,6 +13,8 @@ const LOCK_CLASS = {
   bootstrap: 7263542,
   /** Predictions vs actuals of one deployment (second key: the deployment id's hash). */
   deploymentRows: 7263543,
+  /** Setting up the job queue (pg-boss's schema and queue): processes starting together deadlock otherwise. */
+  jobQueueSetup: 7263544,
 } as const;
 
 /** Held for the whole migration run on its own connection (a session lock). */
@@ -22,6 +24,24 @@ export async function withMigrationLock<T>(pg: postgres.Sql, work: () => Promise
     return await work();
   } finally {
     await pg`select pg_advisory_unlock(${LOCK_CLASS.migrations})`;
+  }
+}
+
+/**
+ * One process at a time sets up the job queue. pg-boss works on connections of its own; this
+ * session lock, on a connection reserved from our pool, only makes the other processes wait.
+ */
+export async function withJobQueueSetupLock<T>(pool: postgres.Sql, work: () => Promise<T>): Promise<T> {
+  const connection = await pool.reserve();
+  try {
+    await connection`select pg_advisory_lock(${LOCK_CLASS.jobQueueSetup})`;
+    try {
+      return await work();
+    } finally {
+      await connection`select pg_advisory_unlock(${LOCK_CLASS.jobQueueSetup})`;
+    }
+  } finally {
+    connection.release();
   }
 }
 

@@ -1,5 +1,7 @@
 import PgBoss from 'pg-boss';
+import type postgres from 'postgres';
 import type { AppServices } from '../../context.js';
+import { withJobQueueSetupLock } from '../../db/locks.js';
 import { type RunnerSettings, workOnJob } from './runner.js';
 
 // The job queue: pg-boss on the same PostgreSQL (its own `pgboss` schema and a small `pg` pool of
@@ -27,7 +29,7 @@ export class JobQueue {
   ) {}
 
   /** Connects and creates the queue; workers start with startWorkers. */
-  static async start(options: JobQueueOptions): Promise<JobQueue> {
+  static async start(pool: postgres.Sql, options: JobQueueOptions): Promise<JobQueue> {
     const boss = new PgBoss({
       connectionString: options.databaseUrl,
       max: Math.max(2, options.workers + 1),
@@ -37,8 +39,10 @@ export class JobQueue {
       maintenanceIntervalSeconds: 60,
     });
     boss.on('error', (error: Error) => options.log(`job queue: ${error.message}`));
-    await boss.start();
-    await boss.createQueue(QUEUE, { name: QUEUE, policy: 'standard', retryLimit: 0, expireInSeconds: 3600 });
+    await withJobQueueSetupLock(pool, async () => {
+      await boss.start();
+      await boss.createQueue(QUEUE, { name: QUEUE, policy: 'standard', retryLimit: 0, expireInSeconds: 3600 });
+    });
     return new JobQueue(boss, options);
   }
 
