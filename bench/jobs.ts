@@ -80,6 +80,7 @@ const flags = new Flags().allow([
   'seed',
   'skip-realtime',
   'root',
+  'cpu-prof',
 ]);
 const ROWS = flags.int('rows', 1_000_000, 1);
 const REPEAT = flags.int('repeat', 1, 1);
@@ -91,6 +92,8 @@ const QUIET_WAIT_S = flags.int('quiet-wait', 120);
 const SEED = flags.int('seed', 1);
 const SKIP_REALTIME = flags.bool('skip-realtime');
 const ROOT = flags.string('root');
+/** Writes a CPU profile of the batchlens server (node --cpu-prof) into this directory. */
+const CPU_PROF_DIR = flags.string('cpu-prof');
 
 /** Other processes' load (in cores) above which the machine counts as busy, before and during a run. */
 const QUIET_CORES = 0.25;
@@ -214,7 +217,11 @@ async function main() {
   modelServer = await startModelServer({ modelsDir });
   progress(`model server pid ${modelServer.pid} at ${modelServer.url} (models: ${modelServer.models.join(', ')})`);
 
-  server = await startServer({ databaseUrl: db.url, root: ROOT });
+  server = await startServer({
+    databaseUrl: db.url,
+    root: ROOT,
+    nodeArgs: CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : [],
+  });
   const serverStartMb = mb(readMemory(server.pid)!.rss);
   progress(`batchlens server pid ${server.pid} at ${server.url}${ROOT ? ` (from ${ROOT})` : ''}, RSS ${serverStartMb} MB`);
   const url = server.url;

@@ -2,15 +2,17 @@ import type { Db } from '../../db/client.js';
 import { batchPredictionJobChunks, type Deployment, type JobSpec } from '../../db/tables.js';
 import { type FieldError, MAX_ROW_ERRORS, type Result, ValidationError } from '../../errors.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../../formats/bytes.js';
-import { CsvReader, csvCell, csvRecords } from '../../formats/csv.js';
+import { csvRecords } from '../../formats/csv.js';
 import { normalizeFeatures, type RowContext } from '../rows/normalize.js';
 import { targetShape } from '../rows/shape.js';
+import { passthroughIndexes } from './output.js';
 import { chunkBytes, MAX_CHUNK_ROWS } from './spec.js';
 
 // A job's input file into PostgreSQL: read as it streams, checked row by row (cell counts, the
-// deployment's features, their values), and stored in row-aligned chunks of about chunkSize bytes,
-// each its own row in batch_prediction_job_chunks — so any instance can score any chunk. The
-// caller's transaction makes it all or nothing.
+// deployment's features, their values), and stored in row-aligned chunks of about chunkSize bytes
+// of input, each its own row in batch_prediction_job_chunks — so any instance can score any chunk.
+// A chunk keeps what scoring and the output need (validated features, passthrough cells), not the
+// CSV text. The caller's transaction makes it all or nothing.
 
 export interface StoredInput {
   columns: string[];
@@ -18,22 +20,42 @@ export interface StoredInput {
   chunks: number;
 }
 
-/** A chunk's rows as stored: CSV lines without the header. */
-function chunkText(rows: (string | null)[][]): string {
-  let text = '';
-  for (const cells of rows) text += `${cells.map(csvCell).join(',')}\n`;
-  return text;
+/**
+ * A chunk as stored (JSON): its rows' features already validated and converted (numbers for
+ * numeric features), as columns in the deployment's feature order — what the backend request is
+ * built from, with no parsing or checking left to do — and the cells of the passthrough columns.
+ */
+export interface StoredChunk {
+  /** features[i][r]: feature i of row r. */
+  features: (number | string | null)[][];
+  /** passthrough[r]: row r's cells of the passthrough columns (passthroughIndexes order). */
+  passthrough: (string | null)[][];
 }
 
-/** The input's records, as CSV cells, of a stored chunk. */
-export function chunkRows(text: string): (string | null)[][] {
-  const rows: (string | null)[][] = [];
-  const reader = new CsvReader(Number.MAX_SAFE_INTEGER);
-  reader.feed(Buffer.from(text, 'utf8'));
-  for (let record = reader.next(); record; record = reader.next()) if ('cells' in record) rows.push(record.cells);
-  const last = reader.finish();
-  if (last && 'cells' in last) rows.push(last.cells);
-  return rows;
+/** Collects a chunk's rows as StoredChunk columns. */
+class ChunkBuilder {
+  features: (number | string | null)[][];
+  passthrough: (string | null)[][] = [];
+  rows = 0;
+  bytes = 0;
+  firstLine = 0;
+
+  constructor(private readonly names: string[]) {
+    this.features = names.map(() => []);
+  }
+
+  add(line: number, features: Record<string, number | string | null>, passthrough: (string | null)[], bytes: number): void {
+    if (this.rows === 0) this.firstLine = line;
+    for (let i = 0; i < this.names.length; i++) this.features[i]!.push(features[this.names[i]!] ?? null);
+    this.passthrough.push(passthrough);
+    this.rows++;
+    this.bytes += bytes;
+  }
+
+  text(): string {
+    const chunk: StoredChunk = { features: this.features, passthrough: this.passthrough };
+    return JSON.stringify(chunk);
+  }
 }
 
 /** What is wrong with a header for this deployment and spec, or null. */
@@ -73,24 +95,23 @@ export async function storeInput(
   let columns: string[] | null = null;
   /** Where each of the deployment's features is among the columns (found once, from the header). */
   let featureIndexes: number[] = [];
-  let pending: (string | null)[][] = [];
-  let pendingBytes = 0;
-  let firstLine = 0;
+  let passthrough: number[] = [];
+  const names = deployment.features.map((f) => f.name);
+  let pending = new ChunkBuilder(names);
   let rows = 0;
   let chunks = 0;
   const flush = async () => {
-    if (!pending.length) return;
+    if (!pending.rows) return;
     await db.insert(batchPredictionJobChunks).values({
       jobId: job.id,
       chunk: chunks,
       deploymentId: job.deploymentId,
-      firstLine,
-      rowCount: pending.length,
-      input: chunkText(pending),
+      firstLine: pending.firstLine,
+      rowCount: pending.rows,
+      input: pending.text(),
     });
     chunks++;
-    pending = [];
-    pendingBytes = 0;
+    pending = new ChunkBuilder(names);
   };
   for await (const record of csvRecords(body, DEFAULT_MAX_LINE_BYTES)) {
     if ('error' in record) {
@@ -103,6 +124,7 @@ export async function storeInput(
       const problems = headerProblems(deployment, job.spec, columns);
       if (problems.length) return new ValidationError(problems);
       featureIndexes = deployment.features.map((f) => columns!.indexOf(f.name));
+      passthrough = passthroughIndexes(job.spec, columns);
       continue;
     }
     const cells = record.cells;
@@ -113,22 +135,28 @@ export async function storeInput(
     }
     const features: Record<string, string | null> = {};
     for (let i = 0; i < featureIndexes.length; i++) features[deployment.features[i]!.name] = cells[featureIndexes[i]!] ?? null;
-    if (!normalizeFeatures(shape, features, `line ${record.line}`, context, refusal)) {
+    const valid = normalizeFeatures(shape, features, `line ${record.line}`, context, refusal);
+    if (!valid) {
       const error = refusal.error!;
       errors.push({ field: error.field.replace('.features.', '.'), message: error.message });
       if (errors.length >= MAX_ROW_ERRORS) break;
       continue;
     }
     if (errors.length) continue; // keep checking to name more rows; store nothing more
-    if (!pending.length) firstLine = record.line;
-    pending.push(cells);
+    let bytes = cells.length;
+    for (const cell of cells) bytes += cell?.length ?? 0;
+    pending.add(
+      record.line,
+      valid,
+      passthrough.map((i) => cells[i] ?? null),
+      bytes,
+    );
     rows++;
-    for (const cell of cells) pendingBytes += (cell?.length ?? 0) + 1;
-    if (pendingBytes >= target || pending.length >= MAX_CHUNK_ROWS) await flush();
+    if (pending.bytes >= target || pending.rows >= MAX_CHUNK_ROWS) await flush();
   }
   if (errors.length) return new ValidationError(errors);
   if (columns === null) return ValidationError.of('file', 'is empty: a CSV file with a header row and at least one row is needed');
-  if (rows === 0 && !pending.length) return ValidationError.of('file', 'has a header but no rows to score');
+  if (rows === 0) return ValidationError.of('file', 'has a header but no rows to score');
   await flush();
   return { columns, rows, chunks };
 }

@@ -9,8 +9,8 @@ import type { ScoredRow } from '../scoring/score.js';
 
 interface Column {
   name: string;
-  /** The cell of a row: its input cells and its scored row (null: the row failed). */
-  cell: (input: (string | null)[], row: ScoredRow | null, error: string | null) => string;
+  /** The cell of a row: its passthrough cells and its scored row (null: the row failed). */
+  cell: (passthrough: (string | null)[], row: ScoredRow | null, error: string | null) => string;
 }
 
 /** The input columns passed through to the output, as indexes into the input's columns. */
@@ -24,9 +24,10 @@ export class OutputFormat {
 
   constructor(deployment: Deployment, spec: JobSpec, inputColumns: string[]) {
     const target = deployment.targetName;
-    const columns: Column[] = passthroughIndexes(spec, inputColumns).map((index) => ({
+    // A chunk stores the passthrough cells alone, in passthroughIndexes order.
+    const columns: Column[] = passthroughIndexes(spec, inputColumns).map((index, k) => ({
       name: inputColumns[index]!,
-      cell: (input) => csvCell(input[index]),
+      cell: (passthrough) => csvCell(passthrough[k]),
     }));
     const classes = deployment.targetType === 'REGRESSION' ? [] : (deployment.classNames ?? []);
     if (spec.includeProbabilities) {
@@ -51,11 +52,11 @@ export class OutputFormat {
   }
 
   /** Output lines of a chunk: scored rows, or (a chunk that failed with abortOnError off) empty predictions and the error. */
-  lines(inputs: (string | null)[][], rows: ScoredRow[] | null, error: string | null = null): string {
+  lines(passthrough: (string | null)[][], rows: ScoredRow[] | null, error: string | null = null): string {
     let text = '';
-    for (let r = 0; r < inputs.length; r++) {
+    for (let r = 0; r < passthrough.length; r++) {
       const row = rows ? rows[r]! : null;
-      const input = inputs[r]!;
+      const input = passthrough[r]!;
       let line = '';
       for (let c = 0; c < this.columns.length; c++) line += (c ? ',' : '') + this.columns[c]!.cell(input, row, error);
       text += `${line}\n`;

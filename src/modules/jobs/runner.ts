@@ -19,8 +19,8 @@ import { prefixedBatchName } from '../predictions/batch-target.js';
 import { ingestInTransaction } from '../predictions/service.js';
 import { targetShape } from '../rows/shape.js';
 import { backendOf } from '../scoring/backend.js';
-import { ingestItem, type ScoredRow, scoreFeatures, validateFeatures } from '../scoring/score.js';
-import { chunkRows, storeInput } from './input.js';
+import { predictionRow, type ScoredRow, scoreColumns } from '../scoring/score.js';
+import { type StoredChunk, storeInput } from './input.js';
 import { OutputFormat } from './output.js';
 import { finishJob, isFinal, jobViewer } from './service.js';
 
@@ -215,9 +215,7 @@ async function scoreSlice(app: AppServices, job: BatchPredictionJob, settings: R
     return { next: 'done' };
   }
   const output = new OutputFormat(deployment, job.spec, job.inputColumns ?? []);
-  const columns = job.inputColumns ?? [];
-  const featureIndexes = deployment.features.map((f) => columns.indexOf(f.name));
-  const shape = targetShape(deployment);
+  const noFeatures: Record<string, null> = Object.fromEntries(deployment.features.map((f) => [f.name, null]));
   const deadline = Date.now() + settings.leaseSeconds * 1000;
   const stop = new AbortController();
   let stopped: { status: 'ABORTED' | 'FAILED'; details: string } | null = null;
@@ -243,23 +241,15 @@ async function scoreSlice(app: AppServices, job: BatchPredictionJob, settings: R
   }, 500);
 
   const scoreChunk = async (chunk: Chunk): Promise<void> => {
-    const cells = chunkRows(chunk.input);
-    const records = cells.map((row) => {
-      const features: Record<string, string | null> = {};
-      deployment.features.forEach((f, i) => {
-        features[f.name] = row[featureIndexes[i]!] ?? null;
-      });
-      return features;
-    });
-    const valid = validateFeatures(shape, records, (i) => `line ${chunk.firstLine + i}`);
-    if (isError(valid)) return end({ status: 'FAILED', details: valid.message });
+    // Validated and converted when the input was stored (input.ts).
+    const stored = JSON.parse(chunk.input) as StoredChunk;
     let scored: Result<{ rows: ScoredRow[]; backendMs: number }> | null = null;
     const started = performance.now();
     let tries = 0;
     for (let attempt = 1; attempt <= settings.backendAttempts && !stop.signal.aborted; attempt++) {
       tries = attempt;
       try {
-        scored = await scoreFeatures(deployment, backend, valid.features, stop.signal);
+        scored = await scoreColumns(deployment, backend, stored.features, chunk.rowCount, stop.signal);
       } catch (error) {
         if (stop.signal.aborted) return;
         throw error;
@@ -282,8 +272,9 @@ async function scoreSlice(app: AppServices, job: BatchPredictionJob, settings: R
       return end(null);
     }
     const rows = failed ? null : (scored as { rows: ScoredRow[] }).rows;
-    const text = output.lines(cells, rows, failed ? failed.message : null);
-    const items = rows ? rows.map((row) => ingestItem(job.spec.skipDriftTracking ? { ...row, features: {} } : row)) : [];
+    const text = output.lines(stored.passthrough, rows, failed ? failed.message : null);
+    // skipDriftTracking: the rows are stored without their features (no feature statistics of their own).
+    const items = rows ? rows.map((row) => predictionRow(job.spec.skipDriftTracking ? { ...row, features: { ...noFeatures } } : row)) : [];
     const committed = await pgTransactionResult(app.pg, async (tx) => {
       const [mine] = await tx.db
         .select({ output: batchPredictionJobChunks.output })
@@ -297,30 +288,36 @@ async function scoreSlice(app: AppServices, job: BatchPredictionJob, settings: R
         .where(and(eq(batchPredictionJobs.id, job.id), eq(batchPredictionJobs.status, 'RUNNING')))
         .for('no key update');
       if (!running) return new JobStateError(job.id, 'ABORTED', 'The job is no longer running');
-      const stored = await ingestInTransaction(tx, app.pg, viewer, {
+      const ingested = await ingestInTransaction(tx, app.pg, viewer, {
         deploymentId: job.deploymentId,
         batchId: job.batchId,
         items,
+        normalized: true,
         itemPath: 'rows',
         request: {
           executionTimeMs: failed ? performance.now() - started : (scored as { backendMs: number }).backendMs,
           serverError: !!failed,
         },
       });
-      if (isError(stored)) return stored;
-      await tx.db
-        .update(batchPredictionJobChunks)
-        .set({ output: text, claimedUntil: null })
-        .where(and(eq(batchPredictionJobChunks.jobId, job.id), eq(batchPredictionJobChunks.chunk, chunk.chunk)));
-      await tx.db
-        .update(batchPredictionJobs)
-        .set(
-          failed
-            ? { failedRows: sql`${batchPredictionJobs.failedRows} + ${chunk.rowCount}` }
-            : { scoredRows: sql`${batchPredictionJobs.scoredRows} + ${chunk.rowCount}` },
-        )
-        .where(eq(batchPredictionJobs.id, job.id));
-      await announce(tx.db, { k: 'job', d: job.deploymentId, j: job.id });
+      if (isError(ingested)) return ingested;
+      // The chunk's output (which marks it done), the job's counters, the announcement: sent together.
+      await Promise.all([
+        tx.db
+          .update(batchPredictionJobChunks)
+          .set({ output: text, claimedUntil: null })
+          .where(and(eq(batchPredictionJobChunks.jobId, job.id), eq(batchPredictionJobChunks.chunk, chunk.chunk)))
+          .then(),
+        tx.db
+          .update(batchPredictionJobs)
+          .set(
+            failed
+              ? { failedRows: sql`${batchPredictionJobs.failedRows} + ${chunk.rowCount}` }
+              : { scoredRows: sql`${batchPredictionJobs.scoredRows} + ${chunk.rowCount}` },
+          )
+          .where(eq(batchPredictionJobs.id, job.id))
+          .then(),
+        announce(tx.db, { k: 'job', d: job.deploymentId, j: job.id }),
+      ]);
       return 'stored';
     });
     if (isError(committed)) {

@@ -50,6 +50,11 @@ export interface IngestRequest extends BatchTarget {
   modelId?: string | null | undefined;
   /** Validated one by one: an array (error fields `${itemPath}.<index>`) or parsed lines (`line <n>`). */
   items: unknown[] | AsyncIterable<ParsedItem>;
+  /**
+   * The items are PredictionRows already (normalizeRow's output, e.g. rows a model backend scored
+   * after their features were validated): they are stored as they are, not validated again.
+   */
+  normalized?: boolean;
   itemPath: string;
   /** Record one scoring request of N predictions (reportPredictions, bulk, real-time, a job's chunk) — or not (the agent's data route). */
   request: { executionTimeMs: number | null; userError?: boolean; serverError?: boolean } | null;
@@ -207,7 +212,7 @@ async function copyRows(
         if (errors.length >= MAX_ROW_ERRORS) break;
         continue;
       }
-      const row = normalizeRow(shape, item, where, context);
+      const row = input.normalized ? (item as PredictionRow) : normalizeRow(shape, item, where, context);
       if ('field' in row && 'message' in row) {
         errors.push(row);
         if (errors.length >= MAX_ROW_ERRORS) break;

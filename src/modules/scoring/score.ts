@@ -1,6 +1,6 @@
 import type { Deployment, ModelBackend } from '../../db/tables.js';
 import { type FieldError, isError, MAX_ROW_ERRORS, type Result, ValidationError } from '../../errors.js';
-import { normalizeFeatures, type RowContext } from '../rows/normalize.js';
+import { normalizeFeatures, type PredictionRow, type RowContext } from '../rows/normalize.js';
 import { type TargetShape, targetShape } from '../rows/shape.js';
 import { type BackendAnswer, type FeatureValue, score } from './backend.js';
 
@@ -81,20 +81,58 @@ function scoredRow(shape: TargetShape, features: Record<string, number | string 
 }
 
 /** Scores validated feature rows through the backend. */
-export async function scoreFeatures(
+export function scoreFeatures(
   deployment: Deployment,
   backend: ModelBackend,
   features: Record<string, number | string | null>[],
   signal?: AbortSignal,
 ): Promise<Result<{ rows: ScoredRow[]; backendMs: number }>> {
   const shape = targetShape(deployment);
+  return scoreColumns(deployment, backend, columnsOf(shape, features), features.length, signal, features);
+}
+
+/**
+ * Scores validated features given as columns (`columns[i]`: feature i, in the deployment's order,
+ * for every row). `records` are the same rows as records, when the caller has them.
+ */
+export async function scoreColumns(
+  deployment: Deployment,
+  backend: ModelBackend,
+  columns: FeatureValue[][],
+  rowCount: number,
+  signal?: AbortSignal,
+  records?: Record<string, number | string | null>[],
+): Promise<Result<{ rows: ScoredRow[]; backendMs: number }>> {
+  const shape = targetShape(deployment);
   const started = performance.now();
-  const answers = await score(backend, shape, columnsOf(shape, features), features.length, { signal });
+  const answers = await score(backend, shape, columns, rowCount, { signal });
   if (isError(answers)) return answers;
   const backendMs = performance.now() - started;
-  const rows = new Array<ScoredRow>(features.length);
-  for (let r = 0; r < features.length; r++) rows[r] = scoredRow(shape, features[r]!, answers[r]!);
+  const names = shape.features.map((f) => f.name);
+  // Every record starts as a copy of one template: one object layout for all rows.
+  const template: Record<string, number | string | null> = Object.fromEntries(names.map((name) => [name, null]));
+  const rows = new Array<ScoredRow>(rowCount);
+  for (let r = 0; r < rowCount; r++) {
+    let record = records?.[r];
+    if (!record) {
+      record = { ...template };
+      for (let i = 0; i < names.length; i++) record[names[i]!] = columns[i]![r] ?? null;
+    }
+    rows[r] = scoredRow(shape, record, answers[r]!);
+  }
   return { rows, backendMs };
+}
+
+/** A scored row as ingest stores it (normalizeRow's output: its features were validated before scoring). */
+export function predictionRow(row: ScoredRow): PredictionRow {
+  return {
+    timestamp: null,
+    features: row.features,
+    prediction: row.value,
+    probabilities: row.probabilities,
+    predictedLabel: typeof row.prediction === 'string' ? row.prediction : null,
+    associationId: null,
+  };
 }
 
 /** A scored row as the item ingest validates and stores (normalizeRow's input shape). */
