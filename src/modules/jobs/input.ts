@@ -100,16 +100,25 @@ export async function storeInput(
   let pending = new ChunkBuilder(names);
   let rows = 0;
   let chunks = 0;
+  // A chunk's insert runs while the next chunk is read (at most one in flight): parsing and
+  // PostgreSQL's work overlap. Statements on the transaction's connection run in order.
+  let inFlight: Promise<unknown> = Promise.resolve();
   const flush = async () => {
     if (!pending.rows) return;
-    await db.insert(batchPredictionJobChunks).values({
-      jobId: job.id,
-      chunk: chunks,
-      deploymentId: job.deploymentId,
-      firstLine: pending.firstLine,
-      rowCount: pending.rows,
-      input: pending.text(),
-    });
+    await inFlight;
+    inFlight = db
+      .insert(batchPredictionJobChunks)
+      .values({
+        jobId: job.id,
+        chunk: chunks,
+        deploymentId: job.deploymentId,
+        firstLine: pending.firstLine,
+        rowCount: pending.rows,
+        input: pending.text(),
+      })
+      .then();
+    // A failed insert must not go unhandled while it waits for the next flush.
+    inFlight.catch(() => {});
     chunks++;
     pending = new ChunkBuilder(names);
   };
@@ -158,5 +167,6 @@ export async function storeInput(
   if (columns === null) return ValidationError.of('file', 'is empty: a CSV file with a header row and at least one row is needed');
   if (rows === 0) return ValidationError.of('file', 'has a header but no rows to score');
   await flush();
+  await inFlight;
   return { columns, rows, chunks };
 }
