@@ -101,3 +101,27 @@ export function objectBody(body: unknown): Record<string, unknown> | ValidationE
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return ValidationError.of('body', 'must be a JSON object');
   return body as Record<string, unknown>;
 }
+
+/** DataRobot's answer to a list route: `{count, totalCount, next, previous, data}` for one offset / limit page. */
+export function offsetPageAnswer(
+  req: RestRequest,
+  page: { offset: number; limit: number },
+  totalCount: number,
+  data: unknown[],
+): RestResponse {
+  const at = (offset: number) => {
+    const url = new URL(req.url);
+    url.searchParams.set('offset', String(offset));
+    return url.toString();
+  };
+  return {
+    status: 200,
+    body: {
+      count: data.length,
+      totalCount,
+      next: page.offset + data.length < totalCount ? at(page.offset + page.limit) : null,
+      previous: page.offset > 0 ? at(Math.max(0, page.offset - page.limit)) : null,
+      data,
+    },
+  };
+}

@@ -1,5 +1,5 @@
 import { type DomainError, isError, ValidationError } from '../../errors.js';
-import { errorResponse, objectBody, type RestRequest, type RestResponse, type Route } from '../../rest/kit.js';
+import { errorResponse, objectBody, offsetPageAnswer, type RestRequest, type RestResponse, type Route } from '../../rest/kit.js';
 import {
   createDefinition,
   type Definition,
@@ -142,21 +142,12 @@ export const definitionRoutes: Route[] = [
         { offset: query.offset, limit: query.limit },
       );
       const { runs, userNames } = await describeDefinitions(db, req.ctx.viewer.organizationId, rows);
-      const page = (offset: number) => {
-        const url = new URL(req.url);
-        url.searchParams.set('offset', String(offset));
-        return url.toString();
-      };
-      return {
-        status: 200,
-        body: {
-          count: rows.length,
-          totalCount,
-          next: query.offset + rows.length < totalCount ? page(query.offset + query.limit) : null,
-          previous: query.offset > 0 ? page(Math.max(0, query.offset - query.limit)) : null,
-          data: rows.map((d) => definitionJson(req, d, runs.get(d.id) ?? NO_RUNS, userNames)),
-        },
-      };
+      return offsetPageAnswer(
+        req,
+        query,
+        totalCount,
+        rows.map((d) => definitionJson(req, d, runs.get(d.id) ?? NO_RUNS, userNames)),
+      );
     },
   },
   {

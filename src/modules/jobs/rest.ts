@@ -1,7 +1,7 @@
 import type { BatchPredictionJob } from '../../db/tables.js';
 import { isError, ValidationError } from '../../errors.js';
 import { limitedBody } from '../../rest/body.js';
-import { errorResponse, HttpError, objectBody, type RestRequest, type RestResponse, type Route } from '../../rest/kit.js';
+import { errorResponse, HttpError, objectBody, offsetPageAnswer, type RestRequest, type RestResponse, type Route } from '../../rest/kit.js';
 import { getDeployment } from '../deployments/service.js';
 import { OutputFormat } from './output.js';
 import { abortJob, createJob, getJob, insertJob, type JobStatus, listJobs, outputStream, uploadJobInput } from './service.js';
@@ -95,21 +95,12 @@ export const jobRoutes: Route[] = [
         { deploymentId: query.deploymentId, status: query.status },
         { offset: query.offset, limit: query.limit },
       );
-      const page = (offset: number) => {
-        const url = new URL(req.url);
-        url.searchParams.set('offset', String(offset));
-        return url.toString();
-      };
-      return {
-        status: 200,
-        body: {
-          count: jobs.length,
-          totalCount,
-          next: query.offset + jobs.length < totalCount ? page(query.offset + query.limit) : null,
-          previous: query.offset > 0 ? page(Math.max(0, query.offset - query.limit)) : null,
-          data: jobs.map((job) => jobJson(req, job)),
-        },
-      };
+      return offsetPageAnswer(
+        req,
+        query,
+        totalCount,
+        jobs.map((job) => jobJson(req, job)),
+      );
     },
   },
   {

@@ -17,7 +17,6 @@ import { createBatchInTransaction } from '../batches/service.js';
 import { getBatchDeployment } from '../deployments/service.js';
 import { prefixedBatchName } from '../predictions/batch-target.js';
 import { ingestInTransaction } from '../predictions/service.js';
-import { targetShape } from '../rows/shape.js';
 import { backendOf } from '../scoring/backend.js';
 import { predictionRow, type ScoredRow, scoreColumns } from '../scoring/score.js';
 import { type StoredChunk, storeInput } from './input.js';
