@@ -31,9 +31,14 @@ function noDelaySocket(options: { host: string[]; port: number[]; path?: string 
   const socket = new net.Socket();
   socket.setNoDelay(true);
   if (options.path) socket.connect(options.path);
-  else socket.connect(options.port[0]!, options.host[0]!);
+  else {
+    // Several hosts in the URL: each new connection tries the next, as postgres.js itself does.
+    const index = nextHost++ % options.host.length;
+    socket.connect(options.port[index] ?? options.port[0]!, options.host[index]!);
+  }
   return socket;
 }
+let nextHost = 0;
 
 export function connect(url: string, options: ConnectOptions = {}): Database {
   const pg = postgres(url, {
