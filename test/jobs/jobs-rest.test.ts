@@ -72,7 +72,7 @@ describe('creating a job', () => {
       chunkSize: 'auto',
       numConcurrent: 4,
       abortOnError: true,
-      columnNamesRemapping: {},
+      columnNamesRemapping: [], // DataRobot's list of {inputName, outputName}
       skipDriftTracking: false,
       monitoringBatchPrefix: null,
     });

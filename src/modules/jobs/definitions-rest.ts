@@ -14,6 +14,7 @@ import {
   updateDefinition,
 } from './definitions.js';
 import { jobJson } from './rest.js';
+import { wireSpec } from './view.js';
 
 // DataRobot's Batch Prediction Job Definitions (C10, C13): POST/GET /api/v2/batchPredictionJobDefinitions/,
 // GET/PATCH/DELETE …/{id}/, and "run now" as POST /api/v2/batchPredictions/fromJobDefinition/.
@@ -39,7 +40,7 @@ function definitionJson(
     name: definition.name,
     enabled: definition.enabled,
     schedule: definition.schedule,
-    batchPredictionJob: definition.spec,
+    batchPredictionJob: wireSpec(definition.spec),
     deploymentId: definition.deploymentId,
     created: definition.createdAt.toISOString(),
     updated: definition.updatedAt.toISOString(),

@@ -5,7 +5,7 @@ import { errorResponse, HttpError, objectBody, offsetPageAnswer, type RestReques
 import { getDeployment } from '../deployments/service.js';
 import { OutputFormat } from './output.js';
 import { abortJob, createJob, getJob, insertJob, type JobStatus, listJobs, outputStream, uploadJobInput } from './service.js';
-import { JOBS_PATH, jobPaths, jobProgress } from './view.js';
+import { JOBS_PATH, jobPaths, jobProgress, wireSpec } from './view.js';
 
 // DataRobot's Batch Prediction API (C10, C13): POST/GET/DELETE /api/v2/batchPredictions/…, the
 // CSV upload and the streamed download, on the same service as GraphQL.
@@ -30,16 +30,20 @@ export function jobJson(req: RestRequest, job: BatchPredictionJob) {
     failedRows: job.failedRows,
     skippedRows: 0,
     jobIntakeSize: job.inputRows,
+    // Waiting for a worker, DataRobot-style: no queue positions here (any worker takes any job).
+    queued: job.status === 'INITIALIZING' && job.inputRows !== null,
+    queuePosition: null,
+    intakeDatasetDisplayName: null,
     statusDetails: job.statusDetails,
     logs: job.logs,
-    jobSpec: job.spec,
+    jobSpec: wireSpec(job.spec),
     links: {
       self: link(req, paths.self),
       ...(paths.csvUpload ? { csvUpload: link(req, paths.csvUpload) } : {}),
       ...(paths.download ? { download: link(req, paths.download) } : {}),
     },
     created: job.createdAt.toISOString(),
-    createdBy: { userId: job.createdById },
+    createdBy: { userId: job.createdById, username: null, fullName: null },
     monitoringBatchId: job.batchId,
     batchPredictionJobDefinition: job.definitionId ? { id: job.definitionId } : null,
     source: job.definitionId ? 'job_definition' : 'api',

@@ -1,4 +1,4 @@
-import type { BatchPredictionJob } from '../../db/tables.js';
+import type { BatchPredictionJob, JobSpec } from '../../db/tables.js';
 
 // How a job is presented, the same over REST (rest.ts jobJson) and GraphQL (schema.ts): its
 // progress, its run time and the REST paths of its input upload and output download.
@@ -40,5 +40,16 @@ export function jobPaths(job: BatchPredictionJob): JobPaths {
     self,
     csvUpload: job.spec.intakeSettings.type === 'localFile' ? `${self}csvUpload/` : null,
     download: canDownload ? `${self}download/` : null,
+  };
+}
+
+/**
+ * A job spec as DataRobot answers it: the same settings, with `columnNamesRemapping` as its list of
+ * `{inputName, outputName}` (clients decode a list there; the request may send either form).
+ */
+export function wireSpec(spec: JobSpec) {
+  return {
+    ...spec,
+    columnNamesRemapping: Object.entries(spec.columnNamesRemapping).map(([inputName, outputName]) => ({ inputName, outputName })),
   };
 }
