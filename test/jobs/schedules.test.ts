@@ -204,6 +204,9 @@ describe('the scheduler, with two servers on one database', () => {
 
   it('after a downtime, runs the missed slots once, not once each, and schedules the next one after now', async () => {
     const tenant = await createScoringTenant(a, backend);
+    // Far enough from a minute boundary that the schedule's own next slot does not come during the
+    // test (waiting after creating it could cross the boundary and fire that slot too).
+    await awayFromMinuteBoundary();
     const definition = await create(tenant.token, {
       name: 'missed',
       enabled: true,
@@ -211,8 +214,6 @@ describe('the scheduler, with two servers on one database', () => {
       ...definitionBody(tenant.deploymentId, csv.url),
     });
     // As if the servers had been down for five hours: 300 slots of a per-minute schedule missed.
-    // Far enough from a minute boundary that the next slot does not come during the test.
-    await awayFromMinuteBoundary();
     const slot = await makeDue(a, definition.id, '5 hours');
     await eventually(
       () => jobsOfDefinition(a, definition.id),
