@@ -34,7 +34,11 @@ function noDelaySocket(options: { host: string[]; port: number[]; path?: string 
   else {
     // Several hosts in the URL: each new connection tries the next, as postgres.js itself does.
     const index = nextHost++ % options.host.length;
-    socket.connect(options.port[index] ?? options.port[0]!, options.host[index]!);
+    const host = options.host[index]!;
+    const port = options.port[index] ?? options.port[0]!;
+    // postgres.js reads these for TLS (the server name) as it does on its own sockets.
+    Object.assign(socket, { host, port });
+    socket.connect(port, host);
   }
   return socket;
 }
