@@ -125,3 +125,18 @@ export function offsetPageAnswer(
     },
   };
 }
+
+/**
+ * `offset` (0–1,000,000,000, default 0) and `limit` (1–1000, default 100; 0 means the default) of a
+ * list route's query; a bad value is added to `errors`, naming the parameter.
+ */
+export function offsetLimit(query: URLSearchParams, errors: { field: string; message: string }[]): { offset: number; limit: number } {
+  const int = (name: string, fallback: number, max: number) => {
+    const raw = query.get(name);
+    if (raw === null || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 0 || value > max) errors.push({ field: name, message: `must be an integer from 0 to ${max}` });
+    return value;
+  };
+  return { offset: int('offset', 0, 1_000_000_000), limit: int('limit', 100, 1000) || 100 };
+}

@@ -1,5 +1,13 @@
 import { type DomainError, isError, ValidationError } from '../../errors.js';
-import { errorResponse, objectBody, offsetPageAnswer, type RestRequest, type RestResponse, type Route } from '../../rest/kit.js';
+import {
+  errorResponse,
+  objectBody,
+  offsetLimit,
+  offsetPageAnswer,
+  type RestRequest,
+  type RestResponse,
+  type Route,
+} from '../../rest/kit.js';
 import {
   createDefinition,
   type Definition,
@@ -95,15 +103,7 @@ function failure(error: DomainError, flat: boolean): RestResponse {
 
 function listQuery(query: URLSearchParams) {
   const errors: { field: string; message: string }[] = [];
-  const int = (name: string, fallback: number, max: number) => {
-    const raw = query.get(name);
-    if (raw === null || raw === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < 0 || value > max) errors.push({ field: name, message: `must be an integer from 0 to ${max}` });
-    return value;
-  };
-  const offset = int('offset', 0, 1_000_000_000);
-  const limit = int('limit', 100, 1000) || 100;
+  const { offset, limit } = offsetLimit(query, errors);
   const deploymentId = query.get('deploymentId');
   const searchName = query.get('searchName');
   for (const [field, value] of [

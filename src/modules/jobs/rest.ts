@@ -1,7 +1,16 @@
 import type { BatchPredictionJob } from '../../db/tables.js';
 import { isError, ValidationError } from '../../errors.js';
 import { limitedBody } from '../../rest/body.js';
-import { errorResponse, HttpError, objectBody, offsetPageAnswer, type RestRequest, type RestResponse, type Route } from '../../rest/kit.js';
+import {
+  errorResponse,
+  HttpError,
+  objectBody,
+  offsetLimit,
+  offsetPageAnswer,
+  type RestRequest,
+  type RestResponse,
+  type Route,
+} from '../../rest/kit.js';
 import { getDeployment } from '../deployments/service.js';
 import { OutputFormat } from './output.js';
 import { abortJob, createJob, getJob, insertJob, type JobStatus, listJobs, outputStream, uploadJobInput } from './service.js';
@@ -58,15 +67,7 @@ async function created(req: RestRequest, job: BatchPredictionJob): Promise<RestR
 
 function listQuery(query: URLSearchParams) {
   const errors: { field: string; message: string }[] = [];
-  const int = (name: string, fallback: number, max: number) => {
-    const raw = query.get(name);
-    if (raw === null || raw === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < 0 || value > max) errors.push({ field: name, message: `must be an integer from 0 to ${max}` });
-    return value;
-  };
-  const offset = int('offset', 0, 1_000_000_000);
-  const limit = int('limit', 100, 1000) || 100;
+  const { offset, limit } = offsetLimit(query, errors);
   const status = query.getAll('status').flatMap((s) => s.split(','));
   const unknown = status.filter((s) => !STATUSES.includes(s as JobStatus));
   if (unknown.length) errors.push({ field: 'status', message: `must be one of ${STATUSES.join(', ')}` });
