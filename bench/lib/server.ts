@@ -69,40 +69,18 @@ export async function startServer(options: StartServerOptions): Promise<BenchSer
       },
     },
   );
-  const recent: string[] = [];
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
 
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`server did not start within ${options.startTimeoutMs ?? 60_000} ms:\n${recent.join('\n')}`)),
-      options.startTimeoutMs ?? 60_000,
-    );
-    const onLine = (line: string) => {
-      recent.push(line);
-      if (recent.length > 50) recent.shift();
-      options.log?.(line);
-      const match = /listening on (http:\/\/\S+)/.exec(line);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    };
-    for (const stream of [child.stdout!, child.stderr!]) {
-      let partial = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (text: string) => {
-        const lines = (partial + text).split('\n');
-        partial = lines.pop()!;
-        for (const line of lines) onLine(line);
-      });
-    }
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited (${signal ?? code}) before listening:\n${recent.join('\n')}`));
-    });
-  });
+  const { match, recent } = await awaitListening(
+    child,
+    'server',
+    /listening on (http:\/\/\S+)/,
+    options.startTimeoutMs ?? 60_000,
+    options.log,
+  );
+  const url = match[1]!;
 
   return {
     url,
@@ -118,4 +96,44 @@ export async function startServer(options: StartServerOptions): Promise<BenchSer
       clearTimeout(timer);
     },
   };
+}
+
+/**
+ * Waits for a child process to print a line matching `ready` (stdout or stderr), keeping its last 50
+ * lines for error messages; rejects when it exits first or takes longer than `timeoutMs`.
+ */
+export function awaitListening(
+  child: ChildProcess,
+  name: string,
+  ready: RegExp,
+  timeoutMs: number,
+  log?: (line: string) => void,
+): Promise<{ match: RegExpExecArray; recent: string[] }> {
+  const recent: string[] = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start within ${timeoutMs} ms:\n${recent.join('\n')}`)), timeoutMs);
+    const onLine = (line: string) => {
+      recent.push(line);
+      if (recent.length > 50) recent.shift();
+      log?.(line);
+      const match = ready.exec(line);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ match, recent });
+      }
+    };
+    for (const stream of [child.stdout!, child.stderr!]) {
+      let partial = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (text: string) => {
+        const lines = (partial + text).split('\n');
+        partial = lines.pop()!;
+        for (const line of lines) onLine(line);
+      });
+    }
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited (${signal ?? code}) before listening:\n${recent.join('\n')}`));
+    });
+  });
 }
