@@ -4,7 +4,7 @@
 //   rest kit, graphql kit → modules (in the order below) → schema.ts → http → app/main.
 // Beside them, src/cli/ (the `batchlens` command) talks to a server over its REST API only.
 // Modules, lowest first: organizations, deployments, batches, rows, baselines, predictions,
-// actuals, metrics, scoring, jobs, live. A module imports only modules before it.
+// actuals, metrics, custom-metrics, exports, scoring, jobs, live. A module imports only modules before it.
 const MODULES = [
   'organizations',
   'deployments',
@@ -14,6 +14,8 @@ const MODULES = [
   'predictions',
   'actuals',
   'metrics',
+  'custom-metrics',
+  'exports',
   'scoring',
   'jobs',
   'live',

@@ -9,6 +9,8 @@ export const idPrefixes = {
   MonitoringBatch: 'mb',
   BatchPredictionJob: 'job',
   BatchPredictionJobDefinition: 'jobdef',
+  CustomMetric: 'cm',
+  DataExport: 'exp',
 } as const;
 
 export type IdType = keyof typeof idPrefixes;

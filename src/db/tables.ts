@@ -543,6 +543,123 @@ export const batchPredictionJobDefinitions = pgTable(
   ],
 );
 
+// ---------------------------------------------------------------------------------------------
+// Custom metrics (C8): a deployment's own metrics, reported per batch as buckets and stored as one
+// mergeable aggregate per (metric, batch, model), so a summary over N batches reads N rows.
+
+export const customMetricType = pgEnum('custom_metric_type', ['average', 'sum', 'gauge']);
+export const customMetricDirectionality = pgEnum('custom_metric_directionality', ['higherIsBetter', 'lowerIsBetter']);
+
+export const customMetrics = pgTable(
+  'custom_metrics',
+  {
+    id: text('id').primaryKey(),
+    organizationId: text('organization_id').notNull(),
+    deploymentId: text('deployment_id')
+      .notNull()
+      .references(() => deployments.id),
+    name: text('name').notNull(),
+    units: text('units').notNull(),
+    type: customMetricType('type').notNull(),
+    directionality: customMetricDirectionality('directionality').notNull(),
+    baselineValue: doublePrecision('baseline_value'),
+    /** Values are kept per model (the deployment's model unless a bucket request names one); otherwise under model ''. */
+    isModelSpecific: boolean('is_model_specific').notNull(),
+    /** DataRobot's time bucket size; kept for wire compatibility (batchlens reads values per batch). */
+    timeStep: text('time_step').notNull().default('hour'),
+    description: text('description').notNull().default(''),
+    createdById: text('created_by_id')
+      .notNull()
+      .references(() => users.id),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('custom_metrics_deployment_idx').on(t.deploymentId, t.createdAt, t.id),
+    uniqueIndex('custom_metrics_name_idx').on(t.deploymentId, t.name),
+  ],
+);
+
+/**
+ * One custom metric's buckets in one batch for one model, merged. sum: valueSum = Σ value;
+ * average: valueSum = Σ value·sampleSize (÷ sampleSize when read); gauge: the value with the latest
+ * timestamp (ties: the later bucket). min / max over every bucket value.
+ */
+export const batchCustomMetricValues = pgTable(
+  'batch_custom_metric_values',
+  {
+    deploymentId: text('deployment_id').notNull(),
+    metricId: text('metric_id')
+      .notNull()
+      .references(() => customMetrics.id, { onDelete: 'cascade' }),
+    batchId: text('batch_id')
+      .notNull()
+      .references(() => monitoringBatches.id, { onDelete: 'cascade' }),
+    /** '' for a metric that is not model specific. */
+    modelId: text('model_id').notNull(),
+    bucketCount: bigint('bucket_count', { mode: 'number' }).notNull(),
+    sampleSize: bigint('sample_size', { mode: 'number' }).notNull(),
+    valueSum: doublePrecision('value_sum').notNull(),
+    valueMin: doublePrecision('value_min').notNull(),
+    valueMax: doublePrecision('value_max').notNull(),
+    gaugeValue: doublePrecision('gauge_value').notNull(),
+    gaugeAt: ts('gauge_at').notNull(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.metricId, t.batchId, t.modelId] }),
+    index('batch_custom_metric_values_batch_idx').on(t.batchId),
+  ],
+);
+
+// ---------------------------------------------------------------------------------------------
+// Data exports (C12): a snapshot of a batch selection's predictions (and actuals) written to a file
+// in the export directory, downloadable until it expires.
+
+export const dataExportStatus = pgEnum('data_export_status', ['CREATED', 'RUNNING', 'SUCCEEDED', 'FAILED']);
+export const dataExportFormat = pgEnum('data_export_format', ['CSV', 'PARQUET']);
+
+export const dataExports = pgTable(
+  'data_exports',
+  {
+    id: text('id').primaryKey(),
+    organizationId: text('organization_id').notNull(),
+    deploymentId: text('deployment_id')
+      .notNull()
+      .references(() => deployments.id),
+    createdById: text('created_by_id')
+      .notNull()
+      .references(() => users.id),
+    /** The selection, resolved to live batch ids when the export was created (oldest first). */
+    batchIds: text('batch_ids').array().notNull(),
+    modelId: text('model_id'),
+    format: dataExportFormat('format').notNull(),
+    includeActuals: boolean('include_actuals').notNull(),
+    status: dataExportStatus('status').notNull().default('CREATED'),
+    /** Rows in the snapshot (known once the export runs) and rows written so far. */
+    rowCount: bigint('row_count', { mode: 'number' }),
+    rowsWritten: bigint('rows_written', { mode: 'number' }).notNull().default(0),
+    sizeBytes: bigint('size_bytes', { mode: 'number' }),
+    /** File name inside the export directory, once written. */
+    fileName: text('file_name'),
+    error: text('error'),
+    /** A worker's claim while it writes the file; an expired claim is taken over by another process. */
+    claimedUntil: ts('claimed_until'),
+    attempts: integer('attempts').notNull().default(0),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    startedAt: ts('started_at'),
+    finishedAt: ts('finished_at'),
+    /** The file is removed at this time (set when it succeeds); the export then answers EXPIRED. */
+    expiresAt: ts('expires_at'),
+    fileDeleted: boolean('file_deleted').notNull().default(false),
+  },
+  (t) => [
+    index('data_exports_deployment_idx').on(t.deploymentId, t.createdAt, t.id),
+    index('data_exports_pending_idx').on(t.createdAt).where(sql`status in ('CREATED', 'RUNNING')`),
+    index('data_exports_expiry_idx').on(t.expiresAt).where(sql`not file_deleted and expires_at is not null`),
+  ],
+);
+
 // Row types, beside their tables: every module imports them from here.
 export type Organization = typeof organizations.$inferSelect;
 export type User = typeof users.$inferSelect;
@@ -553,3 +670,6 @@ export type ModelHistoryEntry = typeof batchModelHistory.$inferSelect;
 export type TrainingBaseline = typeof trainingBaselines.$inferSelect;
 export type BatchPredictionJob = typeof batchPredictionJobs.$inferSelect;
 export type BatchPredictionJobDefinition = typeof batchPredictionJobDefinitions.$inferSelect;
+export type CustomMetric = typeof customMetrics.$inferSelect;
+export type BatchCustomMetricValue = typeof batchCustomMetricValues.$inferSelect;
+export type DataExport = typeof dataExports.$inferSelect;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { RequestContext } from '../context.js';
 import {
@@ -139,4 +140,17 @@ export function offsetLimit(query: URLSearchParams, errors: { field: string; mes
     return value;
   };
   return { offset: int('offset', 0, 1_000_000_000), limit: int('limit', 100, 1000) || 100 };
+}
+
+/** Prefix of the status ids of requests that DataRobot runs asynchronously and batchlens finishes before answering. */
+export const COMPLETED_STATUS_PREFIX = 'done_';
+
+/**
+ * 202 with a `Location` to `/api/v2/status/{id}/`, as DataRobot answers an asynchronous request
+ * (its clients poll that address). batchlens has already done the work when it answers, so the
+ * status always reads COMPLETED.
+ */
+export function acceptedAndDone(body: unknown): RestResponse {
+  const id = `${COMPLETED_STATUS_PREFIX}${randomUUID().replaceAll('-', '')}`;
+  return { status: 202, headers: { location: `/api/v2/status/${id}/` }, body };
 }
