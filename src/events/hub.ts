@@ -20,7 +20,9 @@ export type LiveEvent =
   | { k: 'quota'; d: string }
   | { k: 'org-quota'; o: string } // the organization's daily limit changed
   | { k: 'health'; d: string }
-  | { k: 'job'; d: string; j: string }; // a batch prediction job's status or progress changed
+  | { k: 'job'; d: string; j: string } // a batch prediction job's status or progress changed
+  | { k: 'custom-metrics'; d: string; b: string } // custom metric values of a batch changed
+  | { k: 'export'; d: string; x: string }; // a data export's status or progress changed
 
 export type BatchEventKind = 'CREATED' | 'UPDATED' | 'LOCKED' | 'UNLOCKED' | 'DELETED';
 
@@ -288,6 +290,12 @@ export class LiveHub {
         break;
       case 'job':
         touch(`job:${event.j}`);
+        break;
+      case 'custom-metrics':
+        touch(`custom-metrics:${event.b}`);
+        break;
+      case 'export':
+        touch(`export:${event.x}`);
         break;
     }
   }
