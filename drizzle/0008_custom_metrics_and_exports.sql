@@ -42,6 +42,8 @@ CREATE TABLE "data_exports" (
 	"created_by_id" text NOT NULL,
 	"batch_ids" text[] NOT NULL,
 	"model_id" text,
+	"period_start" timestamp (3) with time zone,
+	"period_end" timestamp (3) with time zone,
 	"format" "data_export_format" NOT NULL,
 	"include_actuals" boolean NOT NULL,
 	"status" "data_export_status" DEFAULT 'CREATED' NOT NULL,

@@ -7,6 +7,7 @@ import { LiveHub } from './events/hub.js';
 import { createServer } from './http/server.js';
 import { rebinStaleBatches } from './modules/baselines/service.js';
 import { purgeDeletedBatches } from './modules/batches/service.js';
+import { ExportWorker, expireExports, exportsWaiting } from './modules/exports/service.js';
 import { JobQueue } from './modules/jobs/queue.js';
 import { tickJobs } from './modules/jobs/scheduler.js';
 import { bootstrap } from './modules/organizations/service.js';
@@ -85,6 +86,8 @@ export async function startApp(
     retryBaseMs: config.jobRetryBaseMs,
     log,
   });
+  // Data exports: written by a worker of whichever process claims them first.
+  const exportWorker = new ExportWorker(() => app, config.jobLeaseSeconds, log);
   const app: AppServices = {
     db: database.db,
     pg: database.pg,
@@ -95,6 +98,7 @@ export async function startApp(
     },
     scheduleRebin: rebin,
     wakeJob: (jobId) => queue.wake(jobId),
+    wakeExports: () => exportWorker.wake(),
   };
   await queue.startWorkers(app);
   let ticking = false;
@@ -107,6 +111,20 @@ export async function startApp(
         ticking = false;
       });
   }, config.jobSchedulerIntervalMs).unref();
+  let exportTicking = false;
+  const exportTicker = setInterval(() => {
+    if (exportTicking) return;
+    exportTicking = true;
+    expireExports(app)
+      .then(async () => {
+        if (await exportsWaiting(app.db)) exportWorker.wake();
+      })
+      .catch((error: unknown) => log(`data export tick failed: ${String(error)}`))
+      .finally(() => {
+        exportTicking = false;
+      });
+  }, config.jobSchedulerIntervalMs).unref();
+  exportWorker.wake(); // anything left by a previous run
   const periodic = setInterval(() => {
     purge();
     rebin();
@@ -123,6 +141,8 @@ export async function startApp(
     stop: async () => {
       clearInterval(periodic);
       clearInterval(jobTicker);
+      clearInterval(exportTicker);
+      await exportWorker.stop();
       await queue.stop();
       if (purgeTimer) clearTimeout(purgeTimer);
       await live.stop(); // subscriptions complete, so their sockets and streams can close

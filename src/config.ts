@@ -41,6 +41,12 @@ export interface Config {
   jobSchedulerIntervalMs: number;
   /** Input and output files of a finished job are deleted after this many hours. */
   jobRetentionHours: number;
+  /** Where data export files are written (shared by every process that serves downloads). */
+  exportDir: string;
+  /** An export's file is removed this many hours after it is written. */
+  exportRetentionHours: number;
+  /** Rows per Parquet row group of an export. */
+  exportRowGroupRows: number;
 }
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
@@ -106,5 +112,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobRetryBaseMs: intFromEnv(env, 'BATCHLENS_JOB_RETRY_BASE_MS', 500, 0),
     jobSchedulerIntervalMs: intFromEnv(env, 'BATCHLENS_JOB_SCHEDULER_INTERVAL_MS', 5000, 50),
     jobRetentionHours: intFromEnv(env, 'BATCHLENS_JOB_RETENTION_HOURS', 48, 1),
+    exportDir: path.resolve(env.BATCHLENS_EXPORT_DIR || path.join(env.BATCHLENS_DATA_DIR || '.batchlens', 'exports')),
+    exportRetentionHours: intFromEnv(env, 'BATCHLENS_EXPORT_RETENTION_HOURS', 24, 1),
+    exportRowGroupRows: intFromEnv(env, 'BATCHLENS_EXPORT_ROW_GROUP_ROWS', 100_000, 1000),
   };
 }

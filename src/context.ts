@@ -28,6 +28,8 @@ export interface AppServices {
   live: LiveHub;
   /** Asks a worker (of any process) to work on a batch prediction job; repeats collapse. */
   wakeJob(jobId: string): Promise<void>;
+  /** Asks this process's export worker to look for data exports to write. */
+  wakeExports(): void;
 }
 
 export interface RequestContext {

@@ -20,7 +20,8 @@ export class NotFoundError extends DomainError {
       | 'Deployment'
       | 'MonitoringBatch'
       | 'BatchPredictionJob'
-      | 'BatchPredictionJobDefinition',
+      | 'BatchPredictionJobDefinition'
+      | 'DataExport',
     message = `${resource === 'MonitoringBatch' ? 'Monitoring batch' : resource.replace(/([a-z])([A-Z])/g, '$1 $2')} not found`,
   ) {
     super(message);

@@ -606,10 +606,7 @@ export const batchCustomMetricValues = pgTable(
     gaugeAt: ts('gauge_at').notNull(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
-  (t) => [
-    primaryKey({ columns: [t.metricId, t.batchId, t.modelId] }),
-    index('batch_custom_metric_values_batch_idx').on(t.batchId),
-  ],
+  (t) => [primaryKey({ columns: [t.metricId, t.batchId, t.modelId] }), index('batch_custom_metric_values_batch_idx').on(t.batchId)],
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -633,6 +630,9 @@ export const dataExports = pgTable(
     /** The selection, resolved to live batch ids when the export was created (oldest first). */
     batchIds: text('batch_ids').array().notNull(),
     modelId: text('model_id'),
+    /** Earliest and latest prediction timestamps of the selected batches when the export was created. */
+    periodStart: ts('period_start'),
+    periodEnd: ts('period_end'),
     format: dataExportFormat('format').notNull(),
     includeActuals: boolean('include_actuals').notNull(),
     status: dataExportStatus('status').notNull().default('CREATED'),

@@ -378,3 +378,28 @@ export function mapChannel<T, U>(source: AsyncIterableIterator<T>, map: (value: 
   };
   return iterator;
 }
+
+/** `source` until (and including) the first value that `isLast` accepts: the stream then completes. */
+export function untilLast<T>(source: AsyncIterableIterator<T>, isLast: (value: T) => boolean): AsyncIterableIterator<T> {
+  let ended = false;
+  const iterator: AsyncIterableIterator<T> = {
+    async next() {
+      if (ended) return { value: undefined, done: true };
+      const result = await source.next();
+      if (!result.done && isLast(result.value)) {
+        ended = true;
+        await source.return?.();
+      }
+      return result;
+    },
+    async return() {
+      ended = true;
+      await source.return?.();
+      return { value: undefined, done: true };
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
+}

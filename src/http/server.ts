@@ -5,6 +5,7 @@ import { actualRoutes } from '../modules/actuals/rest.js';
 import { baselineRoutes } from '../modules/baselines/rest.js';
 import { batchRoutes } from '../modules/batches/rest.js';
 import { deploymentRoutes } from '../modules/deployments/rest.js';
+import { exportRoutes } from '../modules/exports/rest.js';
 import { definitionRoutes } from '../modules/jobs/definitions-rest.js';
 import { jobRoutes } from '../modules/jobs/rest.js';
 import { predictionRoutes } from '../modules/predictions/rest.js';
@@ -59,6 +60,7 @@ export function createServer(app: AppServices): BatchlensServer {
     ...scoringRoutes,
     ...jobRoutes,
     ...definitionRoutes,
+    ...exportRoutes,
   ]);
   const live = new LiveConnections(app.db);
 

@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
 import type { BatchPredictionJob, JobSpec } from '../../db/tables.js';
 import { isError, NotFoundError, type Result, ValidationError } from '../../errors.js';
+import { untilLast } from '../../events/hub.js';
 import { builder } from '../../graphql/builder.js';
 import { orThrow, resultUnion } from '../../graphql/errors.js';
 import { freshLoaders } from '../../graphql/loaders.js';
@@ -318,31 +319,6 @@ builder.mutationField('abortBatchPredictionJob', (t) =>
 
 // ---------------------------------------------------------------------------------------------
 
-/** `source` until (and including) the first job in a final status: the stream then completes. */
-function untilFinal(source: AsyncIterableIterator<BatchPredictionJob>): AsyncIterableIterator<BatchPredictionJob> {
-  let ended = false;
-  const iterator: AsyncIterableIterator<BatchPredictionJob> = {
-    async next() {
-      if (ended) return { value: undefined, done: true };
-      const result = await source.next();
-      if (!result.done && isFinal(result.value.status)) {
-        ended = true;
-        await source.return?.();
-      }
-      return result;
-    },
-    async return() {
-      ended = true;
-      await source.return?.();
-      return { value: undefined, done: true };
-    },
-    [Symbol.asyncIterator]() {
-      return iterator;
-    },
-  };
-  return iterator;
-}
-
 builder.subscriptionField('batchPredictionJobProgress', (t) =>
   t.field({
     type: BatchPredictionJobRef,
@@ -353,7 +329,7 @@ builder.subscriptionField('batchPredictionJobProgress', (t) =>
       const { organizationId } = ctx.viewer;
       const read = async () => (await jobsByIds(ctx.app.db, organizationId, [id]))[0] ?? null;
       if (!(await read())) throw new GraphQLError('Batch prediction job not found', { extensions: { code: 'NOT_FOUND' } });
-      return untilFinal(ctx.app.live.state(`job:${id}`, read));
+      return untilLast(ctx.app.live.state(`job:${id}`, read), (job) => isFinal(job.status));
     },
     resolve: (job, _args, ctx) => {
       freshLoaders(ctx);
