@@ -83,15 +83,19 @@ export function csvSelectList(plan: ExportPlan, batch: { id: string; name: strin
   return plan.columns
     .map((c) => {
       if (c.batchField) return sqlLiteral(c.batchField === 'id' ? batch.id : batch.name);
-      return c.type === 'TIMESTAMP' ? isoUtc(c.sql) : c.sql;
+      if (c.type === 'TIMESTAMP') return isoUtc(c.sql);
+      return c.type === 'BOOLEAN' ? `case when ${c.sql} then 'true' when not ${c.sql} then 'false' end` : c.sql;
     })
     .join(', ');
 }
 
-/** The SELECT list for typed values read by the server (the batch columns are added per batch). */
+/**
+ * The SELECT list for typed values read by the server (the batch columns are added per batch);
+ * timestamps as epoch milliseconds (float8 holds them exactly).
+ */
 export function valueSelectList(plan: ExportPlan): string {
   return plan.columns
     .filter((c) => !c.batchField)
-    .map((c) => c.sql)
+    .map((c) => (c.type === 'TIMESTAMP' ? `(extract(epoch from ${c.sql}) * 1000)::float8` : c.sql))
     .join(', ');
 }

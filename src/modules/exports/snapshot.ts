@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type postgres from 'postgres';
 import { csvSelectList, type ExportPlan, sqlLiteral, valueSelectList } from './columns.js';
 
@@ -22,8 +23,60 @@ export interface SnapshotScope {
   modelId: string | null;
 }
 
+/**
+ * postgres.js pauses its socket when a CopyData push finds the stream full, and resumes it only
+ * from the stream's read(); when that push was the last one, read() is never called again and the
+ * connection stalls before CommandComplete. One more read() resumes it.
+ */
+function resumeAfterCopy(stream: Readable): void {
+  (stream as unknown as { _read: () => void })._read();
+}
+
+/** Reads a stream to its end (or error), throwing nothing away but the data. */
+async function drain(stream: Readable): Promise<void> {
+  try {
+    for await (const _ of stream) resumeAfterCopy(stream);
+  } catch {
+    // The cancelled COPY ends with an error: expected.
+  }
+}
+
 /** Bytes gathered before a CSV chunk is handed on (PostgreSQL sends one message per row). */
 const CSV_CHUNK_BYTES = 256 * 1024;
+
+/**
+ * Counts the CSV records (line ends outside quotes) in PostgreSQL's CSV output as it streams by:
+ * a quoted field may hold line breaks, and an escaped quote ("") toggles the state twice.
+ */
+export class CsvRowCounter {
+  private inQuotes = false;
+
+  count(data: Buffer): number {
+    let rows = 0;
+    let at = 0;
+    while (at < data.length) {
+      if (this.inQuotes) {
+        const close = data.indexOf(34, at);
+        if (close === -1) return rows;
+        this.inQuotes = false;
+        at = close + 1;
+        continue;
+      }
+      const newline = data.indexOf(10, at);
+      const quote = data.indexOf(34, at);
+      if (quote !== -1 && (newline === -1 || quote < newline)) {
+        this.inQuotes = true;
+        at = quote + 1;
+      } else if (newline !== -1) {
+        rows++;
+        at = newline + 1;
+      } else {
+        return rows;
+      }
+    }
+    return rows;
+  }
+}
 
 export class ExportSnapshot {
   private closed = false;
@@ -77,18 +130,31 @@ export class ExportSnapshot {
     let bytes = 0;
     for (const batch of this.batches) {
       if (batch.rowCount === 0) continue;
-      const stream = await this.conn
-        .unsafe(`copy (select ${csvSelectList(plan, batch)} ${this.from(plan, batch.id)}) to stdout with (format csv)`)
-        .readable();
-      for await (const row of stream as AsyncIterable<Buffer>) {
-        parts.push(row);
-        bytes += row.length;
-        this.rowsRead++;
-        if (bytes >= CSV_CHUNK_BYTES) {
-          yield parts.length === 1 ? parts[0]! : Buffer.concat(parts, bytes);
-          parts = [];
-          bytes = 0;
+      const query = this.conn.unsafe(
+        `copy (select ${csvSelectList(plan, batch)} ${this.from(plan, batch.id)}) to stdout with (format csv)`,
+      );
+      const stream = (await query.readable()) as Readable;
+      const counter = new CsvRowCounter();
+      let complete = false;
+      try {
+        for await (const data of stream.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+          parts.push(data);
+          bytes += data.length;
+          this.rowsRead += counter.count(data);
+          if (bytes >= CSV_CHUNK_BYTES) {
+            yield parts.length === 1 ? parts[0]! : Buffer.concat(parts, bytes);
+            parts = [];
+            bytes = 0;
+          }
         }
+        complete = true;
+      } finally {
+        if (!complete) {
+          // The consumer stopped (a client hung up): PostgreSQL stops sending, what it sent is read away.
+          void query.cancel();
+          await drain(stream);
+        }
+        resumeAfterCopy(stream);
       }
     }
     if (bytes > 0) yield Buffer.concat(parts, bytes);
