@@ -272,6 +272,32 @@ describe('a regression deployment exported', () => {
   });
 });
 
+describe('an export whose writer died', () => {
+  it('is taken over once its claim expires, and written exactly once', async () => {
+    const deployment = await createDeployment(server);
+    const batch = await createBatch(server, deployment.id);
+    const rows = regressionRows(25, 9);
+    await upload(deployment.id, batch.id, rows);
+    // As a process killed mid-export leaves it: RUNNING, a claim that has run out, a partial file.
+    const id = 'exp_0000000000000000000000aa';
+    await server.sql`
+      insert into data_exports (id, organization_id, deployment_id, created_by_id, batch_ids, format, include_actuals, status, claimed_until, attempts, started_at)
+      select ${id}, organization_id, id, (select id from users where organization_id = d.organization_id limit 1), array[${batch.id}], 'CSV', false,
+             'RUNNING', now() - interval '1 second', 1, now()
+      from deployments d where id = ${deployment.id}`;
+    for (let i = 0; i < 100; i++) {
+      const { dataExport } = await server.op(DataExportDocument, { id });
+      if (dataExport?.status === 'SUCCEEDED') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const { dataExport } = await server.op(DataExportDocument, { id });
+    expect(dataExport).toMatchObject({ status: 'SUCCEEDED', rowCount: 25, rowsWritten: 25 });
+    const [claims] = await server.sql<{ attempts: number }[]>`select attempts from data_exports where id = ${id}`;
+    expect(claims!.attempts).toBe(2);
+    expect(readCsv((await download(server, dataExport!.downloadUrl!)).body).rows.length).toBe(25);
+  });
+});
+
 describe('a multiclass deployment exported', () => {
   it('has one probability column per class and the predicted label, in CSV and Parquet', async () => {
     const deployment = await createMulticlassDeployment(server, CLASSES);

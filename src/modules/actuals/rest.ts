@@ -1,5 +1,5 @@
 import { isError } from '../../errors.js';
-import { errorResponse, objectBody, type Route } from '../../rest/kit.js';
+import { acceptedAndDone, errorResponse, objectBody, type Route } from '../../rest/kit.js';
 import { submitActuals } from './service.js';
 
 // The agent's actuals route (DataRobot MLOps wire format).
@@ -16,7 +16,7 @@ export const actualRoutes: Route[] = [
         actuals: body.data,
         itemPath: 'data',
       });
-      return isError(result) ? errorResponse(result) : { status: 202, body: result };
+      return isError(result) ? errorResponse(result) : acceptedAndDone(result);
     },
   },
 ];

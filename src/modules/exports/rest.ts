@@ -111,7 +111,11 @@ async function createExport(req: RestRequest): Promise<RestResponse> {
     format,
     includeActuals,
   });
-  if (isError(created)) return errorResponse(created, { 'selection.batchIds': 'batchIds', 'selection.last': 'lastN', batches: 'batchIds' });
+  if (created instanceof ValidationError) {
+    const wire: Record<string, string> = { 'selection.last': 'lastN', 'selection.batchIds': 'batchIds', selection: 'batchIds' };
+    return errorResponse(new ValidationError(created.fieldErrors.map((e) => ({ ...e, field: wire[e.field] ?? e.field }))));
+  }
+  if (isError(created)) return errorResponse(created);
   return { status: 202, headers: { location: `/api/v2/status/${created.id}/` }, body: exportJson(created) };
 }
 

@@ -51,7 +51,9 @@ export async function createDataExport(app: AppServices, viewer: Viewer, input: 
   const deployment = await getDeployment(app.db, viewer, input.deploymentId);
   if (isError(deployment)) return deployment;
   const selection = await resolveSelection(app.db, viewer, deployment.id, input.selection);
-  if (isError(selection)) return selection;
+  if (selection instanceof ValidationError) {
+    return new ValidationError(selection.fieldErrors.map((e) => ({ ...e, field: e.field.replace(/^batches/, 'selection') })));
+  }
   if (selection.batchIds.length === 0) return ValidationError.of('selection', 'selects no live batch of this deployment');
   const [period] = await app.db
     .select({ start: min(monitoringBatches.earliestPredictionAt), end: max(monitoringBatches.latestPredictionAt) })
