@@ -224,7 +224,7 @@ async function setExport(db: DbOrTx, exp: DataExport, fields: PgUpdateSetSource<
 }
 
 /** Writes one claimed export's file; its status ends SUCCEEDED or FAILED (or RUNNING for a retry). */
-async function writeExport(app: AppServices, exp: DataExport, leaseSeconds: number): Promise<void> {
+async function writeExport(app: AppServices, exp: DataExport, leaseSeconds: number, signal: AbortSignal): Promise<void> {
   if (exp.attempts > MAX_ATTEMPTS) {
     await setExport(app.db, exp, { status: 'FAILED', error: `Gave up after ${MAX_ATTEMPTS} attempts`, finishedAt: new Date() });
     return;
@@ -270,7 +270,7 @@ async function writeExport(app: AppServices, exp: DataExport, leaseSeconds: numb
         yield chunk;
       }
     };
-    await pipeline(Readable.from(progress()), createWriteStream(partial));
+    await pipeline(Readable.from(progress()), createWriteStream(partial), { signal });
     await reporting;
     await rename(partial, target);
     const { size } = await stat(target);
@@ -287,6 +287,11 @@ async function writeExport(app: AppServices, exp: DataExport, leaseSeconds: numb
   } catch (error) {
     await reporting.catch(() => {});
     await rm(partial, { force: true });
+    if (signal.aborted) {
+      // This process is stopping: hand the export back at once rather than after the claim runs out.
+      await setExport(app.db, exp, { status: 'CREATED', claimedUntil: null, rowsWritten: 0, attempts: exp.attempts - 1 });
+      return;
+    }
     await setExport(app.db, exp, {
       status: 'FAILED',
       error: `Export failed: ${String((error as Error)?.message ?? error)}`,
@@ -303,6 +308,7 @@ export class ExportWorker {
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
+  private readonly abort = new AbortController();
 
   constructor(
     private readonly app: () => AppServices,
@@ -331,12 +337,14 @@ export class ExportWorker {
     while (!this.stopped) {
       const claimed = await claimExport(this.app().db, this.leaseSeconds);
       if (!claimed) return;
-      await writeExport(this.app(), claimed, this.leaseSeconds);
+      await writeExport(this.app(), claimed, this.leaseSeconds, this.abort.signal);
     }
   }
 
+  /** Stops writing: an export being written goes back to CREATED for any process to take. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.abort.abort();
     await this.running;
   }
 }
