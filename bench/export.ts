@@ -4,7 +4,7 @@
  * `COPY (SELECT …) TO STDOUT` of the same rows in the same run, and the server's memory meanwhile.
  *
  *   npx tsx bench/export.ts [--rows 10000000] [--batches 10] [--repeat 2] [--quiet-wait 120] [--seed 1]
- *                           [--skip-parquet] [--skip-export]
+ *                           [--skip-parquet] [--skip-export] [--cpu-prof DIR]
  *
  * 1. Starts PostgreSQL (DATABASE_URL, or an embedded one in a temporary directory) and batchlens as
  *    its own process (`node --import tsx src/main.ts`, BATCHLENS_EXPORT_DIR in a temporary
@@ -55,8 +55,8 @@
  * 5. Server RSS: the batchlens process's VmRSS sampled every 100 ms during each route run; the
  *    figure per kind is the highest sample (goal ≤ 300 MB); VmRSS at start and VmHWM at the end too.
  *
- * Only --rows and --batches change the data; --seed changes its values. The last line is the JSON
- * of the figures.
+ * Only --rows and --batches change the data; --seed changes its values. --cpu-prof DIR writes a CPU
+ * profile of the server (node --cpu-prof) over the whole run. The last line is the JSON of the figures.
  */
 
 import fs from 'node:fs';
@@ -83,7 +83,7 @@ import { median, onShutdown, printResult, progress, round, runBenchmark } from '
 import { mb, RssSampler, readMemory } from './lib/rss.js';
 import { type BenchServer, startServer } from './lib/server.js';
 
-const flags = new Flags().allow(['rows', 'batches', 'repeat', 'quiet-wait', 'seed', 'skip-parquet', 'skip-export']);
+const flags = new Flags().allow(['rows', 'batches', 'repeat', 'quiet-wait', 'seed', 'skip-parquet', 'skip-export', 'cpu-prof']);
 const ROWS = flags.int('rows', 10_000_000, 1);
 const BATCHES = flags.int('batches', 10, 1);
 const REPEAT = flags.int('repeat', 2, 1);
@@ -92,6 +92,8 @@ const QUIET_WAIT_S = flags.int('quiet-wait', 120);
 const SEED = flags.int('seed', 1);
 const SKIP_PARQUET = flags.bool('skip-parquet');
 const SKIP_EXPORT = flags.bool('skip-export');
+/** Writes a CPU profile of the batchlens server (node --cpu-prof) into this directory. */
+const CPU_PROF_DIR = flags.string('cpu-prof');
 
 /** Other processes' load (in cores) above which the machine counts as busy, before and during a run. */
 const QUIET_CORES = 0.25;
@@ -271,7 +273,11 @@ async function main() {
 
   exportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'batchlens-bench-exports-'));
   scratchDir = fs.mkdtempSync(path.join(os.tmpdir(), 'batchlens-bench-scratch-'));
-  server = await startServer({ databaseUrl: db.url, env: { BATCHLENS_EXPORT_DIR: exportDir } });
+  server = await startServer({
+    databaseUrl: db.url,
+    env: { BATCHLENS_EXPORT_DIR: exportDir },
+    nodeArgs: CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : [],
+  });
   const serverStartMb = mb(readMemory(server.pid)!.rss);
   progress(`server pid ${server.pid} at ${server.url}, RSS ${serverStartMb} MB; exports written to ${exportDir}`);
   const url = server.url;
@@ -649,6 +655,7 @@ async function main() {
   const serverHwmMb = mb(readMemory(server.pid)!.hwm);
   await server.stop();
   server = undefined;
+  if (CPU_PROF_DIR) progress(`server CPU profile written to ${CPU_PROF_DIR}`);
 
   // --- Figures --------------------------------------------------------------------------------------
   const uncontended = (kind: Kind) => runs.some((run) => run.kind === kind && run.otherCores <= QUIET_CORES);
