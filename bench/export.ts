@@ -80,7 +80,7 @@ import { freeBytes, gb } from './lib/disk.js';
 import { postmasterPid, TreeCpuMeter } from './lib/metrics-cpu.js';
 import { copyFormat, FEATURES, rowChunks } from './lib/predictions-data.js';
 import { median, onShutdown, printResult, progress, round, runBenchmark } from './lib/report.js';
-import { mb, RssSampler, readMemory } from './lib/rss.js';
+import { mb, RssSampler, type RssSummary, readMemory } from './lib/rss.js';
 import { type BenchServer, startServer } from './lib/server.js';
 
 const flags = new Flags().allow(['rows', 'batches', 'repeat', 'quiet-wait', 'seed', 'skip-parquet', 'skip-export', 'cpu-prof']);
@@ -546,11 +546,17 @@ async function main() {
       const meter = new TreeCpuMeter(postmaster, { server: server.pid });
       const sampler = kind === 'copy' ? null : new RssSampler(server.pid, 100);
       const rssSoFar = () => (sampler ? `, server RSS peak so far ${mb(sampler.currentPeak)} MB` : '');
+      /** Stops the meters when the clock stops, before the run's checks. */
+      let measured: { rss: RssSummary | undefined; cpu: Record<string, number> } | undefined;
+      const stopMeters = () => {
+        measured = { rss: sampler?.stop(), cpu: meter.stop() };
+      };
       let ms: number;
       let bytes: number;
       let serverMs: number | null = null;
       if (kind === 'copy') {
         const result = await copyBaseline(batches);
+        stopMeters();
         if (result.lines !== ROWS) throw new Error(`${label}: ${result.lines} lines, expected ${ROWS}`);
         if (copyBytes !== undefined && result.bytes !== copyBytes)
           throw new Error(`${label}: ${result.bytes} bytes, the first run had ${copyBytes}`);
@@ -584,6 +590,7 @@ async function main() {
           bodies.push({ batch, bytes: result.bytes, lines: result.lines, tail: result.tail });
         }
         ms = performance.now() - started;
+        stopMeters();
         bytes = doneBytes;
         // Checks, outside the timed part.
         if (format === 'csv') {
@@ -609,6 +616,7 @@ async function main() {
         const result = await runExport({ lastN: BATCHES }, format, (exp) =>
           progress(`  ${label}: ${exp.status}, ${fmt(exp.rowsWritten)} of ${fmt(exp.rowCount ?? 0)} rows written${rssSoFar()}`),
         );
+        stopMeters();
         ms = result.ms;
         serverMs = round(result.serverMs);
         const { exp } = result;
@@ -632,8 +640,7 @@ async function main() {
         fs.rmSync(result.file);
         bytes = size;
       }
-      const rss = sampler?.stop();
-      const cpu = meter.stop();
+      const { rss, cpu } = measured!;
       const run: Run = {
         kind,
         round: r,
