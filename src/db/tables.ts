@@ -606,10 +606,7 @@ export const batchCustomMetricValues = pgTable(
     gaugeAt: ts('gauge_at').notNull(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
-  (t) => [
-    primaryKey({ columns: [t.metricId, t.batchId, t.modelId] }),
-    index('batch_custom_metric_values_batch_idx').on(t.batchId),
-  ],
+  (t) => [primaryKey({ columns: [t.metricId, t.batchId, t.modelId] }), index('batch_custom_metric_values_batch_idx').on(t.batchId)],
 );
 
 // ---------------------------------------------------------------------------------------------
