@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  type BatchSelection,
   BatchCustomMetricsDocument,
+  type BatchSelection,
   CustomMetricSummaryDocument,
   DeleteMonitoringBatchDocument,
 } from '../generated/graphql.js';
@@ -82,7 +82,14 @@ describe('a metric of each type read over batch selections', () => {
         expect(summary.percentChange).toBeCloseTo(((want.value! - 40) / 40) * 100, 9);
         expect(summary.change).toBe(want.value! > 40 ? 'BETTER' : want.value! < 40 ? 'WORSE' : 'SAME');
         expect(summary.overBatches.map((row) => row.batch.id)).toEqual(picked.map((b) => batchIds[b]));
-        for (const row of summary.overBatches) expectReading(row, expected(type, sent.filter((b) => b.batchId === row.batch.id)));
+        for (const row of summary.overBatches)
+          expectReading(
+            row,
+            expected(
+              type,
+              sent.filter((b) => b.batchId === row.batch.id),
+            ),
+          );
       }
     });
   }
@@ -90,7 +97,11 @@ describe('a metric of each type read over batch selections', () => {
   it('answers the same numbers over REST: batchSummary (given batches, lastN, all) and valuesOverBatch in batch order', async () => {
     for (const type of TYPES) {
       const { id, sent } = metrics.get(type)!;
-      const of = (picked: number[]) => expected(type, sent.filter((b) => picked.some((p) => batchIds[p] === b.batchId)));
+      const of = (picked: number[]) =>
+        expected(
+          type,
+          sent.filter((b) => picked.some((p) => batchIds[p] === b.batchId)),
+        );
       for (const [query, picked] of [
         [selectionQuery([batchIds[1]!, batchIds[3]!]), [1, 3]],
         [`?batchId=${batchIds[0]},${batchIds[4]}`, [0, 4]],
@@ -129,7 +140,13 @@ describe('a metric of each type read over batch selections', () => {
       const { monitoringBatch } = await server.op(BatchCustomMetricsDocument, { id: batchId }, token);
       expect(monitoringBatch!.customMetrics.map((v) => v.metric.id)).toEqual(TYPES.map((type) => metrics.get(type)!.id));
       for (const [t, type] of TYPES.entries()) {
-        expectReading(monitoringBatch!.customMetrics[t]!, expected(type, metrics.get(type)!.sent.filter((b) => b.batchId === batchId)));
+        expectReading(
+          monitoringBatch!.customMetrics[t]!,
+          expected(
+            type,
+            metrics.get(type)!.sent.filter((b) => b.batchId === batchId),
+          ),
+        );
       }
     }
   });
@@ -147,7 +164,10 @@ describe('values per model', () => {
   it('keeps a model-specific metric per model (the report’s modelId, else the deployment’s model) and merges models without a modelId', async () => {
     const { token } = await createOrganization(server, null);
     const deploymentId = (await createDeployment(server, token, { modelId: 'model-a' })).id;
-    const batchIds = [(await createBatch(server, deploymentId, 'one', token)).id, (await createBatch(server, deploymentId, 'two', token)).id];
+    const batchIds = [
+      (await createBatch(server, deploymentId, 'one', token)).id,
+      (await createBatch(server, deploymentId, 'two', token)).id,
+    ];
     const metric = await createMetric(server, deploymentId, { type: 'AVERAGE', isModelSpecific: true }, token);
     const next = random(11);
     const ofA = randomBuckets(next, batchIds, 40, Date.UTC(2026, 1, 1));
@@ -178,7 +198,11 @@ describe('values per model', () => {
     const buckets = randomBuckets(random(3), [batchId], 10);
     const done = await report(server, metric.id, buckets, { token, modelId: 'model-z' });
     expect(done.modelId).toBe('');
-    const { customMetric } = await server.op(CustomMetricSummaryDocument, { id: metric.id, batches: { last: 1, modelId: 'model-z' } }, token);
+    const { customMetric } = await server.op(
+      CustomMetricSummaryDocument,
+      { id: metric.id, batches: { last: 1, modelId: 'model-z' } },
+      token,
+    );
     expectReading(customMetric!.summary, expected('SUM', buckets));
     expect((await storedValues(server, metric.id)).map((r) => r.model_id)).toEqual(['']);
   });
@@ -188,18 +212,26 @@ describe('a gauge', () => {
   it('takes the value of the latest timestamp; of equal timestamps the later bucket, within a request and across requests', async () => {
     const { token } = await createOrganization(server, null);
     const deploymentId = (await createDeployment(server, token)).id;
-    const [one, two] = [(await createBatch(server, deploymentId, 'one', token)).id, (await createBatch(server, deploymentId, 'two', token)).id];
+    const [one, two] = [
+      (await createBatch(server, deploymentId, 'one', token)).id,
+      (await createBatch(server, deploymentId, 'two', token)).id,
+    ];
     const metric = await createMetric(server, deploymentId, { type: 'GAUGE' }, token);
     const at = (hour: number) => new Date(Date.UTC(2026, 3, 1, hour)).toISOString();
     const read = async (batchIds: string[]) =>
       (await server.op(CustomMetricSummaryDocument, { id: metric.id, batches: { batchIds } }, token)).customMetric!.summary;
 
-    await report(server, metric.id, [
-      { value: 5, timestamp: at(3), batchId: one! },
-      { value: 9, timestamp: at(7), batchId: one! },
-      { value: 7, timestamp: at(7), batchId: one! }, // same time, later bucket: wins
-      { value: 1, timestamp: at(2), batchId: one! },
-    ], { token });
+    await report(
+      server,
+      metric.id,
+      [
+        { value: 5, timestamp: at(3), batchId: one! },
+        { value: 9, timestamp: at(7), batchId: one! },
+        { value: 7, timestamp: at(7), batchId: one! }, // same time, later bucket: wins
+        { value: 1, timestamp: at(2), batchId: one! },
+      ],
+      { token },
+    );
     expect(await read([one!])).toMatchObject({ value: 7, min: 1, max: 9, bucketCount: 4 });
     await report(server, metric.id, [{ value: 8, timestamp: at(7), batchId: one! }], { token }); // a later request, same time: wins
     expect(await read([one!])).toMatchObject({ value: 8, min: 1, max: 9 });
@@ -262,7 +294,10 @@ describe('a batch without values', () => {
   it('reads null with no samples, and the selection still counts it', async () => {
     const { token } = await createOrganization(server, null);
     const deploymentId = (await createDeployment(server, token)).id;
-    const [empty, full] = [(await createBatch(server, deploymentId, 'empty', token)).id, (await createBatch(server, deploymentId, 'full', token)).id];
+    const [empty, full] = [
+      (await createBatch(server, deploymentId, 'empty', token)).id,
+      (await createBatch(server, deploymentId, 'full', token)).id,
+    ];
     const metric = await createMetric(server, deploymentId, { type: 'SUM', baselineValue: 10 }, token);
     const { customMetric } = await server.op(CustomMetricSummaryDocument, { id: metric.id, batches: { batchIds: [empty!] } }, token);
     expect(customMetric!.summary).toMatchObject({

@@ -51,12 +51,23 @@ export interface RestMetric {
 }
 
 export interface RestBatchSummary {
-  metric: { id: string; name: string; value: number | null; sampleCount: number; baselineValue: number | null; percentChange: number | null };
+  metric: {
+    id: string;
+    name: string;
+    value: number | null;
+    sampleCount: number;
+    baselineValue: number | null;
+    percentChange: number | null;
+  };
   batchCount: number;
 }
 
 export interface RestValuesOverBatch {
-  buckets: { batch: { id: string; name: string; createdAt: string; lastPredictionTimestamp?: string }; value: number | null; sampleSize: number }[];
+  buckets: {
+    batch: { id: string; name: string; createdAt: string; lastPredictionTimestamp?: string };
+    value: number | null;
+    sampleSize: number;
+  }[];
   metric: RestMetric;
 }
 
@@ -87,7 +98,12 @@ export function metricBody(fields: Record<string, unknown> = {}): Record<string,
 }
 
 /** POST …/customMetrics/ (asserting the 201); the metric's JSON. */
-export async function createRestMetric(server: TestServer, deploymentId: string, fields: Record<string, unknown> = {}, token = server.adminToken) {
+export async function createRestMetric(
+  server: TestServer,
+  deploymentId: string,
+  fields: Record<string, unknown> = {},
+  token = server.adminToken,
+) {
   const answer = await server.rest('POST', customMetricsPath(deploymentId), { token, body: metricBody(fields) });
   expect(answer.status, JSON.stringify(answer.json)).toBe(201);
   return bodyOf<RestMetric>(answer);
@@ -189,7 +205,10 @@ export function expected(type: 'SUM' | 'AVERAGE' | 'GAUGE', buckets: RawBucket[]
 }
 
 /** Compares a reading with what the raw buckets give (sums of floats: to 9 digits). */
-export function expectReading(actual: { value?: number | null; sampleCount: number; bucketCount?: number; min?: number | null; max?: number | null }, want: Expected) {
+export function expectReading(
+  actual: { value?: number | null; sampleCount: number; bucketCount?: number; min?: number | null; max?: number | null },
+  want: Expected,
+) {
   if (want.value === null) expect(actual.value).toBeNull();
   else expect(actual.value).toBeCloseTo(want.value, 9);
   expect(actual.sampleCount).toBe(want.sampleCount);
