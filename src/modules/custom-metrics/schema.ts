@@ -373,7 +373,7 @@ builder.subscriptionField('customMetricValues', (t) =>
   t.field({
     type: BatchValuesRef,
     description:
-      "The batch's custom metric values now, then after every report into it (at most a few times a second); completes when the batch is deleted.",
+      "The batch's custom metric values now, then after every report into it or change of the batch (at most a few times a second); completes when the batch is deleted.",
     args: { batchId: t.arg.id({ required: true }) },
     subscribe: async (_root, { batchId }, ctx) => {
       const { organizationId } = ctx.viewer;
