@@ -63,7 +63,8 @@ const requestInput = z.object({
   dryRun: z.boolean({ error: 'must be true or false' }).nullish(),
 });
 
-const BUCKET_KEYS = new Set(['value', 'sampleSize', 'timestamp', 'batch', 'batchId', 'associationId']);
+/** A bucket's fields besides the one naming its batch (`batch` or `batchId`). */
+const BUCKET_FIELDS = ['value', 'sampleSize', 'timestamp', 'associationId'];
 
 /** An ISO-8601 date-time; without a zone it is UTC (DataRobot's client sends Python's naive isoformat()). */
 function timestampOf(text: string): Date | null {
@@ -77,8 +78,8 @@ function readBucket(raw: unknown, where: string, batchField: ReportOptions['batc
   const item = raw as Record<string, unknown>;
   const errors: FieldError[] = [];
   for (const key of Object.keys(item)) {
-    const known = BUCKET_KEYS.has(key) && (key !== 'batch' && key !== 'batchId' ? true : key === batchField);
-    if (!known) errors.push({ field: `${where}.${key}`, message: 'is not a field of a bucket' });
+    if (key !== batchField && !BUCKET_FIELDS.includes(key))
+      errors.push({ field: `${where}.${key}`, message: 'is not a field of a bucket' });
   }
   const { value, sampleSize = 1, timestamp } = item;
   if (typeof value !== 'number' || !Number.isFinite(value)) {

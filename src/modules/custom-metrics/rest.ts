@@ -14,7 +14,7 @@ import { UNSTORABLE_NUL } from '../../validation.js';
 import { batchesByIds } from '../batches/service.js';
 import { getDeployment } from '../deployments/service.js';
 import { MAX_SELECTED_BATCHES, resolveSelection, type Selection } from '../metrics/sums.js';
-import { mergeSums, readMetric } from './compute.js';
+import { type MetricSums, mergeSums, readMetric } from './compute.js';
 import { reportCustomMetricValues } from './report.js';
 import {
   type CustomMetricInput,
@@ -141,7 +141,7 @@ function selectionQuery(query: URLSearchParams): { batchIds?: string[]; last?: n
 async function metricOverSelection(
   req: RestRequest,
   deploymentId: string,
-): Promise<{ metric: CustomMetric; selection: Selection; perBatch: Awaited<ReturnType<typeof metricSumsByBatch>> } | DomainError> {
+): Promise<{ metric: CustomMetric; selection: Selection; perBatch: Map<string, MetricSums> } | DomainError> {
   const { db } = req.ctx.app;
   const metric = await getCustomMetric(db, req.ctx.viewer, req.params.metricId!, deploymentId);
   if (isError(metric)) return metric;

@@ -17,15 +17,7 @@ import { UserRef } from '../organizations/schema.js';
 import { type MetricReading, type MetricSums, mergeSums, readMetric } from './compute.js';
 import { customMetricLoaders } from './loaders.js';
 import { MAX_BUCKETS_PER_REPORT, MAX_SAMPLE_SIZE, type ReportSummary, reportCustomMetricValues } from './report.js';
-import {
-  CUSTOM_METRIC_TYPES,
-  type CustomMetricInput,
-  createCustomMetric,
-  DIRECTIONALITIES,
-  deleteCustomMetric,
-  MAX_CUSTOM_METRICS_PER_DEPLOYMENT,
-  updateCustomMetric,
-} from './service.js';
+import { createCustomMetric, deleteCustomMetric, MAX_CUSTOM_METRICS_PER_DEPLOYMENT, updateCustomMetric } from './service.js';
 import { type BatchMetricSums, batchMetricSums, metricSumsByBatch } from './values.js';
 
 // Custom metrics in GraphQL (C8): definitions, reported values, their merge over a batch selection,
@@ -37,13 +29,10 @@ const CustomMetricTypeEnum = builder.enumType('CustomMetricType', {
     'How bucket values merge: SUM = Σ value; AVERAGE = Σ value·sampleSize ÷ Σ sampleSize; GAUGE = the value with the latest timestamp.',
   values: { AVERAGE: { value: 'average' }, SUM: { value: 'sum' }, GAUGE: { value: 'gauge' } } as const,
 });
-// The enum values are the stored ones: keep them in step with the service's list.
-CUSTOM_METRIC_TYPES satisfies readonly ('average' | 'sum' | 'gauge')[];
 
 const DirectionalityEnum = builder.enumType('CustomMetricDirectionality', {
   values: { HIGHER_IS_BETTER: { value: 'higherIsBetter' }, LOWER_IS_BETTER: { value: 'lowerIsBetter' } } as const,
 });
-DIRECTIONALITIES satisfies readonly ('higherIsBetter' | 'lowerIsBetter')[];
 
 const ChangeEnum = builder.enumType('CustomMetricChange', {
   description: 'The value against the baseline, judged by the directionality.',
@@ -261,8 +250,7 @@ builder.mutationField('updateCustomMetric', (t) =>
         }),
       }),
     },
-    resolve: async (_root, { input: { id, ...fields } }, ctx) =>
-      withMetric(await updateCustomMetric(ctx.app.db, ctx.viewer, id, fields as CustomMetricInput)),
+    resolve: async (_root, { input: { id, ...fields } }, ctx) => withMetric(await updateCustomMetric(ctx.app.db, ctx.viewer, id, fields)),
   }),
 );
 

@@ -13,10 +13,8 @@ import { getDeployment } from '../deployments/service.js';
 // Custom metrics (C8): a deployment's own metrics, defined here and reported per batch (report.ts).
 // One service for GraphQL (schema.ts) and DataRobot's REST routes (rest.ts).
 
-export const CUSTOM_METRIC_TYPES = ['average', 'sum', 'gauge'] as const;
-export type CustomMetricType = (typeof CUSTOM_METRIC_TYPES)[number];
-export const DIRECTIONALITIES = ['higherIsBetter', 'lowerIsBetter'] as const;
-export type Directionality = (typeof DIRECTIONALITIES)[number];
+const CUSTOM_METRIC_TYPES = ['average', 'sum', 'gauge'] as const;
+const DIRECTIONALITIES = ['higherIsBetter', 'lowerIsBetter'] as const;
 
 /** The most custom metrics a deployment has (DataRobot's limit too): bounds every per-batch read of all of them. */
 export const MAX_CUSTOM_METRICS_PER_DEPLOYMENT = 50;
