@@ -21,7 +21,8 @@ export class NotFoundError extends DomainError {
       | 'MonitoringBatch'
       | 'BatchPredictionJob'
       | 'BatchPredictionJobDefinition'
-      | 'DataExport',
+      | 'DataExport'
+      | 'CustomMetric',
     message = `${resource === 'MonitoringBatch' ? 'Monitoring batch' : resource.replace(/([a-z])([A-Z])/g, '$1 $2')} not found`,
   ) {
     super(message);
@@ -75,8 +76,13 @@ export class BatchMonitoringDisabledError extends DomainError {
 export class BatchLockedError extends DomainError {
   readonly typename = 'BatchLockedError';
   readonly code = 'BATCH_LOCKED';
-  constructor(readonly batchId: string) {
-    super('Monitoring batch is locked and accepts no new predictions');
+  constructor(
+    readonly batchId: string,
+    /** The input field that named the batch, when a request names several (e.g. `buckets.3.batch`). */
+    readonly field: string | null = null,
+    message = 'Monitoring batch is locked and accepts no new predictions',
+  ) {
+    super(message);
   }
 }
 

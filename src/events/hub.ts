@@ -277,6 +277,7 @@ export class LiveHub {
         break;
       case 'lifecycle':
         touch(`batch:${event.b}`);
+        touch(`custom-metrics:${event.b}`); // a deleted batch ends its custom metric view
         for (const listener of this.eventListeners.get(event.d) ?? []) listener(event);
         break;
       case 'quota':

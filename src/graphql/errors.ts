@@ -70,7 +70,14 @@ export const BatchMonitoringDisabledErrorRef = builder.objectRef<BatchMonitoring
 export const BatchLockedErrorRef = builder.objectRef<BatchLockedError>('BatchLockedError').implement({
   description: 'The batch is locked and accepts no new predictions; unlock it first.',
   interfaces: [ErrorInterface],
-  fields: (t) => ({ batchId: t.exposeID('batchId') }),
+  fields: (t) => ({
+    batchId: t.exposeID('batchId'),
+    batchField: t.string({
+      nullable: true,
+      description: 'The input field that named the batch, when the request names several (e.g. `buckets.3.batchId`).',
+      resolve: (error) => error.field,
+    }),
+  }),
 });
 
 export const ForbiddenErrorRef = builder.objectRef<ForbiddenError>('ForbiddenError').implement({

@@ -4,6 +4,7 @@ import type { AppServices } from '../context.js';
 import { actualRoutes } from '../modules/actuals/rest.js';
 import { baselineRoutes } from '../modules/baselines/rest.js';
 import { batchRoutes } from '../modules/batches/rest.js';
+import { customMetricRoutes } from '../modules/custom-metrics/rest.js';
 import { deploymentRoutes } from '../modules/deployments/rest.js';
 import { exportRoutes } from '../modules/exports/rest.js';
 import { definitionRoutes } from '../modules/jobs/definitions-rest.js';
@@ -57,6 +58,7 @@ export function createServer(app: AppServices): BatchlensServer {
     ...predictionRoutes,
     ...actualRoutes,
     ...baselineRoutes,
+    ...customMetricRoutes,
     ...scoringRoutes,
     ...jobRoutes,
     ...definitionRoutes,

@@ -79,7 +79,10 @@ export function errorResponse(error: DomainError, fieldNames: Record<string, str
       body: { message: error.message, limit: error.quota.limit, used: error.quota.used, resetAt: error.resetsAt.toISOString() },
     };
   }
-  if (error instanceof BatchLockedError) return { status: 409, body: { message: error.message, batchId: error.batchId } };
+  if (error instanceof BatchLockedError) {
+    const errors = error.field ? { errors: { [error.field]: error.message } } : {};
+    return { status: 409, body: { message: error.message, batchId: error.batchId, ...errors } };
+  }
   if (error instanceof BatchMonitoringDisabledError) return { status: 422, body: { message: error.message } };
   if (error instanceof ForbiddenError) return { status: 403, body: { message: error.message } };
   if (error instanceof ConflictError) {
