@@ -1,8 +1,12 @@
 import { exportPlan } from '../src/modules/exports/columns.js';
 import { parquetChunks } from '../src/modules/exports/parquet.js';
+
 const ROWS = Number(process.argv[2] ?? 200_000);
 const GROUP = Number(process.argv[3] ?? 100_000);
-const features = [...Array.from({ length: 15 }, (_, i) => ({ name: `n${i}`, type: 'NUMERIC' as const, importance: 1 })), ...Array.from({ length: 5 }, (_, i) => ({ name: `c${i}`, type: 'CATEGORICAL' as const, importance: 1 }))];
+const features = [
+  ...Array.from({ length: 15 }, (_, i) => ({ name: `n${i}`, type: 'NUMERIC' as const, importance: 1 })),
+  ...Array.from({ length: 5 }, (_, i) => ({ name: `c${i}`, type: 'CATEGORICAL' as const, importance: 1 })),
+];
 const plan = exportPlan({ features, targetType: 'REGRESSION', classNames: null } as never, false);
 const batch = { id: 'mb_0123456789abcdef01234567', name: 'bench batch 1', rowCount: ROWS };
 const snapshot = {
@@ -26,4 +30,13 @@ const t = performance.now();
 let bytes = 0;
 for await (const chunk of parquetChunks(snapshot as never, plan, GROUP)) bytes += chunk.length;
 clearInterval(timer);
-console.log(JSON.stringify({ rows: ROWS, group: GROUP, ms: Math.round(performance.now() - t), bytes, peakMb: Math.round(process.resourceUsage().maxRSS / 1024), rowsPerS: Math.round(ROWS / ((performance.now() - t) / 1000)) }));
+console.log(
+  JSON.stringify({
+    rows: ROWS,
+    group: GROUP,
+    ms: Math.round(performance.now() - t),
+    bytes,
+    peakMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    rowsPerS: Math.round(ROWS / ((performance.now() - t) / 1000)),
+  }),
+);
