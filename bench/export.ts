@@ -9,7 +9,7 @@
  * 1. Starts PostgreSQL (DATABASE_URL, or an embedded one in a temporary directory) and batchlens as
  *    its own process (`node --import tsx src/main.ts`, BATCHLENS_EXPORT_DIR in a temporary
  *    directory, every other setting default or from this environment, which the server inherits:
- *    Parquet row groups of BATCHLENS_EXPORT_ROW_GROUP_ROWS = 100,000 rows), creates an
+ *    Parquet row groups of BATCHLENS_EXPORT_ROW_GROUP_ROWS = 10,000 rows), creates an
  *    organization and a REGRESSION deployment with the 20 features of bench/ingest.ts (15 numeric,
  *    5 categorical), then a 2,000-row check batch and `--batches` batches.
  * 2. Loads the rows fast, not through the server: a raw `copy predictions (…) from stdin` from this
@@ -100,8 +100,8 @@ const QUIET_CORES = 0.25;
 const CSV_RATIO_GOAL = 0.7;
 const RSS_GOAL_MB = 300;
 const CHECK_ROWS = 2000;
-/** Rows per Parquet row group: the server's BATCHLENS_EXPORT_ROW_GROUP_ROWS (it inherits this environment; default 100,000). */
-const ROW_GROUP_ROWS = Number(process.env.BATCHLENS_EXPORT_ROW_GROUP_ROWS || 100_000);
+/** Rows per Parquet row group: the server's BATCHLENS_EXPORT_ROW_GROUP_ROWS (it inherits this environment; default 10,000). */
+const ROW_GROUP_ROWS = Number(process.env.BATCHLENS_EXPORT_ROW_GROUP_ROWS || 10_000);
 const POLL_MS = 200;
 /**
  * Disk per row, generous: the predictions table with its indexes (~930 bytes/row, bench/README.md),

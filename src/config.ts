@@ -114,6 +114,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobRetentionHours: intFromEnv(env, 'BATCHLENS_JOB_RETENTION_HOURS', 48, 1),
     exportDir: path.resolve(env.BATCHLENS_EXPORT_DIR || path.join(env.BATCHLENS_DATA_DIR || '.batchlens', 'exports')),
     exportRetentionHours: intFromEnv(env, 'BATCHLENS_EXPORT_RETENTION_HOURS', 24, 1),
-    exportRowGroupRows: intFromEnv(env, 'BATCHLENS_EXPORT_ROW_GROUP_ROWS', 100_000, 1000),
+    exportRowGroupRows: intFromEnv(env, 'BATCHLENS_EXPORT_ROW_GROUP_ROWS', 10_000, 1000),
   };
 }

@@ -35,14 +35,17 @@ export async function* parquetChunks(snapshot: ExportSnapshot, plan: ExportPlan,
     return chunk;
   };
   const width = plan.columns.length;
-  let columns: unknown[][] = plan.columns.map(() => []);
+  // Preallocated per row group, refilled in place: no growing arrays, no new ones per group.
+  const columns: unknown[][] = plan.columns.map(() => new Array<unknown>(rowGroupRows));
   let filled = 0;
   const flushGroup = (): Buffer => {
     writer.write({
-      columnData: plan.columns.map((c, i) => ({ name: c.name, data: columns[i] as never })),
+      columnData: plan.columns.map((c, i) => ({
+        name: c.name,
+        data: (filled === rowGroupRows ? columns[i]! : columns[i]!.slice(0, filled)) as never,
+      })),
       rowGroupSize: filled,
     });
-    columns = plan.columns.map(() => []);
     filled = 0;
     return take();
   };
@@ -51,7 +54,7 @@ export async function* parquetChunks(snapshot: ExportSnapshot, plan: ExportPlan,
       let s = 0;
       for (let c = 0; c < width; c++) {
         const field = plan.columns[c]!.batchField;
-        columns[c]!.push(field === 'id' ? page.batch.id : field === 'name' ? page.batch.name : row[s++]);
+        columns[c]![filled] = field === 'id' ? page.batch.id : field === 'name' ? page.batch.name : row[s++];
       }
       if (++filled >= rowGroupRows) yield flushGroup();
     }
