@@ -4,6 +4,7 @@ import {
   type BatchSelection,
   CustomMetricSummaryDocument,
   DeleteMonitoringBatchDocument,
+  DeploymentCustomMetricSummaryDocument,
 } from '../generated/graphql.js';
 import {
   batchSummaryPath,
@@ -93,6 +94,22 @@ describe('a metric of each type read over batch selections', () => {
       }
     });
   }
+
+  it('answers the same summary from the deployment (customMetricSummary), and null for a metric of another deployment', async () => {
+    const { id } = metrics.get('AVERAGE')!;
+    const batches = { batchIds: [batchIds[1]!, batchIds[3]!] };
+    const { customMetric } = await server.op(CustomMetricSummaryDocument, { id, batches }, token);
+    const { deployment } = await server.op(DeploymentCustomMetricSummaryDocument, { deploymentId, metricId: id, batches }, token);
+    const { overBatches: _, ...viaMetric } = customMetric!.summary;
+    expect(deployment!.customMetricSummary).toEqual(viaMetric);
+    const other = await createDeployment(server, token);
+    const { deployment: elsewhere } = await server.op(
+      DeploymentCustomMetricSummaryDocument,
+      { deploymentId: other.id, metricId: id, batches },
+      token,
+    );
+    expect(elsewhere!.customMetricSummary).toBeNull();
+  });
 
   it('answers the same numbers over REST: batchSummary (given batches, lastN, all) and valuesOverBatch in batch order', async () => {
     for (const type of TYPES) {

@@ -3,6 +3,7 @@ import { GraphQLError } from 'graphql';
 import type { CustomMetric, MonitoringBatch } from '../../db/tables.js';
 import { isError, type Result } from '../../errors.js';
 import { builder, type SchemaTypes } from '../../graphql/builder.js';
+import type { GraphQLContext } from '../../graphql/context.js';
 import { orThrow, resultUnion } from '../../graphql/errors.js';
 import { freshLoaders } from '../../graphql/loaders.js';
 import { batchLoaders } from '../batches/loaders.js';
@@ -11,7 +12,7 @@ import { batchesByIds } from '../batches/service.js';
 import { deploymentLoaders } from '../deployments/loaders.js';
 import { DeploymentRef } from '../deployments/schema.js';
 import { BatchSelectionInputRef } from '../metrics/schema.js';
-import { resolveSelection, type Selection } from '../metrics/sums.js';
+import { type BatchSelectionInput, resolveSelection, type Selection } from '../metrics/sums.js';
 import { organizationLoaders } from '../organizations/loaders.js';
 import { UserRef } from '../organizations/schema.js';
 import { type MetricReading, type MetricSums, mergeSums, readMetric } from './compute.js';
@@ -144,16 +145,36 @@ builder.node(CustomMetricRef, {
       description:
         "The metric over a batch selection: the selected batches' stored rows, merged. The selection's modelId applies to a model-specific metric; a deployment metric's values belong to no model.",
       args: { batches: t.arg({ type: BatchSelectionInputRef, required: true }) },
-      resolve: async (metric, { batches }, ctx) => {
-        const selection = orThrow<Selection>(await resolveSelection(ctx.app.db, ctx.viewer, metric.deploymentId, batches));
-        const perBatch = await metricSumsByBatch(ctx.app.db, metric, selection);
-        // In batch order: of equal gauge timestamps, the newer batch's value.
-        const sums = mergeSums(selection.batchIds.map((id) => perBatch.get(id)));
-        return { ...shapeOf(metric, sums), selection, perBatch };
-      },
+      resolve: (metric, { batches }, ctx) => summaryOf(ctx, metric, batches),
     }),
   }),
 });
+
+/** A metric over a batch selection: the selected batches' stored rows, merged in batch order. */
+async function summaryOf(ctx: GraphQLContext, metric: CustomMetric, batches: BatchSelectionInput) {
+  const selection = orThrow<Selection>(await resolveSelection(ctx.app.db, ctx.viewer, metric.deploymentId, batches));
+  const perBatch = await metricSumsByBatch(ctx.app.db, metric, selection);
+  // In batch order: of equal gauge timestamps, the newer batch's value.
+  const sums = mergeSums(selection.batchIds.map((id) => perBatch.get(id)));
+  return { ...shapeOf(metric, sums), selection, perBatch };
+}
+
+builder.objectField(DeploymentRef, 'customMetricSummary', (t) =>
+  t.field({
+    type: SummaryRef,
+    nullable: true,
+    description:
+      "`CustomMetric.summary` reached from the deployment: one of its metrics over a batch selection; null when the metric is not this deployment's.",
+    args: {
+      metricId: t.arg.id({ required: true }),
+      batches: t.arg({ type: BatchSelectionInputRef, required: true }),
+    },
+    resolve: async (deployment, { metricId, batches }, ctx) => {
+      const metric = await customMetricLoaders(ctx).metric.load(String(metricId));
+      return metric && metric.deploymentId === deployment.id ? summaryOf(ctx, metric, batches) : null;
+    },
+  }),
+);
 
 builder.queryField('customMetric', (t) =>
   t.field({
