@@ -52,7 +52,8 @@
  *      after each run (disk).
  *    ratio = best route rows/s ÷ best COPY rows/s per kind, from uncontended runs when every kind
  *    has one. Goal: csv_stream and csv_export ≥ 0.7; Parquet informative, with its size vs CSV's.
- * 5. Server RSS: the batchlens process's VmRSS sampled every 100 ms during each route run; the
+ * 5. Server RSS: each route run starts a fresh batchlens process on the same database (RSS never
+ *    shrinks back, so a run's peak would otherwise be an earlier run's); its VmRSS is sampled every 100 ms during the run; the
  *    figure per kind is the highest sample (goal ≤ 300 MB); VmRSS at start and VmHWM at the end too.
  *
  * Only --rows and --batches change the data; --seed changes its values. --cpu-prof DIR writes a CPU
@@ -273,14 +274,25 @@ async function main() {
 
   exportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'batchlens-bench-exports-'));
   scratchDir = fs.mkdtempSync(path.join(os.tmpdir(), 'batchlens-bench-scratch-'));
-  server = await startServer({
+  const serverOptions = {
     databaseUrl: db.url,
     env: { BATCHLENS_EXPORT_DIR: exportDir },
     nodeArgs: CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : [],
-  });
+  };
+  server = await startServer(serverOptions);
   const serverStartMb = mb(readMemory(server.pid)!.rss);
   progress(`server pid ${server.pid} at ${server.url}, RSS ${serverStartMb} MB; exports written to ${exportDir}`);
-  const url = server.url;
+  let url = server.url;
+  /**
+   * A fresh server process on the same database before each timed route run: a process's RSS never
+   * shrinks back, so a peak measured after another kind's run would be that run's peak.
+   */
+  const restartServer = async () => {
+    const adminToken = server!.adminToken;
+    await server!.stop();
+    server = await startServer({ ...serverOptions, adminToken });
+    url = server.url;
+  };
 
   const org = await createOrganization(url, server.adminToken);
   const token = org.token;
@@ -540,6 +552,7 @@ async function main() {
 
   for (let r = 1; r <= REPEAT; r++) {
     for (const kind of kinds) {
+      if (kind !== 'copy') await restartServer();
       await sql`checkpoint`;
       await quiet();
       const label = `${kind} ${r}`;

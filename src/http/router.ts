@@ -85,13 +85,33 @@ async function sendStream(
   headers: Record<string, string> = {},
 ): Promise<void> {
   res.writeHead(status, headers);
-  const closed = new Promise<void>((resolve) => res.once('close', resolve));
+  let closed = false;
+  res.once('close', () => (closed = true));
+  // Each wait listens for 'close' only while it lasts. (Racing every wait against one promise that
+  // settles at 'close' kept every chunk reachable from it until the response ended: a 4 GB download
+  // held its 4 GB.)
+  const unlessClosed = <T>(waiting: Promise<T>): Promise<T | null> =>
+    new Promise<T | null>((resolve, reject) => {
+      if (closed) return resolve(null);
+      const onClose = () => resolve(null);
+      res.once('close', onClose);
+      waiting.then(
+        (value) => {
+          res.off('close', onClose);
+          resolve(value);
+        },
+        (error: unknown) => {
+          res.off('close', onClose);
+          reject(error);
+        },
+      );
+    });
   const iterator = chunks[Symbol.asyncIterator]();
   try {
     for (;;) {
-      const next = await Promise.race([iterator.next(), closed.then(() => null)]);
+      const next = await unlessClosed(iterator.next());
       if (next === null || next.done || res.destroyed) break;
-      if (!res.write(next.value)) await Promise.race([new Promise((resolve) => res.once('drain', resolve)), closed]);
+      if (!res.write(next.value)) await unlessClosed(new Promise((resolve) => res.once('drain', resolve)));
     }
   } catch (error) {
     // Headers are gone: the only way left to say "incomplete" is to cut the connection.
