@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
@@ -344,7 +345,6 @@ describe('a consistent snapshot', () => {
     await upload(deployment.id, batch.id, before);
 
     // A slow reader: the response starts (the snapshot is taken), then an upload commits, then the rest is read.
-    const { default: http } = await import('node:http');
     const body = await new Promise<Buffer>((resolve, reject) => {
       const req = http.get(
         new URL(batchDownloadPath(deployment.id, batch.id), server.url),
@@ -381,7 +381,6 @@ describe('a consistent snapshot', () => {
       batch.id,
       Array.from({ length: 30_000 }, (_, i) => ({ features: { x: i }, prediction: i, timestamp: '2026-01-01T00:00:00Z' })),
     );
-    const { default: http } = await import('node:http');
     // More hang-ups than the pool has connections: a leaked connection would starve the last download.
     for (let i = 0; i < 12; i++) {
       await new Promise<void>((resolve, reject) => {
@@ -414,6 +413,57 @@ describe('a consistent snapshot', () => {
     }
     const complete = await download(server, batchDownloadPath(deployment.id, batch.id));
     expect(readCsv(complete.body).rows.length).toBe(30_000);
+  });
+});
+
+describe('downloads streaming at once', () => {
+  it('are at most half the pool: one more is refused (503, Retry-After) while the API keeps answering', async () => {
+    // A pool of 4 connections: 2 streaming slots.
+    const small = await startTestServer({ dbPoolSize: 4 });
+    try {
+      const deployment = await createDeployment(small, small.adminToken, { features: [{ name: 'x', type: 'NUMERIC', importance: 1 }] });
+      const batch = await createBatch(small, deployment.id);
+      const rows = Array.from({ length: 100_000 }, (_, i) => ({ features: { x: i }, prediction: i, timestamp: '2026-01-01T00:00:00Z' }));
+      const answer = await post(small, bulkPath(deployment.id, batch.id), ndjson(rows), { contentType: NDJSON });
+      expect(answer.status).toBe(200);
+      // Two clients that read the first bytes, then stop reading: their downloads stay open.
+      const stalled = await Promise.all(
+        [0, 1].map(
+          () =>
+            new Promise<http.ClientRequest>((resolve, reject) => {
+              const req = http.get(
+                new URL(batchDownloadPath(deployment.id, batch.id), small.url),
+                { headers: { authorization: `Bearer ${small.adminToken}` }, agent: false },
+                (res) =>
+                  res.once('data', () => {
+                    res.pause();
+                    resolve(req);
+                  }),
+              );
+              req.on('error', reject);
+            }),
+        ),
+      );
+      const refused = await small.rest('GET', batchDownloadPath(deployment.id, batch.id));
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('5');
+      expect(refused.json).toMatchObject({ message: '2 downloads are streaming already; try again in a few seconds' });
+      // Everything else still has connections.
+      const { dataExport } = await small.op(DataExportDocument, { id: 'exp_000000000000000000000000' });
+      expect(dataExport).toBeNull();
+      expect((await small.rest('GET', exportsPath(deployment.id))).status).toBe(200);
+      // The slots come back when those clients go.
+      for (const req of stalled) req.destroy();
+      let again = await download(small, batchDownloadPath(deployment.id, batch.id));
+      for (let i = 0; i < 50 && again.status === 503; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        again = await download(small, batchDownloadPath(deployment.id, batch.id));
+      }
+      expect(again.status).toBe(200);
+      expect(readCsv(again.body).rows.length).toBe(100_000);
+    } finally {
+      await small.stop();
+    }
   });
 });
 

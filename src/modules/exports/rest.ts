@@ -26,6 +26,8 @@ import {
   getDataExport,
   isExpired,
   listDataExports,
+  streamingSlots,
+  takeStreamingSlot,
 } from './service.js';
 
 // Data exports over REST: DataRobot's prediction data export routes (`predictionDataExports`,
@@ -168,7 +170,15 @@ async function batchPredictions(req: RestRequest): Promise<RestResponse> {
   if (isError(deployment)) return errorResponse(deployment);
   const batch = await getBatch(app.db, viewer, req.params.batchId!, deployment.id);
   if (isError(batch)) return errorResponse(batch);
-  const stream = exportBytes(
+  const release = takeStreamingSlot(app);
+  if (!release) {
+    return {
+      status: 503,
+      headers: { 'retry-after': '5' },
+      body: { message: `${streamingSlots(app)} downloads are streaming already; try again in a few seconds` },
+    };
+  }
+  const bytes = exportBytes(
     app.pg,
     deployment,
     {
@@ -181,6 +191,14 @@ async function batchPredictions(req: RestRequest): Promise<RestResponse> {
     },
     app.config.exportRowGroupRows,
   );
+  // The slot is freed when the stream ends, however it ends (sendStream always starts it).
+  const stream = (async function* () {
+    try {
+      yield* bytes;
+    } finally {
+      release();
+    }
+  })();
   const { extension, contentType } = FORMAT_FILES[format];
   return {
     status: 200,

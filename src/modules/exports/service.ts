@@ -153,6 +153,28 @@ export function exportFile(app: AppServices, exp: DataExport): ExportFile {
 // ---------------------------------------------------------------------------------------------
 // Writing: the same bytes for a file (an export) and for a response (one batch, streamed).
 
+/**
+ * A snapshot holds a pool connection for as long as its rows stream, and a slow client holds it for
+ * its whole download. So at most half the pool (at least 1) streams at once in a process, leaving
+ * connections for everything else; a streamed download beyond that is refused (503, Retry-After).
+ */
+const streamingNow = new WeakMap<AppServices, number>();
+
+export const streamingSlots = (app: AppServices): number => Math.max(1, Math.floor(app.config.dbPoolSize / 2));
+
+/** Takes a streaming slot: a release function (idempotent), or null when every slot is taken. */
+export function takeStreamingSlot(app: AppServices): (() => void) | null {
+  const busy = streamingNow.get(app) ?? 0;
+  if (busy >= streamingSlots(app)) return null;
+  streamingNow.set(app, busy + 1);
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    streamingNow.set(app, (streamingNow.get(app) ?? 1) - 1);
+  };
+}
+
 export interface ExportStreamScope {
   organizationId: string;
   deploymentId: string;
