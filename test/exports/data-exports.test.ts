@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -258,14 +258,24 @@ describe('a regression deployment exported', () => {
     expect(body.next).not.toBeNull();
   });
 
-  it('removes an expired export’s file: the download answers 410 and downloadUrl is null', async () => {
+  it('removes an expired export’s file (and stale partial files): the download answers 410 and downloadUrl is null', async () => {
     const exp = await finishedExport({ deploymentId, selection: { last: 1 }, format: 'CSV', includeActuals: false });
     const [row] = await server.sql<{ file_name: string }[]>`select file_name from data_exports where id = ${exp.id}`;
     const file = path.join(loadConfig({}).exportDir, row!.file_name);
     expect(existsSync(file)).toBe(true);
+    // And a partial file a killed process left two days ago (a fresh one is someone's work in progress).
+    const stale = path.join(loadConfig({}).exportDir, `${exp.id}.csv.0000-stale.partial`);
+    const fresh = path.join(loadConfig({}).exportDir, `${exp.id}.csv.0000-fresh.partial`);
+    writeFileSync(stale, 'half');
+    writeFileSync(fresh, 'half');
+    const twoDaysAgo = new Date(Date.now() - 48 * 3_600_000);
+    utimesSync(stale, twoDaysAgo, twoDaysAgo);
     await server.sql`update data_exports set expires_at = now() - interval '1 second' where id = ${exp.id}`;
-    for (let i = 0; i < 100 && existsSync(file); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && (existsSync(file) || existsSync(stale)); i++) await new Promise((r) => setTimeout(r, 50));
     expect(existsSync(file)).toBe(false);
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(fresh)).toBe(true);
+    rmSync(fresh);
     const { dataExport } = await server.op(DataExportDocument, { id: exp.id });
     expect(dataExport).toMatchObject({ status: 'SUCCEEDED', expired: true, downloadUrl: null });
     const answer = await download(server, `${exportsPath(deploymentId)}${exp.id}/download/`);

@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { and, count, desc, eq, inArray, lt, max, min, or, sql } from 'drizzle-orm';
@@ -259,12 +260,14 @@ async function writeExport(app: AppServices, exp: DataExport, leaseSeconds: numb
   const fileName = `${exp.id}.${extension}`;
   await mkdir(app.config.exportDir, { recursive: true });
   const target = path.join(app.config.exportDir, fileName);
-  const partial = `${target}.partial`;
+  // Its own partial file per attempt: a writer whose claim ran out while it still wrote never
+  // shares a file with the one that took over (the last complete rename wins; both are whole).
+  const partial = `${target}.${randomUUID()}.partial`;
   let snapshot: ExportSnapshot | undefined;
   let lastReport = Date.now();
   let reporting: Promise<void> = Promise.resolve();
-  const report = (final = false) => {
-    if (!snapshot || (!final && Date.now() - lastReport < PROGRESS_INTERVAL_MS)) return;
+  const report = () => {
+    if (!snapshot || Date.now() - lastReport < PROGRESS_INTERVAL_MS) return;
     lastReport = Date.now();
     const rowsWritten = snapshot.rowsRead;
     reporting = reporting.then(() =>
@@ -384,6 +387,15 @@ export async function expireExports(app: AppServices): Promise<number> {
       await tx.update(dataExports).set({ fileDeleted: true }).where(eq(dataExports.id, exp.id));
       await announce(tx, { k: 'export', d: exp.deploymentId, x: exp.id });
     });
+  }
+  // Partial files a killed process left behind (its export is retried under another name).
+  const cutoff = Date.now() - app.config.exportRetentionHours * 3_600_000;
+  const names = await readdir(app.config.exportDir).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.endsWith('.partial')) continue;
+    const file = path.join(app.config.exportDir, name);
+    const info = await stat(file).catch(() => null);
+    if (info && info.mtimeMs < cutoff) await rm(file, { force: true });
   }
   // Exports stuck in CREATED / RUNNING with an expired claim are picked up by the worker.
   return expired.length;
