@@ -4,7 +4,7 @@
 # Clones the current HEAD into a temp dir, runs `npm install` there, then `npm start` with the
 # defaults (embedded PostgreSQL in ./.batchlens, no DATABASE_URL), and checks: /healthz answers 200
 # (timed), the admin token printed on stdout works for GraphQL, a deployment and a batch can be
-# created, SIGTERM stops the server within 15 s leaving no postgres behind, and a restart keeps the
+# created, the dashboard is served at /, SIGTERM stops the server within 15 s leaving no postgres behind, and a restart keeps the
 # data and prints no new token. Exits non-zero, saying why, on any failure.
 set -euo pipefail
 
@@ -154,6 +154,7 @@ t_install=$SECONDS
   fail "npm install"
 }
 say "npm install took $((SECONDS - t_install)) s"
+[[ -f $CLONE/web/dist/index.html ]] || fail "npm install did not build the dashboard (web/dist/index.html missing)"
 
 # --- first start: a fresh clone, no data dir ------------------------------------------------
 start_server first-start
@@ -178,6 +179,13 @@ batch=$(graphql "$BASE" "$TOKEN" 'mutation($input: CreateMonitoringBatchInput!) 
   "{\"input\":{\"deploymentId\":\"$DEPLOYMENT_ID\",\"name\":\"smoke batch\"}}") || fail "createMonitoringBatch"
 BATCH_ID=$(json_get 'd.data.createMonitoringBatch.batch.id' <<<"$batch") || fail "createMonitoringBatch: $batch"
 say "created deployment $DEPLOYMENT_ID and batch $BATCH_ID"
+
+page=$(curl -fsS --max-time 5 "$BASE/") || fail "GET / (the dashboard)"
+grep -q '<div id="app"></div>' <<<"$page" || fail "GET / did not answer the dashboard page: ${page:0:200}"
+script=$(grep -oE 'src="/assets/[^"]+\.js"' <<<"$page" | head -n 1 | sed -E 's/src="([^"]+)"/\1/')
+[[ -n $script ]] || fail "the dashboard page names no script"
+curl -fsS --max-time 5 -o /dev/null "$BASE$script" || fail "GET $script (the dashboard's bundle)"
+say "dashboard served at / with its bundle $script"
 
 pg_before=$(postgres_pids)
 [[ -n $pg_before ]] || fail "no postgres process for $CLONE/.batchlens/pg while the server runs"

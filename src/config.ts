@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** Everything batchlens reads from the environment, parsed and validated once. */
 export interface Config {
@@ -43,6 +44,8 @@ export interface Config {
   jobRetentionHours: number;
   /** Where data export files are written (shared by every process that serves downloads). */
   exportDir: string;
+  /** The built dashboard (web/dist), served at `/`. */
+  webDir: string;
   /** An export's file is removed this many hours after it is written. */
   exportRetentionHours: number;
   /** Rows per Parquet row group of an export. */
@@ -113,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobSchedulerIntervalMs: intFromEnv(env, 'BATCHLENS_JOB_SCHEDULER_INTERVAL_MS', 5000, 50),
     jobRetentionHours: intFromEnv(env, 'BATCHLENS_JOB_RETENTION_HOURS', 48, 1),
     exportDir: path.resolve(env.BATCHLENS_EXPORT_DIR || path.join(env.BATCHLENS_DATA_DIR || '.batchlens', 'exports')),
+    webDir: path.resolve(env.BATCHLENS_WEB_DIR || fileURLToPath(new URL('../web/dist', import.meta.url))),
     exportRetentionHours: intFromEnv(env, 'BATCHLENS_EXPORT_RETENTION_HOURS', 24, 1),
     exportRowGroupRows: intFromEnv(env, 'BATCHLENS_EXPORT_ROW_GROUP_ROWS', 10_000, 1000),
   };

@@ -13,6 +13,7 @@ import { predictionRoutes } from '../modules/predictions/rest.js';
 import { scoringRoutes } from '../modules/scoring/rest.js';
 import { discardBody } from '../rest/body.js';
 import { LiveConnections } from './auth.js';
+import { Dashboard } from './dashboard.js';
 import { handleGraphQL } from './graphql-http.js';
 import { handleRest, RestRouter, sendJson } from './router.js';
 import { attachGraphQLWebSocket } from './websocket.js';
@@ -65,6 +66,7 @@ export function createServer(app: AppServices): BatchlensServer {
     ...exportRoutes,
   ]);
   const live = new LiveConnections(app.db);
+  const dashboard = new Dashboard(config.webDir);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let url: URL;
@@ -79,7 +81,8 @@ export function createServer(app: AppServices): BatchlensServer {
     if (url.pathname === '/graphql') return handleGraphQL(app, yoga, live, req, res, url);
     if (url.pathname.startsWith('/api/') || url.pathname.startsWith('/predApi/')) return handleRest(app, router, req, res, url);
     discardBody(req);
-    sendJson(res, 404, { message: `Not found: ${url.pathname}. GraphQL is at /graphql, REST under /api/v2/.` });
+    if (dashboard.handles(url.pathname)) return dashboard.serve(req, res, url.pathname);
+    sendJson(res, 404, { message: `Not found: ${url.pathname}. The dashboard is at /, GraphQL at /graphql, REST under /api/v2/.` });
   }
 
   const httpServer = http.createServer((req, res) => {

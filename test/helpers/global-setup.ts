@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
+import { ensureWebBuilt } from '../../scripts/build-web.js';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from '../../src/db/embedded.js';
 import { runMigrations } from '../../src/db/migrate.js';
 
@@ -19,6 +20,8 @@ declare module 'vitest' {
 
 /** The database tests run against: DATABASE_URL's server, or an embedded one made for this run. */
 export default async function setup(project: TestProject) {
+  // The server the tests start serves web/dist: build it now if its sources changed (never a stale page).
+  await ensureWebBuilt({ quiet: true });
   let embedded: EmbeddedDatabase | undefined;
   let dataDir: string | undefined;
   let baseUrl = process.env.DATABASE_URL;

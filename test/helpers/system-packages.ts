@@ -64,3 +64,10 @@ export function systemPackage(pkg: SystemPackage): string | undefined {
   else it.skip(title, missing);
   return undefined;
 }
+
+export const CHROMIUM: SystemPackage = {
+  name: 'chromium',
+  install: 'apt-get install chromium',
+  neededBy: 'the dashboard tests in a real browser (test/web/*.test.ts)',
+  find: () => ['/usr/bin/chromium', 'chromium', 'chromium-browser'].find((command) => succeeds(command, ['--version'])),
+};
