@@ -104,6 +104,7 @@ function StartExport({ deploymentId, onStarted }: { deploymentId: string; onStar
       aria-label="Start an export"
       onSubmit={async (event) => {
         event.preventDefault();
+        if (create.pending) return;
         setRefusal(undefined);
         const answer = await create.run({ input: { deploymentId, selection, format, includeActuals } });
         const result = answer?.createDataExport;
@@ -132,7 +133,8 @@ function StartExport({ deploymentId, onStarted }: { deploymentId: string; onStar
           <input type="checkbox" checked={includeActuals} onChange={(event) => setIncludeActuals(event.currentTarget.checked)} /> Include
           actuals
         </label>
-        <button type="submit" class="primary" disabled={create.pending}>
+        {/* aria-disabled, not disabled: a disabled button would drop the keyboard focus. */}
+        <button type="submit" class="primary" aria-disabled={create.pending}>
           {create.pending ? 'Starting…' : 'Start export'}
         </button>
       </div>
