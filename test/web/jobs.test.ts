@@ -9,6 +9,7 @@ import {
   RunJobDefinitionDocument,
 } from '../generated/graphql.js';
 import { expectNoProblems, launchBrowser, openPage, screenshotDirectory, seriousAccessibilityViolations } from '../helpers/browser.js';
+import { createDeployment } from '../helpers/fixtures.js';
 import { type CsvServer, createScoringTenant, startCsvServer } from '../helpers/job-definitions.js';
 import { type ModelFile, type ModelServer, startModelServer } from '../helpers/model-server.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -50,7 +51,12 @@ describe.runIf(chromiumCommand)('the Jobs tab in Chromium', () => {
   let foreignJobId: string;
 
   beforeAll(async () => {
-    [server, models, input] = await Promise.all([startTestServer(), startModelServer({ price: PRICE_MODEL }), startCsvServer(INPUT)]);
+    [server, models, input] = await Promise.all([
+      startTestServer(),
+      // `slow`: a second a request, so that a run is still running when the page aborts it.
+      startModelServer({ price: PRICE_MODEL, slow: { ...PRICE_MODEL, behaviour: { delayMs: 1000 } } }),
+      startCsvServer(INPUT),
+    ]);
     browser = await launchBrowser(chromiumCommand!);
     tenant = await createScoringTenant(server, models);
     definitionId = (
@@ -189,6 +195,49 @@ describe.runIf(chromiumCommand)('the Jobs tab in Chromium', () => {
       .poll(async () => (await server.op(JobDefinitionDocument, { id: definitionId }, tenant.token)).batchPredictionJobDefinition?.enabled)
       .toBe(true);
     await expect.poll(() => row.locator('td').nth(2).textContent()).not.toBe('—');
+    expectNoProblems(problems);
+    await page.context().close();
+  });
+
+  it('aborts a running job after confirming, and the run says so', async () => {
+    const deployment = await createDeployment(server, tenant.token, {
+      label: 'Slow scoring',
+      modelBackend: { protocol: 'OPEN_INFERENCE_V2', url: models.url, modelName: 'slow' },
+    });
+    const definition = await createDefinition(server, tenant.token, {
+      name: 'Slow rescoring',
+      batchPredictionJob: {
+        deploymentId: deployment.id,
+        intakeSettings: { type: 'URL', url: input.url },
+        chunkSize: '100',
+        numConcurrent: 1,
+      },
+    });
+    const { page, problems } = await openPage(browser, { token: tenant.token });
+    await page.goto(`${server.url}/#/deployments/${deployment.id}/jobs`);
+    await page.getByRole('button', { name: 'Run now: Slow rescoring' }).click();
+    const jobRow = page.locator('table.jobs-list tbody tr').first();
+    await expect.poll(() => jobRow.locator('.job-status').textContent(), { timeout: 15_000 }).toBe('Running');
+    const jobId = (await jobRow.getAttribute('data-job-id'))!;
+
+    await jobRow.getByRole('button', { name: `Abort job ${jobId}` }).focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Abort this job?' });
+    await dialog.waitFor();
+    expect(await seriousAccessibilityViolations(page)).toEqual([]);
+    // Escape keeps it running; the dialog's button aborts.
+    await page.keyboard.press('Escape');
+    await expect.poll(() => dialog.isVisible()).toBe(false);
+    expect(await jobRow.locator('.job-status').textContent()).toBe('Running');
+    await jobRow.getByRole('button', { name: `Abort job ${jobId}` }).click();
+    await dialog.getByRole('button', { name: 'Abort job' }).click();
+
+    await expect.poll(() => jobRow.locator('.job-status').textContent()).toBe('Aborted');
+    expect(await jobRow.getByRole('button', { name: `Abort job ${jobId}` }).count()).toBe(0);
+    const job = (await server.op(BatchPredictionJobDocument, { id: jobId }, tenant.token)).batchPredictionJob!;
+    expect(job.status).toBe('ABORTED');
+    expect(job.definitionId).toBe(definition.id);
+    expect(job.scoredRows).toBeLessThan(ROWS);
     expectNoProblems(problems);
     await page.context().close();
   });
