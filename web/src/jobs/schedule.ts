@@ -1,9 +1,14 @@
-import type { JobsTabDefinitionFragment } from '../generated/graphql';
-
 // A job definition's schedule in words. The API keeps DataRobot's schedule (each field a list of
 // values, null for every value) in UTC; a day matches dayOfMonth OR dayOfWeek when both are set.
 
-export type Schedule = NonNullable<JobsTabDefinitionFragment['schedule']>;
+/** The API's JobSchedule (structurally; this file imports nothing, so that tests in node can read it). */
+export interface Schedule {
+  minute?: readonly number[] | null;
+  hour?: readonly number[] | null;
+  dayOfMonth?: readonly number[] | null;
+  month?: readonly number[] | null;
+  dayOfWeek?: readonly number[] | null;
+}
 
 const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
@@ -20,7 +25,7 @@ function sorted(values: readonly number[]): number[] {
   return [...new Set(values)].sort((a, b) => a - b);
 }
 
-function timeInWords(minute: number[] | null, hour: number[] | null): string {
+function timeInWords(minute: readonly number[] | null, hour: readonly number[] | null): string {
   if (!minute && !hour) return 'every minute';
   if (!minute) return `every minute during hour ${listInWords(sorted(hour!).map((h) => `${two(h)}:00–${two(h)}:59`))} UTC`;
   const minutes = sorted(minute);
@@ -37,7 +42,7 @@ function timeInWords(minute: number[] | null, hour: number[] | null): string {
   return `at minute ${listInWords(minutes.map(String))} of hour ${listInWords(hours.map(String))} (UTC)`;
 }
 
-function daysInWords(dayOfMonth: number[] | null, dayOfWeek: number[] | null): string {
+function daysInWords(dayOfMonth: readonly number[] | null, dayOfWeek: readonly number[] | null): string {
   const dates = dayOfMonth ? `on day ${listInWords(sorted(dayOfMonth).map(String))} of the month` : '';
   const weekdays = dayOfWeek ? `on ${listInWords(sorted(dayOfWeek).map((d) => WEEKDAYS[d] ?? String(d)))}` : '';
   if (dates && weekdays) return `${dates} or ${weekdays}`;
