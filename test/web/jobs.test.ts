@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +10,7 @@ import {
   RunJobDefinitionDocument,
 } from '../generated/graphql.js';
 import { expectNoProblems, launchBrowser, openPage, screenshotDirectory, seriousAccessibilityViolations } from '../helpers/browser.js';
+import { readCsv } from '../helpers/exports.js';
 import { createDeployment } from '../helpers/fixtures.js';
 import { type CsvServer, createScoringTenant, startCsvServer } from '../helpers/job-definitions.js';
 import { type ModelFile, type ModelServer, startModelServer } from '../helpers/model-server.js';
@@ -165,6 +167,14 @@ describe.runIf(chromiumCommand)('the Jobs tab in Chromium', () => {
     expect(text).toContain('definition Nightly rescoring');
     expect(text).toContain(input.url);
     expect(await detail.getByRole('link', { name: /^Nightly - / }).count()).toBe(1);
+    // Its output, fetched with the token and saved through the page.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      detail.getByRole('button', { name: `Download the output of job ${jobId}` }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe(`job-${jobId}-output.csv`);
+    const output = readCsv(readFileSync((await download.path())!));
+    expect(output.rows).toHaveLength(ROWS);
     expect(await seriousAccessibilityViolations(page)).toEqual([]);
 
     await page.goto(`${server.url}/#/deployments/${tenant.deploymentId}/jobs/${foreignJobId}`);

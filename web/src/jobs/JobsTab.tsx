@@ -188,6 +188,35 @@ export function JobsTab({ deployment }: TabProps) {
   );
 }
 
+/** The run's output CSV (streamed while it runs), fetched with the session's token. */
+function OutputButton({
+  job,
+  label,
+  onError,
+}: {
+  job: JobsTabJobFragment;
+  label: string;
+  onError: (error: ApiError | string | undefined) => void;
+}) {
+  return (
+    <button
+      type="button"
+      aria-label={`${label} of job ${job.id}`}
+      onClick={async () => {
+        if (!job.downloadPath) return;
+        onError(undefined);
+        try {
+          await downloadWithToken(job.downloadPath, `job-${job.id}-output.csv`);
+        } catch (caught) {
+          onError(caught as ApiError);
+        }
+      }}
+    >
+      {label}
+    </button>
+  );
+}
+
 function JobRow({
   job: listed,
   deploymentId,
@@ -235,22 +264,7 @@ function JobRow({
             Abort
           </button>
         )}
-        {job.downloadPath ? (
-          <button
-            type="button"
-            aria-label={`Output of job ${job.id}`}
-            onClick={async () => {
-              onError(undefined);
-              try {
-                await downloadWithToken(job.downloadPath!, `job-${job.id}.csv`);
-              } catch (caught) {
-                onError(caught as ApiError);
-              }
-            }}
-          >
-            Output
-          </button>
-        ) : null}
+        {job.downloadPath ? <OutputButton job={job} label="Output" onError={onError} /> : null}
       </td>
     </tr>
   );
@@ -269,6 +283,7 @@ function JobDetail({
   onFinal: () => void;
 }) {
   const query = useQuery(JobsTabJobDocument, { id: jobId });
+  const [downloadError, setDownloadError] = useState<ApiError | string>();
   const stored = query.data?.batchPredictionJob;
   // Another deployment's job is not this tab's: shown as missing, as a foreign one is.
   const found = stored && stored.deployment.id === deploymentId ? stored : undefined;
@@ -325,7 +340,15 @@ function JobDetail({
           )}
         </dd>
         <dt>Output</dt>
-        <dd>{job.resultsDeleted ? 'deleted after the retention period' : job.downloadPath ? 'see the run’s Output button' : '—'}</dd>
+        <dd>
+          {job.resultsDeleted ? (
+            'deleted after the retention period'
+          ) : job.downloadPath ? (
+            <OutputButton job={job} label="Download the output" onError={setDownloadError} />
+          ) : (
+            '—'
+          )}
+        </dd>
       </dl>
       {FINAL.has(job.status) ? null : (
         <button type="button" class="danger-outline" onClick={() => onAbort(job)}>
@@ -342,7 +365,7 @@ function JobDetail({
           </ul>
         </details>
       ) : null}
-      <ErrorNote error={error} />
+      <ErrorNote error={error ?? downloadError} />
       <p>
         <a href={href({ page: 'deployment', deploymentId, tab: 'jobs' })}>Close</a>
       </p>
@@ -455,6 +478,9 @@ function Definitions({
                       <span class="muted">never</span>
                     )}
                     {definition.lastStartedJobTime ? <div class="small">{formatTime(definition.lastStartedJobTime)}</div> : null}
+                    {definition.lastSuccessfulRunTime ? (
+                      <div class="small muted">last success {formatTime(definition.lastSuccessfulRunTime)}</div>
+                    ) : null}
                     {definition.lastFailedRunTime ? (
                       <div class="small muted">last failure {formatTime(definition.lastFailedRunTime)}</div>
                     ) : null}
