@@ -134,7 +134,7 @@ describe.runIf(chromiumCommand)('the Data Export tab in Chromium', () => {
     const { page, problems } = await openPage(browser, { token: tenant.token });
     await page.goto(`${server.url}/#/deployments/${emptyDeploymentId}/export`);
     await page.getByRole('button', { name: 'Start export' }).click();
-    const alert = page.locator('form.export-form [role="alert"]');
+    const alert = page.locator('section.export-form [role="alert"]');
     await expect.poll(() => alert.textContent()).toContain('selects no live batch of this deployment');
     expect(await alert.textContent()).toContain('selection');
     expect(await page.evaluate(() => location.hash)).toBe(`#/deployments/${emptyDeploymentId}/export`);

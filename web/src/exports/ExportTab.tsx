@@ -99,61 +99,68 @@ function StartExport({ deploymentId, onStarted }: { deploymentId: string; onStar
   const [refusal, setRefusal] = useState<{ message: string; fieldErrors: { field: string; message: string }[] }>();
   const create = useMutation(ExportTabCreateDocument);
   return (
-    <form
-      class="export-form"
-      aria-label="Start an export"
-      onSubmit={async (event) => {
-        event.preventDefault();
-        if (create.pending) return;
-        setRefusal(undefined);
-        const answer = await create.run({ input: { deploymentId, selection, format, includeActuals } });
-        const result = answer?.createDataExport;
-        if (!result) return;
-        if (result.__typename === 'CreateDataExportSuccess') {
-          onStarted();
-          navigate({ page: 'deployment', deploymentId, tab: 'export', batchId: result.export.id });
-        } else {
-          setRefusal({ message: result.message, fieldErrors: result.__typename === 'ValidationError' ? result.fieldErrors : [] });
-        }
-      }}
-    >
+    <section class="export-form" aria-label="Start an export">
+      {/* The selector stays outside the form: its own buttons and fields must not submit the export. */}
       <BatchSelector deploymentId={deploymentId} selection={selection} onChange={setSelection} />
-      <div class="export-options">
-        <fieldset>
-          <legend>Format</legend>
+      <form
+        onSubmit={async (event) => {
+          event.preventDefault();
+          if (create.pending) return;
+          setRefusal(undefined);
+          const answer = await create.run({ input: { deploymentId, selection, format, includeActuals } });
+          const result = answer?.createDataExport;
+          if (!result) return;
+          if (result.__typename === 'CreateDataExportSuccess') {
+            onStarted();
+            navigate({ page: 'deployment', deploymentId, tab: 'export', batchId: result.export.id });
+          } else {
+            setRefusal({ message: result.message, fieldErrors: result.__typename === 'ValidationError' ? result.fieldErrors : [] });
+          }
+        }}
+      >
+        <div class="export-options">
+          <fieldset>
+            <legend>Format</legend>
+            <label>
+              <input type="radio" name="export-format" value="CSV" checked={format === 'CSV'} onChange={() => setFormat('CSV')} /> CSV
+            </label>
+            <label>
+              <input
+                type="radio"
+                name="export-format"
+                value="PARQUET"
+                checked={format === 'PARQUET'}
+                onChange={() => setFormat('PARQUET')}
+              />{' '}
+              Parquet
+            </label>
+          </fieldset>
           <label>
-            <input type="radio" name="export-format" value="CSV" checked={format === 'CSV'} onChange={() => setFormat('CSV')} /> CSV
+            <input type="checkbox" checked={includeActuals} onChange={(event) => setIncludeActuals(event.currentTarget.checked)} /> Include
+            actuals
           </label>
-          <label>
-            <input type="radio" name="export-format" value="PARQUET" checked={format === 'PARQUET'} onChange={() => setFormat('PARQUET')} />{' '}
-            Parquet
-          </label>
-        </fieldset>
-        <label>
-          <input type="checkbox" checked={includeActuals} onChange={(event) => setIncludeActuals(event.currentTarget.checked)} /> Include
-          actuals
-        </label>
-        {/* aria-disabled, not disabled: a disabled button would drop the keyboard focus. */}
-        <button type="submit" class="primary" aria-disabled={create.pending}>
-          {create.pending ? 'Starting…' : 'Start export'}
-        </button>
-      </div>
-      <ErrorNote error={create.error} />
-      {refusal ? (
-        <div class="error" role="alert">
-          <p>{refusal.message}</p>
-          {refusal.fieldErrors.length ? (
-            <ul>
-              {refusal.fieldErrors.map((fieldError) => (
-                <li key={fieldError.field}>
-                  <code>{fieldError.field}</code>: {fieldError.message}
-                </li>
-              ))}
-            </ul>
-          ) : null}
+          {/* aria-disabled, not disabled: a disabled button would drop the keyboard focus. */}
+          <button type="submit" class="primary" aria-disabled={create.pending}>
+            {create.pending ? 'Starting…' : 'Start export'}
+          </button>
         </div>
-      ) : null}
-    </form>
+        <ErrorNote error={create.error} />
+        {refusal ? (
+          <div class="error" role="alert">
+            <p>{refusal.message}</p>
+            {refusal.fieldErrors.length ? (
+              <ul>
+                {refusal.fieldErrors.map((fieldError) => (
+                  <li key={fieldError.field}>
+                    <code>{fieldError.field}</code>: {fieldError.message}
+                  </li>
+                ))}
+              </ul>
+            ) : null}
+          </div>
+        ) : null}
+      </form>
+    </section>
   );
 }
 
