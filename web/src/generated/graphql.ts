@@ -3,6 +3,90 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+export type AccuracyHealthSettingsInput = {
+  atRiskThreshold?: number | null | undefined;
+  /** One of 1, 5, 10, 50, 100, 1000, 10000. */
+  batchCount?: number | null | undefined;
+  failingThreshold?: number | null | undefined;
+  metric?: AccuracyMetric | null | undefined;
+};
+
+export type AccuracyMetric =
+  | 'ACCURACY'
+  | 'AUC'
+  | 'F1'
+  | 'LOG_LOSS'
+  | 'MAE'
+  | 'MAPE'
+  | 'PPV'
+  | 'R2'
+  | 'RMSE'
+  | 'TPR';
+
+/** Where a job reads its input CSV. */
+export type BatchPredictionJobIntakeType =
+  /** Uploaded by the client: `PUT /api/v2/batchPredictions/{id}/csvUpload/` (Content-Type text/csv), see `csvUploadPath`. */
+  | 'LOCAL_FILE'
+  /** Read by batchlens from an http(s) URL when the job starts. */
+  | 'URL';
+
+export type BatchPredictionJobStatus =
+  /** Aborted by a user, or its monitoring batch was locked or deleted during the run (final). */
+  | 'ABORTED'
+  /** Every input row was processed (final). */
+  | 'COMPLETED'
+  /** Stopped by an error: refused input, the model backend, the batch quota … (final; see statusDetails). */
+  | 'FAILED'
+  /** Created; waiting for its input (a CSV upload or reading the URL) or for a worker. */
+  | 'INITIALIZING'
+  /** Scoring chunks into its monitoring batch. */
+  | 'RUNNING';
+
+/** Which batches to merge: `batchIds` (ids of other deployments or organizations are left out) or `last` (the N most recent). Optionally one model. */
+export type BatchSelection = {
+  batchIds?: Array<string> | null | undefined;
+  /** The N most recent batches (1–10000). */
+  last?: number | null | undefined;
+  /** Only what this model scored. */
+  modelId?: string | null | undefined;
+};
+
+export type CreateDataExportInput = {
+  deploymentId: string;
+  format?: DataExportFormat;
+  /** Add each prediction’s actual (value, timestamp, acted-upon flag). */
+  includeActuals?: boolean;
+  selection: BatchSelection;
+};
+
+export type DataDriftHealthSettingsInput = {
+  /** One of 1, 5, 10, 50, 100, 1000, 10000. */
+  batchCount?: number | null | undefined;
+  driftThreshold?: number | null | undefined;
+  excludedFeatures?: Array<string> | null | undefined;
+  highImportanceAtRiskCount?: number | null | undefined;
+  highImportanceFailingCount?: number | null | undefined;
+  importanceThreshold?: number | null | undefined;
+  lowImportanceAtRiskCount?: number | null | undefined;
+  lowImportanceFailingCount?: number | null | undefined;
+};
+
+export type DataExportFormat =
+  /** RFC 4180, UTF-8, a header row; timestamps ISO 8601 in UTC; a missing value is an empty cell. */
+  | 'CSV'
+  /** Typed columns (double, string, timestamp in ms UTC, boolean), Snappy, row groups of BATCHLENS_EXPORT_ROW_GROUP_ROWS rows. */
+  | 'PARQUET';
+
+export type DataExportStatus =
+  /** Waiting for a worker. */
+  | 'CREATED'
+  /** Stopped by an error (final; see error). */
+  | 'FAILED'
+  /** Writing the file from a snapshot taken when it started. */
+  | 'RUNNING'
+  /** The file is written (final); download it at downloadUrl until expiresAt. */
+  | 'SUCCEEDED';
+
 export type FeatureType =
   | 'CATEGORICAL'
   | 'NUMERIC';
@@ -13,10 +97,62 @@ export type HealthStatus =
   | 'PASSING'
   | 'UNKNOWN';
 
+export type HttpHeaderInput = {
+  name: string;
+  value: string;
+};
+
+/** Organization admins only. */
+export type ModelBackendInput = {
+  /** Sent with every request (e.g. Authorization). Write-only. Omitted: keep the stored ones; [] clears them. */
+  headers?: Array<HttpHeaderInput> | null | undefined;
+  /** Required for OPEN_INFERENCE_V2. */
+  modelName?: string | null | undefined;
+  protocol: ModelBackendProtocol;
+  /** Per request, 10–600000 ms. Default 30000. */
+  timeoutMs?: number | null | undefined;
+  /** http(s) base URL of the model server. */
+  url: string;
+};
+
+/** How batchlens talks to a model server. */
+export type ModelBackendProtocol =
+  /** MLflow's scoring server: `POST /invocations` with `dataframe_split`. */
+  | 'MLFLOW'
+  /** Open Inference Protocol v2 (KServe, MLServer, Triton): `POST /v2/models/{modelName}/infer`. */
+  | 'OPEN_INFERENCE_V2';
+
+export type ServiceHealthSettingsInput = {
+  /** One of 1, 5, 10, 50, 100, 1000, 10000. */
+  batchCount?: number | null | undefined;
+  errorRateAtRisk?: number | null | undefined;
+  errorRateFailing?: number | null | undefined;
+};
+
 export type TargetType =
   | 'BINARY'
   | 'MULTICLASS'
   | 'REGRESSION';
+
+export type UpdateDeploymentSettingsInput = {
+  /** Switches batch monitoring (the BATCH badge) on or off. */
+  batchMonitoringEnabled?: boolean | null | undefined;
+  deploymentId: string;
+  /** null clears it. */
+  description?: string | null | undefined;
+  label?: string | null | undefined;
+  /** Organization admins only; null removes the backend. */
+  modelBackend?: ModelBackendInput | null | undefined;
+  modelId?: string | null | undefined;
+  predictionThreshold?: number | null | undefined;
+};
+
+export type UpdateHealthSettingsInput = {
+  accuracy?: AccuracyHealthSettingsInput | null | undefined;
+  dataDrift?: DataDriftHealthSettingsInput | null | undefined;
+  deploymentId: string;
+  service?: ServiceHealthSettingsInput | null | undefined;
+};
 
 export type UserRole =
   | 'ADMIN'
@@ -36,6 +172,40 @@ export type DeploymentPageQuery = { deployment: { id: string, label: string, des
 
 export type DeploymentHeaderFragment = { id: string, label: string, description: string | null, targetType: TargetType, targetName: string, classNames: Array<string> | null, positiveClass: string | null, modelId: string, batchMonitoringEnabled: boolean, features: Array<{ name: string, type: FeatureType, importance: number | null }> };
 
+export type ExportTabExportFragment = { id: string, status: DataExportStatus, format: DataExportFormat, includeActuals: boolean, batchCount: number, rowCount: number | null, rowsWritten: number, progress: number, sizeBytes: number | null, downloadUrl: string | null, expiresAt: string | null, expired: boolean, error: string | null, createdAt: string, finishedAt: string | null, deployment: { id: string } | null };
+
+export type ExportTabExportsQueryVariables = Exact<{
+  deploymentId: string;
+}>;
+
+
+export type ExportTabExportsQuery = { deployment: { id: string, dataExports: Array<{ id: string, status: DataExportStatus, format: DataExportFormat, includeActuals: boolean, batchCount: number, rowCount: number | null, rowsWritten: number, progress: number, sizeBytes: number | null, downloadUrl: string | null, expiresAt: string | null, expired: boolean, error: string | null, createdAt: string, finishedAt: string | null, deployment: { id: string } | null }> } | null };
+
+export type ExportTabExportQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type ExportTabExportQuery = { dataExport: { id: string, status: DataExportStatus, format: DataExportFormat, includeActuals: boolean, batchCount: number, rowCount: number | null, rowsWritten: number, progress: number, sizeBytes: number | null, downloadUrl: string | null, expiresAt: string | null, expired: boolean, error: string | null, createdAt: string, finishedAt: string | null, deployment: { id: string } | null } | null };
+
+export type ExportTabCreateMutationVariables = Exact<{
+  input: CreateDataExportInput;
+}>;
+
+
+export type ExportTabCreateMutation = { createDataExport:
+    | { __typename: 'CreateDataExportSuccess', export: { id: string, status: DataExportStatus, format: DataExportFormat, includeActuals: boolean, batchCount: number, rowCount: number | null, rowsWritten: number, progress: number, sizeBytes: number | null, downloadUrl: string | null, expiresAt: string | null, expired: boolean, error: string | null, createdAt: string, finishedAt: string | null, deployment: { id: string } | null } }
+    | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'ValidationError', message: string, fieldErrors: Array<{ field: string, message: string }> }
+   };
+
+export type ExportTabProgressSubscriptionVariables = Exact<{
+  id: string;
+}>;
+
+
+export type ExportTabProgressSubscription = { dataExportProgress: { id: string, status: DataExportStatus, format: DataExportFormat, includeActuals: boolean, batchCount: number, rowCount: number | null, rowsWritten: number, progress: number, sizeBytes: number | null, downloadUrl: string | null, expiresAt: string | null, expired: boolean, error: string | null, createdAt: string, finishedAt: string | null, deployment: { id: string } | null } };
+
 export type DeploymentsInventoryQueryVariables = Exact<{
   search?: string | null | undefined;
   first: number;
@@ -46,6 +216,111 @@ export type DeploymentsInventoryQueryVariables = Exact<{
 export type DeploymentsInventoryQuery = { deployments: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, label: string, targetType: TargetType, batchMonitoringEnabled: boolean, health: { service: { status: HealthStatus, reason: string }, drift: { status: HealthStatus, reason: string }, accuracy: { status: HealthStatus, reason: string } }, activity: Array<{ day: string, predictionCount: number }> } }> } };
 
 export type InventoryDeploymentFragment = { id: string, label: string, targetType: TargetType, batchMonitoringEnabled: boolean, health: { service: { status: HealthStatus, reason: string }, drift: { status: HealthStatus, reason: string }, accuracy: { status: HealthStatus, reason: string } }, activity: Array<{ day: string, predictionCount: number }> };
+
+export type JobsTabJobFragment = { id: string, status: BatchPredictionJobStatus, statusDetails: string, createdAt: string, startedAt: string | null, finishedAt: string | null, inputRows: number | null, scoredRows: number, failedRows: number, percentageCompleted: number, downloadPath: string | null, resultsDeleted: boolean, createdBy: { id: string, name: string }, definition: { id: string, name: string } | null, monitoringBatch: { id: string, name: string } | null, deployment: { id: string } };
+
+export type JobsTabDefinitionFragment = { id: string, name: string, enabled: boolean, nextScheduledRunTime: string | null, lastScheduledRunTime: string | null, lastStartedJobStatus: BatchPredictionJobStatus | null, lastStartedJobTime: string | null, lastSuccessfulRunTime: string | null, lastFailedRunTime: string | null, schedule: { minute: Array<number> | null, hour: Array<number> | null, dayOfMonth: Array<number> | null, month: Array<number> | null, dayOfWeek: Array<number> | null, cron: string } | null, batchPredictionJob: { intakeSettings: { type: BatchPredictionJobIntakeType, url: string | null } } };
+
+export type JobsTabJobsQueryVariables = Exact<{
+  deploymentId: string;
+  first: number;
+  after?: string | null | undefined;
+}>;
+
+
+export type JobsTabJobsQuery = { deployment: { id: string, batchPredictionJobs: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, status: BatchPredictionJobStatus, statusDetails: string, createdAt: string, startedAt: string | null, finishedAt: string | null, inputRows: number | null, scoredRows: number, failedRows: number, percentageCompleted: number, downloadPath: string | null, resultsDeleted: boolean, createdBy: { id: string, name: string }, definition: { id: string, name: string } | null, monitoringBatch: { id: string, name: string } | null, deployment: { id: string } } }> } } | null };
+
+export type JobsTabDefinitionsQueryVariables = Exact<{
+  deploymentId: string;
+}>;
+
+
+export type JobsTabDefinitionsQuery = { deployment: { id: string, batchPredictionJobDefinitions: { totalCount: number, edges: Array<{ node: { id: string, name: string, enabled: boolean, nextScheduledRunTime: string | null, lastScheduledRunTime: string | null, lastStartedJobStatus: BatchPredictionJobStatus | null, lastStartedJobTime: string | null, lastSuccessfulRunTime: string | null, lastFailedRunTime: string | null, schedule: { minute: Array<number> | null, hour: Array<number> | null, dayOfMonth: Array<number> | null, month: Array<number> | null, dayOfWeek: Array<number> | null, cron: string } | null, batchPredictionJob: { intakeSettings: { type: BatchPredictionJobIntakeType, url: string | null } } } }> } } | null };
+
+export type JobsTabJobQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type JobsTabJobQuery = { batchPredictionJob: { logs: Array<string>, id: string, status: BatchPredictionJobStatus, statusDetails: string, createdAt: string, startedAt: string | null, finishedAt: string | null, inputRows: number | null, scoredRows: number, failedRows: number, percentageCompleted: number, downloadPath: string | null, resultsDeleted: boolean, spec: { numConcurrent: number, chunkSize: string, monitoringBatchPrefix: string | null, abortOnError: boolean, intakeSettings: { type: BatchPredictionJobIntakeType, url: string | null } }, createdBy: { id: string, name: string }, definition: { id: string, name: string } | null, monitoringBatch: { id: string, name: string } | null, deployment: { id: string } } | null };
+
+export type JobsTabJobProgressSubscriptionVariables = Exact<{
+  id: string;
+}>;
+
+
+export type JobsTabJobProgressSubscription = { batchPredictionJobProgress: { id: string, status: BatchPredictionJobStatus, statusDetails: string, createdAt: string, startedAt: string | null, finishedAt: string | null, inputRows: number | null, scoredRows: number, failedRows: number, percentageCompleted: number, downloadPath: string | null, resultsDeleted: boolean, createdBy: { id: string, name: string }, definition: { id: string, name: string } | null, monitoringBatch: { id: string, name: string } | null, deployment: { id: string } } };
+
+export type JobsTabAbortMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type JobsTabAbortMutation = { abortBatchPredictionJob:
+    | { __typename: 'AbortBatchPredictionJobSuccess', job: { id: string, status: BatchPredictionJobStatus, statusDetails: string, createdAt: string, startedAt: string | null, finishedAt: string | null, inputRows: number | null, scoredRows: number, failedRows: number, percentageCompleted: number, downloadPath: string | null, resultsDeleted: boolean, createdBy: { id: string, name: string }, definition: { id: string, name: string } | null, monitoringBatch: { id: string, name: string } | null, deployment: { id: string } } }
+    | { __typename: 'JobStateError', message: string }
+    | { __typename: 'NotFoundError', message: string }
+   };
+
+export type JobsTabRunDefinitionMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type JobsTabRunDefinitionMutation = { runBatchPredictionJobDefinition:
+    | { __typename: 'BatchMonitoringDisabledError', message: string }
+    | { __typename: 'ModelBackendError', message: string }
+    | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'RunBatchPredictionJobDefinitionSuccess', job: { id: string, status: BatchPredictionJobStatus, statusDetails: string, createdAt: string, startedAt: string | null, finishedAt: string | null, inputRows: number | null, scoredRows: number, failedRows: number, percentageCompleted: number, downloadPath: string | null, resultsDeleted: boolean, createdBy: { id: string, name: string }, definition: { id: string, name: string } | null, monitoringBatch: { id: string, name: string } | null, deployment: { id: string } }, definition: { id: string, name: string, enabled: boolean, nextScheduledRunTime: string | null, lastScheduledRunTime: string | null, lastStartedJobStatus: BatchPredictionJobStatus | null, lastStartedJobTime: string | null, lastSuccessfulRunTime: string | null, lastFailedRunTime: string | null, schedule: { minute: Array<number> | null, hour: Array<number> | null, dayOfMonth: Array<number> | null, month: Array<number> | null, dayOfWeek: Array<number> | null, cron: string } | null, batchPredictionJob: { intakeSettings: { type: BatchPredictionJobIntakeType, url: string | null } } } }
+    | { __typename: 'ValidationError', message: string, fieldErrors: Array<{ field: string, message: string }> }
+   };
+
+export type JobsTabSetDefinitionEnabledMutationVariables = Exact<{
+  id: string;
+  enabled: boolean;
+}>;
+
+
+export type JobsTabSetDefinitionEnabledMutation = { updateBatchPredictionJobDefinition:
+    | { __typename: 'BatchMonitoringDisabledError', message: string }
+    | { __typename: 'ConflictError', message: string }
+    | { __typename: 'ModelBackendError', message: string }
+    | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'UpdateBatchPredictionJobDefinitionSuccess', definition: { id: string, name: string, enabled: boolean, nextScheduledRunTime: string | null, lastScheduledRunTime: string | null, lastStartedJobStatus: BatchPredictionJobStatus | null, lastStartedJobTime: string | null, lastSuccessfulRunTime: string | null, lastFailedRunTime: string | null, schedule: { minute: Array<number> | null, hour: Array<number> | null, dayOfMonth: Array<number> | null, month: Array<number> | null, dayOfWeek: Array<number> | null, cron: string } | null, batchPredictionJob: { intakeSettings: { type: BatchPredictionJobIntakeType, url: string | null } } } }
+    | { __typename: 'ValidationError', message: string, fieldErrors: Array<{ field: string, message: string }> }
+   };
+
+export type SettingsTabDeploymentFragment = { id: string, label: string, description: string | null, targetType: TargetType, predictionThreshold: number, batchMonitoringEnabled: boolean, healthSettings: { service: { batchCount: number, errorRateAtRisk: number, errorRateFailing: number }, dataDrift: { batchCount: number, driftThreshold: number, importanceThreshold: number, lowImportanceAtRiskCount: number | null, lowImportanceFailingCount: number | null, highImportanceAtRiskCount: number | null, highImportanceFailingCount: number | null, excludedFeatures: Array<string> }, accuracy: { metric: AccuracyMetric, batchCount: number, atRiskThreshold: number | null, failingThreshold: number | null } } };
+
+export type SettingsTabDeploymentQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type SettingsTabDeploymentQuery = { deployment: { id: string, label: string, description: string | null, targetType: TargetType, predictionThreshold: number, batchMonitoringEnabled: boolean, healthSettings: { service: { batchCount: number, errorRateAtRisk: number, errorRateFailing: number }, dataDrift: { batchCount: number, driftThreshold: number, importanceThreshold: number, lowImportanceAtRiskCount: number | null, lowImportanceFailingCount: number | null, highImportanceAtRiskCount: number | null, highImportanceFailingCount: number | null, excludedFeatures: Array<string> }, accuracy: { metric: AccuracyMetric, batchCount: number, atRiskThreshold: number | null, failingThreshold: number | null } } } | null };
+
+export type SettingsTabUpdateDeploymentMutationVariables = Exact<{
+  input: UpdateDeploymentSettingsInput;
+}>;
+
+
+export type SettingsTabUpdateDeploymentMutation = { updateDeploymentSettings:
+    | { __typename: 'ForbiddenError', message: string }
+    | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'UpdateDeploymentSettingsSuccess', deployment: { id: string, label: string, description: string | null, targetType: TargetType, predictionThreshold: number, batchMonitoringEnabled: boolean, healthSettings: { service: { batchCount: number, errorRateAtRisk: number, errorRateFailing: number }, dataDrift: { batchCount: number, driftThreshold: number, importanceThreshold: number, lowImportanceAtRiskCount: number | null, lowImportanceFailingCount: number | null, highImportanceAtRiskCount: number | null, highImportanceFailingCount: number | null, excludedFeatures: Array<string> }, accuracy: { metric: AccuracyMetric, batchCount: number, atRiskThreshold: number | null, failingThreshold: number | null } } } }
+    | { __typename: 'ValidationError', message: string, fieldErrors: Array<{ field: string, message: string }> }
+   };
+
+export type SettingsTabUpdateHealthMutationVariables = Exact<{
+  input: UpdateHealthSettingsInput;
+}>;
+
+
+export type SettingsTabUpdateHealthMutation = { updateHealthSettings:
+    | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'UpdateHealthSettingsSuccess', deployment: { id: string, label: string, description: string | null, targetType: TargetType, predictionThreshold: number, batchMonitoringEnabled: boolean, healthSettings: { service: { batchCount: number, errorRateAtRisk: number, errorRateFailing: number }, dataDrift: { batchCount: number, driftThreshold: number, importanceThreshold: number, lowImportanceAtRiskCount: number | null, lowImportanceFailingCount: number | null, highImportanceAtRiskCount: number | null, highImportanceFailingCount: number | null, excludedFeatures: Array<string> }, accuracy: { metric: AccuracyMetric, batchCount: number, atRiskThreshold: number | null, failingThreshold: number | null } } } }
+    | { __typename: 'ValidationError', message: string, fieldErrors: Array<{ field: string, message: string }> }
+   };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -83,6 +358,28 @@ export const DeploymentHeaderFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"DeploymentHeader"}) as unknown as TypedDocumentString<DeploymentHeaderFragment, unknown>;
+export const ExportTabExportFragmentDoc = new TypedDocumentString(`
+    fragment ExportTabExport on DataExport {
+  id
+  status
+  format
+  includeActuals
+  batchCount
+  rowCount
+  rowsWritten
+  progress
+  sizeBytes
+  downloadUrl
+  expiresAt
+  expired
+  error
+  createdAt
+  finishedAt
+  deployment {
+    id
+  }
+}
+    `, {"fragmentName":"ExportTabExport"}) as unknown as TypedDocumentString<ExportTabExportFragment, unknown>;
 export const InventoryDeploymentFragmentDoc = new TypedDocumentString(`
     fragment InventoryDeployment on Deployment {
   id
@@ -109,6 +406,97 @@ export const InventoryDeploymentFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"InventoryDeployment"}) as unknown as TypedDocumentString<InventoryDeploymentFragment, unknown>;
+export const JobsTabJobFragmentDoc = new TypedDocumentString(`
+    fragment JobsTabJob on BatchPredictionJob {
+  id
+  status
+  statusDetails
+  createdAt
+  startedAt
+  finishedAt
+  inputRows
+  scoredRows
+  failedRows
+  percentageCompleted
+  downloadPath
+  resultsDeleted
+  createdBy {
+    id
+    name
+  }
+  definition {
+    id
+    name
+  }
+  monitoringBatch {
+    id
+    name
+  }
+  deployment {
+    id
+  }
+}
+    `, {"fragmentName":"JobsTabJob"}) as unknown as TypedDocumentString<JobsTabJobFragment, unknown>;
+export const JobsTabDefinitionFragmentDoc = new TypedDocumentString(`
+    fragment JobsTabDefinition on BatchPredictionJobDefinition {
+  id
+  name
+  enabled
+  schedule {
+    minute
+    hour
+    dayOfMonth
+    month
+    dayOfWeek
+    cron
+  }
+  batchPredictionJob {
+    intakeSettings {
+      type
+      url
+    }
+  }
+  nextScheduledRunTime
+  lastScheduledRunTime
+  lastStartedJobStatus
+  lastStartedJobTime
+  lastSuccessfulRunTime
+  lastFailedRunTime
+}
+    `, {"fragmentName":"JobsTabDefinition"}) as unknown as TypedDocumentString<JobsTabDefinitionFragment, unknown>;
+export const SettingsTabDeploymentFragmentDoc = new TypedDocumentString(`
+    fragment SettingsTabDeployment on Deployment {
+  id
+  label
+  description
+  targetType
+  predictionThreshold
+  batchMonitoringEnabled
+  healthSettings {
+    service {
+      batchCount
+      errorRateAtRisk
+      errorRateFailing
+    }
+    dataDrift {
+      batchCount
+      driftThreshold
+      importanceThreshold
+      lowImportanceAtRiskCount
+      lowImportanceFailingCount
+      highImportanceAtRiskCount
+      highImportanceFailingCount
+      excludedFeatures
+    }
+    accuracy {
+      metric
+      batchCount
+      atRiskThreshold
+      failingThreshold
+    }
+  }
+}
+    `, {"fragmentName":"SettingsTabDeployment"}) as unknown as TypedDocumentString<SettingsTabDeploymentFragment, unknown>;
 export const SignedInViewerDocument = new TypedDocumentString(`
     query SignedInViewer {
   viewer {
@@ -145,6 +533,127 @@ export const DeploymentPageDocument = new TypedDocumentString(`
     importance
   }
 }`) as unknown as TypedDocumentString<DeploymentPageQuery, DeploymentPageQueryVariables>;
+export const ExportTabExportsDocument = new TypedDocumentString(`
+    query ExportTabExports($deploymentId: ID!) {
+  deployment(id: $deploymentId) {
+    id
+    dataExports(first: 20) {
+      ...ExportTabExport
+    }
+  }
+}
+    fragment ExportTabExport on DataExport {
+  id
+  status
+  format
+  includeActuals
+  batchCount
+  rowCount
+  rowsWritten
+  progress
+  sizeBytes
+  downloadUrl
+  expiresAt
+  expired
+  error
+  createdAt
+  finishedAt
+  deployment {
+    id
+  }
+}`) as unknown as TypedDocumentString<ExportTabExportsQuery, ExportTabExportsQueryVariables>;
+export const ExportTabExportDocument = new TypedDocumentString(`
+    query ExportTabExport($id: ID!) {
+  dataExport(id: $id) {
+    ...ExportTabExport
+  }
+}
+    fragment ExportTabExport on DataExport {
+  id
+  status
+  format
+  includeActuals
+  batchCount
+  rowCount
+  rowsWritten
+  progress
+  sizeBytes
+  downloadUrl
+  expiresAt
+  expired
+  error
+  createdAt
+  finishedAt
+  deployment {
+    id
+  }
+}`) as unknown as TypedDocumentString<ExportTabExportQuery, ExportTabExportQueryVariables>;
+export const ExportTabCreateDocument = new TypedDocumentString(`
+    mutation ExportTabCreate($input: CreateDataExportInput!) {
+  createDataExport(input: $input) {
+    __typename
+    ... on CreateDataExportSuccess {
+      export {
+        ...ExportTabExport
+      }
+    }
+    ... on Error {
+      message
+    }
+    ... on ValidationError {
+      fieldErrors {
+        field
+        message
+      }
+    }
+  }
+}
+    fragment ExportTabExport on DataExport {
+  id
+  status
+  format
+  includeActuals
+  batchCount
+  rowCount
+  rowsWritten
+  progress
+  sizeBytes
+  downloadUrl
+  expiresAt
+  expired
+  error
+  createdAt
+  finishedAt
+  deployment {
+    id
+  }
+}`) as unknown as TypedDocumentString<ExportTabCreateMutation, ExportTabCreateMutationVariables>;
+export const ExportTabProgressDocument = new TypedDocumentString(`
+    subscription ExportTabProgress($id: ID!) {
+  dataExportProgress(id: $id) {
+    ...ExportTabExport
+  }
+}
+    fragment ExportTabExport on DataExport {
+  id
+  status
+  format
+  includeActuals
+  batchCount
+  rowCount
+  rowsWritten
+  progress
+  sizeBytes
+  downloadUrl
+  expiresAt
+  expired
+  error
+  createdAt
+  finishedAt
+  deployment {
+    id
+  }
+}`) as unknown as TypedDocumentString<ExportTabProgressSubscription, ExportTabProgressSubscriptionVariables>;
 export const DeploymentsInventoryDocument = new TypedDocumentString(`
     query DeploymentsInventory($search: String, $first: Int!, $after: String) {
   deployments(search: $search, first: $first, after: $after) {
@@ -184,3 +693,474 @@ export const DeploymentsInventoryDocument = new TypedDocumentString(`
     predictionCount
   }
 }`) as unknown as TypedDocumentString<DeploymentsInventoryQuery, DeploymentsInventoryQueryVariables>;
+export const JobsTabJobsDocument = new TypedDocumentString(`
+    query JobsTabJobs($deploymentId: ID!, $first: Int!, $after: String) {
+  deployment(id: $deploymentId) {
+    id
+    batchPredictionJobs(first: $first, after: $after) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        node {
+          ...JobsTabJob
+        }
+      }
+    }
+  }
+}
+    fragment JobsTabJob on BatchPredictionJob {
+  id
+  status
+  statusDetails
+  createdAt
+  startedAt
+  finishedAt
+  inputRows
+  scoredRows
+  failedRows
+  percentageCompleted
+  downloadPath
+  resultsDeleted
+  createdBy {
+    id
+    name
+  }
+  definition {
+    id
+    name
+  }
+  monitoringBatch {
+    id
+    name
+  }
+  deployment {
+    id
+  }
+}`) as unknown as TypedDocumentString<JobsTabJobsQuery, JobsTabJobsQueryVariables>;
+export const JobsTabDefinitionsDocument = new TypedDocumentString(`
+    query JobsTabDefinitions($deploymentId: ID!) {
+  deployment(id: $deploymentId) {
+    id
+    batchPredictionJobDefinitions(first: 100) {
+      totalCount
+      edges {
+        node {
+          ...JobsTabDefinition
+        }
+      }
+    }
+  }
+}
+    fragment JobsTabDefinition on BatchPredictionJobDefinition {
+  id
+  name
+  enabled
+  schedule {
+    minute
+    hour
+    dayOfMonth
+    month
+    dayOfWeek
+    cron
+  }
+  batchPredictionJob {
+    intakeSettings {
+      type
+      url
+    }
+  }
+  nextScheduledRunTime
+  lastScheduledRunTime
+  lastStartedJobStatus
+  lastStartedJobTime
+  lastSuccessfulRunTime
+  lastFailedRunTime
+}`) as unknown as TypedDocumentString<JobsTabDefinitionsQuery, JobsTabDefinitionsQueryVariables>;
+export const JobsTabJobDocument = new TypedDocumentString(`
+    query JobsTabJob($id: ID!) {
+  batchPredictionJob(id: $id) {
+    ...JobsTabJob
+    logs
+    spec {
+      intakeSettings {
+        type
+        url
+      }
+      numConcurrent
+      chunkSize
+      monitoringBatchPrefix
+      abortOnError
+    }
+  }
+}
+    fragment JobsTabJob on BatchPredictionJob {
+  id
+  status
+  statusDetails
+  createdAt
+  startedAt
+  finishedAt
+  inputRows
+  scoredRows
+  failedRows
+  percentageCompleted
+  downloadPath
+  resultsDeleted
+  createdBy {
+    id
+    name
+  }
+  definition {
+    id
+    name
+  }
+  monitoringBatch {
+    id
+    name
+  }
+  deployment {
+    id
+  }
+}`) as unknown as TypedDocumentString<JobsTabJobQuery, JobsTabJobQueryVariables>;
+export const JobsTabJobProgressDocument = new TypedDocumentString(`
+    subscription JobsTabJobProgress($id: ID!) {
+  batchPredictionJobProgress(id: $id) {
+    ...JobsTabJob
+  }
+}
+    fragment JobsTabJob on BatchPredictionJob {
+  id
+  status
+  statusDetails
+  createdAt
+  startedAt
+  finishedAt
+  inputRows
+  scoredRows
+  failedRows
+  percentageCompleted
+  downloadPath
+  resultsDeleted
+  createdBy {
+    id
+    name
+  }
+  definition {
+    id
+    name
+  }
+  monitoringBatch {
+    id
+    name
+  }
+  deployment {
+    id
+  }
+}`) as unknown as TypedDocumentString<JobsTabJobProgressSubscription, JobsTabJobProgressSubscriptionVariables>;
+export const JobsTabAbortDocument = new TypedDocumentString(`
+    mutation JobsTabAbort($id: ID!) {
+  abortBatchPredictionJob(id: $id) {
+    __typename
+    ... on AbortBatchPredictionJobSuccess {
+      job {
+        ...JobsTabJob
+      }
+    }
+    ... on Error {
+      message
+    }
+  }
+}
+    fragment JobsTabJob on BatchPredictionJob {
+  id
+  status
+  statusDetails
+  createdAt
+  startedAt
+  finishedAt
+  inputRows
+  scoredRows
+  failedRows
+  percentageCompleted
+  downloadPath
+  resultsDeleted
+  createdBy {
+    id
+    name
+  }
+  definition {
+    id
+    name
+  }
+  monitoringBatch {
+    id
+    name
+  }
+  deployment {
+    id
+  }
+}`) as unknown as TypedDocumentString<JobsTabAbortMutation, JobsTabAbortMutationVariables>;
+export const JobsTabRunDefinitionDocument = new TypedDocumentString(`
+    mutation JobsTabRunDefinition($id: ID!) {
+  runBatchPredictionJobDefinition(id: $id) {
+    __typename
+    ... on RunBatchPredictionJobDefinitionSuccess {
+      job {
+        ...JobsTabJob
+      }
+      definition {
+        ...JobsTabDefinition
+      }
+    }
+    ... on Error {
+      message
+    }
+    ... on ValidationError {
+      fieldErrors {
+        field
+        message
+      }
+    }
+  }
+}
+    fragment JobsTabJob on BatchPredictionJob {
+  id
+  status
+  statusDetails
+  createdAt
+  startedAt
+  finishedAt
+  inputRows
+  scoredRows
+  failedRows
+  percentageCompleted
+  downloadPath
+  resultsDeleted
+  createdBy {
+    id
+    name
+  }
+  definition {
+    id
+    name
+  }
+  monitoringBatch {
+    id
+    name
+  }
+  deployment {
+    id
+  }
+}
+fragment JobsTabDefinition on BatchPredictionJobDefinition {
+  id
+  name
+  enabled
+  schedule {
+    minute
+    hour
+    dayOfMonth
+    month
+    dayOfWeek
+    cron
+  }
+  batchPredictionJob {
+    intakeSettings {
+      type
+      url
+    }
+  }
+  nextScheduledRunTime
+  lastScheduledRunTime
+  lastStartedJobStatus
+  lastStartedJobTime
+  lastSuccessfulRunTime
+  lastFailedRunTime
+}`) as unknown as TypedDocumentString<JobsTabRunDefinitionMutation, JobsTabRunDefinitionMutationVariables>;
+export const JobsTabSetDefinitionEnabledDocument = new TypedDocumentString(`
+    mutation JobsTabSetDefinitionEnabled($id: ID!, $enabled: Boolean!) {
+  updateBatchPredictionJobDefinition(input: {id: $id, enabled: $enabled}) {
+    __typename
+    ... on UpdateBatchPredictionJobDefinitionSuccess {
+      definition {
+        ...JobsTabDefinition
+      }
+    }
+    ... on Error {
+      message
+    }
+    ... on ValidationError {
+      fieldErrors {
+        field
+        message
+      }
+    }
+  }
+}
+    fragment JobsTabDefinition on BatchPredictionJobDefinition {
+  id
+  name
+  enabled
+  schedule {
+    minute
+    hour
+    dayOfMonth
+    month
+    dayOfWeek
+    cron
+  }
+  batchPredictionJob {
+    intakeSettings {
+      type
+      url
+    }
+  }
+  nextScheduledRunTime
+  lastScheduledRunTime
+  lastStartedJobStatus
+  lastStartedJobTime
+  lastSuccessfulRunTime
+  lastFailedRunTime
+}`) as unknown as TypedDocumentString<JobsTabSetDefinitionEnabledMutation, JobsTabSetDefinitionEnabledMutationVariables>;
+export const SettingsTabDeploymentDocument = new TypedDocumentString(`
+    query SettingsTabDeployment($id: ID!) {
+  deployment(id: $id) {
+    ...SettingsTabDeployment
+  }
+}
+    fragment SettingsTabDeployment on Deployment {
+  id
+  label
+  description
+  targetType
+  predictionThreshold
+  batchMonitoringEnabled
+  healthSettings {
+    service {
+      batchCount
+      errorRateAtRisk
+      errorRateFailing
+    }
+    dataDrift {
+      batchCount
+      driftThreshold
+      importanceThreshold
+      lowImportanceAtRiskCount
+      lowImportanceFailingCount
+      highImportanceAtRiskCount
+      highImportanceFailingCount
+      excludedFeatures
+    }
+    accuracy {
+      metric
+      batchCount
+      atRiskThreshold
+      failingThreshold
+    }
+  }
+}`) as unknown as TypedDocumentString<SettingsTabDeploymentQuery, SettingsTabDeploymentQueryVariables>;
+export const SettingsTabUpdateDeploymentDocument = new TypedDocumentString(`
+    mutation SettingsTabUpdateDeployment($input: UpdateDeploymentSettingsInput!) {
+  updateDeploymentSettings(input: $input) {
+    __typename
+    ... on UpdateDeploymentSettingsSuccess {
+      deployment {
+        ...SettingsTabDeployment
+      }
+    }
+    ... on Error {
+      message
+    }
+    ... on ValidationError {
+      fieldErrors {
+        field
+        message
+      }
+    }
+  }
+}
+    fragment SettingsTabDeployment on Deployment {
+  id
+  label
+  description
+  targetType
+  predictionThreshold
+  batchMonitoringEnabled
+  healthSettings {
+    service {
+      batchCount
+      errorRateAtRisk
+      errorRateFailing
+    }
+    dataDrift {
+      batchCount
+      driftThreshold
+      importanceThreshold
+      lowImportanceAtRiskCount
+      lowImportanceFailingCount
+      highImportanceAtRiskCount
+      highImportanceFailingCount
+      excludedFeatures
+    }
+    accuracy {
+      metric
+      batchCount
+      atRiskThreshold
+      failingThreshold
+    }
+  }
+}`) as unknown as TypedDocumentString<SettingsTabUpdateDeploymentMutation, SettingsTabUpdateDeploymentMutationVariables>;
+export const SettingsTabUpdateHealthDocument = new TypedDocumentString(`
+    mutation SettingsTabUpdateHealth($input: UpdateHealthSettingsInput!) {
+  updateHealthSettings(input: $input) {
+    __typename
+    ... on UpdateHealthSettingsSuccess {
+      deployment {
+        ...SettingsTabDeployment
+      }
+    }
+    ... on Error {
+      message
+    }
+    ... on ValidationError {
+      fieldErrors {
+        field
+        message
+      }
+    }
+  }
+}
+    fragment SettingsTabDeployment on Deployment {
+  id
+  label
+  description
+  targetType
+  predictionThreshold
+  batchMonitoringEnabled
+  healthSettings {
+    service {
+      batchCount
+      errorRateAtRisk
+      errorRateFailing
+    }
+    dataDrift {
+      batchCount
+      driftThreshold
+      importanceThreshold
+      lowImportanceAtRiskCount
+      lowImportanceFailingCount
+      highImportanceAtRiskCount
+      highImportanceFailingCount
+      excludedFeatures
+    }
+    accuracy {
+      metric
+      batchCount
+      atRiskThreshold
+      failingThreshold
+    }
+  }
+}`) as unknown as TypedDocumentString<SettingsTabUpdateHealthMutation, SettingsTabUpdateHealthMutationVariables>;
