@@ -6,8 +6,9 @@ import {
   SubmitActualsDocument,
 } from '../generated/graphql.js';
 import { createMetric, report } from './custom-metrics.js';
-import { createBatch, createDeployment } from './fixtures.js';
+import { createBatch, createBinaryDeployment, createDeployment, createMulticlassDeployment } from './fixtures.js';
 import { scoredRows } from './ingest-data.js';
+import { random } from './random.js';
 import type { TestServer } from './server.js';
 
 // The analysis tabs' browser tests: a deployment with everything they chart, and what a chart on the
@@ -100,6 +101,41 @@ export async function seedAnalyticsDeployment(server: TestServer, token: string)
     );
   }
   return { deploymentId, batches, metric };
+}
+
+/**
+ * A binary (no / yes) or multiclass (cat / dog / fox) deployment with three batches (`run 1` …) of
+ * 120 predictions each, every one with an actual (right about two times in three).
+ */
+export async function seedClassificationDeployment(server: TestServer, token: string, kind: 'BINARY' | 'MULTICLASS') {
+  const classNames = kind === 'BINARY' ? ['no', 'yes'] : ['cat', 'dog', 'fox'];
+  const deployment =
+    kind === 'BINARY'
+      ? await createBinaryDeployment(server, token, { label: 'Churn (binary)' })
+      : await createMulticlassDeployment(server, classNames, token);
+  const next = random(kind === 'BINARY' ? 31 : 37);
+  for (let b = 1; b <= 3; b++) {
+    const batch = await createBatch(server, deployment.id, `run ${b}`, token);
+    const rows = Array.from({ length: 120 }, (_, i) => {
+      const winner = Math.floor(next() * classNames.length);
+      const probabilities = classNames.map((_, k) => (k === winner ? 0.6 : 0.4 / (classNames.length - 1)));
+      return { features: {}, probabilities, associationId: `${kind}-${b}-${i}`, winner };
+    });
+    await ok(
+      server.op(
+        ReportPredictionsDocument,
+        { input: { deploymentId: deployment.id, batchId: batch.id, rows: rows.map(({ winner: _, ...row }) => row) } },
+        token,
+      ),
+      'ReportPredictionsSuccess',
+    );
+    const actuals = rows.map((row) => ({
+      associationId: row.associationId,
+      actualValue: classNames[next() < 0.67 ? row.winner : (row.winner + 1) % classNames.length]!,
+    }));
+    await ok(server.op(SubmitActualsDocument, { input: { deploymentId: deployment.id, actuals } }, token), 'SubmitActualsSuccess');
+  }
+  return { deploymentId: deployment.id, classNames };
 }
 
 export interface ChartState {

@@ -9,6 +9,7 @@ import {
   FIRST_DRIFTING_BATCH,
   SEEDED_BATCHES,
   seedAnalyticsDeployment,
+  seedClassificationDeployment,
 } from '../helpers/analytics.js';
 import {
   expectNoProblems,
@@ -232,6 +233,71 @@ describe.runIf(chromiumCommand)('the analysis tabs in Chromium', () => {
     await expectCharts(page, ALL_NAMES, 3);
     expect(await seriousAccessibilityViolations(page)).toEqual([]);
     await page.screenshot({ path: path.join(screenshotDirectory(), 'accuracy.png'), fullPage: true });
+    expectNoProblems(problems);
+    await page.context().close();
+  });
+
+  it('Accuracy: a binary and a multiclass deployment show their own metrics and predicted vs actual per class', async () => {
+    const binary = await seedClassificationDeployment(server, tenant.token, 'BINARY');
+    const { page, problems } = await openTab('accuracy', binary.deploymentId);
+    const tiles = page.locator('.tile');
+    await poll(() => tiles.locator('dt').allTextContents()).toEqual([
+      'Predictions with actuals',
+      'AUC',
+      'Accuracy',
+      'F1',
+      'TPR (recall)',
+      'PPV (precision)',
+      'LogLoss',
+    ]);
+    expect(await tiles.first().locator('.tile-value').textContent()).toBe('360');
+    await expectCharts(page, ['run 1', 'run 2', 'run 3'], 3);
+    expect((await chartStates(page))[1]!.title).toBe('Predicted vs actual per batch: yes');
+    expect(await seriousAccessibilityViolations(page)).toEqual([]);
+
+    const multiclass = await seedClassificationDeployment(server, tenant.token, 'MULTICLASS');
+    await page.goto(`${server.url}/#/deployments/${multiclass.deploymentId}/accuracy`);
+    await poll(() => tiles.locator('dt').allTextContents()).toEqual(['Predictions with actuals', 'Accuracy', 'LogLoss']);
+    await expectCharts(page, ['run 1', 'run 2', 'run 3'], 3);
+    expect((await chartStates(page))[1]!.title).toBe('Predicted vs actual per batch: cat');
+    await page.getByRole('combobox', { name: 'Class' }).selectOption('fox');
+    await poll(async () => (await chartStates(page))[1]?.title).toBe('Predicted vs actual per batch: fox');
+    await expectCharts(page, ['run 1', 'run 2', 'run 3'], 3);
+    expect(await seriousAccessibilityViolations(page)).toEqual([]);
+    expectNoProblems(problems);
+    await page.context().close();
+  });
+
+  it('follows the deployment’s batches live: a new batch joins a “last N” selection without a reload', async () => {
+    const deploymentId = (await createDeployment(server, tenant.token, { label: 'Live' })).id;
+    const first = await createBatch(server, deploymentId, 'morning', tenant.token);
+    await server.op(
+      ReportPredictionsDocument,
+      { input: { deploymentId, batchId: first.id, rows: scoredRows(1, 20), executionTimeMs: 30 } },
+      tenant.token,
+    );
+    const { page, problems } = await openPage(browser, { token: tenant.token });
+    // The selector and the tab each subscribe to the deployment's batch events over the page's socket.
+    let subscribed = 0;
+    page.on('websocket', (socket) =>
+      socket.on('framesent', (frame) => {
+        if (String(frame.payload).includes('"type":"subscribe"') && String(frame.payload).includes('batchEvents')) subscribed++;
+      }),
+    );
+    await page.goto(`${server.url}/#/deployments/${deploymentId}/service`);
+    await expectCharts(page, ['morning'], 4);
+    await poll(() => subscribed).toBe(2);
+    await page.waitForTimeout(300); // the server has registered them (as test/live.test.ts waits)
+    const second = await createBatch(server, deploymentId, 'evening', tenant.token);
+    await server.op(
+      ReportPredictionsDocument,
+      { input: { deploymentId, batchId: second.id, rows: scoredRows(2, 20), executionTimeMs: 30 } },
+      tenant.token,
+    );
+    await poll(async () => (await batchCharts(page)).map((chart) => chart.rowLabels.join())).toEqual(
+      Array.from({ length: 4 }, () => 'morning,evening'),
+    );
+    await poll(() => page.locator('section.batch-selector .selector-summary').textContent()).toBe('The last 10 batches selected (2 of 2).');
     expectNoProblems(problems);
     await page.context().close();
   });

@@ -221,7 +221,7 @@ export function BatchSelector({ deploymentId, selection, onChange }: BatchSelect
       : total === 0
         ? 'This deployment has no batches yet.'
         : picked === null
-          ? everything
+          ? everything && last === ALL_BATCHES
             ? `All ${batchesText(total!)} selected.`
             : `The last ${batchesText(last!)} selected (${formatCount(selectedCount)} of ${formatCount(total)}).`
           : `${batchesText(selectedCount)} picked${total === null ? '' : ` of ${formatCount(total)}`}.`;
