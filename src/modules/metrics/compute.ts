@@ -186,6 +186,93 @@ export function accuracyMetrics(targetType: 'BINARY' | 'MULTICLASS' | 'REGRESSIO
   };
 }
 
+/** Predictions per class (share of all counted). */
+export interface ClassCount {
+  className: string;
+  count: number;
+  share: number;
+}
+
+/** What the predictions with actuals predicted next to what happened: the predicted-vs-actual series. */
+export interface PredictedVsActual {
+  meanActual: number | null;
+  meanPredicted: number | null;
+  actualClasses: ClassCount[];
+  predictedClasses: ClassCount[];
+}
+
+function classCounts(classNames: readonly string[], counts: number[]): ClassCount[] {
+  const total = counts.reduce((a, b) => a + b, 0);
+  return classNames.map((className, i) => ({ className, count: counts[i] ?? 0, share: total ? (counts[i] ?? 0) / total : 0 }));
+}
+
+/**
+ * From the accuracy sums alone (no new aggregate): regression Σprediction = Σerror + Σactual, exact;
+ * binary outcomes from the confusion counts at the threshold, the mean probability from the
+ * probability bins' midpoints (each within half a bin, 0.0005, of the probability it holds);
+ * multiclass from the confusion matrix (rows actual, columns predicted).
+ */
+export function predictedVsActual(
+  targetType: 'BINARY' | 'MULTICLASS' | 'REGRESSION',
+  classNames: readonly string[] | null,
+  positiveClass: string | null,
+  t: AccuracyTotals | undefined,
+): PredictedVsActual {
+  const n = t?.count ?? 0;
+  const classes = classNames ?? [];
+  const zeros = () => new Array<number>(classes.length).fill(0);
+  if (targetType === 'REGRESSION') {
+    return {
+      meanActual: t && n > 0 ? t.sumActual / n : null,
+      meanPredicted: t && n > 0 ? (t.sumError + t.sumActual) / n : null,
+      actualClasses: [],
+      predictedClasses: [],
+    };
+  }
+  if (targetType === 'BINARY') {
+    const actual = zeros();
+    const predicted = zeros();
+    const positive = classes.indexOf(positiveClass ?? '');
+    const negative = positive === 0 ? 1 : 0;
+    let meanPredicted: number | null = null;
+    if (t && n > 0 && positive !== -1 && classes.length === 2) {
+      actual[positive] = t.truePositives + t.falseNegatives;
+      actual[negative] = t.trueNegatives + t.falsePositives;
+      predicted[positive] = t.truePositives + t.falsePositives;
+      predicted[negative] = t.trueNegatives + t.falseNegatives;
+      if (t.positiveBins && t.negativeBins) {
+        let sum = 0;
+        for (let i = 0; i < t.positiveBins.length; i++)
+          sum += ((i + 0.5) / t.positiveBins.length) * (t.positiveBins[i]! + (t.negativeBins[i] ?? 0));
+        meanPredicted = sum / n;
+      }
+    }
+    return {
+      meanActual: t && n > 0 ? (t.truePositives + t.falseNegatives) / n : null,
+      meanPredicted,
+      actualClasses: classCounts(classes, actual),
+      predictedClasses: classCounts(classes, predicted),
+    };
+  }
+  const actual = zeros();
+  const predicted = zeros();
+  const k = classes.length;
+  const confusion = t?.confusion ?? [];
+  for (let a = 0; a < k; a++) {
+    for (let p = 0; p < k; p++) {
+      const count = confusion[a * k + p] ?? 0;
+      actual[a]! += count;
+      predicted[p]! += count;
+    }
+  }
+  return {
+    meanActual: null,
+    meanPredicted: null,
+    actualClasses: classCounts(classes, actual),
+    predictedClasses: classCounts(classes, predicted),
+  };
+}
+
 /** The q-quantile of a numeric column from its bin counts, interpolating linearly inside a bin (open end bins end at their edge). */
 export function quantileFromBins(column: BaselineColumn, counts: number[], q: number): number | null {
   if (column.kind !== 'numeric') return null;

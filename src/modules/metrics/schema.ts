@@ -130,6 +130,10 @@ const DataDriftRef = builder.objectRef<DataDriftShape>('DataDrift').implement({
   }),
 });
 
+const ClassShareRef = builder.objectRef<PredictionStatsShape['classDistribution'][number]>('ClassShare').implement({
+  fields: (t) => ({ className: t.exposeString('className'), count: t.float({ resolve: (c) => c.count }), share: t.exposeFloat('share') }),
+});
+
 const AccuracyRef = builder.objectRef<AccuracyShape>('Accuracy').implement({
   description:
     'From predictions joined to their latest actual. Binary: logLoss, auc, accuracy, f1, tpr, ppv (at the deployment threshold); regression: rmse, mae, r2, mape (percent, over actuals ≠ 0); multiclass: logLoss, accuracy.',
@@ -146,11 +150,28 @@ const AccuracyRef = builder.objectRef<AccuracyShape>('Accuracy').implement({
     mae: t.exposeFloat('mae', { nullable: true }),
     r2: t.exposeFloat('r2', { nullable: true }),
     mape: t.exposeFloat('mape', { nullable: true }),
+    meanActual: t.exposeFloat('meanActual', {
+      nullable: true,
+      description:
+        'Of the predictions with actuals. Regression: the mean actual; binary: the share of actuals that are the positive class. null without actuals, and for multiclass (see actualClassDistribution).',
+    }),
+    meanPredicted: t.exposeFloat('meanPredicted', {
+      nullable: true,
+      description:
+        'Of the predictions with actuals. Regression: the mean prediction; binary: the mean positive-class probability, from the 1,000 probability bins (within 0.0005). null without actuals, and for multiclass (see predictedClassDistribution).',
+    }),
+    actualClassDistribution: t.field({
+      type: [ClassShareRef],
+      description: 'Classification: the actuals of the predictions with actuals, per class (classNames order); empty for regression.',
+      resolve: (a) => a.actualClasses,
+    }),
+    predictedClassDistribution: t.field({
+      type: [ClassShareRef],
+      description:
+        'Classification: the predicted classes of the predictions with actuals (binary: at the deployment threshold), per class; empty for regression.',
+      resolve: (a) => a.predictedClasses,
+    }),
   }),
-});
-
-const ClassShareRef = builder.objectRef<PredictionStatsShape['classDistribution'][number]>('ClassShare').implement({
-  fields: (t) => ({ className: t.exposeString('className'), count: t.float({ resolve: (c) => c.count }), share: t.exposeFloat('share') }),
 });
 
 const PredictionStatsRef = builder.objectRef<PredictionStatsShape>('PredictionStats').implement({

@@ -1,6 +1,15 @@
 import type { BaselineColumn, Deployment } from '../../db/tables.js';
 import type { Baseline } from '../baselines/current.js';
-import { type AccuracyMetrics, accuracyMetrics, type ColumnDrift, columnDrift, type DriftMetric, quantileFromBins } from './compute.js';
+import {
+  type AccuracyMetrics,
+  accuracyMetrics,
+  type ColumnDrift,
+  columnDrift,
+  type DriftMetric,
+  type PredictedVsActual,
+  predictedVsActual,
+  quantileFromBins,
+} from './compute.js';
 import { healthSettings } from './health.js';
 import { type AccuracyTotals, type ColumnSums, emptyServiceSums, type ServiceSums } from './sums.js';
 
@@ -24,7 +33,7 @@ export interface DataDriftShape {
   target: FeatureDriftShape | null;
 }
 
-export interface AccuracyShape extends AccuracyMetrics {
+export interface AccuracyShape extends AccuracyMetrics, PredictedVsActual {
   batchCount: number;
 }
 
@@ -71,6 +80,7 @@ export function driftShape(
 
 export const accuracyShape = (deployment: Deployment, totals: AccuracyTotals | undefined, batchCount: number): AccuracyShape => ({
   ...accuracyMetrics(deployment.targetType, totals),
+  ...predictedVsActual(deployment.targetType, deployment.classNames, deployment.positiveClass, totals),
   batchCount,
 });
 

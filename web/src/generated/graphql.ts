@@ -23,6 +23,13 @@ export type AccuracyMetric =
   | 'RMSE'
   | 'TPR';
 
+export type BatchEventKind =
+  | 'CREATED'
+  | 'DELETED'
+  | 'LOCKED'
+  | 'UNLOCKED'
+  | 'UPDATED';
+
 /** Where a job reads its input CSV. */
 export type BatchPredictionJobIntakeType =
   /** Uploaded by the client: `PUT /api/v2/batchPredictions/{id}/csvUpload/` (Content-Type text/csv), see `csvUploadPath`. */
@@ -59,6 +66,26 @@ export type CreateDataExportInput = {
   selection: BatchSelection;
 };
 
+/** The value against the baseline, judged by the directionality. */
+export type CustomMetricChange =
+  /** Above the baseline when higher is better, below it when lower is better. */
+  | 'BETTER'
+  /** Equal to the baseline. */
+  | 'SAME'
+  /** No baseline, or no value. */
+  | 'UNKNOWN'
+  | 'WORSE';
+
+export type CustomMetricDirectionality =
+  | 'HIGHER_IS_BETTER'
+  | 'LOWER_IS_BETTER';
+
+/** How bucket values merge: SUM = Σ value; AVERAGE = Σ value·sampleSize ÷ Σ sampleSize; GAUGE = the value with the latest timestamp. */
+export type CustomMetricType =
+  | 'AVERAGE'
+  | 'GAUGE'
+  | 'SUM';
+
 export type DataDriftHealthSettingsInput = {
   /** One of 1, 5, 10, 50, 100, 1000, 10000. */
   batchCount?: number | null | undefined;
@@ -86,6 +113,13 @@ export type DataExportStatus =
   | 'RUNNING'
   /** The file is written (final); download it at downloadUrl until expiresAt. */
   | 'SUCCEEDED';
+
+/** PSI = Σ (a − e)·ln(a/e) and KL divergence = Σ a·ln(a/e) (current ‖ baseline), both after replacing zero shares by 0.0001; Jensen–Shannon divergence with log base 2 (0…1); Hellinger distance √(½ Σ (√a − √e)²) (0…1). Shares are over the baseline bins plus missing. */
+export type DriftMetric =
+  | 'HELLINGER'
+  | 'JS_DIVERGENCE'
+  | 'KL_DIVERGENCE'
+  | 'PSI';
 
 export type FeatureType =
   | 'CATEGORICAL'
@@ -157,6 +191,45 @@ export type UpdateHealthSettingsInput = {
 export type UserRole =
   | 'ADMIN'
   | 'MEMBER';
+
+export type ServiceHealthTabQueryVariables = Exact<{
+  id: string;
+  batches: BatchSelection;
+}>;
+
+
+export type ServiceHealthTabQuery = { deployment: { id: string, serviceHealth: { batchCount: number, totalPredictions: number, totalRequests: number, userErrorRate: number | null, serverErrorRate: number | null, numConsumers: number, executionTime: { count: number, median: number | null, p90: number | null } }, overBatches: Array<{ batch: { id: string, name: string }, serviceHealth: { totalPredictions: number, totalRequests: number, userErrorRate: number | null, serverErrorRate: number | null, executionTime: { median: number | null, p90: number | null } } }> } | null };
+
+export type DriftBinsFragment = { bins: Array<{ label: string, share: number, count: number }> };
+
+export type FeatureDriftFieldsFragment = { name: string, score: number | null, importance: number | null, sampleSize: number, isDrifted: boolean | null, baseline: { bins: Array<{ label: string, share: number, count: number }> }, current: { bins: Array<{ label: string, share: number, count: number }> } };
+
+export type DataDriftTabQueryVariables = Exact<{
+  id: string;
+  batches: BatchSelection;
+  metric: DriftMetric;
+}>;
+
+
+export type DataDriftTabQuery = { deployment: { id: string, dataDrift: { batchCount: number, hasBaseline: boolean, driftThreshold: number, metric: DriftMetric, features: Array<{ name: string, score: number | null, importance: number | null, sampleSize: number, isDrifted: boolean | null, baseline: { bins: Array<{ label: string, share: number, count: number }> }, current: { bins: Array<{ label: string, share: number, count: number }> } }>, target: { name: string, score: number | null, importance: number | null, sampleSize: number, isDrifted: boolean | null, baseline: { bins: Array<{ label: string, share: number, count: number }> }, current: { bins: Array<{ label: string, share: number, count: number }> } } | null }, overBatches: Array<{ batch: { id: string, name: string }, dataDrift: { features: Array<{ name: string, score: number | null }>, target: { score: number | null } | null } }> } | null };
+
+export type AccuracyFieldsFragment = { predictionsWithActuals: number, rmse: number | null, mae: number | null, r2: number | null, mape: number | null, logLoss: number | null, auc: number | null, accuracy: number | null, f1: number | null, tpr: number | null, ppv: number | null, meanActual: number | null, meanPredicted: number | null, actualClassDistribution: Array<{ className: string, count: number, share: number }>, predictedClassDistribution: Array<{ className: string, count: number, share: number }> };
+
+export type AccuracyTabQueryVariables = Exact<{
+  id: string;
+  batches: BatchSelection;
+}>;
+
+
+export type AccuracyTabQuery = { deployment: { id: string, accuracy: { predictionsWithActuals: number, rmse: number | null, mae: number | null, r2: number | null, mape: number | null, logLoss: number | null, auc: number | null, accuracy: number | null, f1: number | null, tpr: number | null, ppv: number | null, meanActual: number | null, meanPredicted: number | null, actualClassDistribution: Array<{ className: string, count: number, share: number }>, predictedClassDistribution: Array<{ className: string, count: number, share: number }> }, predictions: { rowCount: number }, overBatches: Array<{ batch: { id: string, name: string }, accuracy: { predictionsWithActuals: number, rmse: number | null, mae: number | null, r2: number | null, mape: number | null, logLoss: number | null, auc: number | null, accuracy: number | null, f1: number | null, tpr: number | null, ppv: number | null, meanActual: number | null, meanPredicted: number | null, actualClassDistribution: Array<{ className: string, count: number, share: number }>, predictedClassDistribution: Array<{ className: string, count: number, share: number }> } }> } | null };
+
+export type CustomMetricsTabQueryVariables = Exact<{
+  id: string;
+  batches: BatchSelection;
+}>;
+
+
+export type CustomMetricsTabQuery = { deployment: { id: string, customMetrics: Array<{ id: string, name: string, description: string, units: string, type: CustomMetricType, directionality: CustomMetricDirectionality, baselineValue: number | null, isModelSpecific: boolean, summary: { batchCount: number, value: number | null, baselineValue: number | null, change: CustomMetricChange, percentChange: number | null, sampleCount: number, bucketCount: number, min: number | null, max: number | null, overBatches: Array<{ value: number | null, baselineValue: number | null, change: CustomMetricChange, batch: { id: string, name: string } }> } }> } | null };
 
 export type SignedInViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -290,6 +363,25 @@ export type JobsTabSetDefinitionEnabledMutation = { updateBatchPredictionJobDefi
     | { __typename: 'ValidationError', message: string, fieldErrors: Array<{ field: string, message: string }> }
    };
 
+export type SelectorBatchFragment = { id: string, name: string, createdAt: string, predictionCount: number };
+
+export type SelectorBatchesQueryVariables = Exact<{
+  id: string;
+  first: number;
+  after?: string | null | undefined;
+  search?: string | null | undefined;
+}>;
+
+
+export type SelectorBatchesQuery = { deployment: { id: string, batches: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, name: string, createdAt: string, predictionCount: number } }> } } | null };
+
+export type SelectorBatchEventsSubscriptionVariables = Exact<{
+  deploymentId: string;
+}>;
+
+
+export type SelectorBatchEventsSubscription = { batchEvents: { kind: BatchEventKind, batch: { id: string, name: string, createdAt: string, predictionCount: number } } };
+
 export type SettingsTabDeploymentFragment = { id: string, label: string, description: string | null, targetType: TargetType, predictionThreshold: number, batchMonitoringEnabled: boolean, healthSettings: { service: { batchCount: number, errorRateAtRisk: number, errorRateFailing: number }, dataDrift: { batchCount: number, driftThreshold: number, importanceThreshold: number, lowImportanceAtRiskCount: number | null, lowImportanceFailingCount: number | null, highImportanceAtRiskCount: number | null, highImportanceFailingCount: number | null, excludedFeatures: Array<string> }, accuracy: { metric: AccuracyMetric, batchCount: number, atRiskThreshold: number | null, failingThreshold: number | null } } };
 
 export type SettingsTabDeploymentQueryVariables = Exact<{
@@ -340,6 +432,63 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
+export const DriftBinsFragmentDoc = new TypedDocumentString(`
+    fragment DriftBins on Distribution {
+  bins {
+    label
+    share
+    count
+  }
+}
+    `, {"fragmentName":"DriftBins"}) as unknown as TypedDocumentString<DriftBinsFragment, unknown>;
+export const FeatureDriftFieldsFragmentDoc = new TypedDocumentString(`
+    fragment FeatureDriftFields on FeatureDrift {
+  name
+  score
+  importance
+  sampleSize
+  isDrifted
+  baseline {
+    ...DriftBins
+  }
+  current {
+    ...DriftBins
+  }
+}
+    fragment DriftBins on Distribution {
+  bins {
+    label
+    share
+    count
+  }
+}`, {"fragmentName":"FeatureDriftFields"}) as unknown as TypedDocumentString<FeatureDriftFieldsFragment, unknown>;
+export const AccuracyFieldsFragmentDoc = new TypedDocumentString(`
+    fragment AccuracyFields on Accuracy {
+  predictionsWithActuals
+  rmse
+  mae
+  r2
+  mape
+  logLoss
+  auc
+  accuracy
+  f1
+  tpr
+  ppv
+  meanActual
+  meanPredicted
+  actualClassDistribution {
+    className
+    count
+    share
+  }
+  predictedClassDistribution {
+    className
+    count
+    share
+  }
+}
+    `, {"fragmentName":"AccuracyFields"}) as unknown as TypedDocumentString<AccuracyFieldsFragment, unknown>;
 export const DeploymentHeaderFragmentDoc = new TypedDocumentString(`
     fragment DeploymentHeader on Deployment {
   id
@@ -464,6 +613,14 @@ export const JobsTabDefinitionFragmentDoc = new TypedDocumentString(`
   lastFailedRunTime
 }
     `, {"fragmentName":"JobsTabDefinition"}) as unknown as TypedDocumentString<JobsTabDefinitionFragment, unknown>;
+export const SelectorBatchFragmentDoc = new TypedDocumentString(`
+    fragment SelectorBatch on MonitoringBatch {
+  id
+  name
+  createdAt
+  predictionCount
+}
+    `, {"fragmentName":"SelectorBatch"}) as unknown as TypedDocumentString<SelectorBatchFragment, unknown>;
 export const SettingsTabDeploymentFragmentDoc = new TypedDocumentString(`
     fragment SettingsTabDeployment on Deployment {
   id
@@ -497,6 +654,178 @@ export const SettingsTabDeploymentFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"SettingsTabDeployment"}) as unknown as TypedDocumentString<SettingsTabDeploymentFragment, unknown>;
+export const ServiceHealthTabDocument = new TypedDocumentString(`
+    query ServiceHealthTab($id: ID!, $batches: BatchSelection!) {
+  deployment(id: $id) {
+    id
+    serviceHealth(batches: $batches) {
+      batchCount
+      totalPredictions
+      totalRequests
+      userErrorRate
+      serverErrorRate
+      numConsumers
+      executionTime {
+        count
+        median
+        p90
+      }
+    }
+    overBatches(batches: $batches) {
+      batch {
+        id
+        name
+      }
+      serviceHealth {
+        totalPredictions
+        totalRequests
+        userErrorRate
+        serverErrorRate
+        executionTime {
+          median
+          p90
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ServiceHealthTabQuery, ServiceHealthTabQueryVariables>;
+export const DataDriftTabDocument = new TypedDocumentString(`
+    query DataDriftTab($id: ID!, $batches: BatchSelection!, $metric: DriftMetric!) {
+  deployment(id: $id) {
+    id
+    dataDrift(batches: $batches, metric: $metric) {
+      batchCount
+      hasBaseline
+      driftThreshold
+      metric
+      features {
+        ...FeatureDriftFields
+      }
+      target {
+        ...FeatureDriftFields
+      }
+    }
+    overBatches(batches: $batches, metric: $metric) {
+      batch {
+        id
+        name
+      }
+      dataDrift {
+        features {
+          name
+          score
+        }
+        target {
+          score
+        }
+      }
+    }
+  }
+}
+    fragment DriftBins on Distribution {
+  bins {
+    label
+    share
+    count
+  }
+}
+fragment FeatureDriftFields on FeatureDrift {
+  name
+  score
+  importance
+  sampleSize
+  isDrifted
+  baseline {
+    ...DriftBins
+  }
+  current {
+    ...DriftBins
+  }
+}`) as unknown as TypedDocumentString<DataDriftTabQuery, DataDriftTabQueryVariables>;
+export const AccuracyTabDocument = new TypedDocumentString(`
+    query AccuracyTab($id: ID!, $batches: BatchSelection!) {
+  deployment(id: $id) {
+    id
+    accuracy(batches: $batches) {
+      ...AccuracyFields
+    }
+    predictions(batches: $batches) {
+      rowCount
+    }
+    overBatches(batches: $batches) {
+      batch {
+        id
+        name
+      }
+      accuracy {
+        ...AccuracyFields
+      }
+    }
+  }
+}
+    fragment AccuracyFields on Accuracy {
+  predictionsWithActuals
+  rmse
+  mae
+  r2
+  mape
+  logLoss
+  auc
+  accuracy
+  f1
+  tpr
+  ppv
+  meanActual
+  meanPredicted
+  actualClassDistribution {
+    className
+    count
+    share
+  }
+  predictedClassDistribution {
+    className
+    count
+    share
+  }
+}`) as unknown as TypedDocumentString<AccuracyTabQuery, AccuracyTabQueryVariables>;
+export const CustomMetricsTabDocument = new TypedDocumentString(`
+    query CustomMetricsTab($id: ID!, $batches: BatchSelection!) {
+  deployment(id: $id) {
+    id
+    customMetrics {
+      id
+      name
+      description
+      units
+      type
+      directionality
+      baselineValue
+      isModelSpecific
+      summary(batches: $batches) {
+        batchCount
+        value
+        baselineValue
+        change
+        percentChange
+        sampleCount
+        bucketCount
+        min
+        max
+        overBatches {
+          batch {
+            id
+            name
+          }
+          value
+          baselineValue
+          change
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<CustomMetricsTabQuery, CustomMetricsTabQueryVariables>;
 export const SignedInViewerDocument = new TypedDocumentString(`
     query SignedInViewer {
   viewer {
@@ -1025,6 +1354,45 @@ export const JobsTabSetDefinitionEnabledDocument = new TypedDocumentString(`
   lastSuccessfulRunTime
   lastFailedRunTime
 }`) as unknown as TypedDocumentString<JobsTabSetDefinitionEnabledMutation, JobsTabSetDefinitionEnabledMutationVariables>;
+export const SelectorBatchesDocument = new TypedDocumentString(`
+    query SelectorBatches($id: ID!, $first: Int!, $after: String, $search: String) {
+  deployment(id: $id) {
+    id
+    batches(first: $first, after: $after, search: $search) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        node {
+          ...SelectorBatch
+        }
+      }
+    }
+  }
+}
+    fragment SelectorBatch on MonitoringBatch {
+  id
+  name
+  createdAt
+  predictionCount
+}`) as unknown as TypedDocumentString<SelectorBatchesQuery, SelectorBatchesQueryVariables>;
+export const SelectorBatchEventsDocument = new TypedDocumentString(`
+    subscription SelectorBatchEvents($deploymentId: ID!) {
+  batchEvents(deploymentId: $deploymentId) {
+    kind
+    batch {
+      ...SelectorBatch
+    }
+  }
+}
+    fragment SelectorBatch on MonitoringBatch {
+  id
+  name
+  createdAt
+  predictionCount
+}`) as unknown as TypedDocumentString<SelectorBatchEventsSubscription, SelectorBatchEventsSubscriptionVariables>;
 export const SettingsTabDeploymentDocument = new TypedDocumentString(`
     query SettingsTabDeployment($id: ID!) {
   deployment(id: $id) {
