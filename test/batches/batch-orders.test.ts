@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BatchListDocument, type BatchListQuery, type BatchListQueryVariables } from '../../web/src/generated/graphql.js';
 import {
   type BatchOrderField,
   DeleteMonitoringBatchDocument,
@@ -217,5 +218,47 @@ describe('Deployment.batchCreators', () => {
     ]);
     const empty = (await createDeployment(server, org.token)).id;
     expect((await server.op(DeploymentBatchCreatorsDocument, { deploymentId: empty }, org.token)).deployment?.batchCreators).toEqual([]);
+  });
+});
+
+describe('the Batch Management page’s query (web/src/batches/batches.graphql)', () => {
+  it('costs the same small number of SQL statements for 5 and 50 batches, in every order', async () => {
+    const org = await createOrganization(server, null);
+    const member = await createUser(server, org.token, 'robot');
+    const counts = { CREATED_AT: [] as number[], CREATED_BY: [] as number[], PREDICTION_COUNT: [] as number[] };
+    for (const size of [5, 50]) {
+      const deploymentId = (await createDeployment(server, org.token)).id;
+      for (let i = 0; i < size; i++) await createBatch(server, deploymentId, `b${i}`, i % 2 ? org.token : member.secret);
+      for (const field of Object.keys(counts) as (keyof typeof counts)[]) {
+        server.statements.length = 0;
+        // The dashboard's own operation, as the page sends it.
+        const answer = await server.graphql<BatchListQuery, BatchListQueryVariables>(
+          BatchListDocument.toString(),
+          { deploymentId, first: 50, orderBy: { field, direction: 'DESC' } },
+          org.token,
+        );
+        expect(answer.errors).toBeUndefined();
+        expect(answer.data?.deployment?.batches.edges).toHaveLength(size);
+        expect(answer.data?.deployment?.batchCreators).toHaveLength(2);
+        counts[field].push(server.statements.length);
+      }
+    }
+    // token → viewer, deployment, batch page (its creators' names joined), totalCount, batchCreators, the rows' users
+    expect(counts).toMatchInlineSnapshot(`
+      {
+        "CREATED_AT": [
+          6,
+          6,
+        ],
+        "CREATED_BY": [
+          6,
+          6,
+        ],
+        "PREDICTION_COUNT": [
+          6,
+          6,
+        ],
+      }
+    `);
   });
 });
