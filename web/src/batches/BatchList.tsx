@@ -70,7 +70,7 @@ function toFilter(draft: FilterDraft): BatchFilter | null {
 }
 
 /** Batches created or deleted elsewhere show within this long (events are coalesced into one refetch). */
-const REFETCH_DELAY_MS = 150;
+const REFETCH_DELAY_MS = 100;
 
 export function BatchList({
   deploymentId,
