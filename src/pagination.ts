@@ -21,7 +21,7 @@ export interface KeysetOrder<Row> {
   expr: SQL;
   id: SQL;
   /** Postgres type of `expr`, to cast the cursor's value back. */
-  cast: 'text' | 'timestamptz';
+  cast: 'text' | 'timestamptz' | 'bigint';
   direction: 'ASC' | 'DESC';
   key(row: Row): [string, string];
 }
@@ -37,13 +37,18 @@ function isCursorTimestamp(value: string): boolean {
   return !Number.isNaN(ms) && /^\d{4}-/.test(value) && !value.startsWith('0000') && new Date(ms).toISOString() === value;
 }
 
-/** Refuses a forged timestamp value here: cast in SQL, it would fail the query (a 500). */
+/** A bigint as keys write it: String() of a safe integer. */
+function isCursorInteger(value: string): boolean {
+  return /^-?\d{1,16}$/.test(value) && Number.isSafeInteger(Number(value));
+}
+
+/** Refuses a forged timestamp or integer value here: cast in SQL, it would fail the query (a 500). */
 function decodeCursor(cursor: string, field: string, cast: KeysetOrder<unknown>['cast']): [string, string] | ValidationError {
   try {
     const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString());
     if (Array.isArray(key) && key.length === 2 && key.every((part) => typeof part === 'string')) {
       const pair = key as [string, string];
-      if (cast === 'text' || isCursorTimestamp(pair[0])) return pair;
+      if (cast === 'text' || (cast === 'timestamptz' ? isCursorTimestamp(pair[0]) : isCursorInteger(pair[0]))) return pair;
     }
   } catch {
     // fall through
@@ -130,7 +135,16 @@ export function keysetPageInMemory<Row>(
   const request = pageRequest(args, order.cast);
   if (request instanceof ValidationError) return request;
   const compare = (a: [string, string], b: [string, string]) => {
-    const byValue = order.cast === 'timestamptz' ? Date.parse(a[0]) - Date.parse(b[0]) : a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
+    const byValue =
+      order.cast === 'timestamptz'
+        ? Date.parse(a[0]) - Date.parse(b[0])
+        : order.cast === 'bigint'
+          ? Number(a[0]) - Number(b[0])
+          : a[0] < b[0]
+            ? -1
+            : a[0] > b[0]
+              ? 1
+              : 0;
     const byKey = byValue !== 0 ? byValue : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0;
     return order.direction === 'ASC' ? byKey : -byKey;
   };

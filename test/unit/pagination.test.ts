@@ -11,17 +11,18 @@ interface Row {
   value: string;
   id: string;
 }
-type Order = { key: (row: Row) => [string, string]; direction: 'ASC' | 'DESC'; cast: 'text' | 'timestamptz' };
+type Order = { key: (row: Row) => [string, string]; direction: 'ASC' | 'DESC'; cast: 'text' | 'timestamptz' | 'bigint' };
 
 const key = (row: Row): [string, string] => [row.value, row.id];
 
 /**
  * Naive order: by value then id, JavaScript string order (timestamps are ISO strings of one fixed
- * length, whose text order is their time order), reversed for DESC.
+ * length, whose text order is their time order) or, for bigint, numeric order; reversed for DESC.
  */
-function naiveSort(rows: Row[], direction: 'ASC' | 'DESC'): Row[] {
+function naiveSort(rows: Row[], direction: 'ASC' | 'DESC', cast: Order['cast']): Row[] {
   const text = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  const sorted = [...rows].sort((a, b) => text(a.value, b.value) || text(a.id, b.id));
+  const value = (a: string, b: string) => (cast === 'bigint' ? Number(a) - Number(b) : text(a, b));
+  const sorted = [...rows].sort((a, b) => value(a.value, b.value) || text(a.id, b.id));
   return direction === 'ASC' ? sorted : sorted.reverse();
 }
 
@@ -29,19 +30,30 @@ const BASE_MS = Date.UTC(2024, 0, 1);
 /** Few distinct sort values so that ties (broken by id) are common. */
 const textValue = fc.string({ maxLength: 2, unit: fc.constantFrom('a', 'b', 'B', 'é', ' ') });
 const timestampValue = fc.integer({ min: 0, max: 6 }).map((k) => new Date(BASE_MS + k * 86_399_999).toISOString());
+/** Counts whose text order differs from their numeric order (9 < 10 < 100). */
+const integerValue = fc.constantFrom(0, 9, 10, 100, 12_345_678_901).map(String);
 
 /** Rows with unique ids, sorted in their order (keysetPageInMemory's precondition). */
 const sortedCase = fc
-  .record({ cast: fc.constantFrom('text' as const, 'timestamptz' as const), direction: fc.constantFrom('ASC' as const, 'DESC' as const) })
+  .record({
+    cast: fc.constantFrom('text' as const, 'timestamptz' as const, 'bigint' as const),
+    direction: fc.constantFrom('ASC' as const, 'DESC' as const),
+  })
   .chain(({ cast, direction }) =>
     fc.record({
       order: fc.constant<Order>({ key, cast, direction }),
       rows: fc
-        .uniqueArray(fc.record({ value: cast === 'text' ? textValue : timestampValue, id: fc.string({ minLength: 1, maxLength: 4 }) }), {
-          selector: (row) => row.id,
-          maxLength: 40,
-        })
-        .map((rows) => naiveSort(rows, direction)),
+        .uniqueArray(
+          fc.record({
+            value: cast === 'text' ? textValue : cast === 'bigint' ? integerValue : timestampValue,
+            id: fc.string({ minLength: 1, maxLength: 4 }),
+          }),
+          {
+            selector: (row) => row.id,
+            maxLength: 40,
+          },
+        )
+        .map((rows) => naiveSort(rows, direction, cast)),
       size: fc.integer({ min: 1, max: 12 }),
     }),
   );
@@ -228,6 +240,26 @@ describe('keysetPageInMemory: refused arguments', () => {
       fc.property(
         sortedCase.filter(({ order }) => order.cast === 'timestamptz'),
         notTimestamp,
+        fc.string(),
+        ({ rows, order, size }, value, id) => {
+          const cursor = base64url(JSON.stringify([value, id]));
+          expectRefused(rows, { first: size, after: cursor }, order, 'after');
+          expectRefused(rows, { last: size, before: cursor }, order, 'before');
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  it('refuses, for an integer order, a well-formed cursor whose sort value is not a safe integer', () => {
+    const notInteger = fc.oneof(
+      fc.string().filter((value) => !/^-?\d+$/.test(value)),
+      fc.constantFrom('1.5', '1e3', '99999999999999999999', ' 7', '+7'),
+    );
+    fc.assert(
+      fc.property(
+        sortedCase.filter(({ order }) => order.cast === 'bigint'),
+        notInteger,
         fc.string(),
         ({ rows, order, size }, value, id) => {
           const cursor = base64url(JSON.stringify([value, id]));

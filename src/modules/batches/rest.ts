@@ -66,6 +66,9 @@ const wireOrder: Record<string, BatchOrder['field']> = {
   createdAt: 'CREATED_AT',
   earliestPredictionTimestamp: 'EARLIEST_PREDICTION',
   latestPredictionTimestamp: 'LATEST_PREDICTION',
+  predictionsCount: 'PREDICTION_COUNT',
+  createdBy: 'CREATED_BY',
+  id: 'ID',
 };
 
 function parseListQuery(query: URLSearchParams) {

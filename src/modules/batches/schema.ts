@@ -79,7 +79,8 @@ builder.queryField('monitoringBatch', (t) =>
 
 const BatchOrderFieldEnum = builder.enumType('BatchOrderField', {
   values: batchOrderFields,
-  description: 'EARLIEST_PREDICTION and LATEST_PREDICTION put batches without predictions last ascending, first descending.',
+  description:
+    "EARLIEST_PREDICTION and LATEST_PREDICTION put batches without predictions last ascending, first descending. CREATED_BY sorts by the creator's name. Ties are broken by id.",
 });
 const SortDirectionEnum = builder.enumType('SortDirection', { values: ['ASC', 'DESC'] as const });
 
@@ -248,6 +249,12 @@ builder.mutationField('deleteMonitoringBatch', (t) =>
 );
 
 builder.objectFields(DeploymentRef, (t) => ({
+  batchCreators: t.field({
+    type: [UserRef],
+    description:
+      'The users who created at least one of the deployment\'s batches (deleted ones aside), by name: the choices of a "created by" filter.',
+    resolve: (d, _args, ctx) => batchLoaders(ctx).creators.load(d.id),
+  }),
   batchQuota: t.field({
     type: BatchQuotaRef,
     description: "Today's batch quota (per UTC day).",

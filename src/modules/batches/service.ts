@@ -1,4 +1,4 @@
-import { and, eq, gte, ilike, inArray, isNull, lte, or, type SQL, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, gte, ilike, inArray, isNull, lte, or, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Viewer } from '../../context.js';
 import type { Db, DbOrTx, Tx } from '../../db/client.js';
@@ -11,6 +11,8 @@ import {
   type MonitoringBatch,
   monitoringBatches,
   organizations,
+  type User,
+  users,
 } from '../../db/tables.js';
 import { transactionResult } from '../../db/transactions.js';
 import {
@@ -173,6 +175,31 @@ export async function getBatch(db: DbOrTx, viewer: Viewer, id: string, deploymen
   return batch;
 }
 
+/**
+ * The users who created the live batches of each deployment (of the organization), by name: what a
+ * "created by" filter offers. One statement for any number of deployments.
+ */
+export async function batchCreatorsByDeployment(
+  db: DbOrTx,
+  organizationId: string,
+  deploymentIds: readonly string[],
+): Promise<Map<string, User[]>> {
+  const byDeployment = new Map<string, User[]>();
+  if (deploymentIds.length === 0) return byDeployment;
+  const rows = await db
+    .selectDistinct({ deploymentId: monitoringBatches.deploymentId, user: users })
+    .from(monitoringBatches)
+    .innerJoin(users, eq(users.id, monitoringBatches.createdById))
+    .where(and(visibleBatch(organizationId), inArray(monitoringBatches.deploymentId, [...deploymentIds])))
+    .orderBy(monitoringBatches.deploymentId, users.name, users.id);
+  for (const { deploymentId, user } of rows) {
+    const list = byDeployment.get(deploymentId);
+    if (list) list.push(user);
+    else byDeployment.set(deploymentId, [user]);
+  }
+  return byDeployment;
+}
+
 export async function modelHistoryByBatchIds(db: DbOrTx, ids: readonly string[]): Promise<ModelHistoryEntry[]> {
   if (ids.length === 0) return [];
   return db
@@ -182,7 +209,15 @@ export async function modelHistoryByBatchIds(db: DbOrTx, ids: readonly string[])
     .orderBy(batchModelHistory.batchId, batchModelHistory.modelId);
 }
 
-export const batchOrderFields = ['NAME', 'CREATED_AT', 'EARLIEST_PREDICTION', 'LATEST_PREDICTION'] as const;
+export const batchOrderFields = [
+  'NAME',
+  'CREATED_AT',
+  'EARLIEST_PREDICTION',
+  'LATEST_PREDICTION',
+  'PREDICTION_COUNT',
+  'CREATED_BY',
+  'ID',
+] as const;
 export type BatchOrderField = (typeof batchOrderFields)[number];
 export interface BatchOrder {
   field: BatchOrderField;
@@ -205,10 +240,15 @@ export interface BatchListQuery {
   orderBy?: BatchOrder | null | undefined;
 }
 
+/** A batch as the lists read it: with its creator's name, which the CREATED_BY order sorts and its cursor holds. */
+export type ListedBatch = MonitoringBatch & { creatorName: string };
+
+const listedBatchColumns = { ...getTableColumns(monitoringBatches), creatorName: users.name };
+
 const iso = (date: Date | null) => date?.toISOString() ?? 'infinity';
 
 /** Timestamps still null (no prediction yet) sort as +infinity: last ascending, first descending. */
-function batchKeysetOrder(order: BatchOrder): KeysetOrder<MonitoringBatch> {
+function batchKeysetOrder(order: BatchOrder): KeysetOrder<ListedBatch> {
   const id = sql`${monitoringBatches.id}`;
   const { direction } = order;
   switch (order.field) {
@@ -232,6 +272,19 @@ function batchKeysetOrder(order: BatchOrder): KeysetOrder<MonitoringBatch> {
         direction,
         key: (b) => [iso(b.latestPredictionAt), b.id],
       };
+    case 'PREDICTION_COUNT':
+      return {
+        expr: sql`${monitoringBatches.predictionCount}`,
+        id,
+        cast: 'bigint',
+        direction,
+        key: (b) => [String(b.predictionCount), b.id],
+      };
+    // The creator's name (the lists join users); many batches share a creator, so the id decides most ties.
+    case 'CREATED_BY':
+      return { expr: sql`${users.name}`, id, cast: 'text', direction, key: (b) => [b.creatorName, b.id] };
+    case 'ID':
+      return { expr: id, id, cast: 'text', direction, key: (b) => [b.id, b.id] };
   }
 }
 
@@ -266,12 +319,13 @@ export async function listBatches(
   viewer: Viewer,
   deploymentId: string,
   query: BatchListQuery & PageArgs,
-): Promise<Result<Page<MonitoringBatch> & BatchList>> {
+): Promise<Result<Page<ListedBatch> & BatchList>> {
   const where = batchListWhere(viewer, deploymentId, query);
   const page = await keysetPage(query, batchKeysetOrder(query.orderBy ?? DEFAULT_BATCH_ORDER), (condition, orderBy, limit) =>
     db
-      .select()
+      .select(listedBatchColumns)
       .from(monitoringBatches)
+      .innerJoin(users, eq(users.id, monitoringBatches.createdById))
       .where(and(where, condition))
       .orderBy(...orderBy)
       .limit(limit),
@@ -286,14 +340,15 @@ export async function listBatchesByOffset(
   viewer: Viewer,
   deploymentId: string,
   query: BatchListQuery & { offset: number; limit: number },
-): Promise<{ rows: MonitoringBatch[]; totalCount: number }> {
+): Promise<{ rows: ListedBatch[]; totalCount: number }> {
   const where = batchListWhere(viewer, deploymentId, query);
   const order = batchKeysetOrder(query.orderBy ?? DEFAULT_BATCH_ORDER);
   const dir = sql.raw(order.direction === 'ASC' ? 'asc' : 'desc');
   const [rows, totalCount] = await Promise.all([
     db
-      .select()
+      .select(listedBatchColumns)
       .from(monitoringBatches)
+      .innerJoin(users, eq(users.id, monitoringBatches.createdById))
       .where(where)
       .orderBy(sql`${order.expr} ${dir}`, sql`${order.id} ${dir}`)
       .offset(query.offset)
