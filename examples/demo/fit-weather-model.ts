@@ -25,7 +25,7 @@ function softmax(scores: number[]): number[] {
   return exps.map((e) => e / total);
 }
 
-function fit(days: Day[]): Fitted {
+function fitSoftmax(days: Day[]): Fitted {
   const K = WEATHER.length;
   const P = FEATURES.length;
   const means = FEATURES.map((f) => days.reduce((s, d) => s + d[f], 0) / days.length);
@@ -59,7 +59,7 @@ function fit(days: Day[]): Fitted {
 
 const round = (value: number) => Number(value.toPrecision(6));
 
-export function predict(model: Fitted, day: Day): string {
+function predict(model: Fitted, day: Day): string {
   const p = softmax(model.intercepts.map((b, k) => b + FEATURES.reduce((s, f, j) => s + model.coefficients[k]![j]! * day[f], 0)));
   return WEATHER[p.indexOf(Math.max(...p))]!;
 }
@@ -67,7 +67,7 @@ export function predict(model: Fitted, day: Day): string {
 const accuracy = (model: Fitted, days: Day[]) => days.filter((d) => predict(model, d) === d.weather).length / days.length;
 
 const days = readDays();
-const fitted = fit(days.filter((d) => d.date < '2013'));
+const fitted = fitSoftmax(days.filter((d) => d.date < '2013'));
 // Rounded as written, so the accuracies below are those of the file.
 const model: Fitted = { intercepts: fitted.intercepts.map(round), coefficients: fitted.coefficients.map((row) => row.map(round)) };
 const file = {
