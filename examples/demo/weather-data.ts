@@ -53,3 +53,15 @@ export function readDays(file = datasetPath()): Day[] {
 
 /** "YYYY-MM" of a day. */
 export const monthOf = (day: Day) => day.date.slice(0, 7);
+
+/** The days by month (YYYY-MM), in the order of `days`. */
+export function daysByMonth(days: Day[]): Map<string, Day[]> {
+  const months = new Map<string, Day[]>();
+  for (const day of days) {
+    const month = monthOf(day);
+    const of = months.get(month);
+    if (of) of.push(day);
+    else months.set(month, [day]);
+  }
+  return months;
+}
