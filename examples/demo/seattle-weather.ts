@@ -18,6 +18,7 @@ import {
   DemoSetTrainingBaselineDocument,
   DemoSubmitActualsDocument,
   DemoUpdateDeploymentSettingsDocument,
+  DemoUpdateHealthSettingsDocument,
   DemoUpdateJobDefinitionDocument,
   DemoViewerDocument,
 } from './generated/graphql.js';
@@ -219,6 +220,13 @@ export async function fillDemo(options: FillOptions): Promise<DemoResult> {
       }),
     };
     log('custom metrics: Total precipitation (mm, sum), Rainy days (%, average)');
+
+    // Accuracy health over the last 5 months: the model's share of right days (it scores 74–77% over
+    // a year; winters fall well below), so the inventory shows passing or at-risk, not "unknown".
+    const health = await api.request(DemoUpdateHealthSettingsDocument, {
+      input: { deploymentId, accuracy: { metric: 'ACCURACY', batchCount: 5, atRiskThreshold: 0.75, failingThreshold: 0.6 } },
+    });
+    ok(health.updateHealthSettings, 'deployment', 'setting the accuracy health thresholds');
 
     // 5. The job definition: monthly, on the 1st at 06:00 UTC, reading the month's CSV by URL, each
     // run into a batch of its own. Its name is unique in the organization: a second demo gets a suffix.

@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDays, WEATHER } from '../../examples/demo/weather-data.js';
-import { DataExportDocument, DemoDeploymentOverviewDocument, JobDefinitionDocument } from '../generated/graphql.js';
+import {
+  DataExportDocument,
+  DemoDeploymentOverviewDocument,
+  DeploymentHealthDocument,
+  JobDefinitionDocument,
+} from '../generated/graphql.js';
 import { DEMO_MODEL, type FilledDemo, startFilledDemo } from '../helpers/demo.js';
 import { modelAnswer } from '../helpers/model-server.js';
 
@@ -117,6 +122,16 @@ describe('the demo deployment', () => {
       );
       expect(value('Rainy days')!.value).toBeCloseTo((100 * of.filter((d) => d.weather === 'rain').length) / of.length, 6);
     }
+  });
+
+  it('has health indicators with something to say: accuracy over the last 5 months against its thresholds, drift, service', async () => {
+    const { health } = (await filled.server.op(DeploymentHealthDocument, { id: filled.demo.deploymentId })).deployment!;
+    // February–June 2013: the model is right on about 80% of the days, above the at-risk 75%.
+    expect(health.accuracy.status).toBe('PASSING');
+    const lastFive = MONTHS.slice(-5).reduce((n, month) => n + daysOf(month).length, 0);
+    expect(health.accuracy.reason).toMatch(new RegExp(`^ACCURACY 0\\.\\d+ over ${lastFive} predictions with actuals within thresholds$`));
+    expect(health.drift.status).not.toBe('UNKNOWN');
+    expect(health.service.status).toBe('PASSING');
   });
 
   it('exported the last months with their actuals', async () => {

@@ -3,6 +3,26 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+export type AccuracyHealthSettingsInput = {
+  atRiskThreshold?: number | null | undefined;
+  /** One of 1, 5, 10, 50, 100, 1000, 10000. */
+  batchCount?: number | null | undefined;
+  failingThreshold?: number | null | undefined;
+  metric?: AccuracyMetric | null | undefined;
+};
+
+export type AccuracyMetric =
+  | 'ACCURACY'
+  | 'AUC'
+  | 'F1'
+  | 'LOG_LOSS'
+  | 'MAE'
+  | 'MAPE'
+  | 'PPV'
+  | 'R2'
+  | 'RMSE'
+  | 'TPR';
+
 export type ActualInput = {
   /** Regression: a number; classification: one of the class names. */
   actualValue: unknown;
@@ -162,6 +182,18 @@ export type CustomMetricType =
   | 'GAUGE'
   | 'SUM';
 
+export type DataDriftHealthSettingsInput = {
+  /** One of 1, 5, 10, 50, 100, 1000, 10000. */
+  batchCount?: number | null | undefined;
+  driftThreshold?: number | null | undefined;
+  excludedFeatures?: Array<string> | null | undefined;
+  highImportanceAtRiskCount?: number | null | undefined;
+  highImportanceFailingCount?: number | null | undefined;
+  importanceThreshold?: number | null | undefined;
+  lowImportanceAtRiskCount?: number | null | undefined;
+  lowImportanceFailingCount?: number | null | undefined;
+};
+
 export type DataExportFormat =
   /** RFC 4180, UTF-8, a header row; timestamps ISO 8601 in UTC; a missing value is an empty cell. */
   | 'CSV'
@@ -250,6 +282,13 @@ export type ReportCustomMetricValuesInput = {
   modelId?: string | null | undefined;
 };
 
+export type ServiceHealthSettingsInput = {
+  /** One of 1, 5, 10, 50, 100, 1000, 10000. */
+  batchCount?: number | null | undefined;
+  errorRateAtRisk?: number | null | undefined;
+  errorRateFailing?: number | null | undefined;
+};
+
 export type SetTrainingBaselineInput = {
   deploymentId: string;
   rows: Array<PredictionRowInput>;
@@ -295,6 +334,13 @@ export type UpdateDeploymentSettingsInput = {
   modelBackend?: ModelBackendInput | null | undefined;
   modelId?: string | null | undefined;
   predictionThreshold?: number | null | undefined;
+};
+
+export type UpdateHealthSettingsInput = {
+  accuracy?: AccuracyHealthSettingsInput | null | undefined;
+  dataDrift?: DataDriftHealthSettingsInput | null | undefined;
+  deploymentId: string;
+  service?: ServiceHealthSettingsInput | null | undefined;
 };
 
 export type UpdateMonitoringBatchInput = {
@@ -370,6 +416,17 @@ export type DemoUpdateDeploymentSettingsMutation = { updateDeploymentSettings:
     | { __typename: 'ForbiddenError', message: string }
     | { __typename: 'NotFoundError', message: string }
     | { deployment: { id: string, modelBackend: { protocol: ModelBackendProtocol, url: string, modelName: string | null } | null } }
+    | { __typename: 'ValidationError', message: string, fieldErrors: Array<{ field: string, message: string }> }
+   };
+
+export type DemoUpdateHealthSettingsMutationVariables = Exact<{
+  input: UpdateHealthSettingsInput;
+}>;
+
+
+export type DemoUpdateHealthSettingsMutation = { updateHealthSettings:
+    | { __typename: 'NotFoundError', message: string }
+    | { deployment: { id: string } }
     | { __typename: 'ValidationError', message: string, fieldErrors: Array<{ field: string, message: string }> }
    };
 
@@ -628,6 +685,27 @@ export const DemoUpdateDeploymentSettingsDocument = new TypedDocumentString(`
     }
   }
 }`) as unknown as TypedDocumentString<DemoUpdateDeploymentSettingsMutation, DemoUpdateDeploymentSettingsMutationVariables>;
+export const DemoUpdateHealthSettingsDocument = new TypedDocumentString(`
+    mutation DemoUpdateHealthSettings($input: UpdateHealthSettingsInput!) {
+  updateHealthSettings(input: $input) {
+    ... on UpdateHealthSettingsSuccess {
+      deployment {
+        id
+      }
+    }
+    ...DemoError
+  }
+}
+    fragment DemoError on Error {
+  __typename
+  message
+  ... on ValidationError {
+    fieldErrors {
+      field
+      message
+    }
+  }
+}`) as unknown as TypedDocumentString<DemoUpdateHealthSettingsMutation, DemoUpdateHealthSettingsMutationVariables>;
 export const DemoCheckModelBackendDocument = new TypedDocumentString(`
     mutation DemoCheckModelBackend($deploymentId: ID!) {
   checkModelBackend(deploymentId: $deploymentId) {
