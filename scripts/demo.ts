@@ -16,6 +16,10 @@ import { ensureWebBuilt } from './build-web.js';
 // Seattle's weather (examples/demo), prints where to look and with which token, and runs until
 // Ctrl-C. With --url and --token it fills an existing server instead (which must reach this
 // machine's 127.0.0.1: the model server and the CSVs are served here).
+//
+// npm runs it as `node --import tsx`, not through the tsx CLI: the CLI SIGKILLs a child that does not
+// acknowledge a relayed Ctrl-C within 30 ms (a busy moment of the fill), which would leave the
+// embedded PostgreSQL running without its server.
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MODEL_SERVER = path.join(ROOT, 'examples', 'model-server', 'server.mjs');
@@ -202,7 +206,10 @@ The demo is ready${app ? '' : ` on ${url}`}.
 ${app ? `  GraphQL:    ${url}/graphql\n` : ''}
 Press Ctrl-C to stop${app ? ' everything' : ' the model server and the CSV server'}.`);
   } catch (error) {
-    console.error(`demo: ${error instanceof Error ? error.message : String(error)}`);
+    if (stopping) return; // Ctrl-C during the fill: its requests fail as the servers go
+    const message = error instanceof Error ? error.message : String(error);
+    const busy = (error as { code?: string }).code === 'EADDRINUSE' ? ` (is something else on port ${options.port}? try --port 0)` : '';
+    console.error(`demo: ${message}${busy}`);
     await stopAll(1);
   }
 }
