@@ -124,6 +124,11 @@ export const deployments = pgTable(
     healthSettings: jsonb('health_settings').$type<HealthSettings>().notNull().default(sql`'{}'::jsonb`),
     /** Where the deployment's model answers (C10); its headers are secrets, never returned or logged. */
     modelBackend: jsonb('model_backend').$type<ModelBackend>(),
+    /**
+     * The input column whose value a batch prediction job records as each prediction's association
+     * id (DataRobot's `associationId.columnNames`); null = jobs record none.
+     */
+    associationIdColumn: text('association_id_column'),
     createdAt: ts('created_at').notNull().defaultNow(),
   },
   (t) => [index('deployments_organization_idx').on(t.organizationId, t.createdAt, t.id)],

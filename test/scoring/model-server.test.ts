@@ -207,7 +207,7 @@ describe('starting', () => {
   it('serves the shipped models on the real port for --port 0, with --mlflow-model at the root', async () => {
     const shipped = await startServer(['--port', '0', '--mlflow-model', 'regression']);
     expect(shipped.url).toMatch(/^http:\/\/127\.0\.0\.1:[1-9]\d*$/);
-    expect(shipped.models).toEqual(['binary', 'binary20', 'multiclass', 'regression']);
+    expect(shipped.models).toEqual(['binary', 'binary20', 'multiclass', 'regression', 'seattle-weather']);
     const metadata = await call(`${shipped.url}/v2/models/binary20`);
     expect(metadata.json.inputs!.map((i: { name: string }) => i.name)).toEqual(Array.from({ length: 20 }, (_, j) => `f${j + 1}`));
     expect(metadata.json.outputs).toEqual([{ name: 'predict_proba', datatype: 'FP64', shape: [-1, 2] }]);

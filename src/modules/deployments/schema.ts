@@ -82,6 +82,12 @@ builder.node(DeploymentRef, {
       description: 'Where the model answers; null when none is set.',
       resolve: (d) => d.modelBackend,
     }),
+    associationIdColumn: t.exposeString('associationIdColumn', {
+      nullable: true,
+      description:
+        "The input column a batch prediction job reads each row's association id from (DataRobot's association id setting), " +
+        'so actuals join the predictions of its runs; null when jobs record no association ids.',
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
 });
@@ -131,6 +137,7 @@ builder.mutationField('createDeployment', (t) =>
             modelId: f.string({ description: 'The current model id; generated when omitted.' }),
             batchMonitoringEnabled: f.boolean({ description: 'Default false.' }),
             modelBackend: f.field({ type: ModelBackendInput, description: 'Organization admins only.' }),
+            associationIdColumn: f.string({ description: 'The input column batch prediction jobs read association ids from.' }),
           }),
         }),
       }),
@@ -162,6 +169,9 @@ builder.mutationField('updateDeploymentSettings', (t) =>
             predictionThreshold: f.float(),
             batchMonitoringEnabled: f.boolean({ description: 'Switches batch monitoring (the BATCH badge) on or off.' }),
             modelBackend: f.field({ type: ModelBackendInput, description: 'Organization admins only; null removes the backend.' }),
+            associationIdColumn: f.string({
+              description: 'The input column batch prediction jobs read association ids from; null: they record none.',
+            }),
           }),
         }),
       }),

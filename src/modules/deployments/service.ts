@@ -18,6 +18,8 @@ const featureSchema = z.object({
 
 const thresholdSchema = z.number({ error: 'must be a number' }).min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
 const modelIdSchema = nameSchema(256);
+/** An input column's name, as a batch prediction job's CSV header names it. */
+const associationIdColumnSchema = nameSchema(256);
 
 const createDeploymentInput = z
   .object({
@@ -32,6 +34,7 @@ const createDeploymentInput = z
     modelId: modelIdSchema.nullish(),
     batchMonitoringEnabled: z.boolean().nullish(),
     modelBackend: modelBackendInput.nullish(),
+    associationIdColumn: associationIdColumnSchema.nullish(),
   })
   .superRefine((input, ctx) => {
     const classes = input.classNames ?? [];
@@ -89,6 +92,7 @@ export async function createDeployment(db: Db, viewer: Viewer, input: CreateDepl
       modelId: parsed.modelId ?? newId('Deployment').replace('dep_', 'model_'),
       batchMonitoringEnabled: parsed.batchMonitoringEnabled ?? false,
       modelBackend: parsed.modelBackend ? modelBackendSetting(parsed.modelBackend, null) : null,
+      associationIdColumn: parsed.associationIdColumn ?? null,
     })
     .returning();
   return deployment!;
@@ -102,6 +106,8 @@ const updateDeploymentSettingsInput = z.object({
   batchMonitoringEnabled: booleanSchema.optional(),
   /** null removes the backend. */
   modelBackend: modelBackendInput.nullish(),
+  /** null: jobs record no association ids. */
+  associationIdColumn: associationIdColumnSchema.nullish(),
 });
 
 export type UpdateDeploymentSettingsInput = Loose<z.input<typeof updateDeploymentSettingsInput>>;

@@ -3,7 +3,8 @@ import { batchPredictionJobChunks, type Deployment, type JobSpec } from '../../d
 import { type FieldError, MAX_ROW_ERRORS, type Result, ValidationError } from '../../errors.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../../formats/bytes.js';
 import { csvRecords } from '../../formats/csv.js';
-import { normalizeFeatures, type RowContext } from '../rows/normalize.js';
+import { unstorableText } from '../../validation.js';
+import { MAX_ASSOCIATION_ID_LENGTH, normalizeFeatures, type RowContext } from '../rows/normalize.js';
 import { targetShape } from '../rows/shape.js';
 import { passthroughIndexes } from './output.js';
 import { chunkBytes, MAX_CHUNK_ROWS } from './spec.js';
@@ -13,6 +14,12 @@ import { chunkBytes, MAX_CHUNK_ROWS } from './spec.js';
 // of input, each its own row in batch_prediction_job_chunks — so any instance can score any chunk.
 // A chunk keeps what scoring and the output need (validated features, passthrough cells), not the
 // CSV text. The caller's transaction makes it all or nothing.
+
+/**
+ * Association ids of one file remembered to name a repeated one by both lines; past this (memory
+ * stays bounded) the predictions' unique index refuses a repeat when its chunk is stored.
+ */
+const MAX_TRACKED_ASSOCIATION_IDS = 100_000;
 
 export interface StoredInput {
   columns: string[];
@@ -30,30 +37,48 @@ export interface StoredChunk {
   features: (number | string | null)[][];
   /** passthrough[r]: row r's cells of the passthrough columns (passthroughIndexes order). */
   passthrough: (string | null)[][];
+  /**
+   * associationIds[r]: row r's association id, from the deployment's association id column (null
+   * for an empty cell). Absent when the deployment names no such column or the input lacks it.
+   */
+  associationIds?: (string | null)[];
 }
 
 /** Collects a chunk's rows as StoredChunk columns. */
 class ChunkBuilder {
   features: (number | string | null)[][];
   passthrough: (string | null)[][] = [];
+  associationIds: (string | null)[] | undefined;
   rows = 0;
   bytes = 0;
   firstLine = 0;
 
-  constructor(private readonly names: string[]) {
+  constructor(
+    private readonly names: string[],
+    withAssociationIds: boolean,
+  ) {
     this.features = names.map(() => []);
+    if (withAssociationIds) this.associationIds = [];
   }
 
-  add(line: number, features: Record<string, number | string | null>, passthrough: (string | null)[], bytes: number): void {
+  add(
+    line: number,
+    features: Record<string, number | string | null>,
+    passthrough: (string | null)[],
+    associationId: string | null,
+    bytes: number,
+  ): void {
     if (this.rows === 0) this.firstLine = line;
     for (let i = 0; i < this.names.length; i++) this.features[i]!.push(features[this.names[i]!] ?? null);
     this.passthrough.push(passthrough);
+    this.associationIds?.push(associationId);
     this.rows++;
     this.bytes += bytes;
   }
 
   text(): string {
     const chunk: StoredChunk = { features: this.features, passthrough: this.passthrough };
+    if (this.associationIds) chunk.associationIds = this.associationIds;
     return JSON.stringify(chunk);
   }
 }
@@ -96,8 +121,11 @@ export async function storeInput(
   /** Where each of the deployment's features is among the columns (found once, from the header). */
   let featureIndexes: number[] = [];
   let passthrough: number[] = [];
+  /** The deployment's association id column among the columns; -1 when it names none or the input lacks it. */
+  let associationIndex = -1;
+  const seenAssociationIds = new Map<string, number>();
   const names = deployment.features.map((f) => f.name);
-  let pending = new ChunkBuilder(names);
+  let pending = new ChunkBuilder(names, false);
   let rows = 0;
   let chunks = 0;
   // A chunk's insert runs while the next chunk is read (at most one in flight): parsing and
@@ -120,7 +148,7 @@ export async function storeInput(
     // A failed insert must not go unhandled while it waits for the next flush.
     inFlight.catch(() => {});
     chunks++;
-    pending = new ChunkBuilder(names);
+    pending = new ChunkBuilder(names, associationIndex !== -1);
   };
   for await (const record of csvRecords(body, DEFAULT_MAX_LINE_BYTES)) {
     if ('error' in record) {
@@ -134,6 +162,8 @@ export async function storeInput(
       if (problems.length) return new ValidationError(problems);
       featureIndexes = deployment.features.map((f) => columns!.indexOf(f.name));
       passthrough = passthroughIndexes(job.spec, columns);
+      associationIndex = deployment.associationIdColumn ? columns.indexOf(deployment.associationIdColumn) : -1;
+      pending = new ChunkBuilder(names, associationIndex !== -1);
       continue;
     }
     const cells = record.cells;
@@ -151,6 +181,16 @@ export async function storeInput(
       if (errors.length >= MAX_ROW_ERRORS) break;
       continue;
     }
+    let associationId: string | null = null;
+    if (associationIndex !== -1) {
+      const checked = checkAssociationId(cells[associationIndex] ?? null, record.line, seenAssociationIds);
+      if (typeof checked === 'object' && checked !== null) {
+        errors.push({ field: `line ${record.line}.${deployment.associationIdColumn}`, message: checked.error });
+        if (errors.length >= MAX_ROW_ERRORS) break;
+        continue;
+      }
+      associationId = checked;
+    }
     if (errors.length) continue; // keep checking to name more rows; store nothing more
     let bytes = cells.length;
     for (const cell of cells) bytes += cell?.length ?? 0;
@@ -158,6 +198,7 @@ export async function storeInput(
       record.line,
       valid,
       passthrough.map((i) => cells[i] ?? null),
+      associationId,
       bytes,
     );
     rows++;
@@ -169,4 +210,16 @@ export async function storeInput(
   await flush();
   await inFlight;
   return { columns, rows, chunks };
+}
+
+/** A cell of the association id column as the id to record (null when empty), or what is wrong with it. */
+function checkAssociationId(cell: string | null, line: number, seen: Map<string, number>): string | null | { error: string } {
+  if (cell === null || cell === '') return null;
+  if (cell.length > MAX_ASSOCIATION_ID_LENGTH) return { error: `must be at most ${MAX_ASSOCIATION_ID_LENGTH} characters` };
+  const unstorable = unstorableText(cell);
+  if (unstorable) return { error: unstorable };
+  const earlier = seen.get(cell);
+  if (earlier !== undefined) return { error: `repeats the association id of line ${earlier}` };
+  if (seen.size < MAX_TRACKED_ASSOCIATION_IDS) seen.set(cell, line);
+  return cell;
 }

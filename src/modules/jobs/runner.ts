@@ -273,7 +273,12 @@ async function scoreSlice(app: AppServices, job: BatchPredictionJob, settings: R
     const rows = failed ? null : (scored as { rows: ScoredRow[] }).rows;
     const text = output.lines(stored.passthrough, rows, failed ? failed.message : null);
     // skipDriftTracking: the rows are stored without their features (no feature statistics of their own).
-    const items = rows ? rows.map((row) => predictionRow(job.spec.skipDriftTracking ? { ...row, features: { ...noFeatures } } : row)) : [];
+    const items = rows
+      ? rows.map((row, r) => ({
+          ...predictionRow(job.spec.skipDriftTracking ? { ...row, features: { ...noFeatures } } : row),
+          associationId: stored.associationIds?.[r] ?? null,
+        }))
+      : [];
     const committed = await pgTransactionResult(app.pg, async (tx) => {
       const [mine] = await tx.db
         .select({ output: batchPredictionJobChunks.output })

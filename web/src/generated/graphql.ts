@@ -218,6 +218,8 @@ export type UpdateBatchModelHistoryInput = {
 };
 
 export type UpdateDeploymentSettingsInput = {
+  /** The input column batch prediction jobs read association ids from; null: they record none. */
+  associationIdColumn?: string | null | undefined;
   /** Switches batch monitoring (the BATCH badge) on or off. */
   batchMonitoringEnabled?: boolean | null | undefined;
   deploymentId: string;
