@@ -76,6 +76,8 @@ describe.runIf(chromiumCommand)('the analysis tabs in Chromium', () => {
       const charts = await batchCharts(page);
       return charts.length >= minimumCharts && charts.every((chart) => JSON.stringify(chart.rowLabels) === JSON.stringify(names));
     }).toBe(true);
+    // uPlot draws on the next animation frame after new data: wait for the pixels too.
+    await poll(async () => (await chartStates(page)).filter((chart) => chart.seriesPixels <= 10).map((chart) => chart.title)).toEqual([]);
     for (const chart of await chartStates(page)) {
       expect(chart.seriesPixels, `${chart.title} draws its series`).toBeGreaterThan(10);
       expect(chart.accessibleName).toContain(chart.title);

@@ -281,7 +281,7 @@ describe.runIf(chromiumCommand)('Batch Management in Chromium', () => {
     await page.context().close();
   });
 
-  it('links a batch made by a batch prediction job to the Jobs tab', async () => {
+  it('links a batch made by a batch prediction job to that job in the Jobs tab', async () => {
     const deployment = await jobDeployment(server, models, 'reg', { token: tenant.token });
     const job = await runJob(server, { deploymentId: deployment.id }, inputCsv(inputRows(5)), tenant.token);
     expect(job.status).toBe('COMPLETED');
@@ -291,8 +291,9 @@ describe.runIf(chromiumCommand)('Batch Management in Chromium', () => {
     await madeBy.waitFor();
     expect(await madeBy.textContent()).toContain(job.id);
     expect(await madeBy.textContent()).toContain('completed');
-    await madeBy.getByRole('link', { name: 'open the Jobs tab' }).click();
-    await expect.poll(() => page.evaluate(() => location.hash)).toBe(`#/deployments/${deployment.id}/jobs`);
+    await madeBy.getByRole('link', { name: 'open the job' }).click();
+    await expect.poll(() => page.evaluate(() => location.hash)).toBe(`#/deployments/${deployment.id}/jobs/${job.id}`);
+    await page.getByText(job.id).first().waitFor();
     expectNoProblems(problems);
     await page.context().close();
   });

@@ -68,7 +68,7 @@ describe.runIf(chromiumCommand)('the Settings tab in Chromium', () => {
     await page.context().close();
   });
 
-  it('changes the label, description and threshold; an invalid threshold is shown under its field', async () => {
+  it('changes the label, description, threshold and association id column; an invalid threshold is shown under its field', async () => {
     const { page, problems } = await openPage(browser, { token: tenant.token });
     await page.goto(`${server.url}/#/deployments/${deploymentId}/settings`);
     const threshold = page.getByLabel('Prediction threshold');
@@ -84,6 +84,7 @@ describe.runIf(chromiumCommand)('the Settings tab in Chromium', () => {
     await threshold.fill('0.35');
     await page.getByLabel('Label').fill('Churn model (v2)');
     await page.getByLabel('Description').fill('Scores every customer nightly.');
+    await page.getByLabel('Association id column').fill('customer_id');
     await save(page, 'Save deployment settings');
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toContain('Churn model (v2)');
     expect(await error.count()).toBe(0);
@@ -91,7 +92,12 @@ describe.runIf(chromiumCommand)('the Settings tab in Chromium', () => {
       label: 'Churn model (v2)',
       description: 'Scores every customer nightly.',
       predictionThreshold: 0.35,
+      associationIdColumn: 'customer_id',
     });
+    // Emptied, the column is cleared.
+    await page.getByLabel('Association id column').fill('');
+    await save(page, 'Save deployment settings');
+    await expect.poll(async () => (await readBack()).associationIdColumn).toBeNull();
     expectNoProblems(problems);
     await page.context().close();
   });

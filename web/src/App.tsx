@@ -37,7 +37,7 @@ function SignedIn() {
       </header>
       <div id="content">
         {route.page === 'deployment' ? (
-          <DeploymentPage deploymentId={route.deploymentId} tab={route.tab} batchId={route.batchId} />
+          <DeploymentPage deploymentId={route.deploymentId} tab={route.tab} itemId={route.itemId} />
         ) : (
           <Inventory />
         )}

@@ -3,21 +3,21 @@ import { useEffect, useState } from 'preact/hooks';
 // Hash routes (the server serves one page at `/`):
 //   #/                                   deployments inventory
 //   #/deployments/<id>/<tab>             a deployment's tab (batches, service, drift, accuracy, …)
-//   #/deployments/<id>/batches/<batchId> a batch
+//   #/deployments/<id>/<tab>/<itemId>    one item of a tab: a batch, a job run, an export
 
-export type Route = { page: 'inventory' } | { page: 'deployment'; deploymentId: string; tab: string; batchId?: string };
+export type Route = { page: 'inventory' } | { page: 'deployment'; deploymentId: string; tab: string; itemId?: string };
 
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
   if (parts[0] === 'deployments' && parts[1]) {
-    return { page: 'deployment', deploymentId: parts[1], tab: parts[2] ?? 'batches', ...(parts[3] ? { batchId: parts[3] } : {}) };
+    return { page: 'deployment', deploymentId: parts[1], tab: parts[2] ?? 'batches', ...(parts[3] ? { itemId: parts[3] } : {}) };
   }
   return { page: 'inventory' };
 }
 
 export function href(route: Route): string {
   if (route.page === 'inventory') return '#/';
-  const path = ['deployments', route.deploymentId, route.tab, ...(route.batchId ? [route.batchId] : [])];
+  const path = ['deployments', route.deploymentId, route.tab, ...(route.itemId ? [route.itemId] : [])];
   return `#/${path.map(encodeURIComponent).join('/')}`;
 }
 

@@ -120,3 +120,13 @@ export function HealthBadge({ area, status, reason }: { area: string; status: He
     </span>
   );
 }
+
+/** The message of one form field, referenced by the field's aria-describedby; `label` prefixes it ("Name must be …"). */
+export function FieldError({ id, label, message }: { id: string; label?: string; message: string | undefined }) {
+  if (!message) return null;
+  return (
+    <p id={id} class="field-error">
+      {label ? `${label} ${message}` : message}
+    </p>
+  );
+}

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { useMutation, useQuery, useSubscription } from '../api/hooks';
 import { formatCount, formatTime, viewerTimeZone } from '../app/format';
 import { href, navigate } from '../app/router';
-import { Confirm, CopyButton, ErrorNote, Loading } from '../app/ui';
+import { Confirm, CopyButton, ErrorNote, FieldError, Loading } from '../app/ui';
 import {
   BatchDetailDocument,
   type BatchDetailFragment,
@@ -14,7 +14,7 @@ import {
   UpdateBatchInfoDocument,
   UpdateBatchPeriodDocument,
 } from '../generated/graphql';
-import { FieldError } from './FieldError';
+
 import { type Failure, failureOf } from './results';
 import { fromLocalInput, toLocalInput } from './time';
 
@@ -164,7 +164,7 @@ function FoundBatch({
             <>
               batch prediction job <code>{batch.predictionJob.id}</code> ({batch.predictionJob.status.toLowerCase()}, started{' '}
               {formatTime(batch.predictionJob.createdAt)}) —{' '}
-              <a href={href({ page: 'deployment', deploymentId, tab: 'jobs' })}>open the Jobs tab</a>
+              <a href={href({ page: 'deployment', deploymentId, tab: 'jobs', itemId: batch.predictionJob.id })}>open the job</a>
             </>
           ) : (
             'no batch prediction job (created directly or by an upload)'

@@ -354,7 +354,7 @@ function BatchTableRow({
   return (
     <tr data-batch-id={batch.id}>
       <th scope="row">
-        <a href={href({ page: 'deployment', deploymentId, tab: 'batches', batchId: batch.id })}>{shown.name}</a>
+        <a href={href({ page: 'deployment', deploymentId, tab: 'batches', itemId: batch.id })}>{shown.name}</a>
         {shown.isLocked ? (
           <span class="badge badge-locked" title="Locked: accepts no new predictions">
             Locked

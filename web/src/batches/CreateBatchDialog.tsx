@@ -1,8 +1,8 @@
 import { useState } from 'preact/hooks';
 import { useMutation } from '../api/hooks';
-import { Dialog, ErrorNote } from '../app/ui';
+import { Dialog, ErrorNote, FieldError } from '../app/ui';
 import { CreateBatchDocument } from '../generated/graphql';
-import { FieldError } from './FieldError';
+
 import { type Failure, failureOf } from './results';
 import { formatTimeWithZone } from './time';
 

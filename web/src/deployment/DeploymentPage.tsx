@@ -26,7 +26,7 @@ const TABS: { id: string; title: string; view: FunctionComponent<TabProps> }[] =
 ];
 
 /** A deployment: its header and tabs (a WAI-ARIA tab list: arrow keys move between tabs). */
-export function DeploymentPage({ deploymentId, tab, batchId }: { deploymentId: string; tab: string; batchId?: string }) {
+export function DeploymentPage({ deploymentId, tab, itemId }: { deploymentId: string; tab: string; itemId?: string }) {
   const { data, error, loading, refetch } = useQuery(DeploymentPageDocument, { id: deploymentId });
   const tabList = useRef<HTMLDivElement>(null);
   const current = TABS.find((candidate) => candidate.id === tab) ?? TABS[0]!;
@@ -100,7 +100,7 @@ export function DeploymentPage({ deploymentId, tab, batchId }: { deploymentId: s
         <View
           key={`${deployment.id}:${current.id}`}
           deployment={deployment}
-          batchId={current.id === 'batches' ? batchId : undefined}
+          itemId={current.id === tab ? itemId : undefined}
           reloadDeployment={refetch}
         />
       </section>

@@ -3,7 +3,7 @@ import type { ApiError } from '../api/client';
 import { downloadWithToken } from '../api/download';
 import { useMutation, useQuery, useSubscription } from '../api/hooks';
 import { formatCount, formatTime } from '../app/format';
-import { href, navigate, useRoute } from '../app/router';
+import { href, navigate } from '../app/router';
 import type { TabProps } from '../app/tabs';
 import { ErrorNote, Loading } from '../app/ui';
 import {
@@ -17,8 +17,7 @@ import {
 import { type BatchSelection, BatchSelector, DEFAULT_SELECTION } from '../selection/BatchSelector';
 
 // Data Export (C12): start an export of a batch selection, follow it live, download the file.
-// `#/deployments/<id>/export/<exportId>` follows one export: the router's 4th segment is the item
-// id of the tab (named batchId in the route because Batch Management used it first).
+// `#/deployments/<id>/export/<exportId>` follows one export.
 
 const FINAL = new Set(['SUCCEEDED', 'FAILED']);
 const STATUS_TEXT: Record<ExportTabExportFragment['status'], string> = {
@@ -50,9 +49,7 @@ function exportFileName(label: string, exp: ExportTabExportFragment): string {
   return `${slug || 'deployment'}-${exp.id}.${exp.format === 'PARQUET' ? 'parquet' : 'csv'}`;
 }
 
-export function ExportTab({ deployment }: TabProps) {
-  const route = useRoute();
-  const exportId = route.page === 'deployment' && route.tab === 'export' ? route.batchId : undefined;
+export function ExportTab({ deployment, itemId: exportId }: TabProps) {
   const exports = useQuery(ExportTabExportsDocument, { deploymentId: deployment.id });
   const [downloaded, setDownloaded] = useState('');
   const [downloadError, setDownloadError] = useState<ApiError | string>();
@@ -112,7 +109,7 @@ function StartExport({ deploymentId, onStarted }: { deploymentId: string; onStar
           if (!result) return;
           if (result.__typename === 'CreateDataExportSuccess') {
             onStarted();
-            navigate({ page: 'deployment', deploymentId, tab: 'export', batchId: result.export.id });
+            navigate({ page: 'deployment', deploymentId, tab: 'export', itemId: result.export.id });
           } else {
             setRefusal({ message: result.message, fieldErrors: result.__typename === 'ValidationError' ? result.fieldErrors : [] });
           }
@@ -275,7 +272,7 @@ function ExportList({
         {exports.map((exp) => (
           <tr key={exp.id} aria-current={exp.id === currentId ? 'true' : undefined}>
             <td>
-              <a href={href({ page: 'deployment', deploymentId, tab: 'export', batchId: exp.id })}>{formatTime(exp.createdAt)}</a>
+              <a href={href({ page: 'deployment', deploymentId, tab: 'export', itemId: exp.id })}>{formatTime(exp.createdAt)}</a>
             </td>
             <td>
               <span class={`export-status status-${exp.status.toLowerCase()}`}>{STATUS_TEXT[exp.status]}</span>

@@ -588,14 +588,14 @@ export type SelectorBatchEventsSubscriptionVariables = Exact<{
 
 export type SelectorBatchEventsSubscription = { batchEvents: { kind: BatchEventKind, batch: { id: string, name: string, createdAt: string, predictionCount: number } } };
 
-export type SettingsTabDeploymentFragment = { id: string, label: string, description: string | null, targetType: TargetType, predictionThreshold: number, batchMonitoringEnabled: boolean, healthSettings: { service: { batchCount: number, errorRateAtRisk: number, errorRateFailing: number }, dataDrift: { batchCount: number, driftThreshold: number, importanceThreshold: number, lowImportanceAtRiskCount: number | null, lowImportanceFailingCount: number | null, highImportanceAtRiskCount: number | null, highImportanceFailingCount: number | null, excludedFeatures: Array<string> }, accuracy: { metric: AccuracyMetric, batchCount: number, atRiskThreshold: number | null, failingThreshold: number | null } } };
+export type SettingsTabDeploymentFragment = { id: string, label: string, description: string | null, targetType: TargetType, predictionThreshold: number, batchMonitoringEnabled: boolean, associationIdColumn: string | null, healthSettings: { service: { batchCount: number, errorRateAtRisk: number, errorRateFailing: number }, dataDrift: { batchCount: number, driftThreshold: number, importanceThreshold: number, lowImportanceAtRiskCount: number | null, lowImportanceFailingCount: number | null, highImportanceAtRiskCount: number | null, highImportanceFailingCount: number | null, excludedFeatures: Array<string> }, accuracy: { metric: AccuracyMetric, batchCount: number, atRiskThreshold: number | null, failingThreshold: number | null } } };
 
 export type SettingsTabDeploymentQueryVariables = Exact<{
   id: string;
 }>;
 
 
-export type SettingsTabDeploymentQuery = { deployment: { id: string, label: string, description: string | null, targetType: TargetType, predictionThreshold: number, batchMonitoringEnabled: boolean, healthSettings: { service: { batchCount: number, errorRateAtRisk: number, errorRateFailing: number }, dataDrift: { batchCount: number, driftThreshold: number, importanceThreshold: number, lowImportanceAtRiskCount: number | null, lowImportanceFailingCount: number | null, highImportanceAtRiskCount: number | null, highImportanceFailingCount: number | null, excludedFeatures: Array<string> }, accuracy: { metric: AccuracyMetric, batchCount: number, atRiskThreshold: number | null, failingThreshold: number | null } } } | null };
+export type SettingsTabDeploymentQuery = { deployment: { id: string, label: string, description: string | null, targetType: TargetType, predictionThreshold: number, batchMonitoringEnabled: boolean, associationIdColumn: string | null, healthSettings: { service: { batchCount: number, errorRateAtRisk: number, errorRateFailing: number }, dataDrift: { batchCount: number, driftThreshold: number, importanceThreshold: number, lowImportanceAtRiskCount: number | null, lowImportanceFailingCount: number | null, highImportanceAtRiskCount: number | null, highImportanceFailingCount: number | null, excludedFeatures: Array<string> }, accuracy: { metric: AccuracyMetric, batchCount: number, atRiskThreshold: number | null, failingThreshold: number | null } } } | null };
 
 export type SettingsTabUpdateDeploymentMutationVariables = Exact<{
   input: UpdateDeploymentSettingsInput;
@@ -605,7 +605,7 @@ export type SettingsTabUpdateDeploymentMutationVariables = Exact<{
 export type SettingsTabUpdateDeploymentMutation = { updateDeploymentSettings:
     | { __typename: 'ForbiddenError', message: string }
     | { __typename: 'NotFoundError', message: string }
-    | { __typename: 'UpdateDeploymentSettingsSuccess', deployment: { id: string, label: string, description: string | null, targetType: TargetType, predictionThreshold: number, batchMonitoringEnabled: boolean, healthSettings: { service: { batchCount: number, errorRateAtRisk: number, errorRateFailing: number }, dataDrift: { batchCount: number, driftThreshold: number, importanceThreshold: number, lowImportanceAtRiskCount: number | null, lowImportanceFailingCount: number | null, highImportanceAtRiskCount: number | null, highImportanceFailingCount: number | null, excludedFeatures: Array<string> }, accuracy: { metric: AccuracyMetric, batchCount: number, atRiskThreshold: number | null, failingThreshold: number | null } } } }
+    | { __typename: 'UpdateDeploymentSettingsSuccess', deployment: { id: string, label: string, description: string | null, targetType: TargetType, predictionThreshold: number, batchMonitoringEnabled: boolean, associationIdColumn: string | null, healthSettings: { service: { batchCount: number, errorRateAtRisk: number, errorRateFailing: number }, dataDrift: { batchCount: number, driftThreshold: number, importanceThreshold: number, lowImportanceAtRiskCount: number | null, lowImportanceFailingCount: number | null, highImportanceAtRiskCount: number | null, highImportanceFailingCount: number | null, excludedFeatures: Array<string> }, accuracy: { metric: AccuracyMetric, batchCount: number, atRiskThreshold: number | null, failingThreshold: number | null } } } }
     | { __typename: 'ValidationError', message: string, fieldErrors: Array<{ field: string, message: string }> }
    };
 
@@ -616,7 +616,7 @@ export type SettingsTabUpdateHealthMutationVariables = Exact<{
 
 export type SettingsTabUpdateHealthMutation = { updateHealthSettings:
     | { __typename: 'NotFoundError', message: string }
-    | { __typename: 'UpdateHealthSettingsSuccess', deployment: { id: string, label: string, description: string | null, targetType: TargetType, predictionThreshold: number, batchMonitoringEnabled: boolean, healthSettings: { service: { batchCount: number, errorRateAtRisk: number, errorRateFailing: number }, dataDrift: { batchCount: number, driftThreshold: number, importanceThreshold: number, lowImportanceAtRiskCount: number | null, lowImportanceFailingCount: number | null, highImportanceAtRiskCount: number | null, highImportanceFailingCount: number | null, excludedFeatures: Array<string> }, accuracy: { metric: AccuracyMetric, batchCount: number, atRiskThreshold: number | null, failingThreshold: number | null } } } }
+    | { __typename: 'UpdateHealthSettingsSuccess', deployment: { id: string, label: string, description: string | null, targetType: TargetType, predictionThreshold: number, batchMonitoringEnabled: boolean, associationIdColumn: string | null, healthSettings: { service: { batchCount: number, errorRateAtRisk: number, errorRateFailing: number }, dataDrift: { batchCount: number, driftThreshold: number, importanceThreshold: number, lowImportanceAtRiskCount: number | null, lowImportanceFailingCount: number | null, highImportanceAtRiskCount: number | null, highImportanceFailingCount: number | null, excludedFeatures: Array<string> }, accuracy: { metric: AccuracyMetric, batchCount: number, atRiskThreshold: number | null, failingThreshold: number | null } } } }
     | { __typename: 'ValidationError', message: string, fieldErrors: Array<{ field: string, message: string }> }
    };
 
@@ -908,6 +908,7 @@ export const SettingsTabDeploymentFragmentDoc = new TypedDocumentString(`
   targetType
   predictionThreshold
   batchMonitoringEnabled
+  associationIdColumn
   healthSettings {
     service {
       batchCount
@@ -2032,6 +2033,7 @@ export const SettingsTabDeploymentDocument = new TypedDocumentString(`
   targetType
   predictionThreshold
   batchMonitoringEnabled
+  associationIdColumn
   healthSettings {
     service {
       batchCount
@@ -2083,6 +2085,7 @@ export const SettingsTabUpdateDeploymentDocument = new TypedDocumentString(`
   targetType
   predictionThreshold
   batchMonitoringEnabled
+  associationIdColumn
   healthSettings {
     service {
       batchCount
@@ -2134,6 +2137,7 @@ export const SettingsTabUpdateHealthDocument = new TypedDocumentString(`
   targetType
   predictionThreshold
   batchMonitoringEnabled
+  associationIdColumn
   healthSettings {
     service {
       batchCount

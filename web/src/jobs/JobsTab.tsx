@@ -3,7 +3,7 @@ import type { ApiError } from '../api/client';
 import { downloadWithToken } from '../api/download';
 import { useMutation, useQuery, useSubscription } from '../api/hooks';
 import { formatCount, formatTime } from '../app/format';
-import { href, useRoute } from '../app/router';
+import { href } from '../app/router';
 import type { TabProps } from '../app/tabs';
 import { Confirm, ErrorNote, Loading } from '../app/ui';
 import {
@@ -21,10 +21,7 @@ import {
 import { scheduleInWords } from './schedule';
 
 // Jobs (C10, C13): the deployment's batch prediction job runs, live while they run, and its job
-// definitions with their schedules and "Run now". `#/deployments/<id>/jobs/<jobId>` opens one run:
-// the router's 4th segment is the tab's item id (named batchId in the route, after the Batch
-// Management tab that used it first; the deployment page hands it only to that tab, so this tab
-// reads the route itself).
+// definitions with their schedules and "Run now". `#/deployments/<id>/jobs/<jobId>` opens one run.
 
 const PAGE = 20;
 const FINAL = new Set<BatchPredictionJobStatus>(['COMPLETED', 'ABORTED', 'FAILED']);
@@ -76,9 +73,7 @@ function JobProgress({ job }: { job: JobsTabJobFragment }) {
   );
 }
 
-export function JobsTab({ deployment }: TabProps) {
-  const route = useRoute();
-  const jobId = route.page === 'deployment' && route.tab === 'jobs' ? route.batchId : undefined;
+export function JobsTab({ deployment, itemId: jobId }: TabProps) {
   const [pages, setPages] = useState<(string | null)[]>([null]);
   const after = pages[pages.length - 1] ?? null;
   const jobs = useQuery(JobsTabJobsDocument, { deploymentId: deployment.id, first: PAGE, after });
@@ -236,7 +231,7 @@ function JobRow({
   return (
     <tr class={highlighted ? 'highlighted' : undefined} aria-current={highlighted ? 'true' : undefined} data-job-id={job.id}>
       <td>
-        <a href={href({ page: 'deployment', deploymentId, tab: 'jobs', batchId: job.id })}>
+        <a href={href({ page: 'deployment', deploymentId, tab: 'jobs', itemId: job.id })}>
           <code>{job.id}</code>
         </a>
         <div class="small muted">{job.definition ? `from ${job.definition.name}` : 'one-time job'}</div>
@@ -251,7 +246,7 @@ function JobRow({
       </td>
       <td>
         {job.monitoringBatch ? (
-          <a href={href({ page: 'deployment', deploymentId, tab: 'batches', batchId: job.monitoringBatch.id })}>
+          <a href={href({ page: 'deployment', deploymentId, tab: 'batches', itemId: job.monitoringBatch.id })}>
             {job.monitoringBatch.name}
           </a>
         ) : (
@@ -332,7 +327,7 @@ function JobDetail({
         <dt>Batch</dt>
         <dd>
           {job.monitoringBatch ? (
-            <a href={href({ page: 'deployment', deploymentId, tab: 'batches', batchId: job.monitoringBatch.id })}>
+            <a href={href({ page: 'deployment', deploymentId, tab: 'batches', itemId: job.monitoringBatch.id })}>
               {job.monitoringBatch.name}
             </a>
           ) : (

@@ -88,7 +88,7 @@ export function SettingsTab({ deployment, reloadDeployment }: TabProps) {
   );
 }
 
-const GENERAL_FIELDS = ['label', 'description', 'predictionThreshold', 'batchMonitoringEnabled'] as const;
+const GENERAL_FIELDS = ['label', 'description', 'predictionThreshold', 'associationIdColumn', 'batchMonitoringEnabled'] as const;
 
 function GeneralSettings({ settings, onSaved }: { settings: SettingsTabDeploymentFragment; onSaved: () => void }) {
   const form = useRef<HTMLFormElement>(null);
@@ -96,6 +96,7 @@ function GeneralSettings({ settings, onSaved }: { settings: SettingsTabDeploymen
   const [description, setDescription] = useState(settings.description ?? '');
   const [threshold, setThreshold] = useState(String(settings.predictionThreshold));
   const [batchMonitoring, setBatchMonitoring] = useState(settings.batchMonitoringEnabled);
+  const [associationIdColumn, setAssociationIdColumn] = useState(settings.associationIdColumn ?? '');
   const [errors, setErrors] = useState<FieldErrors>({});
   const [refusal, setRefusal] = useState<string>();
   const [saved, setSaved] = useState('');
@@ -126,6 +127,7 @@ function GeneralSettings({ settings, onSaved }: { settings: SettingsTabDeploymen
             deploymentId: settings.id,
             label,
             description: description.trim() ? description : null,
+            associationIdColumn: associationIdColumn.trim() ? associationIdColumn.trim() : null,
             batchMonitoringEnabled: batchMonitoring,
             ...(binary && parsed !== null ? { predictionThreshold: parsed } : {}),
           },
@@ -140,6 +142,7 @@ function GeneralSettings({ settings, onSaved }: { settings: SettingsTabDeploymen
           setDescription(stored.description ?? '');
           setThreshold(String(stored.predictionThreshold));
           setBatchMonitoring(stored.batchMonitoringEnabled);
+          setAssociationIdColumn(stored.associationIdColumn ?? '');
           setSaved(`Settings saved. Batch monitoring is ${stored.batchMonitoringEnabled ? 'on' : 'off'}.`);
           onSaved();
         } else if (result.__typename === 'ValidationError') {
@@ -164,6 +167,14 @@ function GeneralSettings({ settings, onSaved }: { settings: SettingsTabDeploymen
           hint="A probability at or above it predicts the positive class (0 to 1)."
         />
       ) : null}
+      <TextField
+        field="associationIdColumn"
+        label="Association id column"
+        value={associationIdColumn}
+        onInput={setAssociationIdColumn}
+        errors={errors}
+        hint="The input column a batch prediction job records as each prediction's association id, so actuals join its runs' predictions. Empty: none."
+      />
       <CheckboxField
         field="batchMonitoringEnabled"
         label="Batch monitoring"

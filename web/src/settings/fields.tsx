@@ -1,16 +1,12 @@
 import type { ComponentChildren } from 'preact';
+import { FieldError } from '../app/ui';
 import { type FieldErrors, fieldId } from './field-errors';
 
 // Labelled form fields whose error is shown under them and tied to them (aria-invalid,
 // aria-describedby).
 
-function FieldError({ field, errors }: { field: string; errors: FieldErrors }) {
-  const message = errors[field];
-  return message ? (
-    <p class="field-error" id={`${fieldId(field)}-error`}>
-      {message}
-    </p>
-  ) : null;
+function ErrorOf({ field, errors }: { field: string; errors: FieldErrors }) {
+  return <FieldError id={`${fieldId(field)}-error`} message={errors[field]} />;
 }
 
 function describedBy(field: string, errors: FieldErrors, hint: ComponentChildren): string | undefined {
@@ -66,7 +62,7 @@ export function TextField({
           {hint}
         </p>
       ) : null}
-      <FieldError field={field} errors={errors} />
+      <ErrorOf field={field} errors={errors} />
     </div>
   );
 }
@@ -111,7 +107,7 @@ export function SelectField({
           {hint}
         </p>
       ) : null}
-      <FieldError field={field} errors={errors} />
+      <ErrorOf field={field} errors={errors} />
     </div>
   );
 }
@@ -149,7 +145,7 @@ export function CheckboxField({
           {hint}
         </p>
       ) : null}
-      <FieldError field={field} errors={errors} />
+      <ErrorOf field={field} errors={errors} />
     </div>
   );
 }
@@ -197,7 +193,7 @@ export function ChecklistField({
           {option.label}
         </label>
       ))}
-      <FieldError field={field} errors={errors} />
+      <ErrorOf field={field} errors={errors} />
     </fieldset>
   );
 }
