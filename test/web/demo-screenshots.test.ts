@@ -2,12 +2,13 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectNoProblems, launchBrowser, openPage, screenshotDirectory } from '../helpers/browser.js';
+import { expectNoProblems, launchBrowser, openPage, screenshotDirectory, seriousAccessibilityViolations } from '../helpers/browser.js';
 import { type FilledDemo, startFilledDemo } from '../helpers/demo.js';
 import { CHROMIUM, systemPackage } from '../helpers/system-packages.js';
 
 // The README's pictures: a server filled by the demo (a year of Seattle's weather), each view of
-// the dashboard in Chromium once its content is in, without console errors, saved as
+// the dashboard in Chromium once its content is in, without console errors or serious axe-core
+// violations, saved as
 // demo-<view>.png (into docs/screenshots with BATCHLENS_UPDATE_SCREENSHOTS=1).
 
 const chromiumCommand = systemPackage(CHROMIUM);
@@ -46,6 +47,7 @@ describe.runIf(chromiumCommand)('the demo in Chromium (README screenshots)', () 
     await page.locator('table tbody tr', { hasText: 'Seattle weather (daily)' }).waitFor();
     await expect.poll(() => settled(page, 'table tbody'), { timeout: 30_000 }).toBe(true);
     await screenshot(page, 'inventory');
+    expect(await seriousAccessibilityViolations(page)).toEqual([]);
     expectNoProblems(problems);
     await page.context().close();
   });
@@ -59,6 +61,8 @@ describe.runIf(chromiumCommand)('the demo in Chromium (README screenshots)', () 
     await page.waitForLoadState('networkidle');
     expect(await page.locator('#tab-panel .error[role="alert"]').allTextContents()).toEqual([]);
     await screenshot(page, tab);
+    // On real data too: no serious accessibility violations on any tab.
+    expect(await seriousAccessibilityViolations(page)).toEqual([]);
     expectNoProblems(problems);
     await page.context().close();
   });
