@@ -40,7 +40,15 @@ export function CopyButton({ text, label }: { text: string; label: string }) {
         setTimeout(() => setCopied(false), 1500);
       }}
     >
-      {copied ? '✓' : '⧉'}
+      {copied ? (
+        '✓'
+      ) : (
+        // Drawn, not a glyph: fonts without U+29C9 would show a box.
+        <svg width="14" height="14" viewBox="0 0 14 14" aria-hidden="true" focusable="false">
+          <rect x="4.5" y="4.5" width="8" height="8" rx="1.5" fill="none" stroke="currentColor" />
+          <path d="M2.5 9.5h-1v-8h8v1" fill="none" stroke="currentColor" />
+        </svg>
+      )}
     </button>
   );
 }
