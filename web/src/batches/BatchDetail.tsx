@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { useMutation, useQuery, useSubscription } from '../api/hooks';
 import { formatCount, formatTime, viewerTimeZone } from '../app/format';
 import { href, navigate } from '../app/router';
-import { Confirm, CopyButton, ErrorNote, FieldError, Loading } from '../app/ui';
+import { Confirm, CopyButton, ErrorNote, Loading } from '../app/ui';
 import {
   BatchDetailDocument,
   type BatchDetailFragment,
@@ -14,6 +14,7 @@ import {
   UpdateBatchInfoDocument,
   UpdateBatchPeriodDocument,
 } from '../generated/graphql';
+import { BatchInfoFields } from './BatchInfoFields';
 
 import { type Failure, failureOf } from './results';
 import { fromLocalInput, toLocalInput } from './time';
@@ -221,52 +222,23 @@ function InfoForm({ batch, onSaved }: { batch: BatchDetailFragment; onSaved: (ba
     <section class="batch-section" aria-labelledby="batch-info-title">
       <h3 id="batch-info-title">Info</h3>
       <form class="form-grid" onSubmit={submit} noValidate>
-        <label for="batch-info-name">Name</label>
-        <div>
-          <input
-            id="batch-info-name"
-            required
-            aria-required="true"
-            maxLength={512}
-            value={name}
-            aria-invalid={failure?.fields.name ? true : undefined}
-            aria-describedby={failure?.fields.name ? 'batch-info-name-error' : undefined}
-            onInput={(event) => setName(event.currentTarget.value)}
-          />
-          <FieldError id="batch-info-name-error" label="Name" message={failure?.fields.name} />
-        </div>
-        <label for="batch-info-description">Description</label>
-        <div>
-          <textarea
-            id="batch-info-description"
-            rows={3}
-            value={description}
-            aria-invalid={failure?.fields.description ? true : undefined}
-            aria-describedby={failure?.fields.description ? 'batch-info-description-error' : undefined}
-            onInput={(event) => setDescription(event.currentTarget.value)}
-          />
-          <FieldError id="batch-info-description-error" label="Description" message={failure?.fields.description} />
-        </div>
-        <label for="batch-info-url">External URL</label>
-        <div>
-          <input
-            id="batch-info-url"
-            type="url"
-            placeholder="https://…"
-            value={externalUrl}
-            aria-invalid={failure?.fields.externalUrl ? true : undefined}
-            aria-describedby={failure?.fields.externalUrl ? 'batch-info-url-error' : 'batch-info-url-link'}
-            onInput={(event) => setExternalUrl(event.currentTarget.value)}
-          />
-          <FieldError id="batch-info-url-error" label="External URL" message={failure?.fields.externalUrl} />
-          {batch.externalUrl && !failure?.fields.externalUrl ? (
-            <p id="batch-info-url-link" class="hint">
+        <BatchInfoFields
+          idPrefix="batch-info"
+          values={{ name, description, externalUrl }}
+          onChange={(values) => {
+            setName(values.name);
+            setDescription(values.description);
+            setExternalUrl(values.externalUrl);
+          }}
+          errors={failure?.fields}
+          urlHint={
+            batch.externalUrl ? (
               <a href={batch.externalUrl} target="_blank" rel="noopener noreferrer">
                 Open the external link
               </a>
-            </p>
-          ) : null}
-        </div>
+            ) : undefined
+          }
+        />
         <div class="form-wide">
           <ErrorNote error={failure?.message ?? update.error} />
           <div class="actions">

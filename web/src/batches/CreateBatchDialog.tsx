@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { useMutation } from '../api/hooks';
-import { Dialog, ErrorNote, FieldError } from '../app/ui';
+import { Dialog, ErrorNote } from '../app/ui';
 import { CreateBatchDocument } from '../generated/graphql';
+import { type BatchInfo, BatchInfoFields } from './BatchInfoFields';
 
 import { type Failure, failureOf } from './results';
 import { formatTimeWithZone } from './time';
@@ -34,9 +35,8 @@ function CreateBatchForm({
   onClose: () => void;
   onCreated: (batch: { id: string; name: string }) => void;
 }) {
-  const [name, setName] = useState('');
-  const [description, setDescription] = useState('');
-  const [externalUrl, setExternalUrl] = useState('');
+  const [info, setInfo] = useState<BatchInfo>({ name: '', description: '', externalUrl: '' });
+  const { name, description, externalUrl } = info;
   const [failure, setFailure] = useState<Failure | null>(null);
   const create = useMutation(CreateBatchDocument);
 
@@ -66,48 +66,7 @@ function CreateBatchForm({
 
   return (
     <form class="form-grid" onSubmit={submit} noValidate>
-      <label for="create-batch-name">Name</label>
-      <div>
-        <input
-          id="create-batch-name"
-          name="name"
-          required
-          aria-required="true"
-          maxLength={512}
-          value={name}
-          aria-invalid={failure?.fields.name ? true : undefined}
-          aria-describedby={failure?.fields.name ? 'create-batch-name-error' : undefined}
-          onInput={(event) => setName(event.currentTarget.value)}
-        />
-        <FieldError id="create-batch-name-error" label="Name" message={failure?.fields.name} />
-      </div>
-      <label for="create-batch-description">Description</label>
-      <div>
-        <textarea
-          id="create-batch-description"
-          name="description"
-          rows={3}
-          value={description}
-          aria-invalid={failure?.fields.description ? true : undefined}
-          aria-describedby={failure?.fields.description ? 'create-batch-description-error' : undefined}
-          onInput={(event) => setDescription(event.currentTarget.value)}
-        />
-        <FieldError id="create-batch-description-error" label="Description" message={failure?.fields.description} />
-      </div>
-      <label for="create-batch-url">External URL</label>
-      <div>
-        <input
-          id="create-batch-url"
-          name="externalUrl"
-          type="url"
-          placeholder="https://…"
-          value={externalUrl}
-          aria-invalid={failure?.fields.externalUrl ? true : undefined}
-          aria-describedby={failure?.fields.externalUrl ? 'create-batch-url-error' : undefined}
-          onInput={(event) => setExternalUrl(event.currentTarget.value)}
-        />
-        <FieldError id="create-batch-url-error" label="External URL" message={failure?.fields.externalUrl} />
-      </div>
+      <BatchInfoFields idPrefix="create-batch" values={info} onChange={setInfo} errors={failure?.fields} />
       <div class="form-wide">
         <ErrorNote error={failure?.message ?? create.error} />
         <div class="actions">

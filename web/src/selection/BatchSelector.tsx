@@ -266,19 +266,16 @@ export function BatchSelector({ deploymentId, selection, onChange }: BatchSelect
             Not selected <span class="muted small">({availableItems.length} shown)</span>
           </h3>
           {availableItems.length ? (
-            <ul aria-labelledby={`${ids}-available`} data-list="available" onKeyDown={moveFocus}>
-              {availableItems.map((batch, index) => (
-                <li key={batch.id}>
-                  <button type="button" class="batch-item" aria-disabled={pending} onClick={() => move(batch, true, index)}>
-                    <span class="visually-hidden">Add </span>
-                    <BatchLabel batch={batch} />
-                    <span class="move-icon" aria-hidden="true">
-                      +
-                    </span>
-                  </button>
-                </li>
-              ))}
-            </ul>
+            <MoveList
+              labelledBy={`${ids}-available`}
+              list="available"
+              items={availableItems}
+              verb="Add"
+              icon="+"
+              pending={pending}
+              onKeyDown={moveFocus}
+              onMove={(batch, index) => move(batch, true, index)}
+            />
           ) : (
             <p class="muted small">
               {available.pages.loading
@@ -303,19 +300,16 @@ export function BatchSelector({ deploymentId, selection, onChange }: BatchSelect
             Selected <span class="muted small">({selectedCount === null ? '…' : formatCount(selectedCount)})</span>
           </h3>
           {shownSelected.length ? (
-            <ul aria-labelledby={`${ids}-selected`} data-list="selected" onKeyDown={moveFocus}>
-              {shownSelected.map((batch, index) => (
-                <li key={batch.id}>
-                  <button type="button" class="batch-item" aria-disabled={pending} onClick={() => move(batch, false, index)}>
-                    <span class="visually-hidden">Remove </span>
-                    <BatchLabel batch={batch} />
-                    <span class="move-icon" aria-hidden="true">
-                      −
-                    </span>
-                  </button>
-                </li>
-              ))}
-            </ul>
+            <MoveList
+              labelledBy={`${ids}-selected`}
+              list="selected"
+              items={shownSelected}
+              verb="Remove"
+              icon="−"
+              pending={pending}
+              onKeyDown={moveFocus}
+              onMove={(batch, index) => move(batch, false, index)}
+            />
           ) : (
             <p class="muted small">
               {newest.pages.loading && picked === null
@@ -336,6 +330,43 @@ export function BatchSelector({ deploymentId, selection, onChange }: BatchSelect
         {announcement}
       </p>
     </section>
+  );
+}
+
+/** One of the two lists: every batch a button that moves it to the other list. */
+function MoveList({
+  labelledBy,
+  list,
+  items,
+  verb,
+  icon,
+  pending,
+  onKeyDown,
+  onMove,
+}: {
+  labelledBy: string;
+  list: 'available' | 'selected';
+  items: Batch[];
+  verb: string;
+  icon: string;
+  pending: boolean;
+  onKeyDown: (event: KeyboardEvent) => void;
+  onMove: (batch: Batch, index: number) => void;
+}) {
+  return (
+    <ul aria-labelledby={labelledBy} data-list={list} onKeyDown={onKeyDown}>
+      {items.map((batch, index) => (
+        <li key={batch.id}>
+          <button type="button" class="batch-item" aria-disabled={pending} onClick={() => onMove(batch, index)}>
+            <span class="visually-hidden">{verb} </span>
+            <BatchLabel batch={batch} />
+            <span class="move-icon" aria-hidden="true">
+              {icon}
+            </span>
+          </button>
+        </li>
+      ))}
+    </ul>
   );
 }
 
