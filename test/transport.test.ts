@@ -322,14 +322,15 @@ describe('graphql-ws on /graphql', () => {
 });
 
 describe('protocol errors', () => {
-  it('answers 404 JSON for an unknown path', async () => {
-    for (const path of ['/', '/nope', '/graphql/extra', '/healthz/x']) {
+  it('answers 404 JSON for an unknown path (`/` is the dashboard)', async () => {
+    for (const path of ['/nope', '/graphql/extra', '/healthz/x', '/index.htm']) {
       const response = await fetch(`${server.url}${path}`, { headers: bearer() });
       expect(response.status, path).toBe(404);
       expect(response.headers.get('content-type'), path).toMatch(/^application\/json/);
       const body = (await response.json()) as { message: string };
       expect(body.message, path).toContain('Not found');
       expect(body.message, path).toContain('/graphql');
+      expect(body.message, path).toContain('The dashboard is at /');
     }
   });
 
