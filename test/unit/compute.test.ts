@@ -825,7 +825,14 @@ describe('quantileFromBins', () => {
         const otherMissing = [...counts.slice(0, -1), missing];
         expect(quantileFromBins(column, otherMissing, q1)).toBe(quantileFromBins(column, counts, q1));
       }),
-      RUNS,
+      {
+        ...RUNS,
+        // Found by CI: the median ends exactly on an edge whose interpolation rounded one ulp past it,
+        // above the maximum.
+        examples: [
+          [{ kind: 'numeric', name: 'x', edges: [-260.6, -218.4, 322.8], mean: null, std: null, counts: [0, 1, 2, 3, 1] }, 1, 0.5, 0],
+        ],
+      },
     );
   });
 

@@ -286,7 +286,9 @@ export function quantileFromBins(column: BaselineColumn, counts: number[], q: nu
     if (count > 0 && seen + count >= rank) {
       const lower = column.edges[i - 1] ?? column.edges[0]!;
       const upper = column.edges[i] ?? column.edges.at(-1)!;
-      return lower + ((upper - lower) * (rank - seen)) / count;
+      // Clamped: lower + (upper − lower)·1 may round one ulp past upper, and the next bin starts at
+      // upper, which would make the quantile decrease by an ulp as q grows.
+      return Math.min(upper, Math.max(lower, lower + ((upper - lower) * (rank - seen)) / count));
     }
     seen += count;
   }
