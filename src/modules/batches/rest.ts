@@ -1,4 +1,4 @@
-import type { MonitoringBatch, User } from '../../db/tables.js';
+import type { MonitoringBatch } from '../../db/tables.js';
 import { type DomainError, type FieldError, isError, ValidationError } from '../../errors.js';
 import { errorResponse, objectBody, type RestRequest, type RestResponse, type Route } from '../../rest/kit.js';
 import { parseTimestamp, UNSTORABLE_NUL } from '../../validation.js';
@@ -21,7 +21,7 @@ import {
 const wireFields = { name: 'batchName', externalUrl: 'externalContextUrl' };
 const fail = (error: DomainError) => errorResponse(error, wireFields);
 
-export function batchJson(batch: MonitoringBatch, creator: User | undefined) {
+export function batchJson(batch: MonitoringBatch, creatorName: string | null) {
   return {
     id: batch.id,
     deploymentId: batch.deploymentId,
@@ -29,7 +29,7 @@ export function batchJson(batch: MonitoringBatch, creator: User | undefined) {
     description: batch.description,
     externalContextUrl: batch.externalUrl,
     createdAt: batch.createdAt.toISOString(),
-    createdBy: { id: batch.createdById, name: creator?.name ?? null },
+    createdBy: { id: batch.createdById, name: creatorName },
     isLocked: batch.isLocked,
     earliestPredictionTimestamp: batch.earliestPredictionAt?.toISOString() ?? null,
     latestPredictionTimestamp: batch.latestPredictionAt?.toISOString() ?? null,
@@ -40,7 +40,7 @@ export function batchJson(batch: MonitoringBatch, creator: User | undefined) {
 async function batchesJson(req: RestRequest, batches: MonitoringBatch[]) {
   const creators = await usersByIds(req.ctx.app.db, req.ctx.viewer.organizationId, [...new Set(batches.map((b) => b.createdById))]);
   const byId = new Map(creators.map((user) => [user.id, user]));
-  return batches.map((batch) => batchJson(batch, byId.get(batch.createdById)));
+  return batches.map((batch) => batchJson(batch, byId.get(batch.createdById)?.name ?? null));
 }
 
 async function oneBatch(req: RestRequest, batch: MonitoringBatch, status = 200): Promise<RestResponse> {
@@ -159,7 +159,8 @@ export const batchRoutes: Route[] = [
           totalCount,
           next: end < totalCount ? pageUrl(req, end) : null,
           previous: query.offset > 0 ? pageUrl(req, Math.max(0, query.offset - query.limit)) : null,
-          data: await batchesJson(req, rows),
+          // The list query joined each creator's name already.
+          data: rows.map((batch) => batchJson(batch, batch.creatorName)),
         },
       };
     },
