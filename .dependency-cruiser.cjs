@@ -1,6 +1,6 @@
 // Import rules of batchlens (see ARCHITECTURE.md). Checked in .ci/run: `npm run lint:imports`.
 // Layers, bottom to top; a file may import only from its own layer or lower ones:
-//   core (errors, ids, validation, pagination, config, formats) → db → events → context →
+//   core (errors, ids, validation, pagination, config, formats) → observability → db → events → context →
 //   rest kit, graphql kit → modules (in the order below) → schema.ts → http → app/main.
 // Beside them, src/cli/ (the `batchlens` command) talks to a server over its REST API only.
 // Modules, lowest first: organizations, deployments, batches, rows, baselines, predictions,
@@ -49,6 +49,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/(errors|ids|validation|pagination|config)\\.ts$' },
       to: { path: '^src/', pathNot: '^src/(errors|ids|validation|pagination|config)\\.ts$' },
+    },
+    {
+      name: 'observability-imports-only-core',
+      comment: 'observability/ (request scope, logs, metrics) is used by every layer above it and stands on core only.',
+      severity: 'error',
+      from: { path: '^src/observability/' },
+      to: { path: '^src/', pathNot: '^src/(observability/|(errors|ids|validation|pagination|config)\\.ts$)' },
     },
     {
       name: 'db-imports-no-feature',

@@ -11,6 +11,7 @@ import { ExportWorker, expireExports, exportsWaiting } from './modules/exports/s
 import { JobQueue } from './modules/jobs/queue.js';
 import { tickJobs } from './modules/jobs/scheduler.js';
 import { bootstrap } from './modules/organizations/service.js';
+import { currentRequest, type RequestScope } from './observability/request-context.js';
 
 export interface RunningApp {
   url: string;
@@ -25,7 +26,7 @@ const PURGE_INTERVAL_MS = 60_000;
 export async function startApp(
   config: Config,
   log: (line: string) => void = console.log,
-  options: { onQuery?: (query: string) => void } = {},
+  options: { onQuery?: (query: string, request: RequestScope | undefined) => void } = {},
 ): Promise<RunningApp> {
   let embedded: EmbeddedDatabase | undefined;
   let databaseUrl = config.databaseUrl;
@@ -40,7 +41,11 @@ export async function startApp(
     log(`embedded PostgreSQL started (data in ${config.dataDir})`);
   }
   await runMigrations(databaseUrl);
-  const database = connect(databaseUrl, { max: config.dbPoolSize, onQuery: options.onQuery });
+  const { onQuery } = options;
+  const database = connect(databaseUrl, {
+    max: config.dbPoolSize,
+    onQuery: onQuery && ((query) => onQuery(query, currentRequest())),
+  });
 
   const boot = await bootstrap(database.db, config.bootstrapToken);
   if (boot?.generated) {

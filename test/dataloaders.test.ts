@@ -36,11 +36,11 @@ describe('SQL statements per page of batches (dataloaders)', () => {
           org.token,
         );
       }
-      server.statements.length = 0;
+      server.requestStatements.length = 0;
       const data = await server.op(DeploymentBatchesDocument, { deploymentId: deployment.id, first: 50 }, org.token);
       expect(data.deployment?.batches.edges).toHaveLength(size);
       expect(data.deployment?.batches.edges.every((e) => e.node.createdBy.name && e.node.modelHistory.length === 1)).toBe(true);
-      counts.push(server.statements.length);
+      counts.push(server.requestStatements.length);
     }
     // token → viewer, deployment, batch page, totalCount, quota, creators, model histories
     expect(counts).toMatchInlineSnapshot(`
@@ -68,11 +68,11 @@ describe('SQL statements per page of batches with their metrics (dataloaders)', 
           org.token,
         );
       }
-      server.statements.length = 0;
+      server.requestStatements.length = 0;
       const data = await server.op(BatchPageMetricsDocument, { id: deployment.id, first: 50 }, org.token);
       expect(data.deployment!.batches.edges).toHaveLength(size);
       expect(data.deployment!.batches.edges.every((e) => e.node.serviceHealth.totalRequests === 1)).toBe(true);
-      counts.push(server.statements.length);
+      counts.push(server.requestStatements.length);
     }
     // token, deployment, batch page, service (stats, buckets, consumers), column sums, baseline, accuracy
     expect(counts).toMatchInlineSnapshot(`

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { sql } from 'drizzle-orm';
 import type { AppServices } from '../context.js';
@@ -11,6 +12,7 @@ import { definitionRoutes } from '../modules/jobs/definitions-rest.js';
 import { jobRoutes } from '../modules/jobs/rest.js';
 import { predictionRoutes } from '../modules/predictions/rest.js';
 import { scoringRoutes } from '../modules/scoring/rest.js';
+import { runInRequest } from '../observability/request-context.js';
 import { discardBody } from '../rest/body.js';
 import { LiveConnections } from './auth.js';
 import { Dashboard } from './dashboard.js';
@@ -86,7 +88,7 @@ export function createServer(app: AppServices): BatchlensServer {
   }
 
   const httpServer = http.createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
+    runInRequest({ id: randomUUID() }, () => handle(req, res)).catch((error: unknown) => {
       if (clientWentAway(req, res, error)) {
         res.destroy();
         return;

@@ -90,6 +90,11 @@ export class TestServer implements Endpoint {
    * connection serves a request, not on the request.
    */
   readonly statements: string[] = [];
+  /**
+   * The statements sent while serving an HTTP request, leaving out background work (the job and
+   * export ticks, purge, re-binning, live fan-out) that may run at the same moment.
+   */
+  readonly requestStatements: string[] = [];
   app!: RunningApp;
   /** Direct connection to the same database, for checks behind the API. */
   sql!: postgres.Sql;
@@ -110,8 +115,10 @@ export class TestServer implements Endpoint {
       ...overrides,
     };
     this.app = await startApp(config, () => {}, {
-      onQuery: (query) => {
-        if (!query.includes('from pg_catalog.pg_type')) this.statements.push(query);
+      onQuery: (query, request) => {
+        if (query.includes('from pg_catalog.pg_type')) return;
+        this.statements.push(query);
+        if (request) this.requestStatements.push(query);
       },
     });
     this.sql = postgres(databaseUrl, { max: 2, onnotice: () => {} });
