@@ -4,7 +4,7 @@
  *
  *   npx tsx bench/ingest.ts [--rows 1000000] [--rss-rows 10000000] [--skip-rss] [--repeat 2]
  *                           [--max-repeat 4] [--quiet-wait 120] [--seed 1] [--cpu-prof DIR]
- *                           [--keep-request-timeout]
+ *                           [--keep-request-timeout] [--baseline-root DIR]
  *
  * 1. Starts PostgreSQL (DATABASE_URL, or an embedded one in a temporary directory) and the server
  *    as its own process (`node --import tsx src/main.ts`), creates an organization and a REGRESSION
@@ -21,6 +21,10 @@
  *    --quiet-wait s) for other processes to use < 0.25 cores, measures what they used during the
  *    run, and counts only uncontended runs when both kinds have one (adding pairs up to
  *    --max-repeat until they do).
+ *    With --baseline-root DIR (a checkout of another version, with its node_modules, e.g. the commit
+ *    before a change), a second server from that checkout on the same database takes part too: each
+ *    pair becomes a triple (bulk, bulk through the baseline server, COPY) and `overhead` = 1 − best
+ *    bulk ÷ best baseline bulk says what the change costs the route (negative: it got faster).
  * 4. A fresh server process, `--rss-rows` rows in one bulk request, VmRSS sampled every 100 ms;
  *    peak = max(sampled peak, VmHWM) of the server process (its peak since it started).
  *
@@ -49,6 +53,7 @@ const flags = new Flags().allow([
   'quiet-wait',
   'keep-request-timeout',
   'max-repeat',
+  'baseline-root',
 ]);
 const ROWS = flags.int('rows', 1_000_000, 1);
 const RSS_ROWS = flags.int('rss-rows', 10_000_000, 1);
@@ -65,6 +70,8 @@ const QUIET_WAIT_S = flags.int('quiet-wait', 120);
  * set it): for the RSS run the server gets it lifted by a preload, unless this flag is given.
  */
 const KEEP_REQUEST_TIMEOUT = flags.bool('keep-request-timeout');
+/** Another checkout whose server is measured beside this one's (see 3. above). */
+const BASELINE_ROOT = flags.string('baseline-root');
 /** Other processes' load (in cores) above which the machine counts as busy, before and during a run. */
 const QUIET_CORES = 0.25;
 const RATIO_GOAL = 0.6;
@@ -74,8 +81,10 @@ const DISK_BYTES_PER_ROW = 1500;
 
 let db: BenchDatabase | undefined;
 let server: BenchServer | undefined;
+let baselineServer: BenchServer | undefined;
 const cleanup = onShutdown(async () => {
   await server?.stop();
+  await baselineServer?.stop();
   await db?.stop();
 });
 
@@ -120,19 +129,25 @@ async function main() {
   const serverOptions = { databaseUrl: db.url, nodeArgs: CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : [] };
   server = await startServer(serverOptions);
   progress(`server pid ${server.pid} at ${server.url}, RSS ${mb(readMemory(server.pid)!.rss)} MB`);
+  if (BASELINE_ROOT) {
+    // Started second: this checkout's server has migrated the database; the baseline shares its admin.
+    baselineServer = await startServer({ ...serverOptions, root: BASELINE_ROOT, adminToken: server.adminToken });
+    progress(`baseline server (${BASELINE_ROOT}) pid ${baselineServer.pid} at ${baselineServer.url}`);
+  }
 
   const org = await createOrganization(server.url, server.adminToken);
   const deployment = await createDeployment(server.url, org.token, { features: FEATURES });
   const copyPrefix = (batchId: string) => `${deployment.id}\t${batchId}\t${deployment.modelId}\t`;
   const copyStatement =
     'copy predictions (deployment_id, batch_id, model_id, timestamp, features, prediction, probabilities, predicted_label, association_id) from stdin';
-  const bulkUrl = (batchId: string) => `${server!.url}/api/v2/deployments/${deployment.id}/monitoringBatches/${batchId}/predictions`;
+  const bulkUrl = (batchId: string, through = server!) =>
+    `${through.url}/api/v2/deployments/${deployment.id}/monitoringBatches/${batchId}/predictions`;
 
-  async function bulk(rows: number, idTag: string, label: string, onRows?: (rows: number) => void) {
-    const batch = await createBatch(server!.url, org.token, deployment.id, `${label} ${idTag}`);
+  async function bulk(rows: number, idTag: string, label: string, onRows?: (rows: number) => void, through = server!) {
+    const batch = await createBatch(through.url, org.token, deployment.id, `${label} ${idTag}`);
     const chunkRows = 1000;
     const chunks = rowChunks({ rows, seed: SEED, idTag, chunkRows }, ndjsonFormat);
-    const result = await postStream(bulkUrl(batch.id), {
+    const result = await postStream(bulkUrl(batch.id, through), {
       token: org.token,
       contentType: 'application/x-ndjson',
       body: onRows ? counted(chunks, chunkRows, onRows) : chunks,
@@ -193,8 +208,9 @@ async function main() {
 
   // --- Throughput: bulk vs COPY, alternating -----------------------------------------------------
   const backendPids = async () => postgresPids(sql);
+  type Kind = 'bulk' | 'baseline-bulk' | 'copy';
   const runs: {
-    kind: 'bulk' | 'copy';
+    kind: Kind;
     rowsPerS: number;
     ms: number;
     mbPerS: number;
@@ -212,19 +228,25 @@ async function main() {
     if (!load.quiet) progress(`  still ${load.cores} cores busy elsewhere: measuring anyway (this run is contended)`);
   };
   const uncontended = (kind: string) => runs.some((run) => run.kind === kind && run.otherCores <= QUIET_CORES);
-  for (let r = 1; r <= REPEAT || (r <= MAX_REPEAT && !(uncontended('bulk') && uncontended('copy'))); r++) {
-    if (r > REPEAT) progress(`  pair ${r}: no uncontended ${uncontended('bulk') ? 'COPY' : 'bulk'} run yet (--max-repeat ${MAX_REPEAT})`);
-    for (const kind of ['bulk', 'copy'] as const) {
+  const kinds: Kind[] = baselineServer ? ['bulk', 'baseline-bulk', 'copy'] : ['bulk', 'copy'];
+  const everyKindUncontended = () => kinds.every(uncontended);
+  for (let r = 1; r <= REPEAT || (r <= MAX_REPEAT && !everyKindUncontended()); r++) {
+    if (r > REPEAT)
+      progress(
+        `  round ${r}: no uncontended ${kinds.filter((kind) => !uncontended(kind)).join(', ')} run yet (--max-repeat ${MAX_REPEAT})`,
+      );
+    for (const kind of kinds) {
       await sql`truncate predictions`;
       await sql`checkpoint`;
       const idTag = `${kind}-${r}`;
       await quiet();
-      const meter = new CpuMeter({ server: [server.pid], postgres: await backendPids() });
+      const through = kind === 'baseline-bulk' ? baselineServer! : server;
+      const meter = new CpuMeter({ server: [through.pid], postgres: await backendPids() });
       const lsn = await walLsn();
       const result =
-        kind === 'bulk'
-          ? await bulk(ROWS, idTag, 'throughput', progressEvery(`bulk ${r}`, ROWS, 10))
-          : await copy(ROWS, idTag, 'throughput');
+        kind === 'copy'
+          ? await copy(ROWS, idTag, 'throughput')
+          : await bulk(ROWS, idTag, 'throughput', progressEvery(`${kind} ${r}`, ROWS, 10), through);
       const cpu = meter.stop();
       const walPerRow = round((await walBytesSince(lsn)) / ROWS);
       const stored = await countRows(result.batchId);
@@ -254,13 +276,23 @@ async function main() {
   // Runs that shared the cores with other processes are slow for reasons outside the benchmark:
   // the figures come from uncontended runs when both kinds have one.
   const contended = runs.filter((run) => run.otherCores > QUIET_CORES).length;
-  const trusted = uncontended('bulk') && uncontended('copy');
+  const trusted = everyKindUncontended();
   const countedRuns = trusted ? runs.filter((run) => run.otherCores <= QUIET_CORES) : runs;
   const rates = (kind: string) => countedRuns.filter((run) => run.kind === kind).map((run) => run.rowsPerS);
   const bulkBest = Math.max(...rates('bulk'));
   const copyBest = Math.max(...rates('copy'));
   const ratio = round(bulkBest / copyBest, 3);
   const ratioOfMedians = round(median(rates('bulk')) / median(rates('copy')), 3);
+  const baselineBest = baselineServer ? Math.max(...rates('baseline-bulk')) : null;
+  const overhead = baselineBest ? round(1 - bulkBest / baselineBest, 4) : null;
+  const overheadOfMedians = baselineBest ? round(1 - median(rates('bulk')) / median(rates('baseline-bulk')), 4) : null;
+  if (baselineBest) {
+    progress(
+      `this checkout vs the baseline (${BASELINE_ROOT}): best bulk ${bulkBest.toLocaleString('en')} vs ${baselineBest.toLocaleString('en')} rows/s, overhead ${(overhead! * 100).toFixed(1)}% (of medians ${(overheadOfMedians! * 100).toFixed(1)}%)`,
+    );
+    await baselineServer!.stop();
+    baselineServer = undefined;
+  }
   progress(
     `ratio bulk/COPY (best ${trusted ? 'uncontended ' : ''}run of each: ${rates('bulk').length} bulk, ${rates('copy').length} COPY): ${ratio}; of medians: ${ratioOfMedians}`,
   );
@@ -340,6 +372,10 @@ async function main() {
     ratio,
     ratio_of_medians: ratioOfMedians,
     ratio_goal: RATIO_GOAL,
+    baseline_root: BASELINE_ROOT ?? null,
+    baseline_bulk_rows_per_s: baselineBest,
+    overhead_vs_baseline: overhead,
+    overhead_vs_baseline_of_medians: overheadOfMedians,
     runs: runs.map((run) => ({
       kind: run.kind,
       rows_per_s: run.rowsPerS,

@@ -7,7 +7,7 @@
  *                            [--small-rows 1m] [--large-rows 10m] [--features 20] [--classes 5]
  *                            [--selected 100] [--runs 50] [--warmup 5] [--raw-runs 5] [--actuals 0.1]
  *                            [--baseline-rows 50000] [--concurrency 2] [--seed 1]
- *                            [--quiet-wait 120] [--attempts 3] [--explain]
+ *                            [--quiet-wait 120] [--attempts 3] [--explain] [--baseline-root DIR]
  *
  * --small-rows 0 or --large-rows 0 leaves that dataset out (a short run: `--large-rows 0`);
  * --raw-runs 0 skips timing the raw scans (they still check the answers).
@@ -30,6 +30,10 @@
  *    random batch ids (a new random set per request), --warmup then --runs requests each,
  *    interleaved across datasets, metrics and selections; one keep-alive connection; end to end
  *    from this process (request start → answer parsed).
+ *    With --baseline-root DIR (a checkout of another version with its node_modules, e.g. the commit
+ *    before a change), a second server from that checkout on the same database answers every request
+ *    too, right after (or, every other run, right before) this one's: `overhead_vs_baseline` is the
+ *    median over datasets, metrics and selections of p50 ÷ baseline p50, minus 1.
  * 5. Raw scan: the same quantities by one SQL statement each over the predictions rows of the
  *    selected batches (bench/lib/metrics-raw.ts), 1 warm-up then --raw-runs runs each.
  * 6. Where the time goes: a floor query (`deployment { id }`) timed with the GraphQL runs; the
@@ -83,6 +87,7 @@ const flags = new Flags().allow([
   'quiet-wait',
   'explain',
   'attempts',
+  'baseline-root',
 ]);
 const TARGETS = flags
   .string('targets', TARGET_TYPES.join(','))
@@ -106,6 +111,8 @@ const QUIET_WAIT_S = flags.int('quiet-wait', 120);
 const EXPLAIN = flags.bool('explain');
 /** GraphQL measurements repeated while other processes take more than QUIET_CORES. */
 const ATTEMPTS = flags.int('attempts', 3, 1);
+/** Another checkout whose server is timed beside this one's (see 4. above). */
+const BASELINE_ROOT = flags.string('baseline-root');
 for (const target of TARGETS) {
   if (!TARGET_TYPES.includes(target)) throw new Error(`--targets: unknown target type ${target} (known: ${TARGET_TYPES.join(', ')})`);
 }
@@ -138,8 +145,12 @@ let db: BenchDatabase | undefined;
 let server: BenchServer | undefined;
 let inProcess: InProcessMetrics | undefined;
 let timer: GraphQLTimer | undefined;
+let baselineServer: BenchServer | undefined;
+let baselineTimer: GraphQLTimer | undefined;
 const cleanup = onShutdown(async () => {
   timer?.close();
+  baselineTimer?.close();
+  await baselineServer?.stop();
   await inProcess?.close();
   await server?.stop();
   await db?.stop();
@@ -267,6 +278,12 @@ async function main() {
   const selectionFor = (dataset: Dataset, kind: SelectionKind): Selection =>
     kind === 'last' ? { last: SELECTED } : { batchIds: sample(dataset.batchIds, SELECTED, rng) };
   timer = new GraphQLTimer(server.url, org.token);
+  if (BASELINE_ROOT) {
+    // Started after seeding, by this checkout's server (which migrated the database); same admin.
+    baselineServer = await startServer({ databaseUrl: db.url, root: BASELINE_ROOT, adminToken: server.adminToken });
+    baselineTimer = new GraphQLTimer(baselineServer.url, org.token);
+    progress(`baseline server (${BASELINE_ROOT}) pid ${baselineServer.pid} at ${baselineServer.url}`);
+  }
 
   // --- Same answers both ways ------------------------------------------------------------------
   const agreement: Record<string, number> = {};
@@ -305,6 +322,7 @@ async function main() {
   /** One full measurement: every dataset, metric and selection, --warmup then --runs times, interleaved. */
   async function measureGraphql() {
     const latencies = newSeries();
+    const baselineLatencies = newSeries();
     const floor: Record<string, number[]> = Object.fromEntries(datasets.map((d) => [d.key, [] as number[]]));
     const meter = new TreeCpuMeter(postmaster, { server: server!.pid });
     const started = performance.now();
@@ -316,14 +334,24 @@ async function main() {
         if (run >= 0) floor[dataset.key]!.push(floorMs);
         for (const metric of METRICS) {
           for (const kind of SELECTIONS) {
-            const { ms, bytes } = await timer!.metric(metric, dataset.deploymentId, selectionFor(dataset, kind));
+            const selection = selectionFor(dataset, kind);
+            const baselineFirst = baselineTimer && run % 2 !== 0;
+            if (baselineFirst)
+              baselineLatencies[dataset.key]![metric][kind].push((await baselineTimer!.metric(metric, dataset.deploymentId, selection)).ms);
+            const { ms, bytes } = await timer!.metric(metric, dataset.deploymentId, selection);
             if (run >= 0) latencies[dataset.key]![metric][kind].push(ms);
             answerBytes[metric] = Math.max(answerBytes[metric], bytes);
+            if (baselineTimer && !baselineFirst)
+              baselineLatencies[dataset.key]![metric][kind].push((await baselineTimer.metric(metric, dataset.deploymentId, selection)).ms);
           }
         }
       }
     }
-    return { latencies, floor, cpu: meter.stop(), seconds: (performance.now() - started) / 1000 };
+    // Warm-up runs of the baseline are dropped like this checkout's.
+    for (const dataset of datasets)
+      for (const metric of METRICS)
+        for (const kind of SELECTIONS) baselineLatencies[dataset.key]![metric][kind].splice(0, baselineTimer ? WARMUP : 0);
+    return { latencies, baselineLatencies, floor, cpu: meter.stop(), seconds: (performance.now() - started) / 1000 };
   }
 
   // The machine is shared: a measurement during which other processes took more than QUIET_CORES
@@ -340,7 +368,27 @@ async function main() {
     if (!best || result.cpu.other_cores! < best.cpu.other_cores!) best = result;
     if (result.cpu.other_cores! <= QUIET_CORES) break;
   }
-  const { latencies, floor, cpu: graphqlCpu } = best!;
+  const { latencies, baselineLatencies, floor, cpu: graphqlCpu } = best!;
+  let overhead: number | null = null;
+  const overheadRatios: Record<string, Record<string, Record<string, number>>> = {};
+  if (baselineTimer) {
+    const ratios: number[] = [];
+    for (const dataset of datasets) {
+      overheadRatios[dataset.key] = {};
+      for (const metric of METRICS) {
+        overheadRatios[dataset.key]![metric] = {};
+        for (const kind of SELECTIONS) {
+          const ratio = p50(latencies[dataset.key]![metric][kind]) / p50(baselineLatencies[dataset.key]![metric][kind]);
+          overheadRatios[dataset.key]![metric]![selectionName(kind)] = round(ratio, 3);
+          ratios.push(ratio);
+        }
+      }
+    }
+    overhead = round(p50(ratios) - 1, 4);
+    progress(
+      `this checkout vs the baseline (${BASELINE_ROOT}): p50 ÷ baseline p50 ${JSON.stringify(overheadRatios)}; overhead (median ratio − 1) ${(overhead * 100).toFixed(1)}%`,
+    );
+  }
   const graphqlOtherCores = graphqlCpu.other_cores!;
   for (const dataset of datasets) {
     progress(
@@ -507,6 +555,9 @@ async function main() {
     slowdown_large_vs_small: slowdown,
     slowdown_large_vs_small_max: slowdownMax === null ? null : round(slowdownMax, 2),
     breakdown,
+    baseline_root: BASELINE_ROOT ?? null,
+    overhead_vs_baseline: overhead,
+    p50_over_baseline_p50: baselineTimer ? overheadRatios : null,
     agreement_max_relative_difference: agreement,
     contention: {
       graphql_other_cores: graphqlOtherCores,
