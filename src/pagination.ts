@@ -109,6 +109,29 @@ export async function keysetPage<Row>(
 ): Promise<Page<Row> | ValidationError> {
   const request = pageRequest(args, order.cast);
   if (request instanceof ValidationError) return request;
+  const { condition, orderBy } = keysetQuery(request, order);
+  const rows = request.size === 0 ? [] : await fetch(condition, orderBy, request.size + 1);
+  return toPage(request, args, rows, order.key);
+}
+
+/**
+ * The same page (same arguments) of several parents' lists at once, e.g. the audit trails of a page
+ * of batches: `fetch` answers each parent's rows in one statement (a lateral join per parent).
+ */
+export async function keysetPages<Row>(
+  args: PageArgs,
+  order: KeysetOrder<Row>,
+  parents: readonly string[],
+  fetch: (cursorCondition: SQL | undefined, orderBy: SQL[], limit: number) => Promise<Map<string, Row[]>>,
+): Promise<Map<string, Page<Row>> | ValidationError> {
+  const request = pageRequest(args, order.cast);
+  if (request instanceof ValidationError) return request;
+  const { condition, orderBy } = keysetQuery(request, order);
+  const rows = request.size === 0 ? new Map<string, Row[]>() : await fetch(condition, orderBy, request.size + 1);
+  return new Map(parents.map((parent) => [parent, toPage(request, args, rows.get(parent) ?? [], order.key)]));
+}
+
+function keysetQuery<Row>(request: PageRequest, order: KeysetOrder<Row>): { condition: SQL | undefined; orderBy: SQL[] } {
   // Walking backward is walking the reversed order forward.
   const ascending = (order.direction === 'ASC') !== request.backward;
   let condition: SQL | undefined;
@@ -119,8 +142,7 @@ export async function keysetPage<Row>(
       : sql`(${order.expr}, ${order.id}) < (${value}, ${request.cursor[1]})`;
   }
   const dir = sql.raw(ascending ? 'asc' : 'desc');
-  const rows = request.size === 0 ? [] : await fetch(condition, [sql`${order.expr} ${dir}`, sql`${order.id} ${dir}`], request.size + 1);
-  return toPage(request, args, rows, order.key);
+  return { condition, orderBy: [sql`${order.expr} ${dir}`, sql`${order.id} ${dir}`] };
 }
 
 /**

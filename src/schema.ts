@@ -3,6 +3,7 @@ import './graphql/errors.js';
 import './modules/organizations/schema.js';
 import './modules/deployments/schema.js';
 import './modules/batches/schema.js';
+import './modules/batches/audit-schema.js';
 import './modules/rows/schema.js';
 import './modules/predictions/schema.js';
 import './modules/actuals/schema.js';

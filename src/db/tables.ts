@@ -65,6 +65,8 @@ export const apiTokens = pgTable(
     tokenHash: text('token_hash').notNull().unique(),
     createdAt: ts('created_at').notNull().defaultNow(),
     revokedAt: ts('revoked_at'),
+    /** From this instant on the token is refused like a revoked one; null = it never expires. */
+    expiresAt: ts('expires_at'),
   },
   (t) => [index('api_tokens_user_idx').on(t.userId)],
 );
@@ -183,6 +185,48 @@ export const batchModelHistory = pgTable(
     labelCounts: bigint('label_counts', { mode: 'number' }).array(),
   },
   (t) => [primaryKey({ columns: [t.batchId, t.modelId] })],
+);
+
+export const batchAuditAction = pgEnum('batch_audit_action', [
+  'CREATED',
+  'UPDATED',
+  'MODEL_HISTORY_CHANGED',
+  'LOCKED',
+  'UNLOCKED',
+  'DELETED',
+]);
+
+/** One changed field of a batch: its value before and after, as text (timestamps in ISO-8601); null = none. */
+export interface BatchFieldChange {
+  field: string;
+  before: string | null;
+  after: string | null;
+}
+
+/**
+ * Who changed a batch, how and when, written in the transaction of the change. batch_id and
+ * deployment_id have no foreign key: the trail outlives the batch (delete and purge).
+ */
+export const batchAuditEvents = pgTable(
+  'batch_audit_events',
+  {
+    /** Increasing: a batch's changes are serialized by its row lock, so this is the order they happened in. */
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    organizationId: text('organization_id').notNull(),
+    deploymentId: text('deployment_id').notNull(),
+    batchId: text('batch_id').notNull(),
+    action: batchAuditAction('action').notNull(),
+    actorId: text('actor_id')
+      .notNull()
+      .references(() => users.id),
+    /** The API token of the request; null when the server acted for the user (a batch prediction job). */
+    tokenId: text('token_id'),
+    occurredAt: ts('occurred_at').notNull().defaultNow(),
+    /** The model whose history changed (MODEL_HISTORY_CHANGED). */
+    modelId: text('model_id'),
+    changes: jsonb('changes').$type<BatchFieldChange[]>().notNull().default(sql`'[]'::jsonb`),
+  },
+  (t) => [index('batch_audit_events_batch_idx').on(t.batchId, t.id)],
 );
 
 /** Predictions per batch and UTC day of their timestamp (the activity series). */
@@ -672,6 +716,7 @@ export type ApiToken = typeof apiTokens.$inferSelect;
 export type Deployment = typeof deployments.$inferSelect;
 export type MonitoringBatch = typeof monitoringBatches.$inferSelect;
 export type ModelHistoryEntry = typeof batchModelHistory.$inferSelect;
+export type BatchAuditEvent = typeof batchAuditEvents.$inferSelect;
 export type TrainingBaseline = typeof trainingBaselines.$inferSelect;
 export type BatchPredictionJob = typeof batchPredictionJobs.$inferSelect;
 export type BatchPredictionJobDefinition = typeof batchPredictionJobDefinitions.$inferSelect;

@@ -3,9 +3,9 @@ import { CloseCode } from 'graphql-ws';
 import type { WebSocket } from 'ws';
 import type { Viewer } from '../context.js';
 import type { Db } from '../db/client.js';
-import { authenticate, bearerToken, revokedTokens } from '../modules/organizations/auth.js';
+import { authenticate, bearerToken, unusableTokens } from '../modules/organizations/auth.js';
 
-export const UNAUTHENTICATED = 'Missing, invalid or revoked API token: send `Authorization: Bearer <token>`';
+export const UNAUTHENTICATED = 'Missing, invalid, revoked or expired API token: send `Authorization: Bearer <token>`';
 
 /** The viewer of a request's `Authorization: Bearer` token, or null. */
 export function viewerOf(db: Db, req: IncomingMessage): Promise<Viewer | null> {
@@ -16,7 +16,7 @@ const REVOCATION_CHECK_MS = 2000;
 
 /**
  * Long-lived connections (graphql-ws sockets, SSE streams) and the token each was opened with: a
- * token revoked meanwhile is noticed within REVOCATION_CHECK_MS and its connections are closed.
+ * token revoked (or expired) meanwhile is noticed within REVOCATION_CHECK_MS and its connections are closed.
  */
 export class LiveConnections {
   private readonly sockets = new Map<WebSocket, string>();
@@ -27,11 +27,11 @@ export class LiveConnections {
     this.timer = setInterval(() => {
       const tokenIds = [...new Set([...this.sockets.values(), ...this.streams.values()])];
       if (tokenIds.length === 0) return;
-      revokedTokens(db, tokenIds)
-        .then((revoked) => {
+      unusableTokens(db, tokenIds)
+        .then((unusable) => {
           for (const [socket, tokenId] of this.sockets)
-            if (revoked.has(tokenId)) socket.close(CloseCode.Forbidden, 'Forbidden: token revoked');
-          for (const [response, tokenId] of this.streams) if (revoked.has(tokenId)) response.destroy();
+            if (unusable.has(tokenId)) socket.close(CloseCode.Forbidden, 'Forbidden: token revoked or expired');
+          for (const [response, tokenId] of this.streams) if (unusable.has(tokenId)) response.destroy();
         })
         .catch(() => {}); // the database may be restarting; the next round checks again
     }, REVOCATION_CHECK_MS).unref();

@@ -229,7 +229,7 @@ describe('batchlens predict', () => {
     const input = writeInput('small.csv', rows(10));
     const run = runCli(['predict', input, path.join(dir, 'none.csv'), '-d', deployments.fast, '--url', server.url, '--token', 'bl_nope']);
     expect((await run.exited).code).toBe(1);
-    expect(run.stderr()).toMatch(/error: Missing, invalid or revoked API token.*\(HTTP 401\)/);
+    expect(run.stderr()).toMatch(/error: Missing, invalid, revoked or expired API token.*\(HTTP 401\)/);
   });
 
   it('an input the server refuses (a feature column missing): its message, exit 1, and the job aborted rather than left waiting', async () => {

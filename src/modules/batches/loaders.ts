@@ -1,7 +1,10 @@
 import DataLoader from 'dataloader';
-import type { ModelHistoryEntry, User } from '../../db/tables.js';
+import type { BatchAuditEvent, ModelHistoryEntry, User } from '../../db/tables.js';
 import type { BatchQuota } from '../../errors.js';
+import { orThrow } from '../../graphql/errors.js';
 import { byId, fromMap, lazily, perRequest } from '../../graphql/loaders.js';
+import type { Page, PageArgs } from '../../pagination.js';
+import { auditTrails } from './audit.js';
 import { batchCreatorsByDeployment, batchesByIds, modelHistoryByBatchIds, quotasFor } from './service.js';
 
 export const batchLoaders = perRequest(({ app: { db }, viewer }) =>
@@ -22,5 +25,24 @@ export const batchLoaders = perRequest(({ app: { db }, viewer }) =>
         }
         return batchIds.map((id) => byBatch.get(id) ?? []);
       }),
+    /**
+     * A page of a batch's audit trail, by batch id: one loader per page arguments, so the trails of a
+     * page of batches asked with the same arguments cost one statement.
+     */
+    auditTrail: () => {
+      const byArgs = new Map<string, DataLoader<string, Page<BatchAuditEvent>>>();
+      return (args: PageArgs) => {
+        const key = JSON.stringify([args.first, args.after, args.last, args.before]);
+        let loader = byArgs.get(key);
+        if (!loader) {
+          loader = new DataLoader<string, Page<BatchAuditEvent>>(async (batchIds) => {
+            const pages = orThrow(await auditTrails(db, viewer.organizationId, batchIds, args));
+            return batchIds.map((id) => pages.get(id)!);
+          });
+          byArgs.set(key, loader);
+        }
+        return loader;
+      };
+    },
   }),
 );

@@ -28,12 +28,16 @@ import { newId } from '../../ids.js';
 import { type KeysetOrder, keysetPage, type Page, type PageArgs } from '../../pagination.js';
 import { booleanSchema, definedOnly, descriptionSchema, externalUrlSchema, type Loose, nameSchema, parseInput } from '../../validation.js';
 import { escapeLike, getBatchDeployment } from '../deployments/service.js';
+import { fieldChanges, recordBatchEvent } from './audit.js';
 
 const batchFields = {
   name: nameSchema(512),
   description: descriptionSchema,
   externalUrl: externalUrlSchema,
 };
+
+/** The edited fields the audit trail keeps before / after values of. */
+const AUDITED_FIELDS = ['name', 'description', 'externalUrl'] as const;
 
 // ---------------------------------------------------------------------------------------------
 // Quota (C5): a counter row per deployment and UTC day, incremented in the creating transaction.
@@ -132,6 +136,10 @@ export async function createBatchInTransaction(
       createdById: viewer.userId,
     })
     .returning();
+  await recordBatchEvent(tx, viewer, batch!, {
+    action: 'CREATED',
+    changes: fieldChanges({ name: null, description: null, externalUrl: null }, batch!, AUDITED_FIELDS),
+  });
   await announce(tx, { k: 'lifecycle', d: deployment.id, b: batch!.id, e: 'CREATED' });
   await announce(tx, { k: 'quota', d: deployment.id });
   return batch!;
@@ -413,6 +421,10 @@ export async function updateBatch(
       const [updated] = await tx.update(monitoringBatches).set(changes).where(eq(monitoringBatches.id, batch.id)).returning();
       const lockChanged = changes.isLocked !== undefined && changes.isLocked !== batch.isLocked;
       const otherChanges = Object.keys(changes).some((key) => key !== 'isLocked');
+      // The trail records only what really changed: setting a field to its value, or locking a locked batch, is no event.
+      const edited = fieldChanges(batch, updated!, AUDITED_FIELDS);
+      if (edited.length > 0) await recordBatchEvent(tx, viewer, updated!, { action: 'UPDATED', changes: edited });
+      if (lockChanged) await recordBatchEvent(tx, viewer, updated!, { action: updated!.isLocked ? 'LOCKED' : 'UNLOCKED' });
       if (lockChanged)
         await announce(tx, { k: 'lifecycle', d: batch.deploymentId, b: batch.id, e: updated!.isLocked ? 'LOCKED' : 'UNLOCKED' });
       if (otherChanges) await announce(tx, { k: 'lifecycle', d: batch.deploymentId, b: batch.id, e: 'UPDATED' });
@@ -441,6 +453,7 @@ export async function deleteBatch(db: Db, viewer: Viewer, batchId: string, deplo
         .set({ deletedAt: sql`now()` })
         .where(eq(monitoringBatches.id, batch.id))
         .returning();
+      await recordBatchEvent(tx, viewer, batch, { action: 'DELETED' });
       await announce(tx, { k: 'lifecycle', d: batch.deploymentId, b: batch.id, e: 'DELETED' });
       await announce(tx, { k: 'health', d: batch.deploymentId });
       return deleted!;
@@ -480,6 +493,14 @@ export async function updateBatchModelHistory(
   const parsed = parseInput(modelHistoryInput, input);
   if (isError(parsed)) return parsed;
   return changeBatch(db, viewer, batchId, async (tx, batch) => {
+    const [previous] = await tx
+      .select({ startTime: batchModelHistory.startTime, endTime: batchModelHistory.endTime })
+      .from(batchModelHistory)
+      .where(and(eq(batchModelHistory.batchId, batch.id), eq(batchModelHistory.modelId, parsed.modelId)));
+    const changes = fieldChanges({ startTime: previous?.startTime ?? null, endTime: previous?.endTime ?? null }, parsed, [
+      'startTime',
+      'endTime',
+    ]);
     await tx
       .insert(batchModelHistory)
       .values({
@@ -493,6 +514,8 @@ export async function updateBatchModelHistory(
         target: [batchModelHistory.batchId, batchModelHistory.modelId],
         set: { startTime: parsed.startTime, endTime: parsed.endTime },
       });
+    if (changes.length > 0)
+      await recordBatchEvent(tx, viewer, batch, { action: 'MODEL_HISTORY_CHANGED', modelId: parsed.modelId, changes });
     await announce(tx, { k: 'lifecycle', d: batch.deploymentId, b: batch.id, e: 'UPDATED' });
     return batch;
   });

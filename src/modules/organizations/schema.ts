@@ -9,6 +9,7 @@ import {
   createUser,
   getOrganization,
   listApiTokens,
+  MAX_TOKEN_LIFETIME_DAYS,
   revokeApiToken,
   updateOrganizationSettings,
 } from './service.js';
@@ -49,6 +50,11 @@ ApiTokenRef.implement({
     name: t.exposeString('name'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
+    expiresAt: t.expose('expiresAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'From this instant on the token is refused like a revoked one; null = it never expires.',
+    }),
   }),
 });
 
@@ -62,7 +68,7 @@ const ViewerRef = builder.objectRef<User>('Viewer').implement({
     organization: t.field({ type: OrganizationRef, resolve: (_user, _args, ctx) => getOrganization(ctx.app.db, ctx.viewer) }),
     apiTokens: t.field({
       type: [ApiTokenRef],
-      description: "The viewer's tokens that are not revoked.",
+      description: "The viewer's tokens that still work: neither revoked nor expired.",
       resolve: (_user, _args, ctx) => listApiTokens(ctx.app.db, ctx.viewer),
     }),
   }),
@@ -76,6 +82,8 @@ builder.queryField('viewer', (t) =>
 );
 
 // ---------------------------------------------------------------------------------------------
+
+const TOKEN_EXPIRY = `When the token stops working: in the future, at most ${MAX_TOKEN_LIFETIME_DAYS} days ahead. Omitted or null: it never expires.`;
 
 interface TokenPayload {
   token: ApiToken;
@@ -105,6 +113,7 @@ builder.mutationField('createOrganization', (t) =>
             name: f.string({ required: true, description: 'Unique, 1–200 characters.' }),
             dailyBatchLimit: f.int({ description: 'Batches per deployment per UTC day. Omitted: 100. null: unlimited.' }),
             adminName: f.string({ description: 'Name of the first admin user (default `admin`).' }),
+            adminTokenExpiresAt: f.field({ type: 'DateTime', description: TOKEN_EXPIRY }),
           }),
         }),
       }),
@@ -152,7 +161,11 @@ builder.mutationField('createUser', (t) =>
       input: t.arg({
         required: true,
         type: builder.inputType('CreateUserInput', {
-          fields: (f) => ({ name: f.string({ required: true }), role: f.field({ type: UserRoleEnum, description: 'Default MEMBER.' }) }),
+          fields: (f) => ({
+            name: f.string({ required: true }),
+            role: f.field({ type: UserRoleEnum, description: 'Default MEMBER.' }),
+            tokenExpiresAt: f.field({ type: 'DateTime', description: TOKEN_EXPIRY }),
+          }),
         }),
       }),
     },
@@ -174,7 +187,12 @@ builder.mutationField('createApiToken', (t) =>
     args: {
       input: t.arg({
         required: true,
-        type: builder.inputType('CreateApiTokenInput', { fields: (f) => ({ name: f.string({ required: true }) }) }),
+        type: builder.inputType('CreateApiTokenInput', {
+          fields: (f) => ({
+            name: f.string({ required: true }),
+            expiresAt: f.field({ type: 'DateTime', description: TOKEN_EXPIRY }),
+          }),
+        }),
       }),
     },
     resolve: (_root, { input }, ctx) => createApiToken(ctx.app.db, ctx.viewer, input),

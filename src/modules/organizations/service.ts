@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Viewer } from '../../context.js';
 import type { Db, DbOrTx } from '../../db/client.js';
@@ -21,13 +21,35 @@ const dailyBatchLimitSchema = z
   .max(1_000_000, 'must be at most 1000000')
   .nullable();
 
+/** The furthest a token's expiry may lie ahead. */
+export const MAX_TOKEN_LIFETIME_DAYS = 3650;
+
+/**
+ * An optional expiry of a new token: a future instant at most MAX_TOKEN_LIFETIME_DAYS ahead; null or
+ * absent = the token never expires. Checked against the clock when the request is served.
+ */
+const tokenExpirySchema = z
+  .date({ error: 'must be a date-time' })
+  .refine((date) => date.getTime() > Date.now(), 'must be in the future')
+  .refine(
+    (date) => date.getTime() <= Date.now() + MAX_TOKEN_LIFETIME_DAYS * 86_400_000,
+    `must be at most ${MAX_TOKEN_LIFETIME_DAYS} days from now`,
+  )
+  .nullish();
+
 export interface IssuedToken {
   token: ApiToken;
   /** The secret, shown once. */
   secret: string;
 }
 
-async function issueToken(db: DbOrTx, user: User, name: string, secret = generateToken()): Promise<IssuedToken> {
+async function issueToken(
+  db: DbOrTx,
+  user: User,
+  name: string,
+  expiresAt: Date | null | undefined,
+  secret = generateToken(),
+): Promise<IssuedToken> {
   const [token] = await db
     .insert(apiTokens)
     .values({
@@ -36,6 +58,7 @@ async function issueToken(db: DbOrTx, user: User, name: string, secret = generat
       organizationId: user.organizationId,
       name,
       tokenHash: hashToken(secret),
+      expiresAt: expiresAt ?? null,
     })
     .returning();
   return { token: token!, secret };
@@ -58,7 +81,8 @@ export async function bootstrap(db: Db, configuredToken: string | undefined): Pr
       .insert(users)
       .values({ id: newId('User'), organizationId: org!.id, name: 'admin', role: 'ADMIN', isServerAdmin: true })
       .returning();
-    const issued = await issueToken(tx, admin!, 'bootstrap', configuredToken);
+    // The bootstrap token never expires: it is how an operator gets back in.
+    const issued = await issueToken(tx, admin!, 'bootstrap', null, configuredToken);
     return { token: issued.secret, generated: configuredToken === undefined };
   });
 }
@@ -86,6 +110,7 @@ const createOrganizationInput = z.object({
   name: nameSchema(200),
   dailyBatchLimit: dailyBatchLimitSchema.optional(),
   adminName: nameSchema(200).optional(),
+  adminTokenExpiresAt: tokenExpirySchema,
 });
 
 export async function createOrganization(
@@ -111,7 +136,7 @@ export async function createOrganization(
       .insert(users)
       .values({ id: newId('User'), organizationId: organization.id, name: parsed.adminName ?? 'admin', role: 'ADMIN' })
       .returning();
-    const issued = await issueToken(tx, admin!, 'initial admin token');
+    const issued = await issueToken(tx, admin!, 'initial admin token', parsed.adminTokenExpiresAt);
     return { organization, admin: admin!, ...issued };
   });
 }
@@ -143,28 +168,35 @@ export async function updateOrganizationSettings(
 export async function createUser(
   db: Db,
   viewer: Viewer,
-  input: { name: string; role?: 'ADMIN' | 'MEMBER' | null | undefined },
+  input: { name: string; role?: 'ADMIN' | 'MEMBER' | null | undefined; tokenExpiresAt?: Date | null | undefined },
 ): Promise<Result<{ user: User } & IssuedToken>> {
   const forbidden = requireAdmin(viewer, 'add users');
   if (forbidden) return forbidden;
-  const parsed = parseInput(z.object({ name: nameSchema(200), role: z.enum(['ADMIN', 'MEMBER']).nullish() }), input);
+  const parsed = parseInput(
+    z.object({ name: nameSchema(200), role: z.enum(['ADMIN', 'MEMBER']).nullish(), tokenExpiresAt: tokenExpirySchema }),
+    input,
+  );
   if (isError(parsed)) return parsed;
   return db.transaction(async (tx) => {
     const [user] = await tx
       .insert(users)
       .values({ id: newId('User'), organizationId: viewer.organizationId, name: parsed.name, role: parsed.role ?? 'MEMBER' })
       .returning();
-    const issued = await issueToken(tx, user!, 'initial token');
+    const issued = await issueToken(tx, user!, 'initial token', parsed.tokenExpiresAt);
     return { user: user!, ...issued };
   });
 }
 
-/** Any user may mint tokens for themself. */
-export async function createApiToken(db: Db, viewer: Viewer, input: { name: string }): Promise<Result<IssuedToken>> {
-  const parsed = parseInput(z.object({ name: nameSchema(200) }), input);
+/** Any user may mint tokens for themself, optionally expiring. */
+export async function createApiToken(
+  db: Db,
+  viewer: Viewer,
+  input: { name: string; expiresAt?: Date | null | undefined },
+): Promise<Result<IssuedToken>> {
+  const parsed = parseInput(z.object({ name: nameSchema(200), expiresAt: tokenExpirySchema }), input);
   if (isError(parsed)) return parsed;
   const [user] = await db.select().from(users).where(eq(users.id, viewer.userId));
-  return issueToken(db, user!, parsed.name);
+  return issueToken(db, user!, parsed.name, parsed.expiresAt);
 }
 
 /** Users revoke their own tokens; admins any token of their organization. */
@@ -182,10 +214,17 @@ export async function revokeApiToken(db: Db, viewer: Viewer, id: string): Promis
   return revoked!;
 }
 
+/** The viewer's tokens that still authenticate: neither revoked nor expired. */
 export async function listApiTokens(db: Db, viewer: Viewer): Promise<ApiToken[]> {
   return db
     .select()
     .from(apiTokens)
-    .where(and(eq(apiTokens.userId, viewer.userId), isNull(apiTokens.revokedAt)))
+    .where(
+      and(
+        eq(apiTokens.userId, viewer.userId),
+        isNull(apiTokens.revokedAt),
+        or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, sql`now()`)),
+      ),
+    )
     .orderBy(apiTokens.createdAt);
 }
