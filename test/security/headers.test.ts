@@ -236,6 +236,18 @@ describe('CORS allowlist', () => {
     expect(graphql.headers.get('vary')).toContain('Origin');
   });
 
+  it('answers an OPTIONS request that is no preflight (no Origin) like any other method it does not serve', async () => {
+    const graphql = await fetch(`${server.url}/graphql`, { method: 'OPTIONS' });
+    expect(graphql.status).toBe(405);
+    expect(graphql.headers.get('allow')).toBe('GET, POST');
+    expect(graphql.headers.get('access-control-allow-origin')).toBeNull();
+    expectResourcePolicy(graphql);
+    await graphql.arrayBuffer();
+    const rest = await fetch(`${server.url}/api/v2/deployments/dep_x/monitoringBatches/`, { method: 'OPTIONS' });
+    expect(rest.status).toBe(405);
+    expect(((await rest.json()) as { message: string }).message).toBe('Method OPTIONS is not allowed here; use POST, GET');
+  });
+
   it('leaves the dashboard’s and GraphiQL’s own files alone (same origin only)', async () => {
     const page = await fetch(`${server.url}/`, { headers: { origin: LISTED_ORIGIN } });
     expect(page.headers.get('access-control-allow-origin')).toBeNull();
