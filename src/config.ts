@@ -50,6 +50,16 @@ export interface Config {
   exportRetentionHours: number;
   /** Rows per Parquet row group of an export. */
   exportRowGroupRows: number;
+
+  // Security: production mode, GraphiQL, introspection, CORS
+  /** `production` turns GraphiQL and introspection off unless they are set explicitly. */
+  mode: 'development' | 'production';
+  /** GraphiQL at GET /graphql for browsers (its files under /graphiql/). */
+  graphiql: boolean;
+  /** Introspection queries (`__schema`, `__type`); `__typename` always works. */
+  introspection: boolean;
+  /** Origins (`https://host[:port]`) allowed to call /graphql, /api/ and /predApi/ from a browser; `*` allows any. Empty: same origin only. */
+  corsOrigins: string[];
 }
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
@@ -119,5 +129,57 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webDir: path.resolve(env.BATCHLENS_WEB_DIR || fileURLToPath(new URL('../web/dist', import.meta.url))),
     exportRetentionHours: intFromEnv(env, 'BATCHLENS_EXPORT_RETENTION_HOURS', 24, 1),
     exportRowGroupRows: intFromEnv(env, 'BATCHLENS_EXPORT_ROW_GROUP_ROWS', 10_000, 1000),
+
+    // Security: production mode, GraphiQL, introspection, CORS
+    mode: modeFromEnv(env),
+    graphiql: switchFromEnv(env, 'BATCHLENS_GRAPHIQL', modeFromEnv(env) === 'development'),
+    introspection: switchFromEnv(env, 'BATCHLENS_INTROSPECTION', modeFromEnv(env) === 'development'),
+    corsOrigins: originsFromEnv(env, 'BATCHLENS_CORS_ORIGINS'),
   };
+}
+
+// Security: production mode, GraphiQL, introspection, CORS
+
+function modeFromEnv(env: NodeJS.ProcessEnv): Config['mode'] {
+  const raw = env.BATCHLENS_MODE;
+  if (raw === undefined || raw === '') return 'development';
+  if (raw === 'development' || raw === 'production') return raw;
+  throw new Error(`BATCHLENS_MODE must be development or production, got "${raw}"`);
+}
+
+/** on / off (also true / false, 1 / 0, yes / no). */
+function switchFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = raw.trim().toLowerCase();
+  if (['on', 'true', '1', 'yes'].includes(value)) return true;
+  if (['off', 'false', '0', 'no'].includes(value)) return false;
+  throw new Error(`${name} must be on or off, got "${raw}"`);
+}
+
+/** Comma-separated origins, each `scheme://host[:port]` with nothing after it, or `*`. */
+function originsFromEnv(env: NodeJS.ProcessEnv, name: string): string[] {
+  const origins: string[] = [];
+  for (const entry of (env[name] ?? '').split(',')) {
+    const raw = entry.trim();
+    if (raw === '') continue;
+    if (raw === '*') {
+      origins.push(raw);
+      continue;
+    }
+    let url: URL | undefined;
+    try {
+      url = new URL(raw);
+    } catch {}
+    // An origin has no path, query or credentials (a trailing slash is tolerated); browsers send it
+    // normalized (lowercase host, no default port), and so is what is kept.
+    const bare = url && url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password && !raw.endsWith('#');
+    if (!url || !/^https?:$/.test(url.protocol) || !bare || /[?]/.test(raw)) {
+      throw new Error(
+        `${name}: "${raw}" is not an origin; write scheme://host[:port] (e.g. https://app.example.com), comma-separated, or *`,
+      );
+    }
+    origins.push(url.origin);
+  }
+  return origins;
 }

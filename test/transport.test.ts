@@ -101,7 +101,9 @@ describe('GraphQL over HTTP at /graphql', () => {
 });
 
 describe('CORS', () => {
-  it('answers a preflight without a token (browsers send none), while the request itself still needs one', async () => {
+  // Allowed origins are a setting (BATCHLENS_CORS_ORIGINS; test/security/headers.test.ts); by default
+  // there are none: the API is same-origin only, and another origin's browser gets no CORS header.
+  it('by default refuses another origin’s preflight and gives its requests no CORS header; the request itself still needs a token', async () => {
     const preflight = await fetch(graphqlUrl(), {
       method: 'OPTIONS',
       headers: {
@@ -110,10 +112,9 @@ describe('CORS', () => {
         'access-control-request-headers': 'authorization, content-type',
       },
     });
-    expect(preflight.status).toBe(204);
-    expect(preflight.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
-    expect(preflight.headers.get('access-control-allow-methods')).toContain('POST');
-    expect(preflight.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('authorization');
+    expect(preflight.status).toBe(403);
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+    expect(((await preflight.json()) as { message: string }).message).toContain('BATCHLENS_CORS_ORIGINS');
 
     const withToken = await fetch(graphqlUrl(), {
       method: 'POST',
@@ -121,7 +122,7 @@ describe('CORS', () => {
       body: JSON.stringify({ query: VIEWER_NAME }),
     });
     expect(withToken.status).toBe(200);
-    expect(withToken.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+    expect(withToken.headers.get('access-control-allow-origin')).toBeNull();
     expect(await withToken.json()).toEqual({ data: { viewer: { name: 'admin' } } });
 
     const withoutToken = await fetch(graphqlUrl(), {

@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { PAGE_CONTENT_SECURITY_POLICY } from './security.js';
 
 // The dashboard (web/, built by `npm run web:build` into web/dist): `/` is its page, `/assets/*`
 // its hashed bundle files. The page talks to /graphql like any client; nothing here knows GraphQL.
@@ -15,14 +16,8 @@ const TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
-// Everything the page loads is its own: no CDN, no inline script. Inline styles are allowed because
-// the chart library sizes its canvas with style attributes.
-const SECURITY_HEADERS = {
-  'content-security-policy':
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-};
+// Everything the page loads is its own: no CDN, no inline script (security.ts has the policy).
+const SECURITY_HEADERS = { 'content-security-policy': PAGE_CONTENT_SECURITY_POLICY };
 
 interface CachedFile {
   mtimeMs: number;

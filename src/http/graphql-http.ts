@@ -14,8 +14,9 @@ export async function handleGraphQL(
   res: ServerResponse,
   url: URL,
 ): Promise<void> {
-  // GraphiQL itself loads without a token, and so does a CORS preflight (browsers send it without
-  // the Authorization header; yoga answers it and runs nothing); every operation needs one.
+  // GraphiQL itself loads without a token, and so does an OPTIONS request (CORS preflights, which
+  // browsers send without the Authorization header, are answered before this by security.ts; yoga
+  // answers any other OPTIONS with 405 and runs nothing); every operation needs one.
   const wantsGraphiQL = req.method === 'GET' && (req.headers.accept ?? '').includes('text/html') && !url.searchParams.has('query');
   const preflight = req.method === 'OPTIONS';
   let viewer: Viewer | null = null;

@@ -16,8 +16,10 @@ import { runInRequest } from '../observability/request-context.js';
 import { discardBody } from '../rest/body.js';
 import { LiveConnections } from './auth.js';
 import { Dashboard } from './dashboard.js';
+import { isGraphiQLAsset, serveGraphiQLAsset } from './graphiql.js';
 import { handleGraphQL } from './graphql-http.js';
 import { handleRest, RestRouter, sendJson } from './router.js';
+import { applySecurityHeaders, Cors, isCorsPath } from './security.js';
 import { attachGraphQLWebSocket } from './websocket.js';
 import { createGraphQL } from './yoga.js';
 
@@ -69,8 +71,10 @@ export function createServer(app: AppServices): BatchlensServer {
   ]);
   const live = new LiveConnections(app.db);
   const dashboard = new Dashboard(config.webDir);
+  const cors = new Cors(config.corsOrigins);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    applySecurityHeaders(res);
     let url: URL;
     try {
       url = new URL(req.url ?? '/', `http://${req.headers.host || `${config.host}:${config.port}`}`);
@@ -79,11 +83,13 @@ export function createServer(app: AppServices): BatchlensServer {
       sendJson(res, 400, { message: 'Malformed Host header or request target' }, { connection: 'close' });
       return;
     }
+    if (isCorsPath(url.pathname) && cors.handle(req, res)) return;
     if (url.pathname === '/healthz') return healthz(app, res);
     if (url.pathname === '/graphql') return handleGraphQL(app, yoga, live, req, res, url);
     if (url.pathname.startsWith('/api/') || url.pathname.startsWith('/predApi/')) return handleRest(app, router, req, res, url);
     discardBody(req);
     if (dashboard.handles(url.pathname)) return dashboard.serve(req, res, url.pathname);
+    if (config.graphiql && isGraphiQLAsset(url.pathname)) return serveGraphiQLAsset(req, res, url.pathname);
     sendJson(res, 404, { message: `Not found: ${url.pathname}. The dashboard is at /, GraphQL at /graphql, REST under /api/v2/.` });
   }
 

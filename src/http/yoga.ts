@@ -5,9 +5,11 @@ import type { GraphQLError, ValidationContext } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import type { AppServices, RequestContext } from '../context.js';
 import type { GraphQLContext } from '../graphql/context.js';
+import { disableIntrospection } from '../graphql/no-introspection.js';
 import { costPageSizeVariables } from '../graphql/page-size-cost.js';
 import { rejectNulCharacters } from '../graphql/reject-nul.js';
 import { schema } from '../schema.js';
+import { graphiqlPagePlugin, renderGraphiQLPage } from './graphiql.js';
 
 // The GraphQL engine (graphql-yoga): schema, GraphiQL and the query limits. Transports — HTTP and
 // SSE in graphql-http.ts, graphql-ws in websocket.ts — hand it authenticated requests.
@@ -31,21 +33,21 @@ const reportRefusal = {
 
 export function createGraphQL(app: AppServices) {
   const { config } = app;
-  let graphiqlPage: string | undefined;
   const yoga = createYoga<RequestContext>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
     // Unexpected errors (masked for clients) are logged for operators; nothing else.
     logging: { debug: () => {}, info: () => {}, warn: (...args) => console.warn(...args), error: (...args) => console.error(...args) },
-    graphiql: {
+    graphiql: config.graphiql && {
       title: 'batchlens',
       headers: JSON.stringify({ Authorization: 'Bearer <your API token>' }, null, 2),
     },
-    // GraphiQL with its assets bundled (yoga's default loads them from a CDN): works offline.
-    // The page is ~9 MB of text and the same every time, so it is built once — and only when someone
-    // opens it: importing the bundle costs ~50 MB of memory a server that only ingests never needs.
-    renderGraphiQL: async (options) => (graphiqlPage ??= (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options)),
+    // GraphiQL's files bundled (yoga's default loads them from a CDN), served from /graphiql/ under
+    // the page CSP: works offline, no inline script (graphiql.ts).
+    renderGraphiQL: renderGraphiQLPage,
+    // CORS is the server's (security.ts), the same for GraphQL and REST: yoga's own would allow any origin.
+    cors: false,
     context: ({ app: services, viewer }): GraphQLContext => ({ app: services, viewer, loaders: new Map() }),
     plugins: [
       maxDepthPlugin({ n: config.maxQueryDepth, exposeLimits: true, flattenFragments: true, ...reportRefusal }),
@@ -55,6 +57,8 @@ export function createGraphQL(app: AppServices) {
       // … and page sizes given as variables (`first: $n`) are costed with their values before execution.
       costPageSizeVariables({ maxCost: config.maxQueryCost, flattenFragments: true }),
       rejectNulCharacters(),
+      graphiqlPagePlugin(config.graphiql),
+      ...(config.introspection ? [] : [disableIntrospection()]),
     ],
   });
   return yoga;
