@@ -27,7 +27,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-// First in the file: its deleted batch must still be in the database (purged 1 s after a delete),
+// First in the file: its deleted batch should still be in the database (purged 1 s after a delete),
 // and a purge scheduled by an earlier test's delete would come sooner.
 describe('the ingest routes after a delete', () => {
   it('answers 404 for a deleted batch and for a batch of another deployment', async () => {
@@ -43,8 +43,11 @@ describe('the ingest routes after a delete', () => {
     for (const [route, answer] of Object.entries(missing)) expect(answer, route).toEqual({ status: 404, json: BATCH_NOT_FOUND });
     expect(await answersOf(everyIngestRoute(server, deployment.id, deleted.id))).toEqual(missing);
     expect(await answersOf(everyIngestRoute(server, deployment.id, siblingBatch.id))).toEqual(missing);
-    expect(await countRows(server, 'predictions', 'batch_id', deleted.id)).toBeLessThanOrEqual(5);
-    expect(await batchCounters(server, deleted.id)).toMatchObject({ prediction_count: 5 });
+    // The refused uploads added nothing. The purge (1 s after the delete) may already have run on a
+    // loaded machine: then nothing of the batch is left at all.
+    const counters = await batchCounters(server, deleted.id);
+    if (counters) expect(counters).toMatchObject({ prediction_count: 5 });
+    expect(await countRows(server, 'predictions', 'batch_id', deleted.id)).toBe(counters ? 5 : 0);
     expect(await deploymentSnapshot(server, sibling.id)).toEqual(siblingBefore);
   });
 });
