@@ -172,7 +172,19 @@ async function clearLeftoverPostgres(dataDir: string, pgDir: string, log: (line:
  * however it dies (SIGKILL included): the kernel's parent-death signal. Elsewhere a server killed
  * with SIGKILL leaves Postgres running, and the next start stops it (clearLeftoverPostgres).
  */
-const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((file) => os.platform() === 'linux' && fs.existsSync(file));
+let setpriv: string | null | undefined;
+function findSetpriv(): string | null {
+  setpriv ??=
+    ['/usr/bin/setpriv', '/bin/setpriv'].find((file) => {
+      if (os.platform() !== 'linux' || !fs.existsSync(file)) return false;
+      try {
+        return execFileSync(file, ['--help'], { encoding: 'utf8' }).includes('--pdeathsig'); // util-linux ≥ 2.33
+      } catch {
+        return false;
+      }
+    }) ?? null;
+  return setpriv;
+}
 
 /**
  * Starts (initialising on first use) a PostgreSQL cluster whose files live in `dataDir`,
@@ -219,7 +231,8 @@ export async function startEmbeddedPostgres(options: {
     ...(options.sharedBuffers ? ['-c', `shared_buffers=${options.sharedBuffers}`] : []),
   ];
   // setpriv sets the parent-death signal and then becomes Postgres (exec): same process, same pid.
-  const [file, ...args] = SETPRIV ? [SETPRIV, '--pdeathsig', 'INT', '--', ...command] : command;
+  const wrapper = findSetpriv();
+  const [file, ...args] = wrapper ? [wrapper, '--pdeathsig', 'INT', '--', ...command] : command;
   const child: ChildProcess = spawn(file!, args, {
     ...postgresUserIds(),
     detached: true,
