@@ -36,6 +36,7 @@ export async function startApp(
       port: config.embeddedPgPort,
       sharedBuffers: config.embeddedPgSharedBuffers,
       database: 'batchlens',
+      notice: log,
     });
     databaseUrl = embedded.url;
     log(`embedded PostgreSQL started (data in ${config.dataDir})`);

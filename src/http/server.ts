@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { sql } from 'drizzle-orm';
 import type { AppServices } from '../context.js';
+import { type DatabaseFailure, databaseFailure } from '../db/errors.js';
 import { actualRoutes } from '../modules/actuals/rest.js';
 import { baselineRoutes } from '../modules/baselines/rest.js';
 import { batchRoutes } from '../modules/batches/rest.js';
@@ -43,6 +44,16 @@ function clientWentAway(req: IncomingMessage, res: ServerResponse, error: unknow
     code === 'ERR_STREAM_PREMATURE_CLOSE' ||
     (error as Error).message === 'aborted'
   );
+}
+
+/** A database failure as REST (DataRobot's `{message}`) or, at /graphql, as a GraphQL error with its code. */
+function answerDatabaseFailure(req: IncomingMessage, res: ServerResponse, failure: DatabaseFailure): void {
+  discardBody(req);
+  const body = (req.url ?? '').startsWith('/graphql')
+    ? { errors: [{ message: failure.message, extensions: { code: failure.code } }] }
+    : { message: failure.message };
+  const headers: Record<string, string> = failure.retryAfter ? { 'retry-after': String(failure.retryAfter) } : {};
+  sendJson(res, failure.status, body, headers);
 }
 
 async function healthz(app: AppServices, res: ServerResponse): Promise<void> {
@@ -97,6 +108,14 @@ export function createServer(app: AppServices): BatchlensServer {
     runInRequest({ id: randomUUID() }, () => handle(req, res)).catch((error: unknown) => {
       if (clientWentAway(req, res, error)) {
         res.destroy();
+        return;
+      }
+      const failure = databaseFailure(error);
+      if (failure) {
+        // The database is away or its disk is full: 503 (Retry-After) or 507, never a bare 500.
+        console.warn(`${req.method} ${req.url}: ${failure.status} ${failure.code}: ${(error as Error).message}`);
+        if (res.headersSent) res.destroy();
+        else answerDatabaseFailure(req, res, failure);
         return;
       }
       console.error('unexpected error', req.method, req.url, error);

@@ -2,8 +2,9 @@ import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import type { GraphQLError, ValidationContext } from 'graphql';
-import { createYoga } from 'graphql-yoga';
+import { createGraphQLError, createYoga, maskError } from 'graphql-yoga';
 import type { AppServices, RequestContext } from '../context.js';
+import { databaseFailure } from '../db/errors.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { disableIntrospection } from '../graphql/no-introspection.js';
 import { costPageSizeVariables } from '../graphql/page-size-cost.js';
@@ -39,6 +40,15 @@ export function createGraphQL(app: AppServices) {
     landingPage: false,
     // Unexpected errors (masked for clients) are logged for operators; nothing else.
     logging: { debug: () => {}, info: () => {}, warn: (...args) => console.warn(...args), error: (...args) => console.error(...args) },
+    // A database that is away or full is not masked as "Unexpected error": its own code and status.
+    maskedErrors: {
+      maskError: (error, message, isDev) => {
+        const failure = databaseFailure(error);
+        if (!failure) return maskError(error, message, isDev);
+        const headers = failure.retryAfter ? { 'retry-after': String(failure.retryAfter) } : undefined;
+        return createGraphQLError(failure.message, { extensions: { code: failure.code, http: { status: failure.status, headers } } });
+      },
+    },
     graphiql: config.graphiql && {
       title: 'batchlens',
       headers: JSON.stringify({ Authorization: 'Bearer <your API token>' }, null, 2),

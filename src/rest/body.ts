@@ -41,12 +41,16 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
   return Buffer.concat(chunks);
 }
 
-/** The request body as it streams, refusing (BodyTooLargeError) once it passes `limit` bytes. */
+/**
+ * The request body as it streams, refusing (BodyTooLargeError) once it passes `limit` bytes. A
+ * reader that stops early (a failure half-way, the database's included) leaves the request open
+ * (destroyOnReturn: false): destroying it would cut the socket before the answer saying why.
+ */
 export async function* limitedBody(req: IncomingMessage, limit: number): AsyncGenerator<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) throw new BodyTooLargeError(limit);
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
+  for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > limit) throw new BodyTooLargeError(limit);
     yield chunk;

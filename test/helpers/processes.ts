@@ -45,10 +45,18 @@ export class ServerProcess {
   /**
    * Spawns `tsx src/main.ts`; `token: undefined` leaves BATCHLENS_BOOTSTRAP_TOKEN unset. The test
    * runner's BATCHLENS_* variables are not passed on; `env` sets variables of its own.
+   * `databaseUrl: undefined` leaves DATABASE_URL unset: the server starts its embedded PostgreSQL
+   * (in BATCHLENS_DATA_DIR, which `env` should then give).
    */
-  static async spawn(options: { databaseUrl: string; token: string | undefined; env?: Record<string, string> }): Promise<ServerProcess> {
+  static async spawn(options: {
+    databaseUrl: string | undefined;
+    token: string | undefined;
+    env?: Record<string, string>;
+  }): Promise<ServerProcess> {
     const port = await freePort();
-    const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: options.databaseUrl, PORT: String(port), HOST: '127.0.0.1' };
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1' };
+    if (options.databaseUrl === undefined) delete env.DATABASE_URL;
+    else env.DATABASE_URL = options.databaseUrl;
     for (const name of Object.keys(env)) {
       if (name.startsWith('BATCHLENS_')) delete env[name];
     }

@@ -71,3 +71,20 @@ export const CHROMIUM: SystemPackage = {
   neededBy: 'the dashboard tests in a real browser (test/web/*.test.ts)',
   find: () => ['/usr/bin/chromium', 'chromium', 'chromium-browser'].find((command) => succeeds(command, ['--version'])),
 };
+
+export const TMPFS_MOUNT: SystemPackage = {
+  name: 'tmpfs mounts (root)',
+  install: 'run the tests as root (or in a container with CAP_SYS_ADMIN), where `mount -t tmpfs` works',
+  neededBy: 'the full-disk tests on a small tmpfs (test/crash/disk-full.test.ts)',
+  // Mounts and unmounts a 1 MB tmpfs in a temporary directory.
+  find: () => {
+    const dir = execFileSync('mktemp', ['-d']).toString().trim();
+    try {
+      if (!succeeds('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir])) return undefined;
+      succeeds('umount', [dir]);
+      return 'mount';
+    } finally {
+      succeeds('rmdir', [dir]);
+    }
+  },
+};

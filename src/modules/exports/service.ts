@@ -317,9 +317,12 @@ async function writeExport(app: AppServices, exp: DataExport, leaseSeconds: numb
       await setExport(app.db, exp, { status: 'CREATED', claimedUntil: null, rowsWritten: 0, attempts: exp.attempts - 1 });
       return;
     }
+    const full = (error as NodeJS.ErrnoException)?.code === 'ENOSPC';
     await setExport(app.db, exp, {
       status: 'FAILED',
-      error: `Export failed: ${String((error as Error)?.message ?? error)}`,
+      error: full
+        ? `Export failed: the server's export directory is full (no space left on device); free space there (BATCHLENS_EXPORT_DIR) and export again`
+        : `Export failed: ${String((error as Error)?.message ?? error)}`,
       finishedAt: new Date(),
     });
   }
