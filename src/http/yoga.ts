@@ -5,8 +5,10 @@ import type { GraphQLError, ValidationContext } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import type { AppServices, RequestContext } from '../context.js';
 import type { GraphQLContext } from '../graphql/context.js';
+import { observeOperations } from '../graphql/observe.js';
 import { costPageSizeVariables } from '../graphql/page-size-cost.js';
 import { rejectNulCharacters } from '../graphql/reject-nul.js';
+import type { Logger } from '../observability/log.js';
 import { schema } from '../schema.js';
 
 // The GraphQL engine (graphql-yoga): schema, GraphiQL and the query limits. Transports — HTTP and
@@ -29,15 +31,25 @@ const reportRefusal = {
   ],
 };
 
+/** yoga's logger calls (a message and/or an Error) as one log line. */
+function toLogger(log: Logger, level: 'warn' | 'error') {
+  return (...args: unknown[]): void => {
+    const error = args.find((arg) => arg instanceof Error);
+    const message = args.filter((arg) => typeof arg === 'string').join(' ') || (error as Error | undefined)?.message || 'GraphQL engine';
+    log[level](error ? { err: error } : {}, message);
+  };
+}
+
 export function createGraphQL(app: AppServices) {
   const { config } = app;
+  const log = app.logger.child({ component: 'graphql' });
   let graphiqlPage: string | undefined;
   const yoga = createYoga<RequestContext>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
     // Unexpected errors (masked for clients) are logged for operators; nothing else.
-    logging: { debug: () => {}, info: () => {}, warn: (...args) => console.warn(...args), error: (...args) => console.error(...args) },
+    logging: { debug: () => {}, info: () => {}, warn: toLogger(log, 'warn'), error: toLogger(log, 'error') },
     graphiql: {
       title: 'batchlens',
       headers: JSON.stringify({ Authorization: 'Bearer <your API token>' }, null, 2),
@@ -48,6 +60,7 @@ export function createGraphQL(app: AppServices) {
     renderGraphiQL: async (options) => (graphiqlPage ??= (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options)),
     context: ({ app: services, viewer }): GraphQLContext => ({ app: services, viewer, loaders: new Map() }),
     plugins: [
+      observeOperations(), // first: it times and counts what the others refuse too
       maxDepthPlugin({ n: config.maxQueryDepth, exposeLimits: true, flattenFragments: true, ...reportRefusal }),
       maxAliasesPlugin({ n: config.maxAliases, exposeLimits: true, ...reportRefusal }),
       // Fragments cost what the same fields inline cost (typed operations are written with fragments).
