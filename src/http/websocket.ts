@@ -140,12 +140,13 @@ export function attachGraphQLWebSocket(
         const key = sharedSubscriptions.key(scope, args.document, args.operationName, args.variableValues);
         const root = args.rootValue as Enveloped;
         let executed = false;
-        const joined = runInRequest(root.operation.scope, () =>
-          sharedSubscriptions.subscribe(key, () => {
-            executed = true;
-            return root.subscribe(args);
-          }),
-        ) as ReturnType<typeof subscribe>;
+        const joined = sharedSubscriptions.subscribe(key, () => {
+          executed = true;
+          return root.subscribe(args);
+        }) as ReturnType<typeof subscribe>;
+        // Not run inside the operation's request scope (as execute is): the shared execution outlives
+        // this subscriber, and inside the scope a stalled subscriber's final state never arrived
+        // (test/live-resilience.test.ts, backpressure).
         // A subscriber that joined a running execution is timed here (yoga's plugins saw only the first).
         void Promise.resolve(joined).then(
           (result) => {
@@ -203,7 +204,9 @@ export function attachGraphQLWebSocket(
           operationEnded(ctx.extra, operation, 'invalid');
           return errors;
         }
-        operation.type = getOperationAST(document, payload.operationName)?.operation ?? 'unknown';
+        const definition = getOperationAST(document, payload.operationName);
+        operation.type = definition?.operation ?? 'unknown';
+        operation.scope.operation ??= definition?.name?.value;
         return {
           schema: enveloped.schema,
           operationName: payload.operationName,

@@ -64,7 +64,8 @@ export function createLogger({ level, destination }: LoggerOptions): Logger {
       serializers: { err: serializeError, error: serializeError },
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     },
-    destination ?? pino.destination({ dest: 1, sync: true }),
+    // Asynchronous: a request never waits for its log line's write (pino flushes what is left at exit).
+    destination ?? pino.destination({ dest: 1, sync: false }),
   );
 }
 
