@@ -8,23 +8,12 @@ import type { LogLevel } from '../config.js';
 
 export type { DestinationStream, Logger, LogLevel };
 
-/** Fields that must never reach a log line, wherever they appear (one level deep, and under `headers`). */
-const REDACTED_PATHS = [
-  'authorization',
-  'Authorization',
-  'token',
-  'secret',
-  'password',
-  'headers',
-  'connectionParams',
-  '*.authorization',
-  '*.Authorization',
-  '*.token',
-  '*.secret',
-  '*.password',
-  '*.headers',
-  '*.connectionParams',
-];
+/**
+ * Fields that must never reach a log line, at the top level of a line's object. (pino's wildcard
+ * paths, `*.authorization`, cost ~18 µs a line — most of a request line's cost — so none is used:
+ * nothing logs headers or parameters, and the error serializer below strips what errors carry.)
+ */
+const REDACTED_PATHS = ['authorization', 'Authorization', 'token', 'secret', 'password', 'headers', 'connectionParams'];
 
 /**
  * An Error as a log field, without what may carry request data: drizzle's "Failed query" message
