@@ -1,5 +1,6 @@
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
 import { BatchLiveDocument } from '../generated/graphql.js';
 import { createBatch, createDeployment } from '../helpers/fixtures.js';
 import { closeSockets, connect, watch } from '../helpers/graphql-ws.js';
@@ -231,5 +232,23 @@ describe('values after known traffic', () => {
     );
     expect(distinct.size).toBeLessThanOrEqual(201);
     expect(sample(text, 'batchlens_graphql_operation_duration_seconds_count', { operation: 'other' })).toBeGreaterThanOrEqual(20);
+  });
+});
+
+describe('settings', () => {
+  it('BATCHLENS_METRICS_LISTEN is host:port or a port; BATCHLENS_LOG_LEVEL one of pino’s levels; bad values name the variable', () => {
+    expect(loadConfig({ BATCHLENS_METRICS_LISTEN: '127.0.0.1:9464' }).metricsListen).toEqual({ host: '127.0.0.1', port: 9464 });
+    expect(loadConfig({ BATCHLENS_METRICS_LISTEN: '[::1]:9464' }).metricsListen).toEqual({ host: '::1', port: 9464 });
+    expect(loadConfig({ BATCHLENS_METRICS_LISTEN: '9464' }).metricsListen).toEqual({ host: '127.0.0.1', port: 9464 });
+    expect(loadConfig({}).metricsListen).toBeUndefined();
+    expect(loadConfig({}).metricsToken).toBeUndefined();
+    expect(loadConfig({}).logLevel).toBe('info');
+    expect(loadConfig({ BATCHLENS_LOG_LEVEL: 'WARN' }).logLevel).toBe('warn');
+    for (const bad of ['localhost', 'host:99999', 'host:port', ':']) {
+      expect(() => loadConfig({ BATCHLENS_METRICS_LISTEN: bad })).toThrow(/BATCHLENS_METRICS_LISTEN/);
+    }
+    expect(() => loadConfig({ BATCHLENS_LOG_LEVEL: 'verbose' })).toThrow(
+      /BATCHLENS_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/,
+    );
   });
 });
