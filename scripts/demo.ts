@@ -165,7 +165,8 @@ async function main(): Promise<void> {
         bootstrapToken: options.token,
       };
       console.log(`starting batchlens (embedded PostgreSQL in ${path.relative(process.cwd(), options.dataDir) || '.'})…`);
-      const started = await startApp(config, (line) => console.log(`  ${line}`));
+      // Its log lines are for an operator: the demo shows its own progress, and only warnings of the server's.
+      const started = await startApp({ ...config, logLevel: 'warn' }, { print: (text) => console.log(text.replace(/^/gm, '  ')) });
       app = started;
       stops.push(() => started.stop());
       url = started.url;

@@ -60,6 +60,14 @@ export interface Config {
   introspection: boolean;
   /** Origins (`https://host[:port]`) allowed to call /graphql, /api/ and /predApi/ from a browser; `*` allows any. Empty: same origin only. */
   corsOrigins: string[];
+
+  // Observability: logs and metrics
+  /** Least severe log level written (pino): fatal, error, warn, info, debug, trace or silent. */
+  logLevel: LogLevel;
+  /** Bearer token that opens GET /metrics on the main port; unset: not served there. */
+  metricsToken: string | undefined;
+  /** A second listen address (`host:port`) serving only GET /metrics, without a token; unset: none. */
+  metricsListen: { host: string; port: number } | undefined;
 }
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
@@ -96,6 +104,28 @@ function memoryFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: () => str
     throw new Error(`${name} must be a size with a unit of kB, MB, GB or TB (e.g. 512MB), at least 128kB, got "${raw}"`);
   }
   return `${match[1]}${match[2]}`;
+}
+
+// Observability: logs and metrics
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+function logLevelFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: LogLevel): LogLevel {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const level = raw.trim().toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new Error(`${name} must be one of ${LOG_LEVELS.join(', ')}, got "${raw}"`);
+  return level as LogLevel;
+}
+
+/** `host:port` (an IPv6 host in brackets: `[::1]:9464`), or just a port (then 127.0.0.1). */
+function listenAddressFromEnv(env: NodeJS.ProcessEnv, name: string): { host: string; port: number } | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  const match = /^(?:(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):)?([0-9]{1,5})$/.exec(raw);
+  const port = Number(match?.[2]);
+  if (!match || port > 65535) throw new Error(`${name} must be host:port (e.g. 127.0.0.1:9464) or a port, got "${raw}"`);
+  return { host: match[1]?.replace(/^\[|\]$/g, '') ?? '127.0.0.1', port };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -135,6 +165,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     graphiql: switchFromEnv(env, 'BATCHLENS_GRAPHIQL', modeFromEnv(env) === 'development'),
     introspection: switchFromEnv(env, 'BATCHLENS_INTROSPECTION', modeFromEnv(env) === 'development'),
     corsOrigins: originsFromEnv(env, 'BATCHLENS_CORS_ORIGINS'),
+
+    // Observability: logs and metrics
+    logLevel: logLevelFromEnv(env, 'BATCHLENS_LOG_LEVEL', 'info'),
+    metricsToken: env.BATCHLENS_METRICS_TOKEN || undefined,
+    metricsListen: listenAddressFromEnv(env, 'BATCHLENS_METRICS_LISTEN'),
   };
 }
 

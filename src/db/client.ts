@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
@@ -12,7 +13,16 @@ export interface Database {
   db: Db;
   /** The same pool through postgres.js (COPY, LISTEN, temporary tables). */
   pg: postgres.Sql;
+  /** This pool's connections as PostgreSQL sees them (for /metrics). */
+  poolUse(): Promise<PoolUse>;
   close(): Promise<void>;
+}
+
+export interface PoolUse {
+  active: number;
+  idle: number;
+  idleInTransaction: number;
+  max: number;
 }
 
 export interface ConnectOptions {
@@ -45,14 +55,18 @@ function noDelaySocket(options: { host: string[]; port: number[]; path?: string 
 let nextHost = 0;
 
 export function connect(url: string, options: ConnectOptions = {}): Database {
+  const max = options.max ?? 10;
+  const applicationName = `batchlens ${process.pid} ${randomBytes(4).toString('hex')}`;
   const pg = postgres(url, {
-    max: options.max ?? 10,
+    max,
     onnotice: () => {},
     // Reconnect quickly once the database is back (the default backoff grows to 20 s, so a server
     // would stay unhealthy long after a database restart): ≤ 1 s between attempts.
     backoff: (attempts: number) => Math.min(0.05 * 2 ** attempts, 1),
     transform: { undefined: null },
     debug: options.onQuery ? (_connection, query) => options.onQuery?.(query) : undefined,
+    // A name of this pool's own, so pg_stat_activity tells its connections apart (poolUse).
+    connection: { application_name: applicationName },
     // Not in postgres.js's types, but in its code (connection.js createSocket).
     ...({ socket: noDelaySocket } as object),
   });
@@ -60,6 +74,17 @@ export function connect(url: string, options: ConnectOptions = {}): Database {
   return {
     db,
     pg,
+    // postgres.js exposes nothing about its pool, so PostgreSQL is asked: one small statement per
+    // scrape, nothing on the request path. The asking connection itself is left out.
+    poolUse: async () => {
+      const [row] = await pg<{ active: number; idle: number; idleInTransaction: number }[]>`
+        select count(*) filter (where state = 'active')::int as active,
+               count(*) filter (where state = 'idle')::int as idle,
+               count(*) filter (where state like 'idle in transaction%')::int as "idleInTransaction"
+          from pg_stat_activity
+         where application_name = ${applicationName} and pid <> pg_backend_pid()`;
+      return { active: row?.active ?? 0, idle: row?.idle ?? 0, idleInTransaction: row?.idleInTransaction ?? 0, max };
+    },
     close: () => pg.end({ timeout: 5 }),
   };
 }

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type postgres from 'postgres';
+import { observeCopy } from '../observability/metrics.js';
 
 // COPY … FROM STDIN through postgres.js: the one way batchlens writes many rows (predictions,
 // training-baseline samples). Text format: tab-separated columns, \N for null, backslash escapes.
@@ -35,6 +36,8 @@ export class CopyWriter {
   /** Input position (item index or line) of the n-th copied row, for the last COPY_POSITIONS_KEPT rows (grows up to that). */
   private positions = new Float64Array(1024);
   private copied = 0;
+  private readonly opened = performance.now();
+  private observed = false;
 
   private constructor(
     private readonly stream: Writable,
@@ -85,6 +88,14 @@ export class CopyWriter {
   /** After a refusal: stop writing; the transaction is rolled back. */
   abandon(): void {
     this.chunk = '';
+    this.observe('failed');
+  }
+
+  /** The COPY's time, once. */
+  private observe(outcome: 'ok' | 'failed'): void {
+    if (this.observed) return;
+    this.observed = true;
+    observeCopy(outcome, (performance.now() - this.opened) / 1000);
   }
 
   private async flush(): Promise<void> {
@@ -100,6 +111,16 @@ export class CopyWriter {
    * over, the next statement succeeds if it committed its rows and fails if it did not.
    */
   async end(): Promise<void> {
+    try {
+      await this.finish();
+      this.observe('ok');
+    } catch (error) {
+      this.observe('failed');
+      throw error;
+    }
+  }
+
+  private async finish(): Promise<void> {
     await this.flush();
     if (this.failure) throw this.failure;
     const finished = new Promise<'finished'>((resolve) => this.stream.once('finish', () => resolve('finished')));

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import type postgres from 'postgres';
 import type { DbOrTx } from '../db/client.js';
 import { afterCommit } from '../db/transactions.js';
+import type { Logger } from '../observability/log.js';
 
 // Live views (C11). Writers announce changes with one small NOTIFY per transaction and topic
 // (delivered at commit, so a subscriber never sees uncommitted state, and deduplicated by
@@ -181,7 +182,7 @@ class StateTopic<T> {
 
 export interface LiveHubOptions {
   maxUpdatesPerSecond: number;
-  log: (line: string) => void;
+  log: Logger;
   /** Redis pub/sub instead of PostgreSQL LISTEN/NOTIFY. */
   redisUrl?: string | undefined;
 }
@@ -309,7 +310,7 @@ export class LiveHub {
     let topic = this.topics.get(key) as StateTopic<T> | undefined;
     if (!topic) {
       topic = new StateTopic<T>(read, 1000 / this.options.maxUpdatesPerSecond, (error) =>
-        this.options.log(`live ${key}: ${String(error)}`),
+        this.options.log.error({ err: error, topic: key }, 'live view read failed'),
       );
       this.topics.set(key, topic as StateTopic<unknown>);
       if (organizationId && key.startsWith('quota:')) {
@@ -336,7 +337,7 @@ export class LiveHub {
         else if (!channel.received) channel.push(initial);
       },
       (error: unknown) => {
-        this.options.log(`live ${key}: ${String(error)}`);
+        this.options.log.error({ err: error, topic: key }, 'live view read failed');
         channel.close();
       },
     );

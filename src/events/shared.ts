@@ -1,4 +1,5 @@
 import { type DocumentNode, print } from 'graphql';
+import type { Logger } from '../observability/log.js';
 import { Channel } from './hub.js';
 
 // Thousands of dashboards watching the same batch send the same subscription. Executing it once per
@@ -27,7 +28,7 @@ class SharedGroup {
   constructor(
     private readonly open: () => Opened | Promise<Opened>,
     private readonly onEnd: () => void,
-    private readonly log: (line: string) => void,
+    private readonly log: Logger,
   ) {}
 
   /** A member's stream (or the error result every member gets), or RETRY when the group ended meanwhile. */
@@ -71,7 +72,7 @@ class SharedGroup {
         for (const member of this.members) member.push(value);
       }
     } catch (error) {
-      this.log(`shared subscription: ${String(error)}`);
+      this.log.error({ err: error }, 'shared subscription failed');
     } finally {
       this.end();
       // The source ended (a deleted batch): every member's stream completes after what it holds.
@@ -91,7 +92,7 @@ export class SharedSubscriptions {
   private readonly groups = new Map<string, SharedGroup>();
   private readonly printed = new WeakMap<DocumentNode, string>();
 
-  constructor(private readonly log: (line: string) => void) {}
+  constructor(private readonly log: Logger) {}
 
   /** The group key: who asks (`scope`, e.g. organization and user) and exactly what they ask. */
   key(scope: string, document: DocumentNode, operationName: string | null | undefined, variables: unknown): string {

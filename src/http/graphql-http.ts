@@ -1,9 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppServices, Viewer } from '../context.js';
+import { countSubscriptionMessage, subscriptionOpened } from '../observability/metrics.js';
 import { BodyTooLargeError, discardBody, readBody } from '../rest/body.js';
 import { type LiveConnections, UNAUTHENTICATED, viewerOf } from './auth.js';
 import { sendJson } from './router.js';
 import type { Yoga } from './yoga.js';
+
+const NEXT_EVENT = Buffer.from('event: next');
+
+/** Whether an SSE chunk from yoga is a result (`event: next`), not a keep-alive or `complete`. */
+function isNextEvent(chunk: Uint8Array): boolean {
+  return chunk.length >= NEXT_EVENT.length && NEXT_EVENT.equals(chunk.subarray(0, NEXT_EVENT.length));
+}
 
 /** GraphQL over HTTP (and SSE for subscriptions) at /graphql; GraphiQL for browsers. */
 export async function handleGraphQL(
@@ -60,15 +68,20 @@ export async function handleGraphQL(
     res.end();
     return;
   }
-  if (viewer && (response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
-    live.trackStream(res, viewer.tokenId);
-  }
+  const eventStream = (response.headers.get('content-type') ?? '').startsWith('text/event-stream');
+  if (viewer && eventStream) live.trackStream(res, viewer.tokenId);
+  // An event stream is a subscription (or @defer) as long as it lasts; its `next` events are counted.
+  const closeSubscription = eventStream ? subscriptionOpened('sse') : undefined;
   // Streams SSE (subscriptions, @defer) as it is produced.
   const reader = response.body.getReader();
-  res.on('close', () => void reader.cancel().catch(() => {}));
+  res.on('close', () => {
+    closeSubscription?.();
+    void reader.cancel().catch(() => {});
+  });
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
+    if (eventStream && isNextEvent(value)) countSubscriptionMessage('sse');
     if (!res.write(value)) await new Promise((resolve) => res.once('drain', resolve));
   }
   res.end();

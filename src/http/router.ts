@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppServices } from '../context.js';
+import type { Logger } from '../observability/log.js';
+import { currentRequest } from '../observability/request-context.js';
 import { BodyTooLargeError, discardBody, readBody } from '../rest/body.js';
 import { HttpError, type Route } from '../rest/kit.js';
 import { findUnstorableText } from '../validation.js';
@@ -79,6 +81,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 
 /** Writes chunks as they come, waiting for the socket to drain; stops when the client goes away. */
 async function sendStream(
+  log: Logger,
   res: ServerResponse,
   status: number,
   chunks: AsyncIterable<string | Buffer>,
@@ -115,7 +118,7 @@ async function sendStream(
     }
   } catch (error) {
     // Headers are gone: the only way left to say "incomplete" is to cut the connection.
-    console.error('streamed response failed:', (error as Error).message);
+    log.error({ component: 'http', err: error, requestId: currentRequest()?.id }, 'streamed response failed');
     res.destroy();
     return;
   } finally {
@@ -170,6 +173,8 @@ export async function handleRest(app: AppServices, router: RestRouter, req: Inco
     );
     return;
   }
+  const scope = currentRequest();
+  if (scope) scope.operation = `${found.route.method} ${found.route.path}`;
   const viewer = await viewerOf(app.db, req);
   if (!viewer) {
     discardBody(req);
@@ -187,7 +192,7 @@ export async function handleRest(app: AppServices, router: RestRouter, req: Inco
     });
     // A handler may answer before reading the whole body (a bad row early in a large upload).
     discardBody(req);
-    if (answer.stream) await sendStream(res, answer.status, answer.stream, answer.headers);
+    if (answer.stream) await sendStream(app.logger, res, answer.status, answer.stream, answer.headers);
     else sendJson(res, answer.status, answer.body, answer.headers);
   } catch (error) {
     if (error instanceof BodyTooLargeError) {

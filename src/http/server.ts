@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { sql } from 'drizzle-orm';
 import type { AppServices } from '../context.js';
@@ -13,12 +12,14 @@ import { definitionRoutes } from '../modules/jobs/definitions-rest.js';
 import { jobRoutes } from '../modules/jobs/rest.js';
 import { predictionRoutes } from '../modules/predictions/rest.js';
 import { scoringRoutes } from '../modules/scoring/rest.js';
-import { runInRequest } from '../observability/request-context.js';
+import { observeHttpRequest, operationLabel, type RouteClass } from '../observability/metrics.js';
+import { type RequestScope, requestIdFrom, runInRequest } from '../observability/request-context.js';
 import { discardBody } from '../rest/body.js';
 import { LiveConnections } from './auth.js';
 import { Dashboard } from './dashboard.js';
 import { isGraphiQLAsset, serveGraphiQLAsset } from './graphiql.js';
 import { handleGraphQL } from './graphql-http.js';
+import { serveMetrics } from './metrics.js';
 import { handleRest, RestRouter, sendJson } from './router.js';
 import { applySecurityHeaders, Cors, isCorsPath } from './security.js';
 import { attachGraphQLWebSocket } from './websocket.js';
@@ -65,6 +66,22 @@ async function healthz(app: AppServices, res: ServerResponse): Promise<void> {
   }
 }
 
+/** The path of a request target, without its query (which may carry anything), at most 512 characters. */
+function pathOf(target: string | undefined): string {
+  const raw = target ?? '/';
+  const query = raw.indexOf('?');
+  const path = query === -1 ? raw : raw.slice(0, query);
+  return path.length > 512 ? `${path.slice(0, 512)}…` : path;
+}
+
+function routeClass(path: string, status: number): RouteClass {
+  if (path === '/graphql') return 'graphql';
+  if (path.startsWith('/api/') || path.startsWith('/predApi/')) return 'rest';
+  if (path === '/healthz') return 'health';
+  if (path === '/metrics') return 'metrics';
+  return status === 404 ? 'unmatched' : 'dashboard';
+}
+
 export function createServer(app: AppServices): BatchlensServer {
   const { config } = app;
   const yoga = createGraphQL(app);
@@ -96,6 +113,7 @@ export function createServer(app: AppServices): BatchlensServer {
     }
     if (isCorsPath(url.pathname) && cors.handle(req, res)) return;
     if (url.pathname === '/healthz') return healthz(app, res);
+    if (url.pathname === '/metrics') return serveMetrics(config, req, res);
     if (url.pathname === '/graphql') return handleGraphQL(app, yoga, live, req, res, url);
     if (url.pathname.startsWith('/api/') || url.pathname.startsWith('/predApi/')) return handleRest(app, router, req, res, url);
     discardBody(req);
@@ -104,8 +122,41 @@ export function createServer(app: AppServices): BatchlensServer {
     sendJson(res, 404, { message: `Not found: ${url.pathname}. The dashboard is at /, GraphQL at /graphql, REST under /api/v2/.` });
   }
 
+  const log = app.logger.child({ component: 'http' });
+  // Decided once: at level warn and above the info line of a request is never built.
+  const logRequests = log.isLevelEnabled('info');
+
+  /** The request's one log line and one latency observation, once its answer ended (or was cut). */
+  function finished(req: IncomingMessage, res: ServerResponse, scope: RequestScope, path: string, started: number): void {
+    const durationMs = performance.now() - started;
+    const status = res.statusCode;
+    const aborted = !res.writableFinished;
+    const route = routeClass(path, status);
+    const operation = route === 'graphql' ? operationLabel(scope.operation) : route === 'rest' ? (scope.operation ?? 'unmatched') : '';
+    observeHttpRequest(route, operation, status, aborted, durationMs / 1000);
+    if (!logRequests && status < 500) return;
+    const line = {
+      requestId: scope.id,
+      method: req.method,
+      path,
+      organizationId: scope.organizationId,
+      operation: scope.operation,
+      status,
+      durationMs: Math.round(durationMs * 10) / 10,
+      ...(aborted ? { aborted } : {}),
+    };
+    if (status >= 500) log.error(line, 'request');
+    else log.info(line, 'request');
+  }
+
   const httpServer = http.createServer((req, res) => {
-    runInRequest({ id: randomUUID() }, () => handle(req, res)).catch((error: unknown) => {
+    const started = performance.now();
+    const scope: RequestScope = { id: requestIdFrom(req.headers['x-request-id']) };
+    // Every answer carries the id (REST, GraphQL, the dashboard, errors): headers set here join writeHead's.
+    res.setHeader('x-request-id', scope.id);
+    const path = pathOf(req.url);
+    res.once('close', () => finished(req, res, scope, path, started));
+    runInRequest(scope, () => handle(req, res)).catch((error: unknown) => {
       if (clientWentAway(req, res, error)) {
         res.destroy();
         return;
@@ -113,12 +164,12 @@ export function createServer(app: AppServices): BatchlensServer {
       const failure = databaseFailure(error);
       if (failure) {
         // The database is away or its disk is full: 503 (Retry-After) or 507, never a bare 500.
-        console.warn(`${req.method} ${req.url}: ${failure.status} ${failure.code}: ${(error as Error).message}`);
+        log.warn({ err: error, requestId: scope.id, method: req.method, path, status: failure.status, code: failure.code }, 'database failure');
         if (res.headersSent) res.destroy();
         else answerDatabaseFailure(req, res, failure);
         return;
       }
-      console.error('unexpected error', req.method, req.url, error);
+      log.error({ err: error, requestId: scope.id, method: req.method, path }, 'unexpected error');
       if (!res.headersSent) sendJson(res, 500, { message: 'Internal server error' });
       else res.destroy();
     });

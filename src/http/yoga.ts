@@ -7,8 +7,10 @@ import type { AppServices, RequestContext } from '../context.js';
 import { databaseFailure } from '../db/errors.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { disableIntrospection } from '../graphql/no-introspection.js';
+import { observeOperations } from '../graphql/observe.js';
 import { costPageSizeVariables } from '../graphql/page-size-cost.js';
 import { rejectNulCharacters } from '../graphql/reject-nul.js';
+import type { Logger } from '../observability/log.js';
 import { schema } from '../schema.js';
 import { graphiqlPagePlugin, renderGraphiQLPage } from './graphiql.js';
 
@@ -32,14 +34,24 @@ const reportRefusal = {
   ],
 };
 
+/** yoga's logger calls (a message and/or an Error) as one log line. */
+function toLogger(log: Logger, level: 'warn' | 'error') {
+  return (...args: unknown[]): void => {
+    const error = args.find((arg) => arg instanceof Error);
+    const message = args.filter((arg) => typeof arg === 'string').join(' ') || (error as Error | undefined)?.message || 'GraphQL engine';
+    log[level](error ? { err: error } : {}, message);
+  };
+}
+
 export function createGraphQL(app: AppServices) {
   const { config } = app;
+  const log = app.logger.child({ component: 'graphql' });
   const yoga = createYoga<RequestContext>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
     // Unexpected errors (masked for clients) are logged for operators; nothing else.
-    logging: { debug: () => {}, info: () => {}, warn: (...args) => console.warn(...args), error: (...args) => console.error(...args) },
+    logging: { debug: () => {}, info: () => {}, warn: toLogger(log, 'warn'), error: toLogger(log, 'error') },
     // A database that is away or full is not masked as "Unexpected error": its own code and status.
     maskedErrors: {
       maskError: (error, message, isDev) => {
@@ -60,6 +72,7 @@ export function createGraphQL(app: AppServices) {
     cors: false,
     context: ({ app: services, viewer }): GraphQLContext => ({ app: services, viewer, loaders: new Map() }),
     plugins: [
+      observeOperations(), // first: it times and counts what the others refuse too
       maxDepthPlugin({ n: config.maxQueryDepth, exposeLimits: true, flattenFragments: true, ...reportRefusal }),
       maxAliasesPlugin({ n: config.maxAliases, exposeLimits: true, ...reportRefusal }),
       // Fragments cost what the same fields inline cost (typed operations are written with fragments).

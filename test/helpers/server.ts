@@ -4,6 +4,7 @@ import postgres from 'postgres';
 import { inject } from 'vitest';
 import { type RunningApp, startApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
+import type { DestinationStream } from '../../src/observability/log.js';
 import { type Endpoint, type GraphQLResponse, requestGraphQL, runOperation } from './graphql.js';
 
 /**
@@ -104,6 +105,16 @@ export class TestServer implements Endpoint {
     return this.app.url;
   }
 
+  /**
+   * Where the server's log lines go (test/helpers/logs.ts captures them), at level info unless the
+   * overrides say otherwise; without one, errors only, on stdout.
+   */
+  logDestination: DestinationStream | undefined;
+
+  constructor(logDestination?: DestinationStream) {
+    this.logDestination = logDestination;
+  }
+
   /** With `overrides.databaseUrl`, a second server on another server's database (several instances). */
   async start(overrides: Partial<Config> = {}): Promise<this> {
     const databaseUrl = overrides.databaseUrl ?? (await createTestDatabase());
@@ -112,9 +123,12 @@ export class TestServer implements Endpoint {
       port: 0,
       databaseUrl,
       bootstrapToken: this.adminToken,
+      // Quiet unless a test reads the logs.
+      logLevel: this.logDestination ? 'info' : 'error',
       ...overrides,
     };
-    this.app = await startApp(config, () => {}, {
+    this.app = await startApp(config, {
+      logDestination: this.logDestination,
       onQuery: (query, request) => {
         if (query.includes('from pg_catalog.pg_type')) return;
         this.statements.push(query);
@@ -162,8 +176,11 @@ export class TestServer implements Endpoint {
   }
 }
 
-export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
-  return new TestServer().start(overrides);
+export async function startTestServer(
+  overrides: Partial<Config> = {},
+  options: { logDestination?: DestinationStream } = {},
+): Promise<TestServer> {
+  return new TestServer(options.logDestination).start(overrides);
 }
 
 /** A response body as RestAnswer.json holds it: parsed JSON, else the text itself; null when empty. */

@@ -12,6 +12,7 @@ import { type DataExport, type Deployment, dataExports, deployments, monitoringB
 import { isError, NotFoundError, type Result, ValidationError } from '../../errors.js';
 import { announce } from '../../events/hub.js';
 import { newId } from '../../ids.js';
+import type { Logger } from '../../observability/log.js';
 import { getDeployment } from '../deployments/service.js';
 import { type BatchSelectionInput, resolveSelection } from '../metrics/sums.js';
 import { exportPlan } from './columns.js';
@@ -341,7 +342,7 @@ export class ExportWorker {
   constructor(
     private readonly app: () => AppServices,
     private readonly leaseSeconds: number,
-    private readonly log: (line: string) => void,
+    private readonly log: Logger,
   ) {}
 
   wake(): void {
@@ -351,7 +352,7 @@ export class ExportWorker {
       return;
     }
     this.running = this.drain()
-      .catch((error: unknown) => this.log(`data export worker failed: ${String(error)}`))
+      .catch((error: unknown) => this.log.error({ err: error }, 'data export worker failed'))
       .finally(() => {
         this.running = undefined;
         if (this.again) {

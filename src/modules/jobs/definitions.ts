@@ -12,6 +12,7 @@ import {
 import { transactionResult } from '../../db/transactions.js';
 import { ConflictError, type DomainError, type FieldError, isError, NotFoundError, type Result, ValidationError } from '../../errors.js';
 import { newId } from '../../ids.js';
+import { type Logger, silentLogger } from '../../observability/log.js';
 import { type KeysetOrder, keysetPage, type Page, type PageArgs } from '../../pagination.js';
 import { booleanSchema, nameSchema } from '../../validation.js';
 import { escapeLike, getBatchDeployment } from '../deployments/service.js';
@@ -404,7 +405,7 @@ export const DUE_PER_TICK = 20;
  * monitoring switched off, no model backend) is recorded as a FAILED job naming the reason; it
  * does not hold up the others. Returns the ids of the jobs to wake.
  */
-export async function startDueDefinitions(db: Db, log: (line: string) => void = () => {}, limit = DUE_PER_TICK): Promise<string[]> {
+export async function startDueDefinitions(db: Db, log: Logger = silentLogger, limit = DUE_PER_TICK): Promise<string[]> {
   return db.transaction(async (tx) => {
     const due = await tx
       .select()
@@ -429,7 +430,10 @@ export async function startDueDefinitions(db: Db, log: (line: string) => void = 
         jobId = job.id;
         if (job.status === 'INITIALIZING' && job.spec.intakeSettings.type === 'url') wake.push(job.id);
       } catch (error) {
-        log(`batch prediction job definition ${definition.id}: the run of ${slot.toISOString()} could not be started: ${String(error)}`);
+        log.error(
+          { err: error, definitionId: definition.id, slot: slot.toISOString() },
+          'a scheduled batch prediction job could not be started',
+        );
       }
       const next = definition.schedule ? nextRunAfter(definition.schedule, new Date(Math.max(now, slot.getTime()))) : null;
       await tx

@@ -38,7 +38,7 @@ export class JobQueue {
       supervise: true,
       maintenanceIntervalSeconds: 60,
     });
-    boss.on('error', (error: Error) => options.log(`job queue: ${error.message}`));
+    boss.on('error', (error: Error) => options.log.error({ err: error }, 'job queue error'));
     await withJobQueueSetupLock(pool, async () => {
       await boss.start();
       await boss.createQueue(QUEUE, { name: QUEUE, policy: 'standard', retryLimit: 0, expireInSeconds: 3600 });
@@ -63,7 +63,7 @@ export class JobQueue {
       if (outcome.next === 'again') await this.boss.send(QUEUE, { jobId });
       else if (outcome.next === 'later') await this.boss.send(QUEUE, { jobId }, { startAfter: outcome.seconds });
     } catch (error) {
-      this.options.log(`batch prediction job ${jobId}: ${(error as Error).stack ?? String(error)}`);
+      this.options.log.error({ err: error, jobId }, 'batch prediction job slice failed');
     } finally {
       this.active.delete(jobId);
     }

@@ -13,6 +13,7 @@ import {
   type Result,
 } from '../../errors.js';
 import { announce } from '../../events/hub.js';
+import type { Logger } from '../../observability/log.js';
 import { createBatchInTransaction } from '../batches/service.js';
 import { getBatchDeployment } from '../deployments/service.js';
 import { prefixedBatchName } from '../predictions/batch-target.js';
@@ -36,7 +37,7 @@ export interface RunnerSettings {
   leaseSeconds: number;
   backendAttempts: number;
   retryBaseMs: number;
-  log: (line: string) => void;
+  log: Logger;
 }
 
 /** The default prefix of a job's batch when its spec names none. */

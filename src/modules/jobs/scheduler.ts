@@ -1,4 +1,5 @@
 import type { AppServices } from '../../context.js';
+import type { Logger } from '../../observability/log.js';
 import { startDueDefinitions } from './definitions.js';
 import { jobsNeedingWork, purgeJobResults } from './service.js';
 
@@ -6,13 +7,13 @@ import { jobsNeedingWork, purgeJobResults } from './service.js';
 // whose scheduled time has come (each slot once across all processes), wake runs nobody works on
 // (a lost message, a dead worker) and delete input and output past their retention.
 
-export async function tickJobs(app: AppServices, log: (line: string) => void): Promise<void> {
+export async function tickJobs(app: AppServices, log: Logger): Promise<void> {
   try {
     for (const jobId of await startDueDefinitions(app.db, log)) await app.wakeJob(jobId);
   } catch (error) {
-    log(`starting due batch prediction job definitions failed: ${String(error)}`); // the sweep still runs
+    log.error({ err: error }, 'starting due batch prediction job definitions failed'); // the sweep still runs
   }
   for (const jobId of await jobsNeedingWork(app.db)) await app.wakeJob(jobId);
   const purged = await purgeJobResults(app.db, app.config.jobRetentionHours);
-  if (purged) log(`deleted the input and output of ${purged} batch prediction jobs past their retention`);
+  if (purged) log.info({ jobs: purged }, 'deleted the input and output of batch prediction jobs past their retention');
 }

@@ -263,6 +263,19 @@ export async function jobsNeedingWork(db: Db, limit = 100): Promise<string[]> {
   return rows.map((r) => r.id);
 }
 
+/**
+ * Jobs of every organization by state, for /metrics: queued (INITIALIZING), running, failed. One
+ * scan of the jobs table (a row per job, not per prediction) per scrape.
+ */
+export async function jobCountsByState(db: Db): Promise<{ queued: number; running: number; failed: number }> {
+  const [row] = await db.execute<{ queued: number; running: number; failed: number }>(sql`
+    select count(*) filter (where status = 'INITIALIZING')::int as queued,
+           count(*) filter (where status = 'RUNNING')::int as running,
+           count(*) filter (where status = 'FAILED')::int as failed
+      from batch_prediction_jobs`);
+  return row ?? { queued: 0, running: 0, failed: 0 };
+}
+
 /** Removes input and output of jobs finished more than `hours` ago (resultsDeleted). */
 export async function purgeJobResults(db: Db, hours: number): Promise<number> {
   const old = await db

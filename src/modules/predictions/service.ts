@@ -6,10 +6,11 @@ import type { Db, DbOrTx } from '../../db/client.js';
 import { COPY_NULL, CopyWriter, copyText } from '../../db/copy.js';
 import { lockDeploymentForIngest } from '../../db/locks.js';
 import { actuals, type MonitoringBatch, monitoringBatches, predictions } from '../../db/tables.js';
-import { type PgTransaction, pgTransactionResult, transactionResult } from '../../db/transactions.js';
+import { afterCommit, type PgTransaction, pgTransactionResult, transactionResult } from '../../db/transactions.js';
 import { type FieldError, isError, MAX_ROW_ERRORS, type Result, ValidationError } from '../../errors.js';
 import { announce } from '../../events/hub.js';
 import type { ParsedItem } from '../../formats/bytes.js';
+import { countIngestRows } from '../../observability/metrics.js';
 import { nameSchema, parseInput } from '../../validation.js';
 import { currentBaseline } from '../baselines/current.js';
 import { getBatchDeployment } from '../deployments/service.js';
@@ -90,6 +91,9 @@ async function* numbered(
 }
 
 const modelIdSchema = nameSchema(256).nullish();
+
+/** Keys this process's ingests' after-commit counting apart. */
+let ingestCount = 0;
 
 export async function ingestPredictions(pool: postgres.Sql, viewer: Viewer, input: IngestRequest): Promise<Result<IngestSummary>> {
   const modelId = parseInput(z.object({ modelId: modelIdSchema }), { modelId: input.modelId });
@@ -177,6 +181,9 @@ export async function ingestInTransaction(
       addRowTotals(tx, batch, aggregator.rowTotals()),
       announce(tx, { k: 'batch', d: deployment.id, b: batch.id }, { k: 'health', d: deployment.id }),
     ]);
+    // Counted once the rows are committed (a job's chunk commits them with its own work).
+    const source = Array.isArray(input.items) ? 'json' : 'upload';
+    afterCommit(`ingest rows ${++ingestCount}`, () => countIngestRows(source, rowCount));
     return { batch: updated, rowCount, unknownFeatures: [...context.unknownFeatures].sort(), actualsJoined };
   }
 }
