@@ -5,6 +5,7 @@ import { type EmbeddedDatabase, startEmbeddedPostgres } from './db/embedded.js';
 import { runMigrations } from './db/migrate.js';
 import { LiveHub } from './events/hub.js';
 import { createServer } from './http/server.js';
+import { RateLimits } from './limits/rate-limits.js';
 import { rebinStaleBatches } from './modules/baselines/service.js';
 import { purgeDeletedBatches } from './modules/batches/service.js';
 import { ExportWorker, expireExports, exportsWaiting } from './modules/exports/service.js';
@@ -91,6 +92,7 @@ export async function startApp(
     retryBaseMs: config.jobRetryBaseMs,
     log,
   });
+  const limits = await RateLimits.start(config.rateLimits, database.db, config.redisUrl, log);
   // Data exports: written by a worker of whichever process claims them first.
   const exportWorker = new ExportWorker(() => app, config.jobLeaseSeconds, log);
   const app: AppServices = {
@@ -104,6 +106,7 @@ export async function startApp(
     scheduleRebin: rebin,
     wakeJob: (jobId) => queue.wake(jobId),
     wakeExports: () => exportWorker.wake(),
+    limits,
   };
   await queue.startWorkers(app);
   let ticking = false;
@@ -152,6 +155,7 @@ export async function startApp(
       if (purgeTimer) clearTimeout(purgeTimer);
       await live.stop(); // subscriptions complete, so their sockets and streams can close
       await server.close();
+      limits.close();
       await database.close();
       await embedded?.stop();
     },

@@ -2,6 +2,7 @@ import type postgres from 'postgres';
 import type { Config } from './config.js';
 import type { Db } from './db/client.js';
 import type { LiveHub } from './events/hub.js';
+import type { RateLimits } from './limits/rate-limits.js';
 
 // What every request handler is given, GraphQL and REST alike.
 
@@ -30,6 +31,8 @@ export interface AppServices {
   wakeJob(jobId: string): Promise<void>;
   /** Asks this process's export worker to look for data exports to write. */
   wakeExports(): void;
+  /** Rate limits per token and organization, charged by the transports (and ingest routes for rows). */
+  limits: RateLimits;
 }
 
 export interface RequestContext {

@@ -6,6 +6,7 @@ import { createYoga } from 'graphql-yoga';
 import type { AppServices, RequestContext } from '../context.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { costPageSizeVariables } from '../graphql/page-size-cost.js';
+import { rateLimitOperations } from '../graphql/rate-limit.js';
 import { rejectNulCharacters } from '../graphql/reject-nul.js';
 import { schema } from '../schema.js';
 
@@ -55,6 +56,8 @@ export function createGraphQL(app: AppServices) {
       // … and page sizes given as variables (`first: $n`) are costed with their values before execution.
       costPageSizeVariables({ maxCost: config.maxQueryCost, flattenFragments: true }),
       rejectNulCharacters(),
+      // Last: only an operation that passed every check above is charged its cost.
+      rateLimitOperations({ flattenFragments: true }),
     ],
   });
   return yoga;
