@@ -11,7 +11,7 @@ import { expectRateLimited, rateLimits } from './helpers.js';
 // organization, counted in PostgreSQL across server processes. Every test works with tokens of an
 // organization of its own, so budgets never carry over from another test.
 
-const WINDOW = 3;
+const WINDOW = 4;
 const LIMITS = rateLimits({ windowSeconds: WINDOW, restRequests: [3, 5], ingestRequests: [3, 5], ingestRows: [100, 150] });
 
 let server: TestServer;
