@@ -1,6 +1,6 @@
 // Import rules of batchlens (see ARCHITECTURE.md). Checked in .ci/run: `npm run lint:imports`.
 // Layers, bottom to top; a file may import only from its own layer or lower ones:
-//   core (errors, ids, validation, pagination, config, formats) → observability → db → events → context →
+//   core (errors, ids, validation, pagination, config, formats) → observability → db → events, limits → context →
 //   rest kit, graphql kit → modules (in the order below) → schema.ts → http → app/main.
 // Beside them, src/cli/ (the `batchlens` command) talks to a server over its REST API only.
 // Modules, lowest first: organizations, deployments, batches, rows, baselines, predictions,
@@ -63,6 +63,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/db/' },
       to: { path: '^src/(modules|events|http|rest|graphql|formats)/' },
+    },
+    {
+      name: 'limits-import-only-db-and-below',
+      comment: 'limits/ (rate limits) counts in the database or Redis; it knows no feature, transport or GraphQL.',
+      severity: 'error',
+      from: { path: '^src/limits/' },
+      to: { path: '^src/(modules|events|http|rest|graphql|formats)/|^src/(context|schema|app|main)\\.ts$' },
     },
     {
       name: 'infrastructure-imports-no-feature',

@@ -6,6 +6,7 @@ import { runMigrations } from './db/migrate.js';
 import { LiveHub } from './events/hub.js';
 import { startMetricsServer } from './http/metrics.js';
 import { createServer } from './http/server.js';
+import { RateLimits } from './limits/rate-limits.js';
 import { rebinStaleBatches } from './modules/baselines/service.js';
 import { purgeDeletedBatches } from './modules/batches/service.js';
 import { ExportWorker, expireExports, exportsWaiting } from './modules/exports/service.js';
@@ -115,6 +116,8 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     retryBaseMs: config.jobRetryBaseMs,
     log: logger.child({ component: 'jobs' }),
   });
+  const limitsLog = logger.child({ component: 'limits' });
+  const limits = await RateLimits.start(config.rateLimits, database.db, config.redisUrl, (line) => limitsLog.warn(line));
   // Data exports: written by a worker of whichever process claims them first.
   const exportWorker = new ExportWorker(() => app, config.jobLeaseSeconds, logger.child({ component: 'exports' }));
   const app: AppServices = {
@@ -129,6 +132,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     wakeJob: (jobId) => queue.wake(jobId),
     wakeExports: () => exportWorker.wake(),
     logger,
+    limits,
   };
   await queue.startWorkers(app);
   const jobsLog = logger.child({ component: 'jobs' });
@@ -185,6 +189,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       if (purgeTimer) clearTimeout(purgeTimer);
       await live.stop(); // subscriptions complete, so their sockets and streams can close
       await server.close();
+      limits.close();
       await database.close();
       await embedded?.stop();
     },

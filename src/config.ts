@@ -68,6 +68,30 @@ export interface Config {
   metricsToken: string | undefined;
   /** A second listen address (`host:port`) serving only GET /metrics, without a token; unset: none. */
   metricsListen: { host: string; port: number } | undefined;
+
+  // Rate limits (src/limits/): per token and per organization, counted in PostgreSQL (or Redis).
+  rateLimits: RateLimitSettings;
+}
+
+/** A budget per window: for each token, and for all tokens of an organization together. */
+export interface RateLimitBudget {
+  perToken: number;
+  perOrganization: number;
+}
+
+export interface RateLimitSettings {
+  /** BATCHLENS_RATE_LIMITS=off switches every limit off (on by default). */
+  enabled: boolean;
+  /** The window every budget below is counted over, in seconds (fixed windows). */
+  windowSeconds: number;
+  /** GraphQL operations, weighted by their query cost (graphql-armor's, as BATCHLENS_MAX_QUERY_COST). */
+  graphqlCost: RateLimitBudget;
+  /** REST requests other than ingest: reads, batch and settings changes, jobs, exports, scoring. */
+  restRequests: RateLimitBudget;
+  /** Ingest requests: bulk predictions, predictionInputs / predictionRequests / actuals / custom metric fromJSON. */
+  ingestRequests: RateLimitBudget;
+  /** Rows of those requests (prediction rows, actuals, custom metric buckets). */
+  ingestRows: RateLimitBudget;
 }
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
@@ -170,7 +194,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: logLevelFromEnv(env, 'BATCHLENS_LOG_LEVEL', 'info'),
     metricsToken: env.BATCHLENS_METRICS_TOKEN || undefined,
     metricsListen: listenAddressFromEnv(env, 'BATCHLENS_METRICS_LISTEN'),
+
+    // Rate limits: defaults (a minute's budget) far above what bench/*.ts sends from one token; an
+    // organization's budget is twice a token's.
+    rateLimits: {
+      enabled: switchFromEnv(env, 'BATCHLENS_RATE_LIMITS', true),
+      windowSeconds: intFromEnv(env, 'BATCHLENS_RATE_LIMIT_WINDOW_SECONDS', 60, 1),
+      graphqlCost: budgetFromEnv(env, 'GRAPHQL_COST', 3_000_000),
+      restRequests: budgetFromEnv(env, 'REST_REQUESTS', 120_000),
+      ingestRequests: budgetFromEnv(env, 'INGEST_REQUESTS', 60_000),
+      ingestRows: budgetFromEnv(env, 'INGEST_ROWS', 30_000_000),
+    },
   };
+}
+
+/** BATCHLENS_RATE_LIMIT_<what>_PER_TOKEN and …_PER_ORGANIZATION (default: twice the token's). */
+function budgetFromEnv(env: NodeJS.ProcessEnv, what: string, perToken: number): RateLimitBudget {
+  const token = intFromEnv(env, `BATCHLENS_RATE_LIMIT_${what}_PER_TOKEN`, perToken, 1);
+  return { perToken: token, perOrganization: intFromEnv(env, `BATCHLENS_RATE_LIMIT_${what}_PER_ORGANIZATION`, 2 * token, 1) };
 }
 
 // Security: production mode, GraphiQL, introspection, CORS

@@ -2,6 +2,7 @@ import type postgres from 'postgres';
 import type { Config } from './config.js';
 import type { Db } from './db/client.js';
 import type { LiveHub } from './events/hub.js';
+import type { RateLimits } from './limits/rate-limits.js';
 import type { Logger } from './observability/log.js';
 
 // What every request handler is given, GraphQL and REST alike.
@@ -33,6 +34,8 @@ export interface AppServices {
   wakeExports(): void;
   /** The app's logger; components log through a child (`logger.child({ component })`). */
   logger: Logger;
+  /** Rate limits per token and organization, charged by the transports (and ingest routes for rows). */
+  limits: RateLimits;
 }
 
 export interface RequestContext {

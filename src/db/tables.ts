@@ -709,6 +709,18 @@ export const dataExports = pgTable(
   ],
 );
 
+/**
+ * Rate limit counters (src/limits/, written by rate-limiter-flexible's drizzle store): one row per
+ * limit and key (`graphql-cost:token:tok_…`), the points used in the window that ends at `expire`.
+ * UNLOGGED (edited into the migration; drizzle has no word for it): counters need no WAL and no
+ * fsync per request, and losing them in a crash only resets the windows.
+ */
+export const rateLimits = pgTable('rate_limits', {
+  key: text('key').primaryKey(),
+  points: bigint('points', { mode: 'number' }).notNull(),
+  expire: ts('expire'),
+});
+
 // Row types, beside their tables: every module imports them from here.
 export type Organization = typeof organizations.$inferSelect;
 export type User = typeof users.$inferSelect;

@@ -57,6 +57,36 @@ function withPageSizesWritten(document: DocumentNode, variables: Record<string, 
   });
 }
 
+/** The costs of a document's operations in document order, when its page sizes are all literals. */
+const literalCosts = new WeakMap<DocumentNode, number[]>();
+
+/**
+ * What the operation about to run costs by graphql-armor's formula — the cost BATCHLENS_MAX_QUERY_COST
+ * limits, page sizes from variables included — for the rate limits, which weigh an operation by it.
+ * The cost rule runs once per document (the parsed documents are cached) unless a page size comes
+ * from a variable.
+ */
+export function operationCost(args: ExecutionArgs, options: { flattenFragments: boolean }): number {
+  const variablePages = takesPageSizeFromVariable(args.document);
+  let costs = variablePages ? undefined : literalCosts.get(args.document);
+  if (!costs) {
+    const found: number[] = [];
+    const rule = costLimitRule({
+      maxCost: Number.MAX_SAFE_INTEGER,
+      flattenFragments: options.flattenFragments,
+      propagateOnRejection: false,
+      // Called once per operation definition, in document order.
+      onAccept: [(_context, { n }) => found.push(n)],
+    });
+    validate(args.schema, variablePages ? withPageSizesWritten(args.document, args.variableValues) : args.document, [rule]);
+    costs = found;
+    if (!variablePages) literalCosts.set(args.document, costs);
+  }
+  const operations = args.document.definitions.filter((definition) => definition.kind === Kind.OPERATION_DEFINITION);
+  const index = args.operationName ? operations.findIndex((operation) => operation.name?.value === args.operationName) : 0;
+  return Math.max(1, Math.ceil(costs[Math.max(index, 0)] ?? 1));
+}
+
 export interface PageSizeCostOptions {
   maxCost: number;
   flattenFragments: boolean;

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppServices } from '../context.js';
+import { RateLimitedError } from '../limits/rate-limits.js';
 import type { Logger } from '../observability/log.js';
 import { currentRequest } from '../observability/request-context.js';
 import { BodyTooLargeError, discardBody, readBody } from '../rest/body.js';
@@ -155,6 +156,23 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<unk
   return body;
 }
 
+/** 429 for a used-up rate limit, naming it, with Retry-After. */
+function sendRateLimited(res: ServerResponse, error: RateLimitedError): void {
+  sendJson(
+    res,
+    429,
+    {
+      message: error.message,
+      rateLimit: error.limit,
+      allowed: error.allowed,
+      windowSeconds: error.windowSeconds,
+      retryAfterSeconds: error.retryAfterSeconds,
+      resetAt: error.resetsAt.toISOString(),
+    },
+    { 'retry-after': String(error.retryAfterSeconds) },
+  );
+}
+
 /** Answers a request under /api/ with the route that matches it (404, 405 or 401 otherwise). */
 export async function handleRest(app: AppServices, router: RestRouter, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
   const found = router.match(req.method ?? 'GET', url.pathname);
@@ -181,6 +199,12 @@ export async function handleRest(app: AppServices, router: RestRouter, req: Inco
     sendJson(res, 401, { message: UNAUTHENTICATED }, { 'www-authenticate': 'Bearer' });
     return;
   }
+  const limited = await app.limits.consume(viewer, found.route.ingest ? 'ingestRequests' : 'restRequests', 1);
+  if (limited) {
+    discardBody(req);
+    sendRateLimited(res, limited);
+    return;
+  }
   try {
     const answer = await found.route.handler({
       params: found.params,
@@ -189,6 +213,7 @@ export async function handleRest(app: AppServices, router: RestRouter, req: Inco
       json: () => readJson(req, app.config.maxBodyBytes),
       ctx: { app, viewer },
       raw: req,
+      rows: app.limits.rowBudget(viewer),
     });
     // A handler may answer before reading the whole body (a bad row early in a large upload).
     discardBody(req);
@@ -198,6 +223,12 @@ export async function handleRest(app: AppServices, router: RestRouter, req: Inco
     if (error instanceof BodyTooLargeError) {
       discardBody(req);
       sendJson(res, 413, { message: error.message });
+      return;
+    }
+    if (error instanceof RateLimitedError) {
+      // An ingest's rows ran out of budget: its transaction rolled back, nothing is stored.
+      discardBody(req);
+      sendRateLimited(res, error);
       return;
     }
     if (!(error instanceof HttpError)) throw error;

@@ -164,7 +164,10 @@ export function createServer(app: AppServices): BatchlensServer {
       const failure = databaseFailure(error);
       if (failure) {
         // The database is away or its disk is full: 503 (Retry-After) or 507, never a bare 500.
-        log.warn({ err: error, requestId: scope.id, method: req.method, path, status: failure.status, code: failure.code }, 'database failure');
+        log.warn(
+          { err: error, requestId: scope.id, method: req.method, path, status: failure.status, code: failure.code },
+          'database failure',
+        );
         if (res.headersSent) res.destroy();
         else answerDatabaseFailure(req, res, failure);
         return;

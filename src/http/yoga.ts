@@ -9,6 +9,7 @@ import type { GraphQLContext } from '../graphql/context.js';
 import { disableIntrospection } from '../graphql/no-introspection.js';
 import { observeOperations } from '../graphql/observe.js';
 import { costPageSizeVariables } from '../graphql/page-size-cost.js';
+import { rateLimitOperations } from '../graphql/rate-limit.js';
 import { rejectNulCharacters } from '../graphql/reject-nul.js';
 import type { Logger } from '../observability/log.js';
 import { schema } from '../schema.js';
@@ -82,6 +83,8 @@ export function createGraphQL(app: AppServices) {
       rejectNulCharacters(),
       graphiqlPagePlugin(config.graphiql),
       ...(config.introspection ? [] : [disableIntrospection()]),
+      // Last: only an operation that passed every check above is charged its cost.
+      rateLimitOperations({ flattenFragments: true }),
     ],
   });
   return yoga;

@@ -13,6 +13,7 @@ import {
   NotFoundError,
   ValidationError,
 } from '../errors.js';
+import type { RowBudget } from '../limits/rate-limits.js';
 
 /** A JSON answer (`body: undefined` sends no body), or a streamed one (`stream`, with its content-type in `headers`). */
 export interface RestResponse {
@@ -32,6 +33,8 @@ export interface RestRequest {
   json(): Promise<unknown>;
   ctx: RequestContext;
   raw: IncomingMessage;
+  /** An ingest route charges its rows here (ingest rows per token and organization). */
+  rows: RowBudget;
 }
 
 export type RestHandler = (req: RestRequest) => Promise<RestResponse>;
@@ -41,6 +44,8 @@ export interface Route {
   /** Path with `:name` segments; a trailing slash is optional, as DataRobot clients send it. */
   path: string;
   handler: RestHandler;
+  /** An ingest route: rate-limited as ingest requests (others as REST requests), its rows charged through `req.rows`. */
+  ingest?: true;
 }
 
 /** Thrown inside handlers for protocol-level refusals (bad JSON, wrong content type). */

@@ -222,9 +222,11 @@ export const customMetricRoutes: Route[] = [
   {
     method: 'POST',
     path: `${BASE}/:metricId/fromJSON/`,
+    ingest: true,
     handler: onDeployment(async (req, deploymentId) => {
       const body = await jsonBody(req);
       if (isError(body)) return fail(body);
+      if (Array.isArray(body.buckets)) await req.rows.charge(body.buckets.length);
       const unknown = Object.keys(body).filter((key) => !REPORT_FIELDS.has(key));
       if (unknown.length) {
         // A foreign or missing metric answers 404 whatever the body.

@@ -70,7 +70,7 @@ async function bulkUpload(req: RestRequest): Promise<RestResponse> {
   const { db, pg } = req.ctx.app;
   const deployment = await getDeployment(db, req.ctx.viewer, req.params.deploymentId!);
   if (isError(deployment)) return fail(deployment);
-  const items = nonEmpty(uploadItems(req, deployment));
+  const items = req.rows.counted(nonEmpty(uploadItems(req, deployment)));
   const summary = await ingestPredictions(pg, req.ctx.viewer, {
     deploymentId: deployment.id,
     batchId: req.params.batchId,
@@ -87,12 +87,14 @@ export const predictionRoutes: Route[] = [
     // The agent's prediction data: rows only (its request statistics come through predictionRequests).
     method: 'POST',
     path: '/api/v2/deployments/:deploymentId/predictionInputs/fromJSON/',
+    ingest: true,
     handler: async (req) => {
       const body = objectBody(await req.json());
       if (isError(body)) return fail(body);
       if (!Array.isArray(body.data)) return fail(ValidationError.of('data', 'must be a list of prediction rows'));
       const target = batchTarget(req, body);
       if (isError(target)) return fail(target);
+      await req.rows.charge(body.data.length);
       const summary = await ingestPredictions(req.ctx.app.pg, req.ctx.viewer, {
         deploymentId: req.params.deploymentId!,
         ...target,
@@ -108,6 +110,7 @@ export const predictionRoutes: Route[] = [
     // The agent's request statistics (report_deployment_stats).
     method: 'POST',
     path: '/api/v2/deployments/:deploymentId/predictionRequests/fromJSON/',
+    ingest: true, // statistics of requests, no rows
     handler: async (req) => {
       const body = objectBody(await req.json());
       if (isError(body)) return fail(body);
@@ -130,5 +133,6 @@ export const predictionRoutes: Route[] = [
     method: 'POST',
     path: '/api/v2/deployments/:deploymentId/monitoringBatches/:batchId/predictions/',
     handler: bulkUpload,
+    ingest: true,
   },
 ];
