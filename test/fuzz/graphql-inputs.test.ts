@@ -379,7 +379,7 @@ describe('GraphQL inputs', () => {
             // Names the variable ($input.rows.3 …) or the field it failed at.
             // (A whole document refused for its cost, or variables that are not an object, name the request's part.)
             const named =
-              /\$\w|"variables"|variables, error limit|Query Cost limit|argument|field/i.test(error.message) ||
+              /\$\S|"variables"|variables, error limit|Query Cost limit|argument|field/i.test(error.message) ||
               ((error as { path?: unknown[] }).path?.length ?? 0) > 0;
             expect(named, `${JSON.stringify(error)} names no variable or field in ${context}`).toBe(true);
           }

@@ -5,7 +5,7 @@ import { bytesOf, type ParsedItem } from '../../src/formats/bytes.js';
 import { type CsvRecord, csvCell, csvRecords } from '../../src/formats/csv.js';
 import { parseNdjson } from '../../src/formats/ndjson.js';
 import { parseCsv } from '../../src/modules/rows/csv.js';
-import { MAX_ASSOCIATION_ID_LENGTH, normalizeRow } from '../../src/modules/rows/normalize.js';
+import { MAX_ABS_ROW_NUMBER, MAX_ASSOCIATION_ID_LENGTH, normalizeRow, ROW_NUMBER_RANGE_MESSAGE } from '../../src/modules/rows/normalize.js';
 import type { TargetShape } from '../../src/modules/rows/shape.js';
 import { unstorableText } from '../../src/validation.js';
 import {
@@ -290,14 +290,14 @@ describe('normalizeRow', () => {
         for (const f of shape.features) {
           const value = result.features[f.name];
           if (value === null) continue;
-          if (f.type === 'NUMERIC') expect(Number.isFinite(value)).toBe(true);
+          if (f.type === 'NUMERIC') expect(Math.abs(value as number)).toBeLessThanOrEqual(MAX_ABS_ROW_NUMBER);
           else expect(typeof value === 'string' && value !== '' && unstorableText(value) === null).toBe(true);
           // A numeric feature given as text reads as Number() reads it.
           const given = (item as { features?: unknown }).features;
           const raw = typeof given === 'object' && given !== null ? (given as Record<string, unknown>)[f.name] : undefined;
           if (f.type === 'NUMERIC' && typeof raw === 'string') expect(Object.is(value, Number(raw.trim()))).toBe(true);
         }
-        if (shape.targetType === 'REGRESSION') expect(Number.isFinite(result.prediction)).toBe(true);
+        if (shape.targetType === 'REGRESSION') expect(Math.abs(result.prediction!)).toBeLessThanOrEqual(MAX_ABS_ROW_NUMBER);
         else {
           const probabilities = result.probabilities!;
           expect(probabilities).toHaveLength(shape.classNames!.length);
@@ -332,6 +332,8 @@ describe('normalizeRow', () => {
           expect(result).toEqual({ field: 'rows.0.prediction', message: 'is required' });
         } else if (!Number.isFinite(expected)) {
           expect(result).toMatchObject({ field: 'rows.0.features.age', message: expect.stringContaining('finite number') });
+        } else if (Math.abs(expected) > MAX_ABS_ROW_NUMBER) {
+          expect(result).toEqual({ field: 'rows.0.features.age', message: ROW_NUMBER_RANGE_MESSAGE });
         } else {
           expect('field' in result).toBe(false);
           if (!('field' in result)) {

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { csvCell } from '../../src/formats/csv.js';
 import { createBatch, createDeployment, createOrganization, MISSING_BATCH, MISSING_DEPLOYMENT } from '../helpers/fixtures.js';
 import {
   bodyText,
@@ -15,6 +16,7 @@ import {
   randomBytes,
   rowItem,
   storedFigures,
+  wellFormedString,
 } from '../helpers/fuzz.js';
 import { type ModelServer, startModelServer } from '../helpers/model-server.js';
 import { backendFor, FEATURES, MODELS } from '../helpers/scoring.js';
@@ -610,6 +612,153 @@ describe('streamed uploads', () => {
         );
       },
       { numRuns: 30 },
+    );
+  });
+});
+
+describe('regressions found by fuzzing', () => {
+  it('refuses numbers whose batch sums would overflow float8, naming the row, instead of a 500 on the next upload', async () => {
+    // Found by "mostly valid rows": after a row of -1.7e308 was stored, any large negative
+    // prediction made PostgreSQL fail the batch's sum (value out of range: overflow) with a 500.
+    const before = await figuresBefore();
+    for (let i = 0; i < 2; i++) {
+      const json = await send(
+        'POST',
+        `/api/v2/deployments/${own.deployment}/predictionInputs/fromJSON/`,
+        JSON.stringify({ batchId: own.batch, data: [{ features: { age: '0' }, prediction: -1.7e308 }] }),
+        'application/json',
+      );
+      expect(json).toEqual({
+        status: 422,
+        json: {
+          message: 'Invalid input: data.0.prediction: must be between -1e+100 and 1e+100',
+          errors: { 'data.0.prediction': 'must be between -1e+100 and 1e+100' },
+        },
+      });
+      const bulk = await send(
+        'POST',
+        `/api/v2/deployments/${own.deployment}/monitoringBatches/${own.batch}/predictions/`,
+        'age,city,prediction\n1,a,1\n-1.7e308,b,2\n',
+        'text/csv',
+      );
+      expect(bulk.status).toBe(422);
+      expect(bulk.json.errors).toEqual({ 'line 3.features.age': 'must be between -1e+100 and 1e+100' });
+      const actuals = await send(
+        'POST',
+        `/api/v2/deployments/${own.deployment}/actuals/fromJSON/`,
+        JSON.stringify({ data: [{ associationId: 'huge', actualValue: 1.7e308 }] }),
+        'application/json',
+      );
+      expect(actuals.status).toBe(422);
+      expect(actuals.json.errors).toEqual({ 'data.0.actualValue': 'must be between -1e+100 and 1e+100' });
+    }
+    expect(await figuresAfter()).toEqual(before);
+  });
+});
+
+// Mostly valid uploads: good rows with at most one bad row somewhere (or a repeated association id):
+// the whole request is stored or none of it.
+
+const validRow = fc.record(
+  {
+    features: fc.record({
+      age: fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer().map(String), fc.constant(null)),
+      city: wellFormedString(10),
+    }),
+    prediction: fc.double({ noNaN: true, noDefaultInfinity: true }),
+    associationId: fc.oneof({ weight: 9, arbitrary: fc.uuid() }, { weight: 1, arbitrary: fc.constantFrom('repeated-1', 'repeated-2') }),
+    timestamp: isoDate,
+  },
+  { requiredKeys: ['features', 'prediction'] },
+);
+const mostlyValid = fc
+  .tuple(fc.array(validRow, { minLength: 1, maxLength: 30 }), fc.option(fc.tuple(fc.nat(), rowItem), { freq: 2 }))
+  .map(([good, bad]) => {
+    const rows: unknown[] = [...good];
+    if (bad) rows.splice(bad[0] % (rows.length + 1), 0, bad[1]);
+    return rows;
+  });
+const CSV_COLUMNS = ['age', 'city', 'prediction', 'associationId', 'timestamp'] as const;
+function csvOf(rows: unknown[]): string {
+  const cell = (value: unknown) =>
+    value === undefined || value === null ? '' : csvCell(typeof value === 'object' ? JSON.stringify(value) : String(value));
+  const lines = rows.map((row) => {
+    const r = (row && typeof row === 'object' ? row : {}) as Record<string, unknown>;
+    const features = (r.features && typeof r.features === 'object' ? r.features : {}) as Record<string, unknown>;
+    return CSV_COLUMNS.map((c) => cell(c === 'age' || c === 'city' ? features[c] : r[c])).join(',');
+  });
+  return [CSV_COLUMNS.join(','), ...lines].join('\r\n');
+}
+
+describe('mostly valid uploads', () => {
+  it('store every row or none, through fromJSON and both bulk formats', async () => {
+    await fuzzAsync(
+      tally,
+      'mostly valid rows',
+      fc.record({ rows: mostlyValid, via: fc.constantFrom('fromJSON', 'ndjson', 'csv') }),
+      async ({ rows, via }) => {
+        const before = await figuresBefore();
+        const answer =
+          via === 'fromJSON'
+            ? await send(
+                'POST',
+                `/api/v2/deployments/${own.deployment}/predictionInputs/fromJSON/`,
+                JSON.stringify({ batchId: own.batch, data: rows }),
+                'application/json',
+              )
+            : await send(
+                'POST',
+                `/api/v2/deployments/${own.deployment}/monitoringBatches/${own.batch}/predictions/`,
+                via === 'csv' ? csvOf(rows) : rows.map((row) => JSON.stringify(row)).join('\n'),
+                via === 'csv' ? 'text/csv' : 'application/x-ndjson',
+              );
+        const context = `${via} ${describeBody(JSON.stringify(rows))} → ${answer.status} ${JSON.stringify(answer.json).slice(0, 500)}`;
+        expectNamedRefusal(answer.status, answer.json, context);
+        const after = await figuresAfter();
+        if (answer.status >= 400) expect(after, context).toEqual(before);
+        else {
+          expect(answer.json.rowCount, context).toBe(rows.length);
+          expect((after.predictions as number) - (before.predictions as number), context).toBe(rows.length);
+        }
+      },
+      { numRuns: 150 },
+    );
+  });
+
+  it('actuals: every one or none', async () => {
+    const actual = fc.record(
+      {
+        associationId: fc.oneof({ weight: 4, arbitrary: fc.uuid() }, fc.constantFrom('repeated-1', 'repeated-2')),
+        actualValue: fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer()),
+        wasActedOn: fc.boolean(),
+        timestamp: isoDate,
+      },
+      { requiredKeys: ['associationId', 'actualValue'] },
+    );
+    await fuzzAsync(
+      tally,
+      'mostly valid actuals',
+      fc
+        .tuple(fc.array(actual, { minLength: 1, maxLength: 20 }), fc.option(fc.tuple(fc.nat(), jsonValue(2)), { freq: 2 }))
+        .map(([good, bad]) => {
+          const data: unknown[] = [...good];
+          if (bad) data.splice(bad[0] % (data.length + 1), 0, bad[1]);
+          return data;
+        }),
+      async (data) => {
+        const before = await figuresBefore();
+        const answer = await send(
+          'POST',
+          `/api/v2/deployments/${own.deployment}/actuals/fromJSON/`,
+          JSON.stringify({ data }),
+          'application/json',
+        );
+        const context = `actuals ${describeBody(JSON.stringify(data))} → ${answer.status} ${JSON.stringify(answer.json).slice(0, 500)}`;
+        expectNamedRefusal(answer.status, answer.json, context);
+        const after = await figuresAfter();
+        if (answer.status >= 400) expect(after, context).toEqual(before);
+      },
+      { numRuns: 80 },
     );
   });
 });
