@@ -9,6 +9,7 @@ import { announce } from '../../events/hub.js';
 import { parseTimestamp, unstorableText } from '../../validation.js';
 import { getBatchDeployment } from '../deployments/service.js';
 import { type ActualOutcome, BatchAggregator } from '../predictions/aggregates.js';
+import { MAX_ABS_ROW_NUMBER, ROW_NUMBER_RANGE_MESSAGE } from '../rows/normalize.js';
 import { type TargetShape, targetShape } from '../rows/shape.js';
 
 export const MAX_ACTUALS_PER_REQUEST = 10_000;
@@ -34,6 +35,7 @@ function validateActual(shape: TargetShape, item: unknown, where: string): Valid
   if (shape.targetType === 'REGRESSION') {
     const number = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
     if (!Number.isFinite(number)) return { field: `${where}.actualValue`, message: 'must be a finite number' };
+    if (Math.abs(number) > MAX_ABS_ROW_NUMBER) return { field: `${where}.actualValue`, message: ROW_NUMBER_RANGE_MESSAGE };
     outcome = { value: number, label: null };
   } else {
     const label = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : null; // a class name: never unstorable text

@@ -35,6 +35,13 @@ export const MAX_ROWS_PER_REPORT = 10_000;
 /** Class probabilities must sum to 1 within this (plus 1e-12 of floating-point slack); the messages say 1e-6. */
 export const PROBABILITY_SUM_TOLERANCE = 1e-6;
 export const MAX_ASSOCIATION_ID_LENGTH = 256;
+/**
+ * Numeric features, regression predictions and actuals beyond this are refused: their per-batch
+ * sums (and sums of squares) are float8 columns added in SQL, and PostgreSQL fails an addition that
+ * overflows instead of giving Infinity (two rows of -1.7e308 made the second upload a 500).
+ */
+export const MAX_ABS_ROW_NUMBER = 1e100;
+export const ROW_NUMBER_RANGE_MESSAGE = `must be between -${MAX_ABS_ROW_NUMBER} and ${MAX_ABS_ROW_NUMBER}`;
 
 const NUMBER_MESSAGE = 'must be a finite number';
 const TIMESTAMP_MESSAGE = 'must be an ISO-8601 date-time';
@@ -236,6 +243,8 @@ function featuresOf(
       const number = numberOf(value);
       if (number === undefined) normalized = null;
       else if (Number.isNaN(number)) return refuse(refusal, fieldError(`${where}.features.${name}`, gotNumber(value)));
+      else if (Math.abs(number) > MAX_ABS_ROW_NUMBER)
+        return refuse(refusal, fieldError(`${where}.features.${name}`, ROW_NUMBER_RANGE_MESSAGE));
       else normalized = number;
     } else if (typeof value === 'string') {
       if (value === '') normalized = null;
@@ -298,6 +307,7 @@ export function normalizeRow(shape: TargetShape, item: unknown, where: string, c
     const number = numberOf(rawPrediction);
     if (number === undefined) return fieldError(`${where}.prediction`, 'is required');
     if (Number.isNaN(number)) return fieldError(`${where}.prediction`, gotNumber(rawPrediction));
+    if (Math.abs(number) > MAX_ABS_ROW_NUMBER) return fieldError(`${where}.prediction`, ROW_NUMBER_RANGE_MESSAGE);
     if (hasProbabilities) return fieldError(`${where}.probabilities`, 'must be absent for a regression deployment');
     prediction = number;
   } else {
