@@ -16,7 +16,7 @@ import { jobCountsByState } from './modules/jobs/service.js';
 import { bootstrap } from './modules/organizations/service.js';
 import { createLogger, type DestinationStream, type Logger } from './observability/log.js';
 import { registerScrapeSources } from './observability/metrics.js';
-import { currentRequest, type RequestScope } from './observability/request-context.js';
+import { currentRequest, type RequestScope, trackRequestsAcrossAwaits } from './observability/request-context.js';
 
 export interface RunningApp {
   url: string;
@@ -62,6 +62,8 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
   }
   await runMigrations(databaseUrl);
   const { onQuery } = options;
+  // Statements attributed to their request (tests count them) need the costly tracking; nothing else does.
+  if (onQuery) trackRequestsAcrossAwaits();
   const database = connect(databaseUrl, {
     max: config.dbPoolSize,
     onQuery: onQuery && ((query) => onQuery(query, currentRequest())),

@@ -4,6 +4,7 @@ import type { Db } from './db/client.js';
 import type { LiveHub } from './events/hub.js';
 import type { RateLimits } from './limits/rate-limits.js';
 import type { Logger } from './observability/log.js';
+import type { RequestScope } from './observability/request-context.js';
 
 // What every request handler is given, GraphQL and REST alike.
 
@@ -41,4 +42,6 @@ export interface AppServices {
 export interface RequestContext {
   app: AppServices;
   viewer: Viewer;
+  /** The request's scope (id, organization, operation) for its log line; absent in in-process calls. */
+  scope?: RequestScope;
 }

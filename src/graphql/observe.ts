@@ -1,7 +1,7 @@
 import { type DocumentNode, getOperationAST, type OperationTypeNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { countGraphQLErrors, type OperationOutcome, observeGraphQLOperation, operationLabel } from '../observability/metrics.js';
-import { currentRequest } from '../observability/request-context.js';
+import type { RequestScope } from '../observability/request-context.js';
 
 // Every GraphQL operation, whatever its transport (HTTP, SSE, graphql-ws), is timed by name and
 // outcome and its errors are counted by code; its name joins the request scope for the log line.
@@ -20,8 +20,9 @@ function operationOf(document: DocumentNode | undefined, operationName: string |
   return { name: operation?.name?.value ?? operationName ?? undefined, type: operation?.operation ?? 'unknown' };
 }
 
-function remember(name: string | undefined): void {
-  const scope = currentRequest();
+/** The operation's name joins its request's log line (the scope the transports put in the context). */
+function remember(context: unknown, name: string | undefined): void {
+  const scope = (context as { scope?: RequestScope } | undefined)?.scope;
   if (scope && name) scope.operation = name.length > MAX_LOGGED_NAME ? name.slice(0, MAX_LOGGED_NAME) : name;
 }
 
@@ -45,7 +46,7 @@ export function observeOperations(): Plugin {
     onParse({ context }) {
       const started = performance.now();
       const name = askedName(context);
-      remember(name);
+      remember(context, name);
       return ({ result }) => {
         if (!(result instanceof Error)) return;
         observeGraphQLOperation(operationLabel(name), 'unknown', 'invalid', seconds(started));
@@ -57,7 +58,7 @@ export function observeOperations(): Plugin {
       return ({ valid, result }) => {
         if (valid) return;
         const named = operationOf(params.documentAST, askedName(context));
-        remember(named.name);
+        remember(context, named.name);
         observeGraphQLOperation(operationLabel(named.name), named.type, 'invalid', seconds(started));
         countGraphQLErrors(result.map((error) => ({ extensions: { code: error.extensions?.code ?? 'GRAPHQL_VALIDATION_FAILED' } })));
       };
@@ -65,13 +66,13 @@ export function observeOperations(): Plugin {
     onExecute({ args }) {
       const started = performance.now();
       const named = operationOf(args.document, args.operationName);
-      remember(named.name);
+      remember(args.contextValue, named.name);
       return { onExecuteDone: ({ result }) => settle(named, started, result as ResultLike) };
     },
     onSubscribe({ args }) {
       const started = performance.now();
       const named = operationOf(args.document, args.operationName);
-      remember(named.name);
+      remember(args.contextValue, named.name);
       return { onSubscribeResult: ({ result }) => settle(named, started, result as ResultLike) };
     },
   };

@@ -4,14 +4,14 @@ import type { WebSocket } from 'ws';
 import type { Viewer } from '../context.js';
 import type { Db } from '../db/client.js';
 import { authenticate, bearerToken, unusableTokens } from '../modules/organizations/auth.js';
-import { currentRequest } from '../observability/request-context.js';
+import { scopeOf } from '../observability/request-context.js';
 
 export const UNAUTHENTICATED = 'Missing, invalid, revoked or expired API token: send `Authorization: Bearer <token>`';
 
 /** The viewer of a request's `Authorization: Bearer` token, or null; its organization joins the request's log line. */
 export async function viewerOf(db: Db, req: IncomingMessage): Promise<Viewer | null> {
   const viewer = await authenticate(db, bearerToken(req.headers.authorization));
-  const scope = currentRequest();
+  const scope = scopeOf(req);
   if (viewer && scope) scope.organizationId = viewer.organizationId;
   return viewer;
 }

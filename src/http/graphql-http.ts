@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppServices, Viewer } from '../context.js';
 import { countSubscriptionMessage, subscriptionOpened } from '../observability/metrics.js';
+import { scopeOf } from '../observability/request-context.js';
 import { BodyTooLargeError, discardBody, readBody } from '../rest/body.js';
 import { type LiveConnections, UNAUTHENTICATED, viewerOf } from './auth.js';
 import { sendJson } from './router.js';
@@ -61,7 +62,7 @@ export async function handleGraphQL(
   const response = await yoga.fetch(
     url,
     { method: req.method, headers, body: body?.length ? body.toString('utf8') : undefined, signal: abort.signal },
-    { app, viewer: viewer as Viewer },
+    { app, viewer: viewer as Viewer, scope: scopeOf(req) },
   );
   res.writeHead(response.status, Object.fromEntries(response.headers));
   if (!response.body) {

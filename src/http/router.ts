@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppServices } from '../context.js';
 import { RateLimitedError } from '../limits/rate-limits.js';
 import type { Logger } from '../observability/log.js';
-import { currentRequest } from '../observability/request-context.js';
+import { scopeOf } from '../observability/request-context.js';
 import { BodyTooLargeError, discardBody, readBody } from '../rest/body.js';
 import { HttpError, type Route } from '../rest/kit.js';
 import { findUnstorableText } from '../validation.js';
@@ -119,7 +119,7 @@ async function sendStream(
     }
   } catch (error) {
     // Headers are gone: the only way left to say "incomplete" is to cut the connection.
-    log.error({ component: 'http', err: error, requestId: currentRequest()?.id }, 'streamed response failed');
+    log.error({ component: 'http', err: error, requestId: scopeOf(res.req)?.id }, 'streamed response failed');
     res.destroy();
     return;
   } finally {
@@ -191,7 +191,7 @@ export async function handleRest(app: AppServices, router: RestRouter, req: Inco
     );
     return;
   }
-  const scope = currentRequest();
+  const scope = scopeOf(req);
   if (scope) scope.operation = `${found.route.method} ${found.route.path}`;
   const viewer = await viewerOf(app.db, req);
   if (!viewer) {

@@ -13,7 +13,7 @@ import { jobRoutes } from '../modules/jobs/rest.js';
 import { predictionRoutes } from '../modules/predictions/rest.js';
 import { scoringRoutes } from '../modules/scoring/rest.js';
 import { observeHttpRequest, operationLabel, type RouteClass } from '../observability/metrics.js';
-import { type RequestScope, requestIdFrom, runInRequest } from '../observability/request-context.js';
+import { attachScope, type RequestScope, requestIdFrom, runInRequest } from '../observability/request-context.js';
 import { discardBody } from '../rest/body.js';
 import { LiveConnections } from './auth.js';
 import { Dashboard } from './dashboard.js';
@@ -152,6 +152,7 @@ export function createServer(app: AppServices): BatchlensServer {
   const httpServer = http.createServer((req, res) => {
     const started = performance.now();
     const scope: RequestScope = { id: requestIdFrom(req.headers['x-request-id']) };
+    attachScope(req, scope);
     // Every answer carries the id (REST, GraphQL, the dashboard, errors): headers set here join writeHead's.
     res.setHeader('x-request-id', scope.id);
     const path = pathOf(req.url);

@@ -187,7 +187,14 @@ export function attachGraphQLWebSocket(
           return [new GraphQLError('Forbidden')];
         }
         operation.scope.organizationId = viewer.organizationId;
-        const enveloped = yoga.getEnveloped({ app, viewer, req: ctx.extra.request, socket: ctx.extra.socket, params: payload });
+        const enveloped = yoga.getEnveloped({
+          app,
+          viewer,
+          scope: operation.scope,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params: payload,
+        });
         // A parse or validation failure is this operation's `error` message, never a closed socket.
         let document: DocumentNode;
         let errors: readonly GraphQLError[];
