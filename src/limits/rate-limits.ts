@@ -70,11 +70,13 @@ export interface RowBudget {
   /** Charges rows counted before anything is stored (a JSON body's list). */
   charge(count: number): Promise<void>;
   /**
-   * The items of a streamed upload, charged every ROWS_PER_CHARGE items and for the rest at its end
-   * — all before the ingest commits: a budget running out mid-stream throws out of the iteration,
-   * which rolls the request's transaction back.
+   * One more row of a streamed upload. Every ROWS_PER_CHARGE rows it returns the charge to wait for
+   * (else undefined, at no cost: no promise per row); a budget running out rejects it, which rolls the
+   * request's transaction back.
    */
-  counted<T>(items: AsyncIterable<T>): AsyncGenerator<T>;
+  add(): Promise<void> | undefined;
+  /** Charges the rows added since the last charge: at the upload's end, before the ingest commits. */
+  settle(): Promise<void>;
 }
 
 interface Limit {
@@ -287,22 +289,19 @@ export class RateLimits {
       if (refusal) throw refusal;
     };
     const enabled = this.limits.has('ingestRows');
+    let uncharged = 0;
     return {
       charge,
-      async *counted<T>(items: AsyncIterable<T>): AsyncGenerator<T> {
-        if (!enabled) {
-          yield* items;
-          return;
-        }
-        let uncharged = 0;
-        for await (const item of items) {
-          yield item;
-          if (++uncharged === ROWS_PER_CHARGE) {
-            await charge(uncharged);
-            uncharged = 0;
-          }
-        }
-        await charge(uncharged);
+      add: () => {
+        if (!enabled || ++uncharged < ROWS_PER_CHARGE) return undefined;
+        uncharged = 0;
+        return charge(ROWS_PER_CHARGE);
+      },
+      settle: async () => {
+        if (!enabled || uncharged === 0) return;
+        const count = uncharged;
+        uncharged = 0;
+        await charge(count);
       },
     };
   }

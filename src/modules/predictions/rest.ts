@@ -55,12 +55,19 @@ function numberParam(req: RestRequest, name: string, max: number): number | null
  * CSV header alone): the service accepts zero rows when it records a request, but an upload of
  * nothing is a client mistake, and storing "a request of 0 predictions" for it would be wrong.
  */
-async function* nonEmpty(items: AsyncIterable<ParsedItem>): AsyncGenerator<ParsedItem> {
+/**
+ * An upload's rows, each added to the request's row budget as it is read (a budget running out
+ * throws, and the ingest rolls back); an upload without rows is one refusal.
+ */
+async function* uploadRows(items: AsyncIterable<ParsedItem>, rows: RestRequest['rows']): AsyncGenerator<ParsedItem> {
   let any = false;
   for await (const item of items) {
     any = true;
+    const charging = rows.add();
+    if (charging) await charging;
     yield item;
   }
+  await rows.settle();
   if (!any) yield { line: 1, error: 'the upload has no prediction rows' };
 }
 
@@ -70,7 +77,7 @@ async function bulkUpload(req: RestRequest): Promise<RestResponse> {
   const { db, pg } = req.ctx.app;
   const deployment = await getDeployment(db, req.ctx.viewer, req.params.deploymentId!);
   if (isError(deployment)) return fail(deployment);
-  const items = req.rows.counted(nonEmpty(uploadItems(req, deployment)));
+  const items = uploadRows(uploadItems(req, deployment), req.rows);
   const summary = await ingestPredictions(pg, req.ctx.viewer, {
     deploymentId: deployment.id,
     batchId: req.params.batchId,
