@@ -23,7 +23,8 @@
  *    --max-repeat until they do).
  *    With --baseline-root DIR (a checkout of another version, with its node_modules, e.g. the commit
  *    before a change), a second server from that checkout on the same database takes part too: each
- *    pair becomes a triple (bulk, bulk through the baseline server, COPY) and `overhead` = 1 − best
+ *    pair becomes a triple (bulk, bulk through the baseline server — the two take turns going first —,
+ *    COPY) and `overhead` = 1 − best
  *    bulk ÷ best baseline bulk says what the change costs the route (negative: it got faster).
  * 4. A fresh server process, `--rss-rows` rows in one bulk request, VmRSS sampled every 100 ms;
  *    peak = max(sampled peak, VmHWM) of the server process (its peak since it started).
@@ -235,7 +236,9 @@ async function main() {
       progress(
         `  round ${r}: no uncontended ${kinds.filter((kind) => !uncontended(kind)).join(', ')} run yet (--max-repeat ${MAX_REPEAT})`,
       );
-    for (const kind of kinds) {
+    // The two servers take turns going first, so neither always runs right after the COPY.
+    const order = r % 2 === 0 ? kinds.map((kind) => (kind === 'bulk' ? 'baseline-bulk' : kind === 'baseline-bulk' ? 'bulk' : kind)) : kinds;
+    for (const kind of order) {
       await sql`truncate predictions`;
       await sql`checkpoint`;
       const idTag = `${kind}-${r}`;
