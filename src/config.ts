@@ -27,7 +27,6 @@ export interface Config {
   liveMaxUpdatesPerSecond: number;
   /** Redis pub/sub for live views instead of PostgreSQL LISTEN/NOTIFY. */
   redisUrl: string | undefined;
-  logRequests: boolean;
   /** Batch prediction jobs: runs one process works on at once. */
   jobWorkers: number;
   /**
@@ -172,7 +171,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbPoolSize: intFromEnv(env, 'BATCHLENS_DB_POOL_SIZE', 10, 1),
     liveMaxUpdatesPerSecond: intFromEnv(env, 'BATCHLENS_LIVE_MAX_UPDATES_PER_SECOND', 10, 1),
     redisUrl: env.REDIS_URL || undefined,
-    logRequests: env.BATCHLENS_LOG_REQUESTS === '1',
     jobWorkers: intFromEnv(env, 'BATCHLENS_JOB_WORKERS', 2, 0),
     jobLeaseSeconds: intFromEnv(env, 'BATCHLENS_JOB_LEASE_SECONDS', 15, 1),
     jobBackendAttempts: intFromEnv(env, 'BATCHLENS_JOB_BACKEND_ATTEMPTS', 4, 1),

@@ -223,12 +223,23 @@ export class LiveHub {
     const target = createRedisEventTarget<LiveCustomEvent>({ publishClient: publish, subscribeClient: subscribe });
     const listener = (event: LiveCustomEvent) => this.dispatch(JSON.stringify(event.detail));
     target.addEventListener(CHANNEL, listener);
+    // ioredis reconnects by itself; said once per outage (an 'error' listener also keeps ioredis from
+    // printing "Unhandled error event" for every attempt).
+    let outageLogged = false;
+    const onError = (error: Error) => {
+      if (outageLogged) return;
+      outageLogged = true;
+      this.options.log.warn({ err: error }, 'Redis unreachable for live views: reconnecting');
+    };
+    publish.on('error', onError);
+    subscribe.on('error', onError);
     // After a reconnect, changes may have been missed: read every topic again.
     let connected = true;
     subscribe.on('close', () => (connected = false));
     subscribe.on('ready', () => {
       if (!connected) this.refreshAll();
       connected = true;
+      outageLogged = false;
     });
     const transport: RedisTransport = {
       publish: (event) => target.dispatchEvent(new CustomEvent(CHANNEL, { detail: event }) as LiveCustomEvent),
