@@ -303,7 +303,9 @@ describe('in-process', () => {
     const output = path.join(dir, 'tty-out.csv');
     const stderr = fakeTerminal();
     const stdout = fakeTerminal();
-    const code = await main(['predict', input, output, '--deployment', deployments.fast, '--chunk-size', '4000'], {
+    // The slow model (300 ms a chunk) over ~4 chunks: the job is RUNNING for several polls (with the
+    // fast one it could go from INITIALIZING to COMPLETED between two polls).
+    const code = await main(['predict', input, output, '--deployment', deployments.slow, '--chunk-size', '4000'], {
       env: { BATCHLENS_URL: server.url, BATCHLENS_TOKEN: server.adminToken },
       stdout,
       stderr,
