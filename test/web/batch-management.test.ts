@@ -437,18 +437,19 @@ describe.runIf(chromiumCommand)('Batch Management in Chromium', () => {
 
     it('keeps search, order and page when a batch is opened and the list is returned to', async () => {
       const { page, problems } = await openBatches(browser, server, tenant.token, deploymentId);
-      await page.getByRole('columnheader', { name: 'Name' }).getByRole('button').click();
-      await page.getByRole('button', { name: 'Next page' }).click();
-      // The second page by name, as the API pages it: the rows, not just the pager, must show it
-      // (the pager's text can change a render before the rows do).
+      // Pages by name, as the API pages them; each step waits for the rows (not just the pager's
+      // text, which can change a render before them), as a person sees the list sorted before paging.
       const all = await apiIds(server, tenant.token, deploymentId, { orderBy: { field: 'NAME', direction: 'ASC' }, first: 100 });
+      await page.getByRole('columnheader', { name: 'Name' }).getByRole('button').click();
+      await expect.poll(() => rowIds(page), { timeout: 5000 }).toEqual(all.slice(0, 50));
+      await page.getByRole('button', { name: 'Next page' }).click();
       const shown = all.slice(50, 100);
-      await expect.poll(() => rowIds(page)).toEqual(shown);
+      await expect.poll(() => rowIds(page), { timeout: 5000 }).toEqual(shown);
       expect(await page.locator('.pager').textContent()).toContain('51–100');
       await page.locator('table.batch-table tbody tr th a').first().click();
       await page.getByRole('link', { name: '← All batches' }).click();
       await waitForList(page);
-      await expect.poll(() => rowIds(page)).toEqual(shown);
+      await expect.poll(() => rowIds(page), { timeout: 5000 }).toEqual(shown);
       expect(await page.getByRole('columnheader', { name: 'Name' }).getAttribute('aria-sort')).toBe('ascending');
       expectNoProblems(problems);
       await page.context().close();
