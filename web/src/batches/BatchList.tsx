@@ -290,14 +290,15 @@ export function BatchList({
       <nav class="pager" aria-label="Batch pages">
         <button
           type="button"
-          disabled={state.pages.length < 2}
+          // While a page (a new order, search or filter) loads, the shown page's cursors are stale.
+          disabled={loading || state.pages.length < 2}
           onClick={() => setState((previous) => ({ ...previous, pages: previous.pages.slice(0, -1) }))}
         >
           Previous page
         </button>
         <button
           type="button"
-          disabled={!connection?.pageInfo.hasNextPage}
+          disabled={loading || !connection?.pageInfo.hasNextPage}
           onClick={() => {
             const cursor = connection?.pageInfo.endCursor;
             if (cursor) setState((previous) => ({ ...previous, pages: [...previous.pages, cursor] }));
