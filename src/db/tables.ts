@@ -14,6 +14,7 @@ import {
   text,
   timestamp,
   uniqueIndex,
+  uuid,
 } from 'drizzle-orm/pg-core';
 
 // Ids are opaque text with a type prefix (org_, usr_, tok_, dep_, mb_): the same string is used by
@@ -108,6 +109,8 @@ export const deployments = pgTable(
   'deployments',
   {
     id: text('id').primaryKey(),
+    /** A small surrogate key: what each stored prediction row carries instead of the text id. */
+    key: integer('key').notNull().generatedAlwaysAsIdentity(),
     organizationId: text('organization_id')
       .notNull()
       .references(() => organizations.id),
@@ -133,13 +136,15 @@ export const deployments = pgTable(
     associationIdColumn: text('association_id_column'),
     createdAt: ts('created_at').notNull().defaultNow(),
   },
-  (t) => [index('deployments_organization_idx').on(t.organizationId, t.createdAt, t.id)],
+  (t) => [index('deployments_organization_idx').on(t.organizationId, t.createdAt, t.id), uniqueIndex('deployments_key_idx').on(t.key)],
 );
 
 export const monitoringBatches = pgTable(
   'monitoring_batches',
   {
     id: text('id').primaryKey(),
+    /** A surrogate key: what each stored prediction row carries instead of the text id. */
+    key: bigint('key', { mode: 'number' }).notNull().generatedAlwaysAsIdentity(),
     deploymentId: text('deployment_id')
       .notNull()
       .references(() => deployments.id),
@@ -162,6 +167,7 @@ export const monitoringBatches = pgTable(
     index('monitoring_batches_deployment_created_idx').on(t.deploymentId, t.createdAt, t.id),
     index('monitoring_batches_deployment_name_idx').on(t.deploymentId, t.name, t.id),
     index('monitoring_batches_deleted_idx').on(t.deletedAt).where(sql`deleted_at is not null`),
+    uniqueIndex('monitoring_batches_key_idx').on(t.key),
   ],
 );
 
@@ -303,25 +309,53 @@ export const trainingBaselines = pgTable(
   (t) => [primaryKey({ columns: [t.deploymentId, t.version] })],
 );
 
+/** The models that scored a deployment's stored predictions, each with the small key its rows carry. */
+export const predictionModels = pgTable(
+  'prediction_models',
+  {
+    deploymentId: text('deployment_id')
+      .notNull()
+      .references(() => deployments.id),
+    modelId: text('model_id').notNull(),
+    key: integer('key').notNull().generatedAlwaysAsIdentity(),
+  },
+  (t) => [primaryKey({ columns: [t.deploymentId, t.modelId] }), uniqueIndex('prediction_models_key_idx').on(t.key)],
+);
+
+/**
+ * Raw prediction rows, stored narrow (~380 bytes a row with its indexes for 20 features, against
+ * ~930 with text ids and a jsonb object of features): the deployment, batch and model as integer
+ * keys (`deployments.key`, `monitoring_batches.key`, `prediction_models.key`); the features in the
+ * deployment's declaration order, numeric ones as one float8[] and categorical ones as one jsonb
+ * array of strings (null: missing); the association id as a uuid when it is a canonical lowercase
+ * UUID (its text form is then exactly the id sent) and as text otherwise — each form with its own
+ * unique index per deployment, so the duplicate rule holds exactly and the common case indexes 16
+ * bytes. Fixed-width columns first (alignment). No foreign keys (a lookup per row on the COPY path)
+ * and no primary key: rows are reached by batch (`predictions_batch_idx`, in ingest order by id)
+ * or by association id.
+ */
 export const predictions = pgTable(
   'predictions',
   {
-    deploymentId: text('deployment_id').notNull(),
-    id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
-    // No foreign key: it would cost a lookup per row on the COPY path; purge deletes these rows.
-    batchId: text('batch_id').notNull(),
-    modelId: text('model_id').notNull(),
+    id: bigint('id', { mode: 'number' }).notNull().generatedAlwaysAsIdentity(),
+    batchKey: bigint('batch_key', { mode: 'number' }).notNull(),
     timestamp: ts('timestamp').notNull(),
-    features: jsonb('features').$type<Record<string, number | string | null>>().notNull(),
     prediction: doublePrecision('prediction'),
+    deploymentKey: integer('deployment_key').notNull(),
+    modelKey: integer('model_key').notNull(),
+    /** The NUMERIC features, in declaration order; null when the deployment has none. */
+    numericFeatures: doublePrecision('numeric_features').array(),
+    /** The CATEGORICAL features, in declaration order: a JSON array of strings and nulls; null when none. */
+    categoricalFeatures: jsonb('categorical_features').$type<(string | null)[]>(),
     probabilities: doublePrecision('probabilities').array(),
     predictedLabel: text('predicted_label'),
-    associationId: text('association_id'),
+    associationUuid: uuid('association_uuid'),
+    associationText: text('association_text'),
   },
   (t) => [
-    primaryKey({ columns: [t.deploymentId, t.id] }),
-    index('predictions_batch_idx').on(t.batchId, t.id),
-    uniqueIndex('predictions_association_idx').on(t.deploymentId, t.associationId).where(sql`association_id is not null`),
+    index('predictions_batch_idx').on(t.batchKey, t.id),
+    uniqueIndex('predictions_association_uuid_idx').on(t.deploymentKey, t.associationUuid).where(sql`association_uuid is not null`),
+    uniqueIndex('predictions_association_text_idx').on(t.deploymentKey, t.associationText).where(sql`association_text is not null`),
   ],
 );
 

@@ -2,6 +2,9 @@ import type { TestServer } from './server.js';
 
 // Reads behind the API, straight from the server's database: what is stored, not what is answered.
 
+/** Stored predictions carry integer keys: tests read them through the `prediction_rows` view (text ids, features by name). */
+const readable = (table: string) => (table === 'predictions' ? 'prediction_rows' : table);
+
 /** Rows of `table` whose `column` is `id` (deleted batches included: what the database holds). */
 export async function countRows(
   server: TestServer,
@@ -9,7 +12,7 @@ export async function countRows(
   column: 'id' | 'batch_id' | 'deployment_id' | 'label',
   id: string,
 ): Promise<number> {
-  const [row] = await server.sql.unsafe(`select count(*)::int as n from ${table} where ${column} = $1`, [id]);
+  const [row] = await server.sql.unsafe(`select count(*)::int as n from ${readable(table)} where ${column} = $1`, [id]);
   return row!.n as number;
 }
 
@@ -17,7 +20,7 @@ export async function countRows(
 export function storedPredictions(server: TestServer, batchId: string) {
   return server.sql`
     select model_id, timestamp, features, prediction, probabilities, predicted_label, association_id
-    from predictions where batch_id = ${batchId} order by id`;
+    from prediction_rows where batch_id = ${batchId} order by id`;
 }
 
 /** A batch's counters as stored in monitoring_batches; undefined once the batch is purged. */
@@ -72,7 +75,7 @@ export async function deploymentSnapshot(server: TestServer, deploymentId: strin
   const snapshot: Record<string, unknown> = {};
   for (const table of DEPLOYMENT_TABLES) {
     const [row] = await server.sql.unsafe(
-      `select coalesce(jsonb_agg(to_jsonb(t) order by to_jsonb(t)::text), '[]'::jsonb) as rows from ${table} t where deployment_id = $1`,
+      `select coalesce(jsonb_agg(to_jsonb(t) order by to_jsonb(t)::text), '[]'::jsonb) as rows from ${readable(table)} t where deployment_id = $1`,
       [deploymentId],
     );
     snapshot[table] = row!.rows;

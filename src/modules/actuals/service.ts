@@ -1,8 +1,8 @@
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { Viewer } from '../../context.js';
 import type { Db } from '../../db/client.js';
 import { lockDeploymentForActuals } from '../../db/locks.js';
-import { actuals, monitoringBatches, predictions } from '../../db/tables.js';
+import { actuals, monitoringBatches, predictionModels, predictions } from '../../db/tables.js';
 import { transactionResult } from '../../db/transactions.js';
 import { type FieldError, isError, MAX_ROW_ERRORS, type Result, ValidationError } from '../../errors.js';
 import { announce } from '../../events/hub.js';
@@ -11,6 +11,7 @@ import { getBatchDeployment } from '../deployments/service.js';
 import { type ActualOutcome, BatchAggregator } from '../predictions/aggregates.js';
 import { MAX_ABS_ROW_NUMBER, ROW_NUMBER_RANGE_MESSAGE } from '../rows/normalize.js';
 import { type TargetShape, targetShape } from '../rows/shape.js';
+import { associationIdSql, splitAssociationIds } from '../rows/storage.js';
 
 export const MAX_ACTUALS_PER_REQUEST = 10_000;
 
@@ -116,18 +117,28 @@ export async function submitActuals(
       ).map((row) => [row.associationId, { value: row.value, label: row.label }]),
     );
     // Predictions of deleted batches no longer count (their rows are purged in the background).
+    const { uuids, texts } = splitAssociationIds(ids);
     const matched = await tx
       .select({
-        associationId: predictions.associationId,
-        batchId: predictions.batchId,
-        modelId: predictions.modelId,
+        associationId: sql<string>`${sql.raw(associationIdSql('"predictions"'))}`,
+        batchId: monitoringBatches.id,
+        modelId: predictionModels.modelId,
         prediction: predictions.prediction,
         probabilities: predictions.probabilities,
         predictedLabel: predictions.predictedLabel,
       })
       .from(predictions)
-      .innerJoin(monitoringBatches, and(eq(monitoringBatches.id, predictions.batchId), isNull(monitoringBatches.deletedAt)))
-      .where(and(eq(predictions.deploymentId, deployment.id), inArray(predictions.associationId, ids)));
+      .innerJoin(monitoringBatches, and(eq(monitoringBatches.key, predictions.batchKey), isNull(monitoringBatches.deletedAt)))
+      .innerJoin(predictionModels, eq(predictionModels.key, predictions.modelKey))
+      .where(
+        and(
+          eq(predictions.deploymentKey, deployment.key),
+          or(
+            uuids.length ? inArray(predictions.associationUuid, uuids) : undefined,
+            texts.length ? inArray(predictions.associationText, texts) : undefined,
+          ),
+        ),
+      );
     const byId = new Map(valid.map((a) => [a.associationId, a]));
     const perBatch = new Map<string, BatchAggregator>();
     for (const prediction of matched) {

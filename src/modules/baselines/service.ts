@@ -20,6 +20,7 @@ import type { ParsedItem } from '../../formats/bytes.js';
 import { getDeployment } from '../deployments/service.js';
 import { MAX_ROWS_PER_REPORT, normalizeRow, type RowContext } from '../rows/normalize.js';
 import { targetShape } from '../rows/shape.js';
+import { featureLayout } from '../rows/storage.js';
 import { binCount, binIndex, missingBin } from './binning.js';
 import { currentBaseline } from './current.js';
 
@@ -39,20 +40,24 @@ type Fragment = postgres.PendingQuery<postgres.Row[]>;
 interface ColumnSource {
   name: string;
   kind: 'numeric' | 'categorical';
-  /** The column's value in a row of `predictions` or of the staged sample (same column names). */
+  /** The column's value in a row of the staged sample, or of `predictions` (aliased `p`: see rows/storage.ts). */
   value: (pg: Pg) => Fragment;
 }
 
-function columnSources(deployment: Deployment): { features: ColumnSource[]; prediction: ColumnSource } {
-  const features = deployment.features.map<ColumnSource>((feature) =>
-    feature.type === 'NUMERIC'
-      ? { name: feature.name, kind: 'numeric', value: (pg) => pg`(features->>${feature.name})::float8` }
-      : { name: feature.name, kind: 'categorical', value: (pg) => pg`(features->>${feature.name})` },
-  );
+/** Where each column is read: in the staged sample (`features` jsonb) or in stored predictions `p`. */
+function columnSources(deployment: Deployment, from: 'sample' | 'predictions'): { features: ColumnSource[]; prediction: ColumnSource } {
+  const stored = featureLayout(deployment.features).sql;
+  const features = deployment.features.map<ColumnSource>((feature) => {
+    const kind = feature.type === 'NUMERIC' ? 'numeric' : 'categorical';
+    if (from === 'predictions') return { name: feature.name, kind, value: (pg) => pg.unsafe(stored.get(feature.name)!) };
+    return kind === 'numeric'
+      ? { name: feature.name, kind, value: (pg) => pg`(features->>${feature.name})::float8` }
+      : { name: feature.name, kind, value: (pg) => pg`(features->>${feature.name})` };
+  });
   const prediction: ColumnSource =
     deployment.targetType === 'MULTICLASS'
       ? { name: '', kind: 'categorical', value: (pg) => pg`predicted_label` }
-      : { name: '', kind: 'numeric', value: (pg) => pg`prediction` };
+      : { name: '', kind: 'numeric', value: (pg) => pg`prediction` }; // (the same names in both)
   return { features, prediction };
 }
 
@@ -156,7 +161,7 @@ export async function setTrainingBaseline(
     if (rowCount === 0) return ValidationError.of(input.itemPath, 'must contain at least one row');
 
     const from = pg`baseline_rows`;
-    const sources = columnSources(deployment!);
+    const sources = columnSources(deployment!, 'sample');
     const columns: BaselineColumns = {
       features: await Promise.all(sources.features.map((source) => summariseColumn(pg, source, from))),
       prediction: await summariseColumn(pg, sources.prediction, from),
@@ -205,8 +210,8 @@ export async function rebinBatch(pool: postgres.Sql, deploymentId: string, batch
     if (!batch || batch.deletedAt || !deployment) return null;
     const baseline = await currentBaseline(db, deployment);
     if (!baseline) return null;
-    const from = pg`predictions where batch_id = ${batchId}`;
-    const sources = columnSources(deployment);
+    const from = pg`predictions p join prediction_models m on m.key = p.model_key where p.batch_key = ${batch.key}`;
+    const sources = columnSources(deployment, 'predictions');
     const baselineColumns = new Map(baseline.columns.features.map((column) => [column.name, column]));
     const targets: { source: ColumnSource; column: BaselineColumn | null | undefined; isPrediction: boolean }[] = [
       ...sources.features.map((source) => ({ source, column: baselineColumns.get(source.name), isPrediction: false })),

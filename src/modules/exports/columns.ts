@@ -1,7 +1,8 @@
 import type { Deployment } from '../../db/tables.js';
+import { associationIdSql, featureLayout } from '../rows/storage.js';
 
 // The columns of an export file (C12), one plan per deployment: what each column is called, its
-// type, and the SQL that reads it from a prediction row `p` (joined to its actual `a`). Features
+// type, and the SQL that reads it from a prediction row `p` (joined to its model `m` and its actual `a`). Features
 // keep their own names; a fixed column whose name a feature already uses gets a leading `_`.
 
 export type ExportColumnType = 'STRING' | 'DOUBLE' | 'TIMESTAMP' | 'BOOLEAN';
@@ -9,7 +10,7 @@ export type ExportColumnType = 'STRING' | 'DOUBLE' | 'TIMESTAMP' | 'BOOLEAN';
 export interface ExportColumn {
   name: string;
   type: ExportColumnType;
-  /** SQL over `p` (predictions) and `a` (actuals); the batch columns are filled in per batch. */
+  /** SQL over `p` (predictions), `m` (its model) and `a` (actuals); the batch columns are filled in per batch. */
   sql: string;
   /** The batch id or name: the same for every row of a batch, not read from the row. */
   batchField?: 'id' | 'name';
@@ -46,17 +47,14 @@ export function exportPlan(deployment: Deployment, includeActuals: boolean): Exp
   const columns: ExportColumn[] = [
     fixed('batch_id', 'STRING', 'p.batch_id', 'id'),
     fixed('batch_name', 'STRING', '', 'name'),
-    fixed('model_id', 'STRING', 'p.model_id'),
+    fixed('model_id', 'STRING', 'm.model_id'),
     fixed('timestamp', 'TIMESTAMP', 'p.timestamp'),
-    fixed('association_id', 'STRING', 'p.association_id'),
+    fixed('association_id', 'STRING', associationIdSql('p')),
   ];
+  const stored = featureLayout(deployment.features).sql;
   for (const feature of deployment.features) {
-    const value = `p.features->>${sqlLiteral(feature.name)}`;
-    columns.push(
-      feature.type === 'NUMERIC'
-        ? { name: feature.name, type: 'DOUBLE', sql: `(${value})::float8` }
-        : { name: feature.name, type: 'STRING', sql: value },
-    );
+    const sql = stored.get(feature.name)!;
+    columns.push(feature.type === 'NUMERIC' ? { name: feature.name, type: 'DOUBLE', sql } : { name: feature.name, type: 'STRING', sql });
   }
   if (deployment.targetType === 'REGRESSION') {
     columns.push(fixed('prediction', 'DOUBLE', 'p.prediction'));

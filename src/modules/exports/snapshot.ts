@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type postgres from 'postgres';
+import { associationIdSql } from '../rows/storage.js';
 import { csvSelectList, type ExportPlan, sqlLiteral, valueSelectList } from './columns.js';
 
 // One consistent read of a batch selection's rows (C12). Everything is read in ONE repeatable-read,
@@ -10,6 +11,8 @@ import { csvSelectList, type ExportPlan, sqlLiteral, valueSelectList } from './c
 
 export interface SnapshotBatch {
   id: string;
+  /** `monitoring_batches.key`: what its stored rows carry. */
+  key: number;
   name: string;
   /** Rows of this batch (of the selected model) in the snapshot. */
   rowCount: number;
@@ -99,13 +102,13 @@ export class ExportSnapshot {
     try {
       await conn.unsafe('begin isolation level repeatable read, read only');
       await conn.unsafe('set local standard_conforming_strings = on');
-      const rows = await conn<{ id: string; name: string; rowCount: string | number }[]>`
-        select b.id, b.name, ${scope.modelId === null ? conn`b.prediction_count` : conn`coalesce(h.prediction_count, 0)`} as "rowCount"
+      const rows = await conn<{ id: string; key: string | number; name: string; rowCount: string | number }[]>`
+        select b.id, b.key, b.name, ${scope.modelId === null ? conn`b.prediction_count` : conn`coalesce(h.prediction_count, 0)`} as "rowCount"
         from monitoring_batches b
         ${scope.modelId === null ? conn`` : conn`left join batch_model_history h on h.batch_id = b.id and h.model_id = ${scope.modelId}`}
         where b.id = any(${scope.batchIds as string[]}) and b.deployment_id = ${scope.deploymentId}
           and b.organization_id = ${scope.organizationId} and b.deleted_at is null`;
-      const byId = new Map(rows.map((r) => [r.id, { id: r.id, name: r.name, rowCount: Number(r.rowCount) }]));
+      const byId = new Map(rows.map((r) => [r.id, { id: r.id, key: Number(r.key), name: r.name, rowCount: Number(r.rowCount) }]));
       const batches = scope.batchIds.flatMap((id) => byId.get(id) ?? []);
       return new ExportSnapshot(conn, scope, batches);
     } catch (error) {
@@ -115,13 +118,14 @@ export class ExportSnapshot {
     }
   }
 
-  private from(plan: ExportPlan, batchId: string): string {
+  /** The batch's rows (`p`), with their model (`m`) and, when asked for, their actuals (`a`), in ingest order. */
+  private from(plan: ExportPlan, batch: SnapshotBatch): string {
     const { deploymentId, modelId } = this.scope;
     const actuals = plan.includeActuals
-      ? ' left join actuals a on a.deployment_id = p.deployment_id and a.association_id = p.association_id'
+      ? ` left join actuals a on a.deployment_id = ${sqlLiteral(deploymentId)} and a.association_id = ${associationIdSql('p')}`
       : '';
-    const model = modelId === null ? '' : ` and p.model_id = ${sqlLiteral(modelId)}`;
-    return `from predictions p${actuals} where p.deployment_id = ${sqlLiteral(deploymentId)} and p.batch_id = ${sqlLiteral(batchId)}${model} order by p.id`;
+    const model = modelId === null ? '' : ` and m.model_id = ${sqlLiteral(modelId)}`;
+    return `from predictions p join prediction_models m on m.key = p.model_key${actuals} where p.batch_key = ${batch.key}${model} order by p.id`;
   }
 
   /** The rows as CSV lines (no header), made by PostgreSQL, in chunks of about 256 KB. */
@@ -130,9 +134,7 @@ export class ExportSnapshot {
     let bytes = 0;
     for (const batch of this.batches) {
       if (batch.rowCount === 0) continue;
-      const query = this.conn.unsafe(
-        `copy (select ${csvSelectList(plan, batch)} ${this.from(plan, batch.id)}) to stdout with (format csv)`,
-      );
+      const query = this.conn.unsafe(`copy (select ${csvSelectList(plan, batch)} ${this.from(plan, batch)}) to stdout with (format csv)`);
       const stream = (await query.readable()) as Readable;
       const counter = new CsvRowCounter();
       let complete = false;
@@ -169,7 +171,7 @@ export class ExportSnapshot {
     for (const batch of this.batches) {
       if (batch.rowCount === 0) continue;
       const cursor = this.conn
-        .unsafe(`select ${list} ${this.from(plan, batch.id)}`)
+        .unsafe(`select ${list} ${this.from(plan, batch)}`)
         .values()
         .cursor(rows);
       for await (const page of cursor as AsyncIterable<unknown[][]>) {

@@ -1,9 +1,9 @@
-import { and, eq, gt, isNotNull, sql } from 'drizzle-orm';
+import { and, eq, gt, sql } from 'drizzle-orm';
 import type postgres from 'postgres';
 import { z } from 'zod';
 import type { Viewer } from '../../context.js';
 import type { Db, DbOrTx } from '../../db/client.js';
-import { COPY_NULL, CopyWriter, copyText } from '../../db/copy.js';
+import { CopyWriter } from '../../db/copy.js';
 import { lockDeploymentForIngest } from '../../db/locks.js';
 import { actuals, type MonitoringBatch, monitoringBatches, predictions } from '../../db/tables.js';
 import { afterCommit, type PgTransaction, pgTransactionResult, transactionResult } from '../../db/transactions.js';
@@ -17,6 +17,7 @@ import { getBatchDeployment } from '../deployments/service.js';
 import { MAX_ROWS_PER_REPORT, normalizeRow, type PredictionRow, type RowContext } from '../rows/normalize.js';
 import type { TargetShape } from '../rows/shape.js';
 import { targetShape } from '../rows/shape.js';
+import { associationIdSql, isCanonicalUuid, modelKey, PREDICTION_COPY_COLUMNS, PredictionCopyFormat } from '../rows/storage.js';
 import { BatchAggregator } from './aggregates.js';
 import { type BatchTarget, resolveIngestBatch } from './batch-target.js';
 
@@ -31,18 +32,6 @@ import { type BatchTarget, resolveIngestBatch } from './batch-target.js';
  * refused row is named from COPY's line number.
  */
 const MAX_TRACKED_ASSOCIATION_IDS = 100_000;
-
-// ---------------------------------------------------------------------------------------------
-// A prediction row as a line of COPY text.
-
-/** `prefix` holds the columns every row of the request shares (deployment, batch, model). */
-function copyLine(prefix: string, timestamp: Date, row: PredictionRow): string {
-  const prediction = row.prediction === null ? COPY_NULL : String(row.prediction);
-  const probabilities = row.probabilities === null ? COPY_NULL : `{${row.probabilities.join(',')}}`;
-  const label = row.predictedLabel === null ? COPY_NULL : copyText(row.predictedLabel);
-  const associationId = row.associationId === null ? COPY_NULL : copyText(row.associationId);
-  return `${prefix}${timestamp.toISOString()}\t${copyText(JSON.stringify(row.features))}\t${prediction}\t${probabilities}\t${label}\t${associationId}\n`;
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -141,22 +130,14 @@ export async function ingestInTransaction(
       : ((await tx
           .select({ maxId: sql<number>`coalesce(max(${predictions.id}), 0)`.mapWith(Number) })
           .from(predictions)
-          .where(eq(predictions.batchId, batch.id))) as [{ maxId: number }]);
+          .where(eq(predictions.batchKey, batch.key))) as [{ maxId: number }]);
 
-    const copy = await CopyWriter.open(
-      pg,
-      pg`copy predictions (deployment_id, batch_id, model_id, timestamp, features, prediction, probabilities, predicted_label, association_id) from stdin`,
-    );
-    const { rowCount, errors, copyFailed } = await copyRows(input, copy, {
-      shape,
-      context,
-      aggregator,
-      model,
-      linePrefix: `${deployment.id}\t${batch.id}\t${copyText(model)}\t`,
-    });
+    const format = new PredictionCopyFormat(deployment, batch.key, await modelKey(tx, deployment.id, model));
+    const copy = await CopyWriter.open(pg, pg`copy predictions (${pg.unsafe(PREDICTION_COPY_COLUMNS)}) from stdin`);
+    const { rowCount, errors, copyFailed } = await copyRows(input, copy, { shape, context, aggregator, model, format });
     if (errors.length) return new ValidationError(errors);
     if (copyFailed) {
-      const refusal = await describeDuplicate(pool, deployment.id, copyFailed, (line) => {
+      const refusal = await describeDuplicate(pool, deployment.key, copyFailed, (line) => {
         const position = copy.positionOf(line);
         return position === null ? null : rowName(input.items, input.itemPath)(position);
       });
@@ -165,7 +146,7 @@ export async function ingestInTransaction(
     }
     if (rowCount === 0 && !input.request) return ValidationError.of(input.itemPath, 'must contain at least one row');
 
-    const actualsJoined = mayJoin ? await joinEarlyActuals(tx, aggregator, batch.id, maxId) : 0;
+    const actualsJoined = mayJoin ? await joinEarlyActuals(tx, aggregator, deployment.id, batch.key, model, maxId) : 0;
     if (input.request) {
       aggregator.addRequest(model, {
         predictions: rowCount,
@@ -193,8 +174,8 @@ interface RowSink {
   context: RowContext;
   aggregator: BatchAggregator;
   model: string;
-  /** The columns every row of the request shares (deployment, batch, model), as COPY text. */
-  linePrefix: string;
+  /** The request's rows as COPY lines. */
+  format: PredictionCopyFormat;
 }
 
 /**
@@ -205,7 +186,7 @@ interface RowSink {
 async function copyRows(
   input: IngestRequest,
   copy: CopyWriter,
-  { shape, context, aggregator, model, linePrefix }: RowSink,
+  { shape, context, aggregator, model, format }: RowSink,
 ): Promise<{ rowCount: number; errors: FieldError[]; copyFailed: unknown }> {
   const errors: FieldError[] = [];
   const seenAssociationIds = new Map<string, string>();
@@ -237,7 +218,7 @@ async function copyRows(
       if (errors.length) continue; // keep validating to report more, write nothing
       const timestamp = row.timestamp ?? now;
       try {
-        await copy.push(copyLine(linePrefix, timestamp, row), position);
+        await copy.push(format.line(timestamp, row), position);
       } catch (error) {
         copyFailed = error; // PostgreSQL refused the data (a duplicate association id)
         break;
@@ -260,11 +241,21 @@ async function copyRows(
 
 const hasAssociationId = (item: unknown) => (item as { associationId?: unknown } | null)?.associationId != null;
 
-/** Actuals that arrived before their predictions join the rows this request added (ids after `maxId`). */
-async function joinEarlyActuals(tx: DbOrTx, aggregator: BatchAggregator, batchId: string, maxId: number): Promise<number> {
+/**
+ * Actuals that arrived before their predictions join the rows this request added (ids after
+ * `maxId`; the batch row lock keeps other requests out of the batch meanwhile, so they are all of
+ * this request's model).
+ */
+async function joinEarlyActuals(
+  tx: DbOrTx,
+  aggregator: BatchAggregator,
+  deploymentId: string,
+  batchKey: number,
+  model: string,
+  maxId: number,
+): Promise<number> {
   const joined = await tx
     .select({
-      modelId: predictions.modelId,
       prediction: predictions.prediction,
       probabilities: predictions.probabilities,
       predictedLabel: predictions.predictedLabel,
@@ -272,11 +263,17 @@ async function joinEarlyActuals(tx: DbOrTx, aggregator: BatchAggregator, batchId
       actualLabel: actuals.actualLabel,
     })
     .from(predictions)
-    .innerJoin(actuals, and(eq(actuals.deploymentId, predictions.deploymentId), eq(actuals.associationId, predictions.associationId)))
-    .where(and(eq(predictions.batchId, batchId), gt(predictions.id, maxId), isNotNull(predictions.associationId)));
+    .innerJoin(actuals, and(eq(actuals.deploymentId, deploymentId), eq(actuals.associationId, sql.raw(associationIdSql('"predictions"')))))
+    .where(
+      and(
+        eq(predictions.batchKey, batchKey),
+        gt(predictions.id, maxId),
+        sql`(${predictions.associationUuid} is not null or ${predictions.associationText} is not null)`,
+      ),
+    );
   for (const pair of joined) {
     aggregator.addAccuracy(
-      pair.modelId,
+      model,
       { prediction: pair.prediction, probabilities: pair.probabilities, predictedLabel: pair.predictedLabel },
       { value: pair.actualValue, label: pair.actualLabel },
       1,
@@ -311,17 +308,19 @@ async function addRowTotals(
  */
 async function describeDuplicate(
   pool: postgres.Sql,
-  deploymentId: string,
+  deploymentKey: number,
   error: unknown,
   rowAtLine: (line: number) => string | null,
 ): Promise<FieldError | null> {
   const e = error as { code?: string; constraint_name?: string; detail?: string; where?: string };
-  if (e.code !== '23505' || e.constraint_name !== 'predictions_association_idx') return null;
-  const id = /\(deployment_id, association_id\)=\([^,]*, (.*)\) already exists/.exec(e.detail ?? '')?.[1];
+  if (e.code !== '23505' || !DUPLICATE_CONSTRAINTS.has(e.constraint_name ?? '')) return null;
+  const id = /\(deployment_key, association_(?:uuid|text)\)=\(\d+, (.*)\) already exists/.exec(e.detail ?? '')?.[1];
   const line = Number(/COPY predictions, line (\d+)/.exec(e.where ?? '')?.[1]);
   const where = rowAtLine(line) ?? (line > 0 ? `row ${line} of the data` : 'rows');
   if (id === undefined) return { field: `${where}.associationId`, message: 'is already used by another prediction of this deployment' };
-  const [committed] = await pool`select 1 from predictions where deployment_id = ${deploymentId} and association_id = ${id} limit 1`;
+  const [committed] = isCanonicalUuid(id)
+    ? await pool`select 1 from predictions where deployment_key = ${deploymentKey} and association_uuid = ${id}::uuid limit 1`
+    : await pool`select 1 from predictions where deployment_key = ${deploymentKey} and association_text = ${id} limit 1`;
   return {
     field: `${where}.associationId`,
     message: committed
@@ -329,6 +328,8 @@ async function describeDuplicate(
       : `"${id}" repeats the association id of an earlier row of this request`,
   };
 }
+
+const DUPLICATE_CONSTRAINTS = new Set(['predictions_association_uuid_idx', 'predictions_association_text_idx']);
 
 // ---------------------------------------------------------------------------------------------
 // Request statistics alone (the agent's report_deployment_stats / predictionRequests route).

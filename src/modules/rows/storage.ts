@@ -1,0 +1,135 @@
+import { and, eq } from 'drizzle-orm';
+import type { DbOrTx } from '../../db/client.js';
+import { COPY_NULL, copyText } from '../../db/copy.js';
+import { type Deployment, predictionModels } from '../../db/tables.js';
+import type { PredictionRow } from './normalize.js';
+
+// How a prediction row is stored (the `predictions` table, issue 14): integer keys for the
+// deployment, batch and model; features in declaration order as a float8[] of the NUMERIC ones and
+// a jsonb array of the CATEGORICAL ones; the association id as a uuid when it is a canonical
+// lowercase UUID (uuid::text gives back exactly that string) and as text otherwise. Everything that
+// writes rows (ingest) or reads them in SQL (actuals, export, re-binning, purge) goes through here.
+
+/** Canonical lowercase UUIDs: the ids stored in `association_uuid`. */
+const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export const isCanonicalUuid = (id: string): boolean => id.length === 36 && CANONICAL_UUID.test(id);
+
+/** The stored association id of the prediction row `alias`, as SQL text (null when it has none). */
+export function associationIdSql(alias: string): string {
+  return `coalesce(${alias}.association_text, ${alias}.association_uuid::text)`;
+}
+
+/** Association ids split by the column that stores them. */
+export function splitAssociationIds(ids: readonly string[]): { uuids: string[]; texts: string[] } {
+  const uuids: string[] = [];
+  const texts: string[] = [];
+  for (const id of ids) (isCanonicalUuid(id) ? uuids : texts).push(id);
+  return { uuids, texts };
+}
+
+/** Where a deployment's features are stored: SQL over the prediction row `alias` for each. */
+export interface FeatureLayout {
+  numeric: string[];
+  categorical: string[];
+  /** The SQL reading a declared feature (float8 for NUMERIC, text for CATEGORICAL), by name. */
+  sql: Map<string, string>;
+}
+
+const layouts = new WeakMap<Deployment['features'], FeatureLayout>();
+
+/** The deployment's feature layout, read from `p` (a prediction row). */
+export function featureLayout(features: Deployment['features'], alias = 'p'): FeatureLayout {
+  const cached = alias === 'p' ? layouts.get(features) : undefined;
+  if (cached) return cached;
+  const layout: FeatureLayout = { numeric: [], categorical: [], sql: new Map() };
+  for (const feature of features) {
+    if (feature.type === 'NUMERIC') {
+      layout.numeric.push(feature.name);
+      layout.sql.set(feature.name, `${alias}.numeric_features[${layout.numeric.length}]`);
+    } else {
+      layout.sql.set(feature.name, `(${alias}.categorical_features->>${layout.categorical.length})`);
+      layout.categorical.push(feature.name);
+    }
+  }
+  if (alias === 'p') layouts.set(features, layout);
+  return layout;
+}
+
+/**
+ * The key of a deployment's model in `prediction_models`, created on first use. A committed key is
+ * read first (one indexed read); a new one is inserted, and a concurrent insert of the same model is
+ * waited for and returned (ON CONFLICT DO UPDATE returns the row either way).
+ */
+export async function modelKey(tx: DbOrTx, deploymentId: string, modelId: string): Promise<number> {
+  const [known] = await tx
+    .select({ key: predictionModels.key })
+    .from(predictionModels)
+    .where(and(eq(predictionModels.deploymentId, deploymentId), eq(predictionModels.modelId, modelId)));
+  if (known) return known.key;
+  const [created] = await tx
+    .insert(predictionModels)
+    .values({ deploymentId, modelId })
+    .onConflictDoUpdate({ target: [predictionModels.deploymentId, predictionModels.modelId], set: { modelId } })
+    .returning({ key: predictionModels.key });
+  return created!.key;
+}
+
+/** The columns `copyLine` writes, in its order. */
+export const PREDICTION_COPY_COLUMNS =
+  'batch_key, timestamp, prediction, deployment_key, model_key, numeric_features, categorical_features, probabilities, predicted_label, association_uuid, association_text';
+
+/** The COPY text of a float8[] (null elements as NULL), or COPY's null for an empty list. */
+function numericArray(values: (number | string | null)[]): string {
+  if (values.length === 0) return COPY_NULL;
+  let text = '{';
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    text += `${i ? ',' : ''}${value === null || value === undefined ? 'NULL' : value}`;
+  }
+  return `${text}}`;
+}
+
+/**
+ * Writes prediction rows as COPY text lines for PREDICTION_COPY_COLUMNS: what every row of one
+ * request shares (batch, deployment, model) is formatted once.
+ */
+export class PredictionCopyFormat {
+  private readonly numeric: string[];
+  private readonly categorical: string[];
+  private readonly numericValues: (number | string | null)[];
+  private readonly categoricalValues: (number | string | null)[];
+  private readonly keys: string;
+
+  constructor(
+    deployment: Pick<Deployment, 'key' | 'features'>,
+    private readonly batchKey: number,
+    modelKey: number,
+  ) {
+    const layout = featureLayout(deployment.features);
+    this.numeric = layout.numeric;
+    this.categorical = layout.categorical;
+    this.numericValues = new Array(this.numeric.length).fill(null);
+    this.categoricalValues = new Array(this.categorical.length).fill(null);
+    this.keys = `${deployment.key}\t${modelKey}\t`;
+  }
+
+  line(timestamp: Date, row: PredictionRow): string {
+    const features = row.features;
+    const numeric = this.numeric;
+    for (let i = 0; i < numeric.length; i++) this.numericValues[i] = features[numeric[i]!] ?? null;
+    let categorical = COPY_NULL;
+    if (this.categorical.length) {
+      const names = this.categorical;
+      for (let i = 0; i < names.length; i++) this.categoricalValues[i] = features[names[i]!] ?? null;
+      categorical = copyText(JSON.stringify(this.categoricalValues));
+    }
+    const prediction = row.prediction === null ? COPY_NULL : String(row.prediction);
+    const probabilities = row.probabilities === null ? COPY_NULL : `{${row.probabilities.join(',')}}`;
+    const label = row.predictedLabel === null ? COPY_NULL : copyText(row.predictedLabel);
+    const id = row.associationId;
+    const association =
+      id === null ? `${COPY_NULL}\t${COPY_NULL}` : isCanonicalUuid(id) ? `${id}\t${COPY_NULL}` : `${COPY_NULL}\t${copyText(id)}`;
+    return `${this.batchKey}\t${timestamp.toISOString()}\t${prediction}\t${this.keys}${numericArray(this.numericValues)}\t${categorical}\t${probabilities}\t${label}\t${association}\n`;
+  }
+}
