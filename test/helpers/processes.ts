@@ -52,6 +52,8 @@ export class ServerProcess {
     databaseUrl: string | undefined;
     token: string | undefined;
     env?: Record<string, string>;
+    /** Another checkout to run (its `src/main.ts`, with its own or a linked node_modules); default this one. */
+    root?: string;
   }): Promise<ServerProcess> {
     const port = await freePort();
     const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1' };
@@ -63,7 +65,7 @@ export class ServerProcess {
     if (options.token !== undefined) env.BATCHLENS_BOOTSTRAP_TOKEN = options.token;
     Object.assign(env, options.env);
     // Its own process group, so a failed test can kill tsx and the node it runs together.
-    const child = spawn(TSX, ['src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(TSX, ['src/main.ts'], { cwd: options.root ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const server = new ServerProcess(child, `http://127.0.0.1:${port}`);
     running.add(server);
     return server;
