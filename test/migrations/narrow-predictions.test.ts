@@ -27,7 +27,10 @@ afterAll(async () => {
 
 /** The version before the narrow layout: the parent of the commit that added migration 0012. */
 function previousVersion(): string {
-  const added = execFileSync('git', ['log', '--diff-filter=A', '--format=%H', '--', 'drizzle/0012_storage_keys.sql'], { cwd: ROOT, encoding: 'utf8' })
+  const added = execFileSync('git', ['log', '--diff-filter=A', '--format=%H', '--', 'drizzle/0012_storage_keys.sql'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  })
     .trim()
     .split('\n')
     .at(-1);
@@ -40,9 +43,12 @@ function previousVersion(): string {
 }
 
 async function download(endpoint: Endpoint & { url: string }, deploymentId: string, batchId: string): Promise<string> {
-  const response = await fetch(`${endpoint.url}/api/v2/deployments/${deploymentId}/monitoringBatches/${batchId}/predictions/?includeActuals=true`, {
-    headers: { authorization: `Bearer ${endpoint.adminToken}` },
-  });
+  const response = await fetch(
+    `${endpoint.url}/api/v2/deployments/${deploymentId}/monitoringBatches/${batchId}/predictions/?includeActuals=true`,
+    {
+      headers: { authorization: `Bearer ${endpoint.adminToken}` },
+    },
+  );
   expect(response.status).toBe(200);
   return response.text();
 }
@@ -89,19 +95,27 @@ describe('migrating a database filled by the previous version', () => {
         deploymentId: regression.id,
         batchId: r1.id,
         modelId: 'challenger',
-        rows: rows.slice(80, 100).map(({ features, prediction, associationId, timestamp }) => ({ features, prediction, associationId, timestamp })),
+        rows: rows
+          .slice(80, 100)
+          .map(({ features, prediction, associationId, timestamp }) => ({ features, prediction, associationId, timestamp })),
       },
     });
     expect(challenger.reportPredictions.__typename).toBe('ReportPredictionsSuccess');
     expect((await post(before, bulkPath(regression.id, r2.id), ndjson(rows.slice(100)))).status).toBe(200);
     expect((await post(before, bulkPath(regression.id, gone.id), ndjson(regressionRows(10, 8, 'gone-')))).status).toBe(200);
-    expect((await post(before, bulkPath(bare.id, e1.id), ndjson([{ features: {}, prediction: 1.5 }, { prediction: -2 }]))).status).toBe(200);
+    expect((await post(before, bulkPath(bare.id, e1.id), ndjson([{ features: {}, prediction: 1.5 }, { prediction: -2 }]))).status).toBe(
+      200,
+    );
     const binaries = binaryRows(60, 3);
     // Half the binary actuals arrive before their predictions, a quarter after, the rest after the migration.
     const actual = (i: number) => ({ associationId: binaries[i]!.associationId!, actualValue: i % 3 ? 'yes' : 'no' });
-    await runOperation(before, SubmitActualsDocument, { input: { deploymentId: binary.id, actuals: binaries.slice(0, 30).map((_, i) => actual(i)) } });
+    await runOperation(before, SubmitActualsDocument, {
+      input: { deploymentId: binary.id, actuals: binaries.slice(0, 30).map((_, i) => actual(i)) },
+    });
     expect((await post(before, bulkPath(binary.id, b1.id), ndjson(binaries))).status).toBe(200);
-    await runOperation(before, SubmitActualsDocument, { input: { deploymentId: binary.id, actuals: binaries.slice(30, 45).map((_, i) => actual(30 + i)) } });
+    await runOperation(before, SubmitActualsDocument, {
+      input: { deploymentId: binary.id, actuals: binaries.slice(30, 45).map((_, i) => actual(30 + i)) },
+    });
     const deleted = await runOperation(before, DeleteMonitoringBatchDocument, { id: gone.id });
     expect(deleted.deleteMonitoringBatch.__typename).toBe('DeleteMonitoringBatchSuccess');
 
@@ -136,7 +150,11 @@ describe('migrating a database filled by the previous version', () => {
 
     // The duplicate rule covers the converted rows, whichever column holds the id.
     for (const i of [0, 1, 2]) {
-      const again = await post(after, bulkPath(regression.id, r2.id), ndjson([{ features: { age: 1 }, prediction: 1, associationId: idOf(i) }]));
+      const again = await post(
+        after,
+        bulkPath(regression.id, r2.id),
+        ndjson([{ features: { age: 1 }, prediction: 1, associationId: idOf(i) }]),
+      );
       expect(again.status, `${idOf(i)}: ${JSON.stringify(again.json)}`).toBe(422);
       expect(JSON.stringify(again.json)).toContain('is already used by another prediction of this deployment');
     }

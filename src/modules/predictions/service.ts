@@ -132,8 +132,12 @@ export async function ingestInTransaction(
           .from(predictions)
           .where(eq(predictions.batchKey, batch.key))) as [{ maxId: number }]);
 
-    const format = new PredictionCopyFormat(deployment, batch.key, await modelKey(tx, deployment.id, model));
-    const copy = await CopyWriter.open(pg, pg`copy predictions (${pg.unsafe(PREDICTION_COPY_COLUMNS)}) from stdin`);
+    const format = new PredictionCopyFormat(deployment.key, deployment.features, batch.key, await modelKey(tx, deployment.id, model));
+    const copy = await CopyWriter.open(
+      pg,
+      pg`copy predictions (${pg.unsafe(PREDICTION_COPY_COLUMNS)}) from stdin with (format binary)`,
+      true,
+    );
     const { rowCount, errors, copyFailed } = await copyRows(input, copy, { shape, context, aggregator, model, format });
     if (errors.length) return new ValidationError(errors);
     if (copyFailed) {
@@ -191,6 +195,7 @@ async function copyRows(
   const errors: FieldError[] = [];
   const seenAssociationIds = new Map<string, string>();
   const now = new Date();
+  const binary = copy.binaryRows();
   let rowCount = 0;
   let copyFailed: unknown;
   try {
@@ -218,7 +223,9 @@ async function copyRows(
       if (errors.length) continue; // keep validating to report more, write nothing
       const timestamp = row.timestamp ?? now;
       try {
-        await copy.push(format.line(timestamp, row), position);
+        format.write(binary, timestamp.getTime(), row);
+        const sending = copy.pushed(position);
+        if (sending) await sending;
       } catch (error) {
         copyFailed = error; // PostgreSQL refused the data (a duplicate association id)
         break;

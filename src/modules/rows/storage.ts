@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
-import { COPY_NULL, copyText } from '../../db/copy.js';
+import type { BinaryCopyRows } from '../../db/copy.js';
 import { type Deployment, predictionModels } from '../../db/tables.js';
 import type { PredictionRow } from './normalize.js';
 
@@ -75,61 +75,71 @@ export async function modelKey(tx: DbOrTx, deploymentId: string, modelId: string
   return created!.key;
 }
 
-/** The columns `copyLine` writes, in its order. */
+/** The columns `PredictionCopyFormat` writes, in its order. */
 export const PREDICTION_COPY_COLUMNS =
   'batch_key, timestamp, prediction, deployment_key, model_key, numeric_features, categorical_features, probabilities, predicted_label, association_uuid, association_text';
-
-/** The COPY text of a float8[] (null elements as NULL), or COPY's null for an empty list. */
-function numericArray(values: (number | string | null)[]): string {
-  if (values.length === 0) return COPY_NULL;
-  let text = '{';
-  for (let i = 0; i < values.length; i++) {
-    const value = values[i];
-    text += `${i ? ',' : ''}${value === null || value === undefined ? 'NULL' : value}`;
-  }
-  return `${text}}`;
-}
+const PREDICTION_COPY_FIELDS = 11;
 
 /**
- * Writes prediction rows as COPY text lines for PREDICTION_COPY_COLUMNS: what every row of one
- * request shares (batch, deployment, model) is formatted once.
+ * Writes prediction rows in COPY's binary format for PREDICTION_COPY_COLUMNS (`… from stdin with
+ * (format binary)`): doubles, keys and timestamps as PostgreSQL's own bytes, so the database parses
+ * nothing but the categorical features' JSON array.
  */
 export class PredictionCopyFormat {
   private readonly numeric: string[];
   private readonly categorical: string[];
-  private readonly numericValues: (number | string | null)[];
-  private readonly categoricalValues: (number | string | null)[];
-  private readonly keys: string;
+  private readonly numericValues: (number | null)[];
+  private readonly categoricalValues: (string | null)[];
 
   constructor(
-    deployment: Pick<Deployment, 'key' | 'features'>,
+    private readonly deploymentKey: number,
+    features: Deployment['features'],
     private readonly batchKey: number,
-    modelKey: number,
+    private readonly modelKey: number,
   ) {
-    const layout = featureLayout(deployment.features);
+    const layout = featureLayout(features);
     this.numeric = layout.numeric;
     this.categorical = layout.categorical;
     this.numericValues = new Array(this.numeric.length).fill(null);
     this.categoricalValues = new Array(this.categorical.length).fill(null);
-    this.keys = `${deployment.key}\t${modelKey}\t`;
   }
 
-  line(timestamp: Date, row: PredictionRow): string {
+  write(out: BinaryCopyRows, timestamp: number, row: PredictionRow): void {
     const features = row.features;
+    out.row(PREDICTION_COPY_FIELDS);
+    out.int8(this.batchKey);
+    out.timestamp(timestamp);
+    if (row.prediction === null) out.null();
+    else out.float8(row.prediction);
+    out.int4(this.deploymentKey);
+    out.int4(this.modelKey);
     const numeric = this.numeric;
-    for (let i = 0; i < numeric.length; i++) this.numericValues[i] = features[numeric[i]!] ?? null;
-    let categorical = COPY_NULL;
-    if (this.categorical.length) {
-      const names = this.categorical;
-      for (let i = 0; i < names.length; i++) this.categoricalValues[i] = features[names[i]!] ?? null;
-      categorical = copyText(JSON.stringify(this.categoricalValues));
+    if (numeric.length === 0) out.null();
+    else {
+      for (let i = 0; i < numeric.length; i++) this.numericValues[i] = (features[numeric[i]!] as number | null | undefined) ?? null;
+      out.float8Array(this.numericValues);
     }
-    const prediction = row.prediction === null ? COPY_NULL : String(row.prediction);
-    const probabilities = row.probabilities === null ? COPY_NULL : `{${row.probabilities.join(',')}}`;
-    const label = row.predictedLabel === null ? COPY_NULL : copyText(row.predictedLabel);
+    const categorical = this.categorical;
+    if (categorical.length === 0) out.null();
+    else {
+      for (let i = 0; i < categorical.length; i++)
+        this.categoricalValues[i] = (features[categorical[i]!] as string | null | undefined) ?? null;
+      out.jsonb(JSON.stringify(this.categoricalValues));
+    }
+    if (row.probabilities === null) out.null();
+    else out.float8Array(row.probabilities);
+    if (row.predictedLabel === null) out.null();
+    else out.text(row.predictedLabel);
     const id = row.associationId;
-    const association =
-      id === null ? `${COPY_NULL}\t${COPY_NULL}` : isCanonicalUuid(id) ? `${id}\t${COPY_NULL}` : `${COPY_NULL}\t${copyText(id)}`;
-    return `${this.batchKey}\t${timestamp.toISOString()}\t${prediction}\t${this.keys}${numericArray(this.numericValues)}\t${categorical}\t${probabilities}\t${label}\t${association}\n`;
+    if (id === null) {
+      out.null();
+      out.null();
+    } else if (isCanonicalUuid(id)) {
+      out.uuid(id);
+      out.null();
+    } else {
+      out.null();
+      out.text(id);
+    }
   }
 }
