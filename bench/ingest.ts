@@ -152,10 +152,12 @@ class SegmentClock {
   private next: number;
   private meter: CpuMeter | undefined;
 
+  /** `refresh`: the process groups again, looked up at each boundary for the segment after next (backends come and go). */
   constructor(
     private readonly segmentRows: number,
     private readonly totalRows: number,
-    private readonly pids: Record<string, number[]>,
+    private pids: Record<string, number[]>,
+    private readonly refresh?: () => Promise<Record<string, number[]>>,
   ) {
     this.next = segmentRows;
   }
@@ -175,6 +177,10 @@ class SegmentClock {
     this.segmentStart = now;
     this.meter = new CpuMeter(this.pids);
     this.next += this.segmentRows;
+    this.refresh?.().then(
+      (pids) => (this.pids = pids),
+      () => {},
+    );
   }
 }
 
@@ -222,8 +228,9 @@ async function main() {
   const bulkUrl = (batchId: string, through = server!) =>
     `${through.url}/api/v2/deployments/${deployment.id}/monitoringBatches/${batchId}/predictions`;
 
-  async function bulk(rows: number, idTag: string, label: string, onRows?: (rows: number) => void, through = server!) {
-    const batch = await createBatch(through.url, org.token, deployment.id, `${label} ${idTag}`);
+  /** `batchId`: a batch created beforehand (default: a new one, named after `label` and `idTag`). */
+  async function bulk(rows: number, idTag: string, label: string, onRows?: (rows: number) => void, through = server!, batchId?: string) {
+    const batch = batchId ? { id: batchId } : await createBatch(through.url, org.token, deployment.id, `${label} ${idTag}`);
     const chunkRows = 1000;
     const chunks = rowChunks({ rows, seed: SEED, idTag, chunkRows }, ndjsonFormat);
     const result = await postStream(bulkUrl(batch.id, through), {
@@ -481,16 +488,27 @@ async function main() {
     const idle = readMemory(server.pid)!;
     progress(`RSS run: fresh server pid ${server.pid}, RSS at start ${mb(idle.rss)} MB; streaming ${RSS_ROWS.toLocaleString('en')} rows`);
     await quiet();
+    // The batch first: the fresh server opens its database connections on first use, and backends
+    // that start after the snapshot would count as other processes.
+    const rssBatch = await createBatch(server.url, org.token, deployment.id, 'rss rss');
     const pids = { server: [server.pid], postgres: await backendPids() };
     const meter = new CpuMeter(pids);
     const lsn = await walLsn();
     const sampler = new RssSampler(server.pid, 100);
-    const clock = new SegmentClock(SEGMENT_ROWS, RSS_ROWS, pids);
+    const rssServerPid = server.pid;
+    const clock = new SegmentClock(SEGMENT_ROWS, RSS_ROWS, pids, async () => ({ server: [rssServerPid], postgres: await backendPids() }));
     const report = progressEvery('rss', RSS_ROWS, 30, () => `, server RSS peak so far ${mb(sampler.currentPeak)} MB`);
-    const result = await bulk(RSS_ROWS, 'rss', 'rss', (rows) => {
-      clock.onRows(rows);
-      report(rows);
-    });
+    const result = await bulk(
+      RSS_ROWS,
+      'rss',
+      'rss',
+      (rows) => {
+        clock.onRows(rows);
+        report(rows);
+      },
+      server,
+      rssBatch.id,
+    );
     const summary = sampler.stop();
     const cpu = meter.stop();
     const walPerRow = round((await walBytesSince(lsn)) / RSS_ROWS);
