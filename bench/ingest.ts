@@ -422,7 +422,7 @@ async function main() {
   await sql`drop table plain_predictions`;
 
   // Runs that shared the cores with other processes are slow for reasons outside the benchmark:
-  // the figures come from uncontended runs when both kinds have one.
+  // the figures come from uncontended runs when every kind has one.
   const contended = runs.filter((run) => run.otherCores > QUIET_CORES).length;
   const trusted = everyKindUncontended();
   const countedRuns = trusted ? runs.filter((run) => run.otherCores <= QUIET_CORES) : runs;
