@@ -1,3 +1,4 @@
+import type postgres from 'postgres';
 import type { FeatureSpec } from './api.js';
 import { Prng } from './prng.js';
 
@@ -27,10 +28,17 @@ export const FEATURES: FeatureSpec[] = [
 
 const BASE_TIME = Date.UTC(2026, 0, 15, 8, 0, 0);
 
-/** One row as the text pieces both the NDJSON line and the COPY line are made of. */
+/** COPY's null. */
+const COPY_NULL = '\\N';
+
+/** One row as the text pieces both the NDJSON line and the COPY lines are made of. */
 export interface RowText {
-  /** The features object as JSON, keys in declaration order: exactly what the server stores. */
+  /** The features object as JSON, keys in declaration order: exactly what the client sends. */
   features: string;
+  /** The NUMERIC features in declaration order as COPY text of a float8[] (`{45,12.3,NULL,…}`); `\N` when none. */
+  numeric: string;
+  /** The CATEGORICAL features in declaration order as COPY text of a jsonb array (`["c0_v1",null,…]`); `\N` when none. */
+  categorical: string;
   prediction: string;
   associationId: string;
   /** ISO 8601 with milliseconds, UTC (Date#toISOString). */
@@ -58,7 +66,7 @@ export const FEATURE_POOL_SIZE = 16_384;
 export class PredictionRowSource {
   private readonly pick: Prng;
   private readonly ids: Prng;
-  private readonly pool: { features: string; prediction: string }[] = [];
+  private readonly pool: { features: string; numeric: string; categorical: string; prediction: string }[] = [];
   private index = 0;
   private second = -1;
   private secondPrefix = '';
@@ -69,6 +77,8 @@ export class PredictionRowSource {
     const vocabularies = CARDINALITIES.map((n, f) => Array.from({ length: n }, (_, k) => `c${f}_v${k}`));
     for (let p = 0; p < FEATURE_POOL_SIZE; p++) {
       const members: string[] = [];
+      const numeric: string[] = [];
+      const categorical: (string | null)[] = [];
       for (let f = 0; f < NUMERIC_FEATURES; f++) {
         let value: string;
         if (r.next() < 0.02) value = 'null';
@@ -76,21 +86,29 @@ export class PredictionRowSource {
         else if (f < 5) value = String(Math.round(Math.exp(3 + 1.5 * r.normal())) / 100);
         else value = String(r.normal() * f * 3.7 + f * 10);
         members.push(`"n${f}":${value}`);
+        if (members.length <= featureCount) numeric.push(value === 'null' ? 'NULL' : value);
       }
       for (let f = 0; f < CATEGORICAL_FEATURES; f++) {
         const vocabulary = vocabularies[f]!;
         const u = r.next(); // skewed: the square of a uniform favours the first values
-        members.push(r.next() < 0.01 ? `"c${f}":null` : `"c${f}":"${vocabulary[Math.floor(u * u * vocabulary.length)]!}"`);
+        const value = r.next() < 0.01 ? null : vocabulary[Math.floor(u * u * vocabulary.length)]!;
+        members.push(value === null ? `"c${f}":null` : `"c${f}":"${value}"`);
+        if (members.length <= featureCount) categorical.push(value);
       }
       const features = `{${members.slice(0, featureCount).join(',')}}`;
-      this.pool.push({ features, prediction: String(100 + r.normal() * 25.3) });
+      this.pool.push({
+        features,
+        numeric: numeric.length ? `{${numeric.join(',')}}` : COPY_NULL,
+        categorical: categorical.length ? JSON.stringify(categorical) : COPY_NULL,
+        prediction: String(100 + r.normal() * 25.3),
+      });
     }
     this.pick = new Prng(seed + 1);
     this.ids = new Prng(seed ^ hashTag(idTag));
   }
 
   next(): RowText {
-    const { features, prediction } = this.pool[this.pick.uint32() & (FEATURE_POOL_SIZE - 1)]!;
+    const { features, numeric, categorical, prediction } = this.pool[this.pick.uint32() & (FEATURE_POOL_SIZE - 1)]!;
     const id = this.ids;
     const b = id.uint32();
     const c = id.uint32();
@@ -104,7 +122,7 @@ export class PredictionRowSource {
     }
     const milli = ms - second * 1000;
     const timestamp = `${this.secondPrefix}${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
-    return { features, prediction, associationId, timestamp };
+    return { features, numeric, categorical, prediction, associationId, timestamp };
   }
 }
 
@@ -144,9 +162,39 @@ export const ndjsonFormat: RowFormat = (row, out) => {
 };
 
 /**
- * The COPY text line for `copy predictions (deployment_id, batch_id, model_id, timestamp, features,
- * prediction, probabilities, predicted_label, association_id)`, with its newline; `prefix` is
- * `deployment\tbatch\tmodel\t`. The generated text has no tab, newline or backslash: no escaping.
+ * COPY into our `predictions` table (src/db/tables.ts), by its columns only: the keys of the
+ * deployment, batch and model first (one prefix shared by every row, see predictionCopyPrefix), then
+ * the row. Features in the deployment's declaration order (NUMERIC as float8[], CATEGORICAL as a
+ * jsonb array); an association id in `association_uuid` when it is a canonical lowercase UUID (its
+ * text form is then the id sent), else in `association_text` — the table's rule.
+ */
+export const PREDICTION_COPY_STATEMENT =
+  'copy predictions (deployment_key, batch_key, model_key, timestamp, prediction, numeric_features, categorical_features, probabilities, predicted_label, association_uuid, association_text) from stdin';
+
+/**
+ * The prefix of copyFormat for rows of `batchId`: the integer keys, read as the server would (the
+ * model's key is created if this is the model's first row, as the server's first ingest does).
+ */
+export async function predictionCopyPrefix(
+  sql: postgres.Sql,
+  ids: { deploymentId: string; batchId: string; modelId: string },
+): Promise<string> {
+  const [deployment] = await sql<{ key: number }[]>`select key from deployments where id = ${ids.deploymentId}`;
+  const [batch] = await sql<{ key: string }[]>`select key from monitoring_batches where id = ${ids.batchId}`;
+  if (!deployment || !batch) throw new Error(`deployment ${ids.deploymentId} or batch ${ids.batchId} not found`);
+  const [model] = await sql<{ key: number }[]>`
+    insert into prediction_models (deployment_id, model_id) values (${ids.deploymentId}, ${ids.modelId})
+    on conflict (deployment_id, model_id) do update set model_id = excluded.model_id
+    returning key`;
+  return `${deployment.key}\t${batch.key}\t${model!.key}\t`;
+}
+
+const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * The COPY text line for PREDICTION_COPY_STATEMENT, with its newline; `prefix` is
+ * `deployment_key\tbatch_key\tmodel_key\t` (predictionCopyPrefix). The generated text has no tab,
+ * newline or backslash: no escaping.
  */
 export const copyFormat =
   (prefix: string): RowFormat =>
@@ -154,13 +202,40 @@ export const copyFormat =
     out.write(prefix);
     out.write(row.timestamp);
     out.write('\t');
-    out.write(row.features);
-    out.write('\t');
     out.write(row.prediction);
+    out.write('\t');
+    out.write(row.numeric);
+    out.write('\t');
+    out.write(row.categorical);
     out.write('\t\\N\t\\N\t');
-    out.write(row.associationId);
-    out.write('\n');
+    if (CANONICAL_UUID.test(row.associationId)) {
+      out.write(row.associationId);
+      out.write('\t\\N\n');
+    } else {
+      out.write('\\N\t');
+      out.write(row.associationId);
+      out.write('\n');
+    }
   };
+
+/**
+ * What a user would load with psql `\copy` into a plain table (the issue-14 baseline): the same rows
+ * with the features as the JSON object sent, no probabilities (regression), the association id as
+ * text and the timestamp.
+ */
+export const PLAIN_TABLE_DDL =
+  'create table plain_predictions (id bigint generated always as identity primary key, features jsonb, probabilities float8[], association_id text, timestamp timestamptz)';
+export const PLAIN_COPY_STATEMENT = 'copy plain_predictions (features, probabilities, association_id, timestamp) from stdin';
+
+/** The COPY text line for PLAIN_COPY_STATEMENT, with its newline. */
+export const plainCopyFormat: RowFormat = (row, out) => {
+  out.write(row.features);
+  out.write('\t\\N\t');
+  out.write(row.associationId);
+  out.write('\t');
+  out.write(row.timestamp);
+  out.write('\n');
+};
 
 /** `rows` rows formatted by `format`, in Buffers of `chunkRows` rows. */
 export async function* rowChunks(
