@@ -375,7 +375,8 @@ async function main() {
         `  round ${r}: no uncontended ${kinds.filter((kind) => !uncontended(kind)).join(', ')} run yet (--max-repeat ${MAX_REPEAT})`,
       );
     // The two servers take turns going first, so neither always runs right after the COPY.
-    const order = r % 2 === 0 ? kinds.map((kind) => (kind === 'bulk' ? 'baseline-bulk' : kind === 'baseline-bulk' ? 'bulk' : kind)) : kinds;
+    const order =
+      baselineServer && r % 2 === 0 ? kinds.map((kind) => (kind === 'bulk' ? 'baseline-bulk' : kind === 'baseline-bulk' ? 'bulk' : kind)) : kinds;
     for (const kind of order) {
       await sql`truncate predictions, plain_predictions`;
       await sql`checkpoint`;
