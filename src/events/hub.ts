@@ -46,7 +46,7 @@ const redisTransport = (): RedisTransport | undefined => redisTransports.values(
 export async function announce(db: DbOrTx, ...events: LiveEvent[]): Promise<void> {
   const transport = redisTransport();
   if (transport) {
-    for (const event of events) afterCommit(JSON.stringify(event), () => transport.publish(event));
+    for (const event of events) afterCommit(db, JSON.stringify(event), () => transport.publish(event));
     return;
   }
   await db.execute(

@@ -168,7 +168,7 @@ export async function ingestInTransaction(
     ]);
     // Counted once the rows are committed (a job's chunk commits them with its own work).
     const source = Array.isArray(input.items) ? 'json' : 'upload';
-    afterCommit(`ingest rows ${++ingestCount}`, () => countIngestRows(source, rowCount));
+    afterCommit(tx, `ingest rows ${++ingestCount}`, () => countIngestRows(source, rowCount));
     return { batch: updated, rowCount, unknownFeatures: [...context.unknownFeatures].sort(), actualsJoined };
   }
 }
