@@ -13,8 +13,10 @@
  *    organization and a REGRESSION deployment with the 20 features of bench/ingest.ts (15 numeric,
  *    5 categorical), then a 2,000-row check batch and `--batches` batches.
  * 2. Loads the rows fast, not through the server: a raw `copy predictions (…) from stdin` from this
- *    process per batch (bench/lib/predictions-data.ts's rows, with association ids and timestamps:
- *    what bench/ingest.ts's COPY stores), `--rows` spread evenly over the batches. The ingest path
+ *    process per batch (bench/lib/predictions-data.ts's rows, with association ids and timestamps,
+ *    in the stored layout: keys, features laid out by src/modules/rows/storage.ts's
+ *    PredictionCopyFormat, the UUID association ids as uuid — the rows the bulk route would store),
+ *    `--rows` spread evenly over the batches. The ingest path
  *    is bypassed, so the benchmark then sets each batch's `prediction_count` and earliest / latest
  *    prediction timestamps in SQL from the rows copied — the export takes a snapshot's row count
  *    from `monitoring_batches.prediction_count` and skips batches whose count is 0 — and checks them.
@@ -34,8 +36,9 @@
  *    is marked contended when the rest used > 0.25 cores.
  *    - copy: from this process, on a postgres.js connection made as the server makes its own
  *      (src/db/client.ts), one `begin isolation level repeatable read, read only` transaction and, per
- *      batch in creation order, `COPY (SELECT <csvSelectList(plan, batch)> FROM predictions p WHERE
- *      p.deployment_id = … AND p.batch_id = … ORDER BY p.id) TO STDOUT WITH (FORMAT csv)` — the
+ *      batch in creation order, `COPY (SELECT <csvSelectList(plan, batch)> FROM predictions p JOIN
+ *      prediction_models m ON m.key = p.model_key WHERE p.batch_key = … ORDER BY p.id) TO STDOUT
+ *      WITH (FORMAT csv)` — the
  *      statement ExportSnapshot.csv sends, built from the same src/modules/exports/columns.ts with the
  *      deployment row read from the database; bytes and newlines counted, then discarded.
  *      rows/s = rows / (BEGIN → COMMIT).
@@ -70,8 +73,9 @@ import { parse } from 'csv-parse/sync';
 import { eq } from 'drizzle-orm';
 import { ParquetFile, readParquet } from 'parquet-wasm';
 import { connect, type Database } from '../src/db/client.js';
-import { deployments } from '../src/db/tables.js';
-import { csvSelectList, type ExportPlan, exportPlan, sqlLiteral } from '../src/modules/exports/columns.js';
+import { type Deployment, deployments } from '../src/db/tables.js';
+import { csvSelectList, type ExportPlan, exportPlan } from '../src/modules/exports/columns.js';
+import { isCanonicalUuid, modelKey, PREDICTION_COPY_COLUMNS, PredictionCopyFormat } from '../src/modules/rows/storage.js';
 import { createBatch, createDeployment, createOrganization } from './lib/api.js';
 import { Flags } from './lib/args.js';
 import { copyFrom } from './lib/copy.js';
@@ -79,7 +83,7 @@ import { waitForQuiet } from './lib/cpu.js';
 import { type BenchDatabase, startDatabase } from './lib/database.js';
 import { freeBytes, gb } from './lib/disk.js';
 import { postmasterPid, TreeCpuMeter } from './lib/metrics-cpu.js';
-import { copyFormat, FEATURES, rowChunks } from './lib/predictions-data.js';
+import { FEATURES, type RowFormat, rowChunks } from './lib/predictions-data.js';
 import { median, onShutdown, printResult, progress, round, runBenchmark } from './lib/report.js';
 import { mb, RssSampler, type RssSummary, readMemory } from './lib/rss.js';
 import { type BenchServer, startServer } from './lib/server.js';
@@ -105,14 +109,13 @@ const CHECK_ROWS = 2000;
 const ROW_GROUP_ROWS = Number(process.env.BATCHLENS_EXPORT_ROW_GROUP_ROWS || 10_000);
 const POLL_MS = 200;
 /**
- * Disk per row, generous: the predictions table with its indexes (~930 bytes/row, bench/README.md),
+ * Disk per row, generous: the predictions table with its indexes (~930 bytes/row before issue 14),
  * WAL not yet recycled, and one export file at a time (CSV ≈ 400 bytes/row).
  */
 const DISK_BYTES_PER_ROW = 2000;
 /** Bytes kept from the end of a streamed Parquet body, to read its footer. */
 const PARQUET_TAIL_BYTES = 4 << 20;
-const COPY_COLUMNS =
-  'copy predictions (deployment_id, batch_id, model_id, timestamp, features, prediction, probabilities, predicted_label, association_id) from stdin';
+const COPY_STATEMENT = `copy predictions (${PREDICTION_COPY_COLUMNS}) from stdin`;
 
 type Kind = 'copy' | 'csv_stream' | 'csv_export' | 'parquet_stream' | 'parquet_export';
 const ROUTE_KINDS = ['csv_stream', 'csv_export', 'parquet_stream', 'parquet_export'] as const;
@@ -138,9 +141,51 @@ function countNewlines(data: Buffer): number {
   return lines;
 }
 
+/**
+ * predictions-data.ts's rows as COPY text for PREDICTION_COPY_COLUMNS, as the bulk route stores
+ * them: a row's features are laid out by PredictionCopyFormat once per distinct features string (the
+ * source draws them from a pool of FEATURE_POOL_SIZE), the rest is written per row.
+ */
+function storedCopyFormat(deployment: Pick<Deployment, 'key' | 'features'>, batchKey: number, model: number): RowFormat {
+  const format = new PredictionCopyFormat(deployment, batchKey, model);
+  const laidOut = new Map<string, string>();
+  const epoch = new Date(0);
+  const keys = `\t${deployment.key}\t${model}\t`;
+  const head = `${batchKey}\t`;
+  return (row, out) => {
+    let features = laidOut.get(row.features);
+    if (features === undefined) {
+      const fields = format
+        .line(epoch, {
+          timestamp: null,
+          features: JSON.parse(row.features) as Record<string, number | string | null>,
+          prediction: 0,
+          probabilities: null,
+          predictedLabel: null,
+          associationId: null,
+        })
+        .split('\t');
+      features = `${fields[5]}\t${fields[6]}`; // numeric_features, categorical_features
+      laidOut.set(row.features, features);
+    }
+    out.write(head);
+    out.write(row.timestamp);
+    out.write('\t');
+    out.write(row.prediction);
+    out.write(keys);
+    out.write(features);
+    out.write('\t\\N\t\\N\t');
+    if (!isCanonicalUuid(row.associationId)) throw new Error(`association id ${row.associationId} is not a canonical UUID`);
+    out.write(row.associationId);
+    out.write('\t\\N\n');
+  };
+}
+
 /** A batch of the benchmark: its id and name (the export writes both into every row) and its rows. */
 interface BenchBatch {
   id: string;
+  /** monitoring_batches.key: what its stored rows carry. */
+  key: number;
   name: string;
   rows: number;
 }
@@ -300,6 +345,8 @@ async function main() {
   const [deploymentRow] = await baselineDb.db.select().from(deployments).where(eq(deployments.id, created.id));
   if (!deploymentRow) throw new Error(`deployment ${created.id} not found in the database`);
   const plan: ExportPlan = exportPlan(deploymentRow, false);
+  // The model's key, made as the first upload would make it.
+  const model = await modelKey(baselineDb.db, created.id, created.modelId);
   const header = `${plan.columns.map((c) => c.name).join(',')}\n`;
   const headerBytes = Buffer.byteLength(header);
 
@@ -322,9 +369,10 @@ async function main() {
   // --- Data: the check batch first (so that lastN = --batches selects the others), then the batches --
   const load = async (name: string, rows: number, idTag: string): Promise<BenchBatch> => {
     const batch = await createBatch(url, token, created.id, name);
-    const prefix = `${created.id}\t${batch.id}\t${created.modelId}\t`;
-    await copyFrom(sql, COPY_COLUMNS, rowChunks({ rows, seed: SEED, idTag, chunkRows: 2000 }, copyFormat(prefix)));
-    return { id: batch.id, name: batch.name, rows };
+    const [{ key }] = (await sql`select key from monitoring_batches where id = ${batch.id}`) as unknown as [{ key: string }];
+    const format = storedCopyFormat(deploymentRow, Number(key), model);
+    await copyFrom(sql, COPY_STATEMENT, rowChunks({ rows, seed: SEED, idTag, chunkRows: 2000 }, format));
+    return { id: batch.id, key: Number(key), name: batch.name, rows };
   };
   const loadStarted = performance.now();
   const checkBatch = await load('export check', CHECK_ROWS, 'check');
@@ -341,9 +389,9 @@ async function main() {
   await sql`
     update monitoring_batches b
     set prediction_count = s.n, earliest_prediction_at = s.earliest, latest_prediction_at = s.latest
-    from (select batch_id, count(*) as n, min(timestamp) as earliest, max(timestamp) as latest
-          from predictions where deployment_id = ${created.id} group by batch_id) s
-    where b.id = s.batch_id and b.deployment_id = ${created.id}`;
+    from (select batch_key, count(*) as n, min(timestamp) as earliest, max(timestamp) as latest
+          from predictions where deployment_key = ${deploymentRow.key} group by batch_key) s
+    where b.key = s.batch_key and b.deployment_id = ${created.id}`;
   const counts = await sql<{ id: string; prediction_count: string }[]>`
     select id, prediction_count::text from monitoring_batches where deployment_id = ${created.id}`;
   const countOf = new Map(counts.map((row) => [row.id, Number(row.prediction_count)]));
@@ -364,7 +412,7 @@ async function main() {
   // --- The baseline and the routes -----------------------------------------------------------------
   /** The statement ExportSnapshot.csv sends for a batch (no model filter, no actuals). */
   const copySql = (batch: BenchBatch) =>
-    `copy (select ${csvSelectList(plan, batch)} from predictions p where p.deployment_id = ${sqlLiteral(created.id)} and p.batch_id = ${sqlLiteral(batch.id)} order by p.id) to stdout with (format csv)`;
+    `copy (select ${csvSelectList(plan, batch)} from predictions p join prediction_models m on m.key = p.model_key where p.batch_key = ${batch.key} order by p.id) to stdout with (format csv)`;
 
   async function copyBaseline(list: BenchBatch[], options: { keep?: boolean } = {}) {
     const conn = await baselineDb!.pg.reserve();

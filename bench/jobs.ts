@@ -251,7 +251,13 @@ async function main() {
   }
 
   const countRows = async (batchId: string) =>
-    Number(((await sql`select count(*)::bigint as n from predictions where batch_id = ${batchId}`) as unknown as [{ n: string }])[0].n);
+    Number(
+      (
+        (await sql`select count(*)::bigint as n from predictions where batch_key = (select key from monitoring_batches where id = ${batchId})`) as unknown as [
+          { n: string },
+        ]
+      )[0].n,
+    );
 
   /** A job over `rows` generated rows, timed from the upload's first byte to COMPLETED seen and the output downloaded. */
   async function runJob(rows: number, idTag: string, options: { keepOutput?: boolean; label: string; onTick?: () => string }) {
@@ -369,7 +375,7 @@ async function main() {
     }
     const stored = (batchId: string) =>
       sql<{ features: string; prediction: number; association_id: string | null }[]>`
-        select features::text as features, prediction, association_id from predictions where batch_id = ${batchId}
+        select features::text as features, prediction, association_id from prediction_rows where batch_id = ${batchId}
         order by features::text, prediction`;
     const a = await stored(viaJob.batchId);
     const b = await stored(viaBulk.batchId);

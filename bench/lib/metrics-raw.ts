@@ -6,7 +6,10 @@ import type { TargetType } from './metrics-targets.js';
 /**
  * The raw-scan baseline of bench/metrics: the same quantities as serviceHealth, dataDrift and
  * accuracy, computed by one SQL statement each over the `predictions` rows of the selected
- * batches (found through predictions_batch_idx), as one would without per-batch aggregates.
+ * batches (found through predictions_batch_idx on batch_key = monitoring_batches.key), as one
+ * would without per-batch aggregates. It reads the stored columns themselves (features at their
+ * place in numeric_features / categorical_features, by the deployment's declaration order), not
+ * the prediction_rows view, whose joins would make the baseline slower than a raw scan is.
  * Written independently of src/ (bins in SQL, PSI here) so it also checks the server's answers.
  *
  * - service: count(*), avg(prediction), min/max(timestamp) over the rows — what of service health
@@ -14,7 +17,8 @@ import type { TargetType } from './metrics-targets.js';
  * - drift: every feature and the prediction binned in one pass (width_bucket over the baseline
  *   edges; categorical: position among the baseline's values, else "other"; null → missing),
  *   counted per (column, bin); PSI per column from those counts (zero shares → 0.0001);
- * - accuracy: predictions joined to actuals on (deployment_id, association_id); regression: RMSE,
+ * - accuracy: predictions joined to actuals on the deployment and the association id (stored as
+ *   association_uuid or association_text; actuals keep it as text); regression: RMSE,
  *   MAE, R², MAPE from the sums; binary: log loss (p clipped to [1e-15, 1 − 1e-15]), the confusion
  *   counts at the deployment's threshold (accuracy, TPR, PPV, F1) and the positives / negatives per
  *   probability bin (floor(p·1000), the last bin closed) for the ROC AUC (ties within a bin count
@@ -23,16 +27,16 @@ import type { TargetType } from './metrics-targets.js';
 
 const ZERO_SHARE = 0.0001;
 
-/** The selection as a CTE `sel(id)` of live batches of the deployment ($1), ids in $2 when given. */
+/** The selection as a CTE `sel(key)` of live batches of the deployment ($1), ids in $2 when given. */
 function selectionCte(selection: Selection): { cte: string; params: (deploymentId: string) => unknown[] } {
   if ('last' in selection) {
     return {
-      cte: `sel as (select id from monitoring_batches where deployment_id = $1 and deleted_at is null order by created_at desc, id desc limit ${Number(selection.last)})`,
+      cte: `sel as (select key from monitoring_batches where deployment_id = $1 and deleted_at is null order by created_at desc, id desc limit ${Number(selection.last)})`,
       params: (deploymentId) => [deploymentId],
     };
   }
   return {
-    cte: `sel as (select id from monitoring_batches where deployment_id = $1 and deleted_at is null and id = any($2::text[]))`,
+    cte: `sel as (select key from monitoring_batches where deployment_id = $1 and deleted_at is null and id = any($2::text[]))`,
     params: (deploymentId) => [deploymentId, selection.batchIds],
   };
 }
@@ -125,6 +129,24 @@ export function psi(baseline: number[], current: number[]): number | null {
   return score;
 }
 
+/** The stored place of each declared feature: SQL over the prediction row `p`, by name. */
+function featureColumns(features: { name: string; type: string }[]): Map<string, string> {
+  const columns = new Map<string, string>();
+  let numeric = 0;
+  let categorical = 0;
+  for (const feature of features) {
+    // float8[] subscripts start at 1, jsonb array positions at 0.
+    columns.set(
+      feature.name,
+      feature.type === 'NUMERIC' ? `p.numeric_features[${++numeric}]` : `(p.categorical_features->>${categorical++})`,
+    );
+  }
+  return columns;
+}
+
+/** The association id of the prediction row `p` as the text actuals are keyed by. */
+const ASSOCIATION_ID = 'coalesce(p.association_text, p.association_uuid::text)';
+
 interface DeploymentTarget {
   type: TargetType;
   classNames: string[] | null;
@@ -136,6 +158,8 @@ export class RawScan {
   constructor(
     private readonly sql: postgres.Sql,
     private readonly deploymentId: string,
+    private readonly deploymentKey: number,
+    private readonly features: Map<string, string>,
     private readonly baseline: BaselineColumns,
     private readonly target: DeploymentTarget,
   ) {}
@@ -148,13 +172,15 @@ export class RawScan {
         class_names: string[] | null;
         positive_class: string | null;
         threshold: number;
+        key: number;
+        features: { name: string; type: string }[];
       }[]
     >`
-      select b.columns, d.target_type, d.class_names, d.positive_class, d.prediction_threshold as threshold
+      select b.columns, d.target_type, d.class_names, d.positive_class, d.prediction_threshold as threshold, d.key, d.features
       from training_baselines b join deployments d on d.id = b.deployment_id and d.baseline_version = b.version
       where d.id = ${deploymentId}`;
     if (!row) throw new Error(`deployment ${deploymentId} has no training baseline`);
-    return new RawScan(sql, deploymentId, row.columns, {
+    return new RawScan(sql, deploymentId, Number(row.key), featureColumns(row.features), row.columns, {
       type: row.target_type,
       classNames: row.class_names,
       positiveClass: row.positive_class,
@@ -173,7 +199,8 @@ export class RawScan {
     const { cte, params } = selectionCte(selection);
     // = any(array(…)): the planner sees a list of ids and walks predictions_batch_idx per batch (with
     // `in (select …)` it estimated the LIMIT subquery badly for `last` and scanned far more rows).
-    const where = `p.deployment_id = $1 and p.batch_id = any(array(select id from sel))`;
+    const where = `p.deployment_key = ${this.deploymentKey} and p.batch_key = any(array(select key from sel))`;
+    const actualsJoin = `join actuals a on a.deployment_id = $1 and a.association_id = ${ASSOCIATION_ID}`;
     let text: string;
     if (metric === 'serviceHealth') {
       text = `with ${cte} select count(*)::bigint as n, avg(p.prediction) as mean, min(p.timestamp) as first, max(p.timestamp) as last from predictions p where ${where}`;
@@ -184,7 +211,7 @@ export class RawScan {
                count(*) filter (where p >= ${Number(this.target.threshold)})::bigint as predicted_positive
         from (select p.prediction as p, least(greatest(p.prediction, 1e-15), 1 - 1e-15) as q,
                      least(999, floor(p.prediction * 1000))::int as bin, a.actual_label = ${textLiteral(this.target.positiveClass!)} as y
-              from predictions p join actuals a on a.deployment_id = p.deployment_id and a.association_id = p.association_id
+              from predictions p ${actualsJoin}
               where ${where}) s
         group by 1, 2`;
     } else if (metric === 'accuracy' && this.target.type === 'MULTICLASS') {
@@ -192,14 +219,14 @@ export class RawScan {
         select count(*)::bigint as n,
                sum(-ln(least(greatest(p.probabilities[array_position(${textArray(this.target.classNames!)}, a.actual_label)], 1e-15), 1 - 1e-15))) as ll,
                count(*) filter (where p.predicted_label = a.actual_label)::bigint as correct
-        from predictions p join actuals a on a.deployment_id = p.deployment_id and a.association_id = p.association_id
+        from predictions p ${actualsJoin}
         where ${where}`;
     } else if (metric === 'accuracy') {
       text = `with ${cte}
         select count(*)::bigint as n, sum(e) as se, sum(abs(e)) as sae, sum(e * e) as sse, sum(y) as sy, sum(y * y) as syy,
                sum(abs(e / y)) filter (where y <> 0) as sape, count(*) filter (where y <> 0)::bigint as nz
         from (select p.prediction - a.actual_value as e, a.actual_value as y
-              from predictions p join actuals a on a.deployment_id = p.deployment_id and a.association_id = p.association_id
+              from predictions p ${actualsJoin}
               where ${where}) s`;
     } else {
       const columns = this.driftColumns();
@@ -218,11 +245,17 @@ export class RawScan {
     const features = this.baseline.features.map((column) => ({
       name: column.name,
       column,
-      value: `p.features->>${textLiteral(column.name)}`,
+      value: this.featureColumn(column.name),
     }));
     const prediction = this.baseline.prediction;
     const value = this.target.type === 'MULTICLASS' ? 'p.predicted_label' : 'p.prediction';
     return prediction ? [...features, { name: '', column: prediction, value }] : features;
+  }
+
+  private featureColumn(name: string): string {
+    const column = this.features.get(name);
+    if (!column) throw new Error(`baseline feature ${name} is not a declared feature of deployment ${this.deploymentId}`);
+    return column;
   }
 
   async service(selection: Selection): Promise<RawService> {

@@ -184,7 +184,7 @@ describe('batches created by an ingest with a prefix', () => {
       org.token,
     );
     expect(second.reportPredictions.__typename).toBe('BatchQuotaExceededError');
-    expect((await server.sql`select count(*)::int as n from predictions where deployment_id = ${deployment.id}`)[0]!.n).toBe(3);
+    expect((await server.sql`select count(*)::int as n from prediction_rows where deployment_id = ${deployment.id}`)[0]!.n).toBe(3);
   });
 
   it('predictionInputs: a prefix creates a named batch and counts against the quota (429 with Retry-After)', async () => {

@@ -159,7 +159,7 @@ describe('PostgreSQL killed under load', () => {
     const stored = new Map(
       (
         await sql<{ id: string; prediction_count: number; rows: number }[]>`
-          select b.id, b.prediction_count::int as prediction_count, (select count(*)::int from predictions p where p.batch_id = b.id) as rows
+          select b.id, b.prediction_count::int as prediction_count, (select count(*)::int from predictions p where p.batch_key = b.key) as rows
           from monitoring_batches b where b.deployment_id = ${deployment.id}`
       ).map((row) => [row.id, row]),
     );

@@ -115,13 +115,17 @@ describe.runIf(canMount)('a full disk under the embedded PostgreSQL', () => {
 
     const sql = site.sql();
     const rows = async (batchId: string) =>
-      (await sql<{ n: number }[]>`select count(*)::int as n from predictions where batch_id = ${batchId}`)[0]!.n;
+      (
+        await sql<
+          { n: number }[]
+        >`select count(*)::int as n from predictions where batch_key = (select key from monitoring_batches where id = ${batchId})`
+      )[0]!.n;
     expect(await rows(kept.id)).toBe(1000);
     expect(await rows(failed[0]!)).toBe(0); // the refused upload stored nothing
     expect(await rows(after.id)).toBe(50_000);
     const mismatched = await sql`
       select b.id from monitoring_batches b
-      where b.prediction_count <> (select count(*) from predictions p where p.batch_id = b.id)`;
+      where b.prediction_count <> (select count(*) from predictions p where p.batch_key = b.key)`;
     expect(mismatched).toEqual([]);
     expect(server.exit).toBeUndefined();
     expect(server.stderr).not.toContain('unexpected error');
@@ -153,14 +157,22 @@ describe.runIf(canMount)('a full disk under the embedded PostgreSQL', () => {
     expect(upload.json.message).toMatch(/disk is full/);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200); // PostgreSQL itself is fine
     const sql = site!.sql();
-    expect((await sql`select count(*)::int as n from predictions where batch_id = ${batch.id}`)[0]!.n).toBe(0);
+    expect(
+      (
+        await sql`select count(*)::int as n from predictions where batch_key = (select key from monitoring_batches where id = ${batch.id})`
+      )[0]!.n,
+    ).toBe(0);
 
     rmSync(ballast);
     const again = await post(endpoint, bulkPath(deployment.id, batch.id), ndjsonChunks(50_000));
     expect(existsSync(ballast)).toBe(false);
     expect(again.status).toBe(200);
     expect((await sql`select prediction_count::int as n from monitoring_batches where id = ${batch.id}`)[0]!.n).toBe(50_000);
-    expect((await sql`select count(*)::int as n from predictions where batch_id = ${batch.id}`)[0]!.n).toBe(50_000);
+    expect(
+      (
+        await sql`select count(*)::int as n from predictions where batch_key = (select key from monitoring_batches where id = ${batch.id})`
+      )[0]!.n,
+    ).toBe(50_000);
     expect(server.stderr).not.toContain('unexpected error');
   }, 90_000);
 

@@ -74,7 +74,11 @@ describe('kill -9 during a bulk upload', () => {
     console.log(`rolled back ${rolledBack - started} ms after the upload began; restarted in ${Date.now() - rolledBack} ms`);
     const again = { url: second.url, adminToken: token };
     const count = async (batchId: string) =>
-      (await sql<{ n: number }[]>`select count(*)::int as n from predictions where batch_id = ${batchId}`)[0]!.n;
+      (
+        await sql<
+          { n: number }[]
+        >`select count(*)::int as n from predictions where batch_key = (select key from monitoring_batches where id = ${batchId})`
+      )[0]!.n;
     expect(await count(kept.id)).toBe(1000);
     expect(await count(target.id)).toBe(500); // none of the cut upload's rows
 

@@ -60,6 +60,7 @@ export function serviceStats(server: TestServer, batchId: string) {
 const DEPLOYMENT_TABLES = [
   'monitoring_batches',
   'predictions',
+  'prediction_models',
   'actuals',
   'batch_model_history',
   'batch_column_stats',

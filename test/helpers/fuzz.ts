@@ -452,7 +452,8 @@ export async function storedFigures(sql: postgres.Sql, skip: string[] = []): Pro
   const live = `${deployments} and batch_id in (select id from monitoring_batches where deleted_at is null)`;
   const [row] = await sql.unsafe(`select
     ${hashOf('monitoring_batches', 'id', `${deployments} and deleted_at is null`)} as batches,
-    (select count(*)::int from predictions where ${live}) as predictions,
+    (select count(*)::int from predictions where batch_key in (select key from monitoring_batches where ${deployments} and deleted_at is null)) as predictions,
+    ${hashOf('prediction_models', 'deployment_id, model_id', deployments)} as prediction_models,
     ${hashOf('actuals', 'deployment_id, association_id', deployments)} as actuals,
     ${hashOf('batch_service_stats', 'batch_id, model_id', live)} as service_stats,
     ${hashOf('batch_column_stats', 'batch_id, model_id, column_name, is_prediction', live)} as column_stats,

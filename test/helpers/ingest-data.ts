@@ -159,7 +159,7 @@ function probabilityList(row: Row, classes: string[]): number[] {
   return classes.map((name) => keyed[name]!);
 }
 
-/** What the predictions table must hold for a row (see storedPredictions). */
+/** What a stored row must show through the prediction_rows view (see storedPredictions). */
 export function storedRow(row: Row, target: Target, modelId: string) {
   let prediction: number | null = null;
   let probabilities: number[] | null = null;

@@ -103,7 +103,7 @@ describe('reportPredictions (GraphQL)', () => {
       input: { deploymentId: deployment.id, batchId: batch.id, rows: [{ features: { age: 3, colour: 'red', zip: 1 }, prediction: 1 }] },
     });
     expect(result.reportPredictions).toMatchObject({ rowCount: 1, unknownFeatures: ['colour', 'zip'] });
-    const [row] = await server.sql`select features from predictions where batch_id = ${batch.id}`;
+    const [row] = await server.sql`select features from prediction_rows where batch_id = ${batch.id}`;
     expect(row!.features).toEqual({ age: 3, city: null });
   });
 });

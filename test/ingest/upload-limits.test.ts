@@ -66,7 +66,7 @@ describe('content types and sizes', () => {
       expect(answer.status).toBe(413);
       expect(answer.json.message).toContain(`${50 * 1024 * 1024} bytes`);
       expect(answer.sentBytes).toBeLessThan(100 * 1024 * 1024);
-      const [stored] = await small.sql`select count(*)::int as n from predictions where batch_id = ${batch.id}`;
+      const [stored] = await small.sql`select count(*)::int as n from prediction_rows where batch_id = ${batch.id}`;
       expect(stored!.n).toBe(0);
       const [counters] = await small.sql`select prediction_count::int as n from monitoring_batches where id = ${batch.id}`;
       expect(counters!.n).toBe(0);
@@ -108,7 +108,7 @@ describe('content types and sizes', () => {
         const streamed = await post(small, path, chunks(), { contentType: 'application/json' });
         expect(streamed.status, path).toBe(413);
       }
-      const [stored] = await small.sql`select count(*)::int as n from predictions where deployment_id = ${deployment.id}`;
+      const [stored] = await small.sql`select count(*)::int as n from prediction_rows where deployment_id = ${deployment.id}`;
       expect(stored!.n).toBe(0);
       // Under the limit, the same route works.
       const ok = await postJson(small, inputsPath(deployment.id), { batchId: batch.id, data: big.data.slice(0, 100) });

@@ -39,7 +39,7 @@ async function deploymentWithColumn(column: string | null = 'id') {
 /** The association ids of a batch's predictions, in insertion order. */
 async function storedIds(batchId: string): Promise<(string | null)[]> {
   const rows = await server.sql<{ association_id: string | null }[]>`
-    select association_id from predictions where batch_id = ${batchId} order by id`;
+    select association_id from prediction_rows where batch_id = ${batchId} order by id`;
   return rows.map((r) => r.association_id);
 }
 

@@ -42,7 +42,9 @@ const SLOW_SPEC = { chunkSize: 20, passthroughColumns: ['id'] };
 /** What a run stored: its counters, its chunks and its batch, read behind the API. */
 async function stored(jobId: string, batchId: string) {
   const chunks = await storedChunks(server, jobId);
-  const [{ n }] = (await server.sql`select count(*)::int as n from predictions where batch_id = ${batchId}`) as unknown as [{ n: number }];
+  const [{ n }] = (await server.sql`select count(*)::int as n from prediction_rows where batch_id = ${batchId}`) as unknown as [
+    { n: number },
+  ];
   return {
     doneChunks: chunks.filter((c) => c.done).length,
     doneRows: chunks.filter((c) => c.done).reduce((sum, c) => sum + c.row_count, 0),
@@ -136,7 +138,7 @@ describe('a lock or delete of the run’s monitoring batch', () => {
     expect(await chunks()).toBe(doneRows);
     // No row of the run went anywhere else (such as the deployment's batch of unassigned predictions).
     const [{ n }] = (await server.sql`
-      select count(*)::int as n from predictions where deployment_id = ${deployment.id} and batch_id <> ${batchId}`) as unknown as [
+      select count(*)::int as n from prediction_rows where deployment_id = ${deployment.id} and batch_id <> ${batchId}`) as unknown as [
       { n: number },
     ];
     expect(n).toBe(0);

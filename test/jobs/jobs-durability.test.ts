@@ -77,7 +77,7 @@ describe('a server killed (SIGKILL) in the middle of a run', () => {
     expect(done, second.output()).toMatchObject({ status: 'COMPLETED', scoredRows: 40, failedRows: 0, monitoringBatchId: batchId });
 
     // Every row once in the batch: 40 predictions, whose features are the 40 input rows'.
-    const stored = await api.sql<{ a: number }[]>`select (features->>'a')::float8 as a from predictions where batch_id = ${batchId}`;
+    const stored = await api.sql<{ a: number }[]>`select (features->>'a')::float8 as a from prediction_rows where batch_id = ${batchId}`;
     expect(stored.map((r) => r.a).sort((x, y) => x - y)).toEqual(rows.map((r) => Number(r.a)).sort((x, y) => x - y));
     const batch = await api.rest('GET', batchPath(done.jobSpec.deploymentId as string, batchId));
     expect(batch.json.predictionsCount).toBe(40);
@@ -112,7 +112,7 @@ describe('a server killed (SIGKILL) in the middle of a run', () => {
     const ended = await waitForJob(api, job.id, undefined, { timeoutMs: 30_000 });
     expect(ended.status, ended.statusDetails).toBe('ABORTED');
     expect(ended.statusDetails).toMatch(/deleted during the run/);
-    const [{ n }] = (await api.sql`select count(*)::int as n from predictions where deployment_id = ${deployment.id}`) as unknown as [
+    const [{ n }] = (await api.sql`select count(*)::int as n from prediction_rows where deployment_id = ${deployment.id}`) as unknown as [
       { n: number },
     ];
     expect(n).toBe(0);

@@ -214,9 +214,10 @@ describe('abortOnError false', () => {
     });
     const [stats] = await serviceStats(server, job.monitoringBatchId!);
     expect(stats).toMatchObject({ request_count: chunks.length, server_error_count: 1, prediction_count: 12 - failed });
-    const [{ n }] = (await server.sql`select count(*)::int as n from predictions where batch_id = ${job.monitoringBatchId}`) as unknown as [
-      { n: number },
-    ];
+    const [{ n }] =
+      (await server.sql`select count(*)::int as n from prediction_rows where batch_id = ${job.monitoringBatchId}`) as unknown as [
+        { n: number },
+      ];
     expect(n).toBe(12 - failed);
   });
 });

@@ -219,7 +219,9 @@ describe("the run's monitoring batch", () => {
     expect(stats!.execution_time_max).toBeLessThan(5000);
 
     // The stored predictions are the model's, each row once.
-    const stored = await server.sql<{ prediction: number }[]>`select prediction from predictions where batch_id = ${job.monitoringBatchId}`;
+    const stored = await server.sql<
+      { prediction: number }[]
+    >`select prediction from prediction_rows where batch_id = ${job.monitoringBatchId}`;
     const sorted = (values: number[]) => [...values].sort((x, y) => x - y);
     const expected = sorted(ROWS.map((row) => expectedAnswer('slow', row)[0]!));
     sorted(stored.map((r) => Number(r.prediction))).forEach((value, i) => {
