@@ -14,8 +14,8 @@
  *    5 categorical), then a 2,000-row check batch and `--batches` batches.
  * 2. Loads the rows fast, not through the server: a raw `copy predictions (…) from stdin` from this
  *    process per batch (bench/lib/predictions-data.ts's rows, with association ids and timestamps,
- *    in the stored layout: keys, features laid out by src/modules/rows/storage.ts's
- *    PredictionCopyFormat, the UUID association ids as uuid — the rows the bulk route would store),
+ *    in the stored layout: keys, features as the float8[] and jsonb array texts, the UUID
+ *    association ids as uuid — the rows the bulk route would store),
  *    `--rows` spread evenly over the batches. The ingest path
  *    is bypassed, so the benchmark then sets each batch's `prediction_count` and earliest / latest
  *    prediction timestamps in SQL from the rows copied — the export takes a snapshot's row count
@@ -75,7 +75,7 @@ import { ParquetFile, readParquet } from 'parquet-wasm';
 import { connect, type Database } from '../src/db/client.js';
 import { type Deployment, deployments } from '../src/db/tables.js';
 import { csvSelectList, type ExportPlan, exportPlan } from '../src/modules/exports/columns.js';
-import { isCanonicalUuid, modelKey, PREDICTION_COPY_COLUMNS, PredictionCopyFormat } from '../src/modules/rows/storage.js';
+import { isCanonicalUuid, modelKey, PREDICTION_COPY_COLUMNS } from '../src/modules/rows/storage.js';
 import { createBatch, createDeployment, createOrganization } from './lib/api.js';
 import { Flags } from './lib/args.js';
 import { copyFrom } from './lib/copy.js';
@@ -143,37 +143,20 @@ function countNewlines(data: Buffer): number {
 
 /**
  * predictions-data.ts's rows as COPY text for PREDICTION_COPY_COLUMNS, as the bulk route stores
- * them: a row's features are laid out by PredictionCopyFormat once per distinct features string (the
- * source draws them from a pool of FEATURE_POOL_SIZE), the rest is written per row.
+ * them (the row source lays out each pooled feature vector as the float8[] and jsonb array texts once).
  */
-function storedCopyFormat(deployment: Pick<Deployment, 'key' | 'features'>, batchKey: number, model: number): RowFormat {
-  const format = new PredictionCopyFormat(deployment, batchKey, model);
-  const laidOut = new Map<string, string>();
-  const epoch = new Date(0);
+function storedCopyFormat(deployment: Pick<Deployment, 'key'>, batchKey: number, model: number): RowFormat {
   const keys = `\t${deployment.key}\t${model}\t`;
   const head = `${batchKey}\t`;
   return (row, out) => {
-    let features = laidOut.get(row.features);
-    if (features === undefined) {
-      const fields = format
-        .line(epoch, {
-          timestamp: null,
-          features: JSON.parse(row.features) as Record<string, number | string | null>,
-          prediction: 0,
-          probabilities: null,
-          predictedLabel: null,
-          associationId: null,
-        })
-        .split('\t');
-      features = `${fields[5]}\t${fields[6]}`; // numeric_features, categorical_features
-      laidOut.set(row.features, features);
-    }
     out.write(head);
     out.write(row.timestamp);
     out.write('\t');
     out.write(row.prediction);
     out.write(keys);
-    out.write(features);
+    out.write(row.numeric);
+    out.write('\t');
+    out.write(row.categorical);
     out.write('\t\\N\t\\N\t');
     if (!isCanonicalUuid(row.associationId)) throw new Error(`association id ${row.associationId} is not a canonical UUID`);
     out.write(row.associationId);

@@ -376,7 +376,9 @@ async function main() {
       );
     // The two servers take turns going first, so neither always runs right after the COPY.
     const order =
-      baselineServer && r % 2 === 0 ? kinds.map((kind) => (kind === 'bulk' ? 'baseline-bulk' : kind === 'baseline-bulk' ? 'bulk' : kind)) : kinds;
+      baselineServer && r % 2 === 0
+        ? kinds.map((kind) => (kind === 'bulk' ? 'baseline-bulk' : kind === 'baseline-bulk' ? 'bulk' : kind))
+        : kinds;
     for (const kind of order) {
       await sql`truncate predictions, plain_predictions`;
       await sql`checkpoint`;

@@ -464,12 +464,15 @@ export async function deleteBatch(db: Db, viewer: Viewer, batchId: string, deplo
 
 /** Removes batches deleted before now, with everything that hangs off them (cascading keys, and their raw predictions). */
 export async function purgeDeletedBatches(db: Db): Promise<number> {
-  await db.execute(sql`delete from predictions where batch_key in (select key from monitoring_batches where deleted_at is not null)`);
-  const purged = await db
-    .delete(monitoringBatches)
-    .where(sql`${monitoringBatches.deletedAt} is not null`)
-    .returning({ id: monitoringBatches.id });
-  return purged.length;
+  // One transaction: nobody sees a batch row whose predictions are already gone.
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`delete from predictions where batch_key in (select key from monitoring_batches where deleted_at is not null)`);
+    const purged = await tx
+      .delete(monitoringBatches)
+      .where(sql`${monitoringBatches.deletedAt} is not null`)
+      .returning({ id: monitoringBatches.id });
+    return purged.length;
+  });
 }
 
 const modelHistoryInput = z
