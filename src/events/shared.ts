@@ -8,19 +8,162 @@ import { Channel } from './hub.js';
 // execution: each new state is executed once and handed to every member, each of which keeps only
 // the latest state it has not sent yet (a slow socket never queues). The group is keyed by the
 // user (organization, role) as well, so nobody is ever handed a result executed for someone else.
+//
+// Many commits to a state watched by very many (issue 14): writing a state to 10,000 sockets costs
+// the server (and the clients) far more than executing it, so a state is also encoded once for all
+// members (`SharedState.encoded`, by the transport's encoder) and written by the transport straight
+// from the group's loop (`MemberSink`), and a group's deliveries are paced by what its last one
+// cost: the next may start only once that cost is at most `fanOutShare` of the time since the last
+// one started — except that the newest state is never held longer than `finalBudgetMs` minus that
+// cost, so the final value still arrives within the live views' 500 ms.
 
 /** What a shared group's opener returns: an async iterator of results, or a single (error) result. */
 type Opened = AsyncIterableIterator<unknown> | unknown;
 
 const RETRY = Symbol('retry');
+/** How often a member whose receiver is behind looks again whether it can take the latest state. */
+const BLOCKED_RETRY_MS = 50;
 
 function isAsyncIterator(value: unknown): value is AsyncIterableIterator<unknown> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
+/** One state of a group, with its encoding made at most once for every member. */
+export class SharedState {
+  private bytes: Buffer | undefined;
+
+  constructor(
+    readonly value: unknown,
+    private readonly encoder: (value: unknown) => Buffer,
+  ) {}
+
+  get encoded(): Buffer {
+    this.bytes ??= this.encoder(this.value);
+    return this.bytes;
+  }
+}
+
+/** Where a member's states go once its transport writes them itself. */
+export interface MemberSink {
+  /** Whether a state may be written now (false while the receiver is behind: it then gets only the latest, later). */
+  ready(): boolean;
+  write(state: SharedState): void;
+}
+
+/**
+ * One subscriber of a group. Iterated, it yields the states' values (latest only, like a `Channel`);
+ * once a transport attaches a sink, states go straight to the sink and the iterator only ends.
+ */
+export class SharedMember implements AsyncIterableIterator<unknown> {
+  private readonly channel = new Channel<unknown>('latest');
+  private sink: MemberSink | undefined;
+  /** The newest state not written yet because the sink was not ready. */
+  private pending: SharedState | undefined;
+  private lastOffered: SharedState | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private closed = false;
+  private ended: (() => void) | undefined;
+  private readonly done = new Promise<IteratorResult<unknown>>((resolve) => {
+    this.ended = () => resolve({ value: undefined, done: true });
+  });
+  onClose: (() => void) | undefined;
+
+  /** From now on, states are written through `sink` (the latest one not taken yet at once). */
+  attach(sink: MemberSink): void {
+    if (this.sink) throw new Error('a member has one sink');
+    this.sink = sink;
+    if (this.lastOffered && this.channel.received) {
+      // What was handed to the channel and not taken yet is the latest: written through the sink instead.
+      const state = this.lastOffered;
+      this.lastOffered = undefined;
+      void this.channel.return();
+      this.offer(state);
+    }
+    if (this.closed) this.finish();
+  }
+
+  offer(state: SharedState): void {
+    if (this.closed || state === this.lastOffered) return;
+    this.lastOffered = state;
+    if (!this.sink) {
+      this.channel.push(state.value);
+      return;
+    }
+    if (this.pending === undefined && this.sink.ready()) {
+      this.sink.write(state);
+      return;
+    }
+    this.pending = state;
+    this.retry ??= setTimeout(() => this.flush(), BLOCKED_RETRY_MS);
+  }
+
+  private flush(): void {
+    this.retry = undefined;
+    const state = this.pending;
+    if (!state || !this.sink) return;
+    if (!this.sink.ready()) {
+      this.retry = setTimeout(() => this.flush(), BLOCKED_RETRY_MS);
+      return;
+    }
+    this.pending = undefined;
+    this.sink.write(state);
+    if (this.closed) this.finish();
+  }
+
+  /** The source ended: the stream completes after the state it still holds. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.channel.close();
+    this.onClose?.();
+    if (this.sink && !this.pending) this.finish();
+  }
+
+  private finish(): void {
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = undefined;
+    this.pending = undefined;
+    this.ended?.();
+  }
+
+  next(): Promise<IteratorResult<unknown>> {
+    return this.sink ? this.done : this.channel.next();
+  }
+
+  /** The subscriber left: nothing more is written. */
+  async return(): Promise<IteratorResult<unknown>> {
+    this.pending = undefined;
+    this.close();
+    this.finish();
+    await this.channel.return();
+    return { value: undefined, done: true };
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
+
+export interface SharedSubscriptionsOptions {
+  log: Logger;
+  /** Encodes a state once for every member whose transport writes it through a sink. */
+  encode: (value: unknown) => Buffer;
+  /** The most of the time a group's deliveries may take (their measured cost ÷ the time between their starts). */
+  fanOutShare: number;
+  /** The longest the newest state waits, counting its delivery's cost, before it is delivered anyway. */
+  finalBudgetMs: number;
+}
+
 class SharedGroup {
-  private readonly members = new Set<Channel<unknown>>();
-  private latest: { value: unknown } | undefined;
+  private readonly members = new Set<SharedMember>();
+  /** The newest state: the one delivered last, or the one waiting for its turn. */
+  private latest: SharedState | undefined;
+  private waiting: SharedState | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = 0;
+  private lastStart = Number.NEGATIVE_INFINITY;
+  /** What the last delivery cost (ms): writing it to every member. */
+  private lastCost = 0;
   private opened: Promise<Opened> | undefined;
   private upstream: AsyncIterableIterator<unknown> | undefined;
   private ended = false;
@@ -28,7 +171,7 @@ class SharedGroup {
   constructor(
     private readonly open: () => Opened | Promise<Opened>,
     private readonly onEnd: () => void,
-    private readonly log: Logger,
+    private readonly options: SharedSubscriptionsOptions,
   ) {}
 
   /** A member's stream (or the error result every member gets), or RETRY when the group ended meanwhile. */
@@ -37,8 +180,9 @@ class SharedGroup {
     const opened = await this.opened;
     if (!isAsyncIterator(opened)) return opened;
     if (this.ended) return RETRY;
-    const member = new Channel<unknown>('latest');
-    if (this.latest) member.push(this.latest.value);
+    const member = new SharedMember();
+    // The current state first: the newest the group has, even one still waiting for its turn.
+    if (this.latest) member.offer(this.latest);
     this.members.add(member);
     member.onClose = () => {
       this.members.delete(member);
@@ -67,17 +211,45 @@ class SharedGroup {
 
   private async pump(upstream: AsyncIterableIterator<unknown>): Promise<void> {
     try {
-      for await (const value of upstream) {
-        this.latest = { value };
-        for (const member of this.members) member.push(value);
-      }
+      for await (const value of upstream) this.arrived(new SharedState(value, this.options.encode));
     } catch (error) {
-      this.log.error({ err: error }, 'shared subscription failed');
+      this.options.log.error({ err: error }, 'shared subscription failed');
     } finally {
       this.end();
-      // The source ended (a deleted batch): every member's stream completes after what it holds.
+      // The source ended (a deleted batch): every member's stream completes after the latest state.
+      if (this.waiting) this.deliver();
       for (const member of [...this.members]) member.close();
     }
+  }
+
+  /** A new state: delivered now, or when the pace allows, but never later than the final-value budget. */
+  private arrived(state: SharedState): void {
+    this.latest = state;
+    this.waiting = state;
+    const now = performance.now();
+    const paced = this.lastStart + this.lastCost / this.options.fanOutShare;
+    const at = Math.min(paced, now + Math.max(0, this.options.finalBudgetMs - this.lastCost));
+    if (at <= now) {
+      this.deliver();
+      return;
+    }
+    // A newer state may wait as long as its own budget allows (only the newest must arrive in time).
+    if (this.timer && this.timerAt === at) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => this.deliver(), at - now);
+  }
+
+  private deliver(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const state = this.waiting;
+    this.waiting = undefined;
+    if (!state) return;
+    const started = performance.now();
+    for (const member of this.members) member.offer(state);
+    this.lastStart = started;
+    this.lastCost = performance.now() - started;
   }
 
   private end(): void {
@@ -92,7 +264,7 @@ export class SharedSubscriptions {
   private readonly groups = new Map<string, SharedGroup>();
   private readonly printed = new WeakMap<DocumentNode, string>();
 
-  constructor(private readonly log: Logger) {}
+  constructor(private readonly options: SharedSubscriptionsOptions) {}
 
   /** The group key: who asks (`scope`, e.g. organization and user) and exactly what they ask. */
   key(scope: string, document: DocumentNode, operationName: string | null | undefined, variables: unknown): string {
@@ -114,7 +286,7 @@ export class SharedSubscriptions {
           () => {
             if (this.groups.get(key) === created) this.groups.delete(key);
           },
-          this.log,
+          this.options,
         );
         group = created;
         this.groups.set(key, group);
