@@ -12,10 +12,11 @@ import { Channel } from './hub.js';
 // Many commits to a state watched by very many (issue 14): writing a state to 10,000 sockets costs
 // the server (and the clients) far more than executing it, so a state is also encoded once for all
 // members (`SharedState.encoded`, by the transport's encoder) and written by the transport straight
-// from the group's loop (`MemberSink`), and a group's deliveries are paced by what its last one
-// cost: the next may start only once that cost is at most `fanOutShare` of the time since the last
-// one started — except that the newest state is never held longer than `finalBudgetMs` minus that
-// cost, so the final value still arrives within the live views' 500 ms.
+// from the group's loop (`MemberSink`), in slices of a few milliseconds so that an upload being
+// stored is not held up for the whole delivery; and a group's deliveries are paced by what its last
+// one cost: the next may start only once that cost is at most `fanOutShare` of the time since the
+// last one started — except that the newest state is never held longer than `finalBudgetMs` minus
+// how long a delivery takes, so the final value still arrives within the live views' 500 ms.
 
 /** What a shared group's opener returns: an async iterator of results, or a single (error) result. */
 type Opened = AsyncIterableIterator<unknown> | unknown;
@@ -23,6 +24,8 @@ type Opened = AsyncIterableIterator<unknown> | unknown;
 const RETRY = Symbol('retry');
 /** How often a member whose receiver is behind looks again whether it can take the latest state. */
 const BLOCKED_RETRY_MS = 50;
+/** The longest a delivery writes to members before other work gets its turn. */
+const SLICE_MS = 10;
 
 function isAsyncIterator(value: unknown): value is AsyncIterableIterator<unknown> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
@@ -159,11 +162,15 @@ class SharedGroup {
   /** The newest state: the one delivered last, or the one waiting for its turn. */
   private latest: SharedState | undefined;
   private waiting: SharedState | undefined;
+  private waitingSince = 0;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = 0;
+  /** The delivery under way: the members still to be written, in slices between which other work runs. */
+  private round: { queue: SharedMember[]; next: number; started: number; cost: number } | undefined;
   private lastStart = Number.NEGATIVE_INFINITY;
-  /** What the last delivery cost (ms): writing it to every member. */
+  /** What the last delivery cost (ms of writing, summed over its slices) and how long it took from start to end. */
   private lastCost = 0;
+  private lastSpread = 0;
   private opened: Promise<Opened> | undefined;
   private upstream: AsyncIterableIterator<unknown> | undefined;
   private ended = false;
@@ -217,8 +224,13 @@ class SharedGroup {
     } finally {
       this.end();
       // The source ended (a deleted batch): every member's stream completes after the latest state.
-      if (this.waiting) this.deliver();
-      for (const member of [...this.members]) member.close();
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+      const last = this.latest;
+      for (const member of [...this.members]) {
+        if (last) member.offer(last);
+        member.close();
+      }
     }
   }
 
@@ -226,30 +238,68 @@ class SharedGroup {
   private arrived(state: SharedState): void {
     this.latest = state;
     this.waiting = state;
+    this.waitingSince = performance.now();
+    if (this.round) return; // scheduled when the delivery under way ends
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (!this.waiting || this.ended) return;
     const now = performance.now();
     const paced = this.lastStart + this.lastCost / this.options.fanOutShare;
-    const at = Math.min(paced, now + Math.max(0, this.options.finalBudgetMs - this.lastCost));
+    // Only the newest state must arrive in time: it may wait what its budget leaves after a delivery's duration.
+    const deadline = this.waitingSince + Math.max(0, this.options.finalBudgetMs - this.lastSpread);
+    const at = Math.min(paced, deadline);
     if (at <= now) {
       this.deliver();
       return;
     }
-    // A newer state may wait as long as its own budget allows (only the newest must arrive in time).
     if (this.timer && this.timerAt === at) return;
     if (this.timer) clearTimeout(this.timer);
     this.timerAt = at;
-    this.timer = setTimeout(() => this.deliver(), at - now);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.deliver();
+    }, at - now);
   }
 
   private deliver(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    const state = this.waiting;
+    if (!this.waiting) return;
     this.waiting = undefined;
-    if (!state) return;
+    this.lastStart = performance.now();
+    this.round = { queue: [...this.members], next: 0, started: this.lastStart, cost: 0 };
+    this.slice();
+  }
+
+  /**
+   * Writes to members for up to SLICE_MS, then lets other work (an upload being stored) run before
+   * the next slice. Members not reached yet get the newest state, should one arrive meanwhile.
+   */
+  private slice(): void {
+    const round = this.round;
+    if (!round) return;
     const started = performance.now();
-    for (const member of this.members) member.offer(state);
-    this.lastStart = started;
-    this.lastCost = performance.now() - started;
+    const state = this.latest!;
+    const { queue } = round;
+    let i = round.next;
+    while (i < queue.length) {
+      queue[i++]!.offer(state);
+      if ((i & 63) === 0 && performance.now() - started >= SLICE_MS) break;
+    }
+    round.next = i;
+    const ended = performance.now();
+    round.cost += ended - started;
+    if (i < queue.length && !this.ended) {
+      setImmediate(() => this.slice());
+      return;
+    }
+    this.round = undefined;
+    this.lastCost = round.cost;
+    this.lastSpread = ended - round.started;
+    // The newest state went to those reached after it arrived; the others get it in the next round.
+    this.schedule();
   }
 
   private end(): void {
