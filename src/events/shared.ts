@@ -77,23 +77,23 @@ export class SharedMember implements AsyncIterableIterator<unknown> {
     this.sink = sink;
     if (this.lastOffered && this.channel.received) {
       // What was handed to the channel and not taken yet is the latest: written through the sink instead.
-      const state = this.lastOffered;
-      this.lastOffered = undefined;
+      // Nothing iterates a member before its transport attaches, so the channel still holds it.
       void this.channel.return();
-      this.offer(state);
+      this.toSink(this.lastOffered, sink); // even when the source ended meanwhile: it is the last state
     }
-    if (this.closed) this.finish();
+    if (this.closed && !this.pending) this.finish();
   }
 
   offer(state: SharedState): void {
     if (this.closed || state === this.lastOffered) return;
     this.lastOffered = state;
-    if (!this.sink) {
-      this.channel.push(state.value);
-      return;
-    }
-    if (this.pending === undefined && this.sink.ready()) {
-      this.sink.write(state);
+    if (this.sink) this.toSink(state, this.sink);
+    else this.channel.push(state.value);
+  }
+
+  private toSink(state: SharedState, sink: MemberSink): void {
+    if (this.pending === undefined && sink.ready()) {
+      sink.write(state);
       return;
     }
     this.pending = state;

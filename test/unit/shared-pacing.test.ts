@@ -138,4 +138,23 @@ describe('a shared group whose deliveries are costly', () => {
     expect(await ended).toEqual({ value: undefined, done: true });
     expect(values).toEqual([0, 10]);
   });
+
+  it('a member whose source ends before its transport attaches still gets the state it joined with, then ends', async () => {
+    const shared = new SharedSubscriptions({
+      log: silentLogger,
+      encode: (value) => Buffer.from(JSON.stringify(value)),
+      fanOutShare: SHARE,
+      finalBudgetMs: BUDGET_MS,
+    });
+    const upstream = new Channel<number>('latest');
+    upstream.push(7);
+    const joined = await shared.subscribe('the group', () => upstream);
+    if (!(joined instanceof SharedMember)) throw new Error('not a member');
+    upstream.close(); // a deleted batch, right after joining
+    await sleep(20);
+    const values: number[] = [];
+    joined.attach({ ready: () => true, write: (state) => values.push(JSON.parse(state.encoded.toString()) as number) });
+    expect(await joined.next()).toEqual({ value: undefined, done: true });
+    expect(values).toEqual([7]);
+  });
 });
