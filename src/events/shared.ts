@@ -26,6 +26,8 @@ const RETRY = Symbol('retry');
 const BLOCKED_RETRY_MS = 50;
 /** The longest a delivery writes to members before other work gets its turn. */
 const SLICE_MS = 10;
+/** How long a delivery may take while letting other work run between its slices; past it, it writes the rest at once. */
+const ROUND_SPREAD_MS = 150;
 
 function isAsyncIterator(value: unknown): value is AsyncIterableIterator<unknown> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
@@ -239,17 +241,31 @@ class SharedGroup {
     this.latest = state;
     this.waiting = state;
     this.waitingSince = performance.now();
-    if (this.round) return; // scheduled when the delivery under way ends
+    if (this.round) {
+      // A delivery is under way: those it has not reached get this state; those it has, once their
+      // turn comes again — at once (the delivery goes on to them) when the pace or the budget says so.
+      if (this.dueAt() <= this.waitingSince) {
+        const { round } = this;
+        round.queue.push(...round.queue.slice(0, round.next));
+        this.waiting = undefined;
+      }
+      return;
+    }
     this.schedule();
+  }
+
+  /** When the waiting state is due: when the pace allows, but never later than the final-value budget. */
+  private dueAt(): number {
+    const paced = this.lastStart + this.lastCost / this.options.fanOutShare;
+    // Only the newest state must arrive in time: it may wait what its budget leaves after a delivery's duration.
+    const deadline = this.waitingSince + Math.max(0, this.options.finalBudgetMs - this.lastSpread);
+    return Math.min(paced, deadline);
   }
 
   private schedule(): void {
     if (!this.waiting || this.ended) return;
     const now = performance.now();
-    const paced = this.lastStart + this.lastCost / this.options.fanOutShare;
-    // Only the newest state must arrive in time: it may wait what its budget leaves after a delivery's duration.
-    const deadline = this.waitingSince + Math.max(0, this.options.finalBudgetMs - this.lastSpread);
-    const at = Math.min(paced, deadline);
+    const at = this.dueAt();
     if (at <= now) {
       this.deliver();
       return;
@@ -286,7 +302,10 @@ class SharedGroup {
     let i = round.next;
     while (i < queue.length) {
       queue[i++]!.offer(state);
-      if ((i & 63) === 0 && performance.now() - started >= SLICE_MS) break;
+      if ((i & 63) !== 0) continue;
+      // Other work gets its turn every SLICE_MS, as long as the delivery is not late: then it goes on to the end.
+      const now = performance.now();
+      if (now - started >= SLICE_MS && now - round.started < ROUND_SPREAD_MS) break;
     }
     round.next = i;
     const ended = performance.now();
