@@ -5,7 +5,7 @@ import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { AppServices, Viewer } from '../context.js';
-import { SharedSubscriptions } from '../events/shared.js';
+import { SharedMember, SharedSubscriptions } from '../events/shared.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { authenticate, bearerToken } from '../modules/organizations/auth.js';
 import { countSubscriptionMessage, observeGraphQLOperation, operationLabel, subscriptionOpened } from '../observability/metrics.js';
@@ -37,6 +37,13 @@ type SocketExtra = {
 
 /** Bytes a subscriber's socket may have unsent before the server stops pulling new states for it. */
 const SOCKET_BUFFER_LIMIT = 256 * 1024;
+/**
+ * The longest a shared group's newest state waits for its turn, counting the time its delivery takes:
+ * what is left of the live views' 500 ms after the commit's notification, the state's read and execution.
+ */
+const FINAL_BUDGET_MS = 350;
+/** The most of the server's time one shared group's deliveries may take while its state keeps changing. */
+const FAN_OUT_SHARE = 0.25;
 
 /**
  * The subscription's stream, pulled only while the socket drains; counted as an open subscription
@@ -75,6 +82,55 @@ function whenDrained<T>(source: AsyncIterableIterator<T>, socket: WebSocket, end
 }
 
 /**
+ * A shared subscription's states written by the group itself (issue 14): each state's `next` message
+ * is encoded once for every member — all of it but the member's own subscription id, which is put in
+ * front — and written straight to the socket, with no promise chain per member and state. A socket
+ * whose client is behind takes only the latest state, once it drained. Counted as an open
+ * subscription until it ends, then `ended` is called once.
+ */
+function writtenByGroup(member: SharedMember, id: string, socket: WebSocket, ended: () => void): AsyncIterableIterator<never> {
+  const close = subscriptionOpened('ws');
+  // What graphql-ws's stringifyMessage would write before the payload ({ id, type, payload }).
+  const head = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`);
+  member.attach({
+    // A closed socket takes (and drops) everything: graphql-ws ends its subscriptions.
+    ready: () => socket.readyState !== socket.OPEN || socket.bufferedAmount <= SOCKET_BUFFER_LIMIT,
+    write: (state) => {
+      if (socket.readyState !== socket.OPEN) return;
+      const tail = state.encoded;
+      socket.send(Buffer.concat([head, tail], head.length + tail.length), { binary: false });
+      countSubscriptionMessage('ws');
+    },
+  });
+  const end = () => {
+    close();
+    ended();
+  };
+  const iterator: AsyncIterableIterator<never> = {
+    async next() {
+      const result = await member.next();
+      end();
+      return result as IteratorResult<never>;
+    },
+    async return() {
+      end();
+      return member.return() as Promise<IteratorResult<never>>;
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
+}
+
+/** A state's `next` message from its payload on: what every member's message shares (graphql-ws's encoding). */
+function encodeNextTail(value: unknown): Buffer {
+  const { errors, ...result } = value as { errors?: readonly (GraphQLError | object)[] };
+  const payload = errors ? { ...result, errors: errors.map((error) => (error instanceof GraphQLError ? error.toJSON() : error)) } : result;
+  return Buffer.from(`${JSON.stringify(payload)}}`);
+}
+
+/**
  * graphql-ws on the HTTP server's /graphql path; yoga's plugins (limits) run for every operation.
  * Returns what closes it.
  */
@@ -86,7 +142,12 @@ export function attachGraphQLWebSocket(
 ): { close(): Promise<void> } {
   const log = app.logger.child({ component: 'graphql-ws' });
   const logOperations = log.isLevelEnabled('info');
-  const sharedSubscriptions = new SharedSubscriptions(log);
+  const sharedSubscriptions = new SharedSubscriptions({
+    log,
+    encode: encodeNextTail,
+    fanOutShare: FAN_OUT_SHARE,
+    finalBudgetMs: FINAL_BUDGET_MS,
+  });
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: app.config.maxBodyBytes });
 
   /** The operation's one log line (at its end: a result, a refusal, or the end of a subscription). */
@@ -161,13 +222,14 @@ export function attachGraphQLWebSocket(
       },
       // Backpressure: while a client is not reading (its socket's send buffer is full), ask for the
       // next state only once it drains; meanwhile the subscription keeps just the latest state.
-      onOperation: (ctx, _id, _payload, args, result) => {
+      onOperation: (ctx, id, _payload, args, result) => {
         const { operation } = args.rootValue as Enveloped;
         if (!(Symbol.asyncIterator in (result as object))) {
           operationEnded(ctx.extra, operation, (result as { errors?: unknown[] }).errors?.length ? 'error' : 'ok');
           return result;
         }
         const ended = () => operationEnded(ctx.extra, operation, 'ended');
+        if (result instanceof SharedMember) return writtenByGroup(result, id, ctx.extra.socket, ended) as typeof result;
         return whenDrained(result as AsyncIterableIterator<unknown>, ctx.extra.socket, ended) as typeof result;
       },
       onSubscribe: async (ctx, _id, payload) => {
