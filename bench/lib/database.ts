@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
+import { defaultSharedBuffers } from '../../src/config.js';
 import { startEmbeddedPostgres } from '../../src/db/embedded.js';
 import { runMigrations } from '../../src/db/migrate.js';
 
@@ -28,7 +29,8 @@ export async function startDatabase(options: { log?: (line: string) => void; tmp
   if (!url) {
     dataDir = fs.mkdtempSync(path.join(options.tmpRoot ?? os.tmpdir(), 'batchlens-bench-'));
     const started = Date.now();
-    const embedded = await startEmbeddedPostgres({ dataDir, database: 'batchlens_bench' });
+    // shared_buffers as `npm start` sets it (a quarter of the memory, 128MB–1GB), not PostgreSQL's 128MB.
+    const embedded = await startEmbeddedPostgres({ dataDir, database: 'batchlens_bench', sharedBuffers: defaultSharedBuffers() });
     url = embedded.url;
     stopEmbedded = () => embedded.stop();
     log(`embedded PostgreSQL started in ${dataDir} (${Date.now() - started} ms)`);

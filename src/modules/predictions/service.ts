@@ -17,7 +17,7 @@ import { getBatchDeployment } from '../deployments/service.js';
 import { MAX_ROWS_PER_REPORT, normalizeRow, type PredictionRow, type RowContext } from '../rows/normalize.js';
 import type { TargetShape } from '../rows/shape.js';
 import { targetShape } from '../rows/shape.js';
-import { associationIdSql, isCanonicalUuid, modelKey, PREDICTION_COPY_COLUMNS, PredictionCopyFormat } from '../rows/storage.js';
+import { CANONICAL_UUID_SQL, isCanonicalUuid, modelKey, PREDICTION_COPY_COLUMNS, PredictionCopyFormat } from '../rows/storage.js';
 import { BatchAggregator } from './aggregates.js';
 import { type BatchTarget, resolveIngestBatch } from './batch-target.js';
 
@@ -125,12 +125,16 @@ export async function ingestInTransaction(
     // Rows of this request are those after the batch's current last id (for joining early actuals).
     // A JSON list without association ids can join none: skip both statements.
     const mayJoin = !Array.isArray(input.items) || input.items.some(hasAssociationId);
-    const [{ maxId }] = !mayJoin
-      ? [{ maxId: 0 }]
+    // …and only when the deployment has actuals at all (else the join would read every new row for nothing).
+    const [{ maxId, hasActuals }] = !mayJoin
+      ? [{ maxId: 0, hasActuals: false }]
       : ((await tx
-          .select({ maxId: sql<number>`coalesce(max(${predictions.id}), 0)`.mapWith(Number) })
+          .select({
+            maxId: sql<number>`coalesce(max(${predictions.id}), 0)`.mapWith(Number),
+            hasActuals: sql<boolean>`exists (select 1 from ${actuals} where ${actuals.deploymentId} = ${deployment.id})`,
+          })
           .from(predictions)
-          .where(eq(predictions.batchKey, batch.key))) as [{ maxId: number }]);
+          .where(eq(predictions.batchKey, batch.key))) as [{ maxId: number; hasActuals: boolean }]);
 
     const format = new PredictionCopyFormat(deployment.key, deployment.features, batch.key, await modelKey(tx, deployment.id, model));
     const copy = await CopyWriter.open(
@@ -150,7 +154,7 @@ export async function ingestInTransaction(
     }
     if (rowCount === 0 && !input.request) return ValidationError.of(input.itemPath, 'must contain at least one row');
 
-    const actualsJoined = mayJoin ? await joinEarlyActuals(tx, aggregator, deployment.id, batch.key, model, maxId) : 0;
+    const actualsJoined = mayJoin && hasActuals ? await joinEarlyActuals(tx, aggregator, deployment, batch.key, model, maxId) : 0;
     if (input.request) {
       aggregator.addRequest(model, {
         predictions: rowCount,
@@ -251,38 +255,38 @@ const hasAssociationId = (item: unknown) => (item as { associationId?: unknown }
 /**
  * Actuals that arrived before their predictions join the rows this request added (ids after
  * `maxId`; the batch row lock keeps other requests out of the batch meanwhile, so they are all of
- * this request's model).
+ * this request's model). One join per association-id column, each written so that PostgreSQL can
+ * drive it from either side (few actuals: from them through the rows' unique index; many: a hash join).
  */
 async function joinEarlyActuals(
   tx: DbOrTx,
   aggregator: BatchAggregator,
-  deploymentId: string,
+  deployment: { id: string; key: number },
   batchKey: number,
   model: string,
   maxId: number,
 ): Promise<number> {
-  const joined = await tx
-    .select({
-      prediction: predictions.prediction,
-      probabilities: predictions.probabilities,
-      predictedLabel: predictions.predictedLabel,
-      actualValue: actuals.actualValue,
-      actualLabel: actuals.actualLabel,
-    })
-    .from(predictions)
-    .innerJoin(actuals, and(eq(actuals.deploymentId, deploymentId), eq(actuals.associationId, sql.raw(associationIdSql('"predictions"')))))
-    .where(
-      and(
-        eq(predictions.batchKey, batchKey),
-        gt(predictions.id, maxId),
-        sql`(${predictions.associationUuid} is not null or ${predictions.associationText} is not null)`,
-      ),
-    );
+  const joined = await tx.execute<{
+    prediction: number | null;
+    probabilities: number[] | null;
+    predicted_label: string | null;
+    actual_value: number | null;
+    actual_label: string | null;
+  }>(sql`
+    select p.prediction, p.probabilities, p.predicted_label, a.actual_value, a.actual_label
+    from actuals a join predictions p on p.deployment_key = ${deployment.key} and p.association_text = a.association_id
+    where a.deployment_id = ${deployment.id} and p.batch_key = ${batchKey} and p.id > ${maxId}
+    union all
+    select p.prediction, p.probabilities, p.predicted_label, a.actual_value, a.actual_label
+    from actuals a join predictions p on p.deployment_key = ${deployment.key}
+      and p.association_uuid = (case when a.association_id ~ ${CANONICAL_UUID_SQL} then a.association_id::uuid end)
+      and a.association_id = p.association_uuid::text
+    where a.deployment_id = ${deployment.id} and p.batch_key = ${batchKey} and p.id > ${maxId}`);
   for (const pair of joined) {
     aggregator.addAccuracy(
       model,
-      { prediction: pair.prediction, probabilities: pair.probabilities, predictedLabel: pair.predictedLabel },
-      { value: pair.actualValue, label: pair.actualLabel },
+      { prediction: pair.prediction, probabilities: pair.probabilities, predictedLabel: pair.predicted_label },
+      { value: pair.actual_value, label: pair.actual_label },
       1,
     );
   }

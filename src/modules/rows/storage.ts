@@ -15,6 +15,9 @@ const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 
 export const isCanonicalUuid = (id: string): boolean => id.length === 36 && CANONICAL_UUID.test(id);
 
+/** The same rule as a PostgreSQL regular expression (for text compared with `association_uuid`). */
+export const CANONICAL_UUID_SQL = CANONICAL_UUID.source;
+
 /** The stored association id of the prediction row `alias`, as SQL text (null when it has none). */
 export function associationIdSql(alias: string): string {
   return `coalesce(${alias}.association_text, ${alias}.association_uuid::text)`;
