@@ -39,6 +39,24 @@ async function member(shared: SharedSubscriptions, upstream: Channel<number>, wr
   return received;
 }
 
+/** Shared groups encoding states as JSON, with the pacing above. */
+const sharedGroups = () =>
+  new SharedSubscriptions({
+    log: silentLogger,
+    encode: (value) => Buffer.from(JSON.stringify(value)),
+    fanOutShare: SHARE,
+    finalBudgetMs: BUDGET_MS,
+  });
+
+/** A member of `shared`'s group fed by a new latest-only source holding `initial`. */
+async function joinedMember(shared: SharedSubscriptions, initial: number) {
+  const upstream = new Channel<number>('latest');
+  upstream.push(initial);
+  const joined = await shared.subscribe('the group', () => upstream);
+  if (!(joined instanceof SharedMember)) throw new Error('not a member');
+  return { upstream, joined };
+}
+
 describe('a shared group whose deliveries are costly', () => {
   it('delivers the current state first, then at most its share of the time, and always the final value in time', async () => {
     const encoded: number[] = [];
@@ -95,12 +113,7 @@ describe('a shared group whose deliveries are costly', () => {
   });
 
   it('a cheap group is not held back: every state of a slow stream arrives at once', async () => {
-    const shared = new SharedSubscriptions({
-      log: silentLogger,
-      encode: (value) => Buffer.from(JSON.stringify(value)),
-      fanOutShare: SHARE,
-      finalBudgetMs: BUDGET_MS,
-    });
+    const shared = sharedGroups();
     const upstream = new Channel<number>('latest');
     upstream.push(0);
     const received = await member(shared, upstream, 0);
@@ -112,16 +125,7 @@ describe('a shared group whose deliveries are costly', () => {
   });
 
   it('a member whose receiver is behind gets only the latest state once it can take one, and ends after it', async () => {
-    const shared = new SharedSubscriptions({
-      log: silentLogger,
-      encode: (value) => Buffer.from(JSON.stringify(value)),
-      fanOutShare: SHARE,
-      finalBudgetMs: BUDGET_MS,
-    });
-    const upstream = new Channel<number>('latest');
-    upstream.push(0);
-    const joined = await shared.subscribe('the group', () => upstream);
-    if (!(joined instanceof SharedMember)) throw new Error('not a member');
+    const { upstream, joined } = await joinedMember(sharedGroups(), 0);
     let ready = true;
     const values: number[] = [];
     joined.attach({ ready: () => ready, write: (state) => values.push(JSON.parse(state.encoded.toString()) as number) });
@@ -140,16 +144,7 @@ describe('a shared group whose deliveries are costly', () => {
   });
 
   it('a member whose source ends before its transport attaches still gets the state it joined with, then ends', async () => {
-    const shared = new SharedSubscriptions({
-      log: silentLogger,
-      encode: (value) => Buffer.from(JSON.stringify(value)),
-      fanOutShare: SHARE,
-      finalBudgetMs: BUDGET_MS,
-    });
-    const upstream = new Channel<number>('latest');
-    upstream.push(7);
-    const joined = await shared.subscribe('the group', () => upstream);
-    if (!(joined instanceof SharedMember)) throw new Error('not a member');
+    const { upstream, joined } = await joinedMember(sharedGroups(), 7);
     upstream.close(); // a deleted batch, right after joining
     await sleep(20);
     const values: number[] = [];
