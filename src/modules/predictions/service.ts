@@ -1,4 +1,4 @@
-import { and, eq, gt, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type postgres from 'postgres';
 import { z } from 'zod';
 import type { Viewer } from '../../context.js';

@@ -31,7 +31,7 @@ export function splitAssociationIds(ids: readonly string[]): { uuids: string[]; 
   return { uuids, texts };
 }
 
-/** Where a deployment's features are stored: SQL over the prediction row `alias` for each. */
+/** Where a deployment's features are stored: SQL over the prediction row `p` for each. */
 export interface FeatureLayout {
   numeric: string[];
   categorical: string[];
@@ -39,23 +39,18 @@ export interface FeatureLayout {
   sql: Map<string, string>;
 }
 
-const layouts = new WeakMap<Deployment['features'], FeatureLayout>();
-
-/** The deployment's feature layout, read from `p` (a prediction row). */
-export function featureLayout(features: Deployment['features'], alias = 'p'): FeatureLayout {
-  const cached = alias === 'p' ? layouts.get(features) : undefined;
-  if (cached) return cached;
+/** The deployment's feature layout, read from the prediction row `p`. */
+export function featureLayout(features: Deployment['features']): FeatureLayout {
   const layout: FeatureLayout = { numeric: [], categorical: [], sql: new Map() };
   for (const feature of features) {
     if (feature.type === 'NUMERIC') {
       layout.numeric.push(feature.name);
-      layout.sql.set(feature.name, `${alias}.numeric_features[${layout.numeric.length}]`);
+      layout.sql.set(feature.name, `p.numeric_features[${layout.numeric.length}]`);
     } else {
-      layout.sql.set(feature.name, `(${alias}.categorical_features->>${layout.categorical.length})`);
+      layout.sql.set(feature.name, `(p.categorical_features->>${layout.categorical.length})`);
       layout.categorical.push(feature.name);
     }
   }
-  if (alias === 'p') layouts.set(features, layout);
   return layout;
 }
 
