@@ -36,11 +36,12 @@ describe('SQL statements per page of batches (dataloaders)', () => {
           org.token,
         );
       }
-      server.requestStatements.length = 0;
-      const data = await server.op(DeploymentBatchesDocument, { deploymentId: deployment.id, first: 50 }, org.token);
+      const { answer: data, statements } = await server.statementsOf((headers) =>
+        server.op(DeploymentBatchesDocument, { deploymentId: deployment.id, first: 50 }, org.token, headers),
+      );
       expect(data.deployment?.batches.edges).toHaveLength(size);
       expect(data.deployment?.batches.edges.every((e) => e.node.createdBy.name && e.node.modelHistory.length === 1)).toBe(true);
-      counts.push(server.requestStatements.length);
+      counts.push(statements.length);
     }
     // token → viewer, deployment, batch page, totalCount, quota, creators, model histories
     expect(counts).toMatchInlineSnapshot(`
@@ -68,11 +69,12 @@ describe('SQL statements per page of batches with their metrics (dataloaders)', 
           org.token,
         );
       }
-      server.requestStatements.length = 0;
-      const data = await server.op(BatchPageMetricsDocument, { id: deployment.id, first: 50 }, org.token);
+      const { answer: data, statements } = await server.statementsOf((headers) =>
+        server.op(BatchPageMetricsDocument, { id: deployment.id, first: 50 }, org.token, headers),
+      );
       expect(data.deployment!.batches.edges).toHaveLength(size);
       expect(data.deployment!.batches.edges.every((e) => e.node.serviceHealth.totalRequests === 1)).toBe(true);
-      counts.push(server.requestStatements.length);
+      counts.push(statements.length);
     }
     // token, deployment, batch page, service (stats, buckets, consumers), column sums, baseline, accuracy
     expect(counts).toMatchInlineSnapshot(`

@@ -322,13 +322,14 @@ describe('SQL statements for the trails of a page of batches (dataloaders)', () 
         const batch = await createBatch(server, t.deploymentId, `b${i}`, i % 2 ? t.admin.secret : t.member.secret);
         await server.op(UpdateMonitoringBatchDocument, { input: { id: batch.id, description: `d${i}` } }, t.member.secret);
       }
-      server.requestStatements.length = 0;
-      const data = await server.op(BatchPageAuditTrailsDocument, { deploymentId: t.deploymentId, first: size }, t.admin.secret);
+      const { answer: data, statements } = await server.statementsOf((headers) =>
+        server.op(BatchPageAuditTrailsDocument, { deploymentId: t.deploymentId, first: size }, t.admin.secret, headers),
+      );
       const batches = data.deployment!.batches.edges;
       expect(batches).toHaveLength(size);
       expect(batches.every((b) => b.node.auditTrail.edges.map((e) => e.node.action).join() === 'UPDATED,CREATED')).toBe(true);
       expect(batches.every((b) => b.node.auditTrail.edges[0]!.node.actor.id === t.member.id)).toBe(true);
-      counts.push(server.requestStatements.length);
+      counts.push(statements.length);
     }
     // token → viewer, deployment, batch page, audit trails, actors
     expect(counts).toEqual([5, 5]);

@@ -232,17 +232,19 @@ describe('the Batch Management page’s query (web/src/batches/batches.graphql)'
       const deploymentId = (await createDeployment(server, org.token)).id;
       for (let i = 0; i < size; i++) await createBatch(server, deploymentId, `b${i}`, i % 2 ? org.token : member.secret);
       for (const field of Object.keys(counts) as (keyof typeof counts)[]) {
-        server.requestStatements.length = 0;
         // The dashboard's own operation, as the page sends it.
-        const answer = await server.graphql<BatchListQuery, BatchListQueryVariables>(
-          BatchListDocument.toString(),
-          { deploymentId, first: 50, orderBy: { field, direction: 'DESC' } },
-          org.token,
+        const { answer, statements } = await server.statementsOf((headers) =>
+          server.graphql<BatchListQuery, BatchListQueryVariables>(
+            BatchListDocument.toString(),
+            { deploymentId, first: 50, orderBy: { field, direction: 'DESC' } },
+            org.token,
+            headers,
+          ),
         );
         expect(answer.errors).toBeUndefined();
         expect(answer.data?.deployment?.batches.edges).toHaveLength(size);
         expect(answer.data?.deployment?.batchCreators).toHaveLength(2);
-        counts[field].push(server.requestStatements.length);
+        counts[field].push(statements.length);
       }
     }
     // token → viewer, deployment, batch page (its creators' names joined), totalCount, batchCreators, the rows' users

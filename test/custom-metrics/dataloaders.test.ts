@@ -42,9 +42,10 @@ describe('SQL statements per page of batches with their custom metrics (dataload
     const counts: number[] = [];
     for (const size of [5, 50]) {
       const { deploymentId, metrics } = await deploymentWithValues(org.token, size);
-      server.requestStatements.length = 0;
-      const data = await server.op(BatchPageCustomMetricsDocument, { id: deploymentId, first: 50 }, org.token);
-      counts.push(server.requestStatements.length);
+      const { answer: data, statements } = await server.statementsOf((headers) =>
+        server.op(BatchPageCustomMetricsDocument, { id: deploymentId, first: 50 }, org.token, headers),
+      );
+      counts.push(statements.length);
       const edges = data.deployment!.batches.edges;
       expect(edges).toHaveLength(size);
       for (const { node } of edges) {
@@ -75,9 +76,10 @@ describe('SQL statements per page of batches with their custom metrics (dataload
     for (const size of [5, 50]) {
       const { metrics } = await deploymentWithValues(org.token, size);
       const average = metrics[1]!;
-      server.requestStatements.length = 0;
-      const data = await server.op(CustomMetricSummaryDocument, { id: average.id, batches: { last: size } }, org.token);
-      counts.push(server.requestStatements.length);
+      const { answer: data, statements } = await server.statementsOf((headers) =>
+        server.op(CustomMetricSummaryDocument, { id: average.id, batches: { last: size } }, org.token, headers),
+      );
+      counts.push(statements.length);
       const summary = data.customMetric!.summary;
       expect(summary.overBatches).toHaveLength(size);
       expect(summary.value).toBeCloseTo(expected('AVERAGE', average.sent).value!, 9);

@@ -25,10 +25,11 @@ export async function requestGraphQL<R, V>(
   query: TypedDocumentNode<R, V> | string,
   variables?: V,
   token: string | null = endpoint.adminToken,
+  headers: Record<string, string> = {},
 ): Promise<GraphQLResponse<R>> {
   const response = await fetch(`${endpoint.url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
     body: JSON.stringify({ query: typeof query === 'string' ? query : print(query), variables }),
   });
   const text = await response.text();
@@ -45,8 +46,9 @@ export async function runOperation<R, V>(
   document: TypedDocumentNode<R, V>,
   variables: V,
   token: string = endpoint.adminToken,
+  headers: Record<string, string> = {},
 ): Promise<R> {
-  const result = await requestGraphQL(endpoint, document, variables, token);
+  const result = await requestGraphQL(endpoint, document, variables, token, headers);
   if (result.status !== 200 || result.errors?.length || !result.data) {
     throw new Error(`GraphQL errors (${result.status}): ${JSON.stringify(result.errors ?? result)}`);
   }

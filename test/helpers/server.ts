@@ -91,11 +91,8 @@ export class TestServer implements Endpoint {
    * connection serves a request, not on the request.
    */
   readonly statements: string[] = [];
-  /**
-   * The statements sent while serving an HTTP request, leaving out background work (the job and
-   * export ticks, purge, re-binning, live fan-out) that may run at the same moment.
-   */
-  readonly requestStatements: string[] = [];
+  /** The statements of the requests `statementsOf` is measuring, by request id. */
+  private readonly measured = new Map<string, string[]>();
   app!: RunningApp;
   /** Direct connection to the same database, for checks behind the API. */
   sql!: postgres.Sql;
@@ -132,7 +129,7 @@ export class TestServer implements Endpoint {
       onQuery: (query, request) => {
         if (query.includes('from pg_catalog.pg_type')) return;
         this.statements.push(query);
-        if (request) this.requestStatements.push(query);
+        if (request) this.measured.get(request.id)?.push(query);
       },
     });
     this.sql = postgres(databaseUrl, { max: 2, onnotice: () => {} });
@@ -144,18 +141,40 @@ export class TestServer implements Endpoint {
     await this.app?.stop();
   }
 
+  /**
+   * The SQL statements sent while serving the requests `send` makes with the headers it is handed (an
+   * X-Request-Id of their own): neither background work (ticks, purge, re-binning, live fan-out) nor
+   * what earlier requests left running (such as the work after their commits) is counted.
+   */
+  async statementsOf<T>(send: (headers: Record<string, string>) => Promise<T>): Promise<{ answer: T; statements: string[] }> {
+    const id = `measured-${randomBytes(8).toString('hex')}`;
+    const statements: string[] = [];
+    this.measured.set(id, statements);
+    try {
+      return { answer: await send({ 'x-request-id': id }), statements };
+    } finally {
+      this.measured.delete(id);
+    }
+  }
+
   /** Any GraphQL request; nothing is asserted (see requestGraphQL). */
   graphql<R = unknown, V = Record<string, unknown>>(
     query: TypedDocumentNode<R, V> | string,
     variables?: V,
     token: string | null = this.adminToken,
+    headers: Record<string, string> = {},
   ): Promise<GraphQLResponse<R>> {
-    return requestGraphQL(this, query, variables, token);
+    return requestGraphQL(this, query, variables, token, headers);
   }
 
   /** A typed operation from test/generated that must succeed without GraphQL errors. */
-  op<R, V>(document: TypedDocumentNode<R, V>, variables: V, token: string = this.adminToken): Promise<R> {
-    return runOperation(this, document, variables, token);
+  op<R, V>(
+    document: TypedDocumentNode<R, V>,
+    variables: V,
+    token: string = this.adminToken,
+    headers: Record<string, string> = {},
+  ): Promise<R> {
+    return runOperation(this, document, variables, token, headers);
   }
 
   async rest(
