@@ -95,6 +95,8 @@ export interface HealthSettings {
   dataDrift?: {
     batchCount?: number;
     driftThreshold?: number;
+    significanceLevel?: number;
+    minSampleSize?: number;
     importanceThreshold?: number;
     lowImportanceAtRiskCount?: number | null;
     lowImportanceFailingCount?: number | null;

@@ -284,6 +284,10 @@ export type DataDriftHealthSettingsInput = {
   importanceThreshold?: number | null | undefined;
   lowImportanceAtRiskCount?: number | null | undefined;
   lowImportanceFailingCount?: number | null | undefined;
+  /** 1 or more. */
+  minSampleSize?: number | null | undefined;
+  /** Greater than 0, less than 1. */
+  significanceLevel?: number | null | undefined;
 };
 
 export type DataExportFormat =

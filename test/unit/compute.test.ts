@@ -299,12 +299,14 @@ describe('columnDrift', () => {
         fc.option(fc.double({ min: 0, max: 1, noNaN: true })),
         (metric, { column, current }, importance) => {
           const binned = sum(current);
-          const drift = columnDrift(metric, column, columnSums(current, binned), importance);
+          const drift = columnDrift(metric, column, column.counts, columnSums(current, binned), importance);
           expect(drift.name).toBe(column.name);
           expect(drift.importance).toBe(importance);
           expect(drift.sampleSize).toBe(binned);
-          expect(drift.score).toBe(binned > 0 ? driftScore(metric, column.counts, current) : null);
-          expect(drift.baseline).toEqual(binShares(column, column.counts));
+          expect(drift.referenceSampleSize).toBe(sum(column.counts));
+          expect(drift.score).toBe(binned > 0 && sum(column.counts) > 0 ? driftScore(metric, column.counts, current) : null);
+          expect(drift.pValue === null).toBe(drift.score === null);
+          expect(drift.reference).toEqual(binShares(column, column.counts));
           expect(drift.current).toEqual(binShares(column, current));
         },
       ),
@@ -315,7 +317,7 @@ describe('columnDrift', () => {
   it('has no score and empty current bins without sums', () => {
     fc.assert(
       fc.property(driftMetric, anyColumn, (metric, column) => {
-        const drift = columnDrift(metric, column, undefined, null);
+        const drift = columnDrift(metric, column, column.counts, undefined, null);
         expect(drift.score).toBeNull();
         expect(drift.sampleSize).toBe(0);
         expect(drift.current.map((bin) => [bin.count, bin.share])).toEqual(column.counts.map(() => [0, 0]));

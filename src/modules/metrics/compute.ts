@@ -1,6 +1,7 @@
 import type { BaselineColumn } from '../../db/tables.js';
 import { type BinLabel, binLabels } from '../baselines/binning.js';
 import { bucketValue, sketchQuantile } from '../predictions/sketch.js';
+import { chiSquareHomogeneity } from './significance.js';
 import type { AccuracyTotals, ColumnSums, ServiceSums } from './sums.js';
 
 // Metrics from merged sums: pure functions, the same for a whole selection and for one batch.
@@ -84,25 +85,43 @@ export function binShares(column: BaselineColumn, counts: number[]): BinShare[] 
 export interface ColumnDrift {
   name: string;
   importance: number | null;
+  /** null when either side has no row binned by the current baseline. */
   score: number | null;
+  /** Rows of the current selection binned by the current baseline. */
   sampleSize: number;
-  baseline: BinShare[];
+  /** Rows of the reference: the training baseline's, or the reference selection's binned rows. */
+  referenceSampleSize: number;
+  /** Chi-square test of homogeneity on the two histograms' counts (significance.ts); null when score is. */
+  pValue: number | null;
+  reference: BinShare[];
   current: BinShare[];
 }
 
+/**
+ * One column's drift: `referenceCounts` are the training baseline's own counts or a reference
+ * selection's merged bin counts (null: no row binned), over the baseline's bins.
+ */
 export function columnDrift(
   metric: DriftMetric,
   baseline: BaselineColumn,
+  referenceCounts: number[] | null,
   sums: ColumnSums | undefined,
   importance: number | null,
 ): ColumnDrift {
-  const current = sums?.binCounts ?? new Array<number>(baseline.counts.length).fill(0);
+  const bins = baseline.counts.length;
+  const current = sums?.binCounts ?? new Array<number>(bins).fill(0);
+  const reference = referenceCounts ?? new Array<number>(bins).fill(0);
+  const sampleSize = sums?.binnedRowCount ?? 0;
+  const referenceSampleSize = reference.reduce((a, b) => a + b, 0);
+  const comparable = sampleSize > 0 && referenceSampleSize > 0;
   return {
     name: baseline.name,
     importance,
-    score: sums && sums.binnedRowCount > 0 ? driftScore(metric, baseline.counts, current) : null,
-    sampleSize: sums?.binnedRowCount ?? 0,
-    baseline: binShares(baseline, baseline.counts),
+    score: comparable ? driftScore(metric, reference, current) : null,
+    sampleSize,
+    referenceSampleSize,
+    pValue: comparable ? (chiSquareHomogeneity(current, reference)?.pValue ?? null) : null,
+    reference: binShares(baseline, reference),
     current: binShares(baseline, current),
   };
 }

@@ -57,7 +57,17 @@ const ServiceSettingsRef = builder.objectRef<ResolvedHealthSettings['service']>(
 const DriftSettingsRef = builder.objectRef<ResolvedHealthSettings['dataDrift']>('DataDriftHealthSettings').implement({
   fields: (t) => ({
     batchCount: t.exposeInt('batchCount'),
-    driftThreshold: t.exposeFloat('driftThreshold', { description: 'A feature has drifted when its PSI reaches this (default 0.15).' }),
+    driftThreshold: t.exposeFloat('driftThreshold', {
+      description: 'A feature has drifted when its change is significant (see significanceLevel) and its PSI reaches this (default 0.15).',
+    }),
+    significanceLevel: t.exposeFloat('significanceLevel', {
+      description:
+        "The false-discovery rate α (default 0.05): a change is significant when its chi-square p-value, adjusted by Benjamini–Hochberg across the deployment's features, is ≤ α.",
+    }),
+    minSampleSize: t.exposeInt('minSampleSize', {
+      description:
+        'Rows each side of a comparison needs (default 100); with fewer, a feature is INSUFFICIENT_DATA, neither passing nor failing.',
+    }),
     importanceThreshold: t.exposeFloat('importanceThreshold', {
       description: 'A feature is of high importance from this importance on (default 0.5).',
     }),
@@ -143,6 +153,8 @@ builder.mutationField('updateHealthSettings', (t) =>
                 fields: (g) => ({
                   batchCount: g.int({ description: BatchCountDescription }),
                   driftThreshold: g.float(),
+                  significanceLevel: g.float({ description: 'Greater than 0, less than 1.' }),
+                  minSampleSize: g.int({ description: '1 or more.' }),
                   importanceThreshold: g.float(),
                   lowImportanceAtRiskCount: g.int(),
                   lowImportanceFailingCount: g.int(),

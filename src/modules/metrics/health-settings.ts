@@ -26,6 +26,12 @@ const healthSettingsInput = z.object({
     .object({
       batchCount: batchCountSchema.optional(),
       driftThreshold: z.number().min(0, 'must be ≥ 0').optional(),
+      significanceLevel: z
+        .number()
+        .gt(0, 'must be greater than 0 and less than 1')
+        .lt(1, 'must be greater than 0 and less than 1')
+        .optional(),
+      minSampleSize: z.number().int('must be an integer').min(1, 'must be ≥ 1').max(1_000_000_000, 'must be ≤ 1000000000').optional(),
       importanceThreshold: rate.optional(),
       lowImportanceAtRiskCount: count.optional(),
       lowImportanceFailingCount: count.optional(),

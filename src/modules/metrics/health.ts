@@ -1,6 +1,7 @@
 import type { Deployment } from '../../db/tables.js';
-import type { AccuracyMetrics, ColumnDrift } from './compute.js';
+import type { AccuracyMetrics } from './compute.js';
 import { serviceRates } from './compute.js';
+import type { JudgedDrift } from './drift.js';
 import type { ServiceSums } from './sums.js';
 
 // Prediction health indicators (C9): a status per area over the last N batches of a deployment.
@@ -24,6 +25,10 @@ export interface ResolvedHealthSettings {
   dataDrift: {
     batchCount: number;
     driftThreshold: number;
+    /** The false-discovery rate α of the Benjamini–Hochberg correction across a deployment's features. */
+    significanceLevel: number;
+    /** Rows each side of a comparison needs before its drift is judged (else INSUFFICIENT_DATA). */
+    minSampleSize: number;
     importanceThreshold: number;
     lowImportanceAtRiskCount: number | null;
     lowImportanceFailingCount: number | null;
@@ -42,6 +47,8 @@ export function healthSettings(deployment: Deployment): ResolvedHealthSettings {
     dataDrift: {
       batchCount: 10,
       driftThreshold: 0.15,
+      significanceLevel: 0.05,
+      minSampleSize: 100,
       importanceThreshold: 0.5,
       lowImportanceAtRiskCount: 1,
       lowImportanceFailingCount: null,
@@ -87,25 +94,48 @@ export function serviceIndicator(
 
 export function driftIndicator(
   settings: ResolvedHealthSettings['dataDrift'],
-  features: ColumnDrift[] | null,
+  features: JudgedDrift[] | null,
   batchCount: number,
 ): Indicator {
   if (features === null) return { status: 'UNKNOWN', reason: 'no training baseline', batchCount };
-  const considered = features.filter((f) => f.score !== null && !settings.excludedFeatures.includes(f.name));
+  const considered = features.filter((f) => f.status !== 'NO_DATA' && !settings.excludedFeatures.includes(f.name));
   if (considered.length === 0)
     return { status: 'UNKNOWN', reason: `no binned predictions in the last ${settings.batchCount} batches`, batchCount };
-  const drifted = considered.filter((f) => f.score! >= settings.driftThreshold);
+  const judged = considered.filter((f) => f.status !== 'INSUFFICIENT_DATA');
+  if (judged.length === 0) {
+    const rows = Math.min(...considered.map((f) => f.sampleSize));
+    return {
+      status: 'UNKNOWN',
+      reason: `insufficient data: ${rows} binned rows in the last ${settings.batchCount} batches, fewer than the minimum sample size ${settings.minSampleSize}`,
+      batchCount,
+    };
+  }
+  const drifted = judged.filter((f) => f.status === 'DRIFTED');
   const high = drifted.filter((f) => (f.importance ?? 0) >= settings.importanceThreshold).map((f) => f.name);
   const low = drifted.filter((f) => (f.importance ?? 0) < settings.importanceThreshold).map((f) => f.name);
   const reaches = (count: number, limit: number | null) => limit !== null && limit > 0 && count >= limit;
   const names = (list: string[]) => list.join(', ');
+  const rule = `significant at false-discovery rate ${settings.significanceLevel} and score ≥ ${settings.driftThreshold}`;
   if (reaches(high.length, settings.highImportanceFailingCount) || reaches(low.length, settings.lowImportanceFailingCount)) {
-    return { status: 'FAILING', reason: `drifted: ${names([...high, ...low])} (high importance: ${names(high) || 'none'})`, batchCount };
+    return {
+      status: 'FAILING',
+      reason: `drifted (${rule}): ${names([...high, ...low])} (high importance: ${names(high) || 'none'})`,
+      batchCount,
+    };
   }
   if (reaches(high.length, settings.highImportanceAtRiskCount) || reaches(low.length, settings.lowImportanceAtRiskCount)) {
-    return { status: 'AT_RISK', reason: `drifted: ${names([...high, ...low])} (high importance: ${names(high) || 'none'})`, batchCount };
+    return {
+      status: 'AT_RISK',
+      reason: `drifted (${rule}): ${names([...high, ...low])} (high importance: ${names(high) || 'none'})`,
+      batchCount,
+    };
   }
-  return { status: 'PASSING', reason: `no feature reached the drift threshold ${settings.driftThreshold}`, batchCount };
+  const skipped = considered.length - judged.length;
+  return {
+    status: 'PASSING',
+    reason: `no feature drifted (${rule})${skipped ? `; ${skipped} with fewer than ${settings.minSampleSize} rows not judged` : ''}`,
+    batchCount,
+  };
 }
 
 const metricValue: Record<AccuracyMetricName, (m: AccuracyMetrics) => number | null> = {

@@ -1,4 +1,5 @@
 import type { Deployment, MonitoringBatch } from '../../db/tables.js';
+import { ValidationError } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { orThrow } from '../../graphql/errors.js';
@@ -8,12 +9,15 @@ import { batchLoaders } from '../batches/loaders.js';
 import { MonitoringBatchRef } from '../batches/schema.js';
 import { deploymentLoaders } from '../deployments/loaders.js';
 import { DeploymentRef } from '../deployments/schema.js';
-import { type BinShare, executionTimeQuantile, serviceRates, slowRequests } from './compute.js';
+import { type BinShare, type DriftMetric, executionTimeQuantile, serviceRates, slowRequests } from './compute.js';
+import { type DriftCell, type DriftRule, driftMatrix } from './drift.js';
+import { healthSettings } from './health.js';
 import { metricLoaders } from './loaders.js';
 import {
   type AccuracyShape,
   accuracyShape,
   type DataDriftShape,
+  type DriftReference,
   driftShape,
   type FeatureDriftShape,
   type PredictionStatsShape,
@@ -21,8 +25,19 @@ import {
   predictionShape,
   type ServiceHealthShape,
   serviceShape,
+  TRAINING_BASELINE,
 } from './shapes.js';
-import { accuracySums, type BatchSelectionInput, columnSums, labelSums, resolveSelection, type Selection, serviceSums } from './sums.js';
+import {
+  accuracySums,
+  type BatchSelectionInput,
+  type ColumnSums,
+  columnSums,
+  labelSums,
+  previousBatches,
+  resolveSelection,
+  type Selection,
+  serviceSums,
+} from './sums.js';
 
 // Monitoring over a batch selection (C8) and prediction health (C9). Every number is a merge of
 // per-batch aggregates: deployment fields merge the whole selection in SQL; the series and the
@@ -44,8 +59,13 @@ const DriftMetricEnum = builder.enumType('DriftMetric', {
   values: ['PSI', 'JS_DIVERGENCE', 'HELLINGER', 'KL_DIVERGENCE'] as const,
 });
 
-async function selectionOf(ctx: GraphQLContext, deployment: Deployment, batches: BatchSelectionInput): Promise<Selection> {
-  return orThrow<Selection>(await resolveSelection(ctx.app.db, ctx.viewer, deployment.id, batches));
+async function selectionOf(
+  ctx: GraphQLContext,
+  deployment: Deployment,
+  batches: BatchSelectionInput,
+  field = 'batches',
+): Promise<Selection> {
+  return orThrow<Selection>(await resolveSelection(ctx.app.db, ctx.viewer, deployment.id, batches, field));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -107,14 +127,61 @@ const DistributionRef = builder.objectRef<BinShare[]>('Distribution').implement(
   fields: (t) => ({ bins: t.field({ type: [DriftBinRef], resolve: (bins) => bins }) }),
 });
 
+const DriftStatusEnum = builder.enumType('DriftStatus', {
+  description: 'How a comparison was judged.',
+  values: {
+    DRIFTED: { description: 'Significant (adjusted p-value ≤ the significance level) and the score reaches the drift threshold.' },
+    NOT_DRIFTED: { description: 'Both sides hold enough rows, and the change is not significant or not large enough.' },
+    INSUFFICIENT_DATA: { description: 'A side holds fewer rows than the minimum sample size: not judged, neither passing nor failing.' },
+    NO_DATA: { description: 'A side holds no row binned by the current baseline.' },
+  } as const,
+});
+
+const DriftReferenceKindEnum = builder.enumType('DriftReferenceKind', {
+  description: 'What drift was measured against.',
+  values: {
+    TRAINING_BASELINE: { description: "The training baseline's own counts." },
+    SELECTION: { description: 'A reference selection of batches (dataDrift(reference:)).' },
+    PREVIOUS_BATCH: { description: "The deployment's batch created just before (overBatches(reference: PREVIOUS))." },
+  } as const,
+});
+
 const FeatureDriftRef = builder.objectRef<FeatureDriftShape>('FeatureDrift').implement({
   fields: (t) => ({
     name: t.exposeString('name', { description: "Feature name ('' for the target/prediction)." }),
-    score: t.exposeFloat('score', { nullable: true, description: 'null when no row of the selection is binned by the current baseline.' }),
+    score: t.exposeFloat('score', { nullable: true, description: 'null when a side holds no row binned by the current baseline.' }),
     importance: t.exposeFloat('importance', { nullable: true }),
     sampleSize: t.float({ description: 'Rows of the selection binned by the current baseline.', resolve: (f) => f.sampleSize }),
-    isDrifted: t.exposeBoolean('isDrifted', { nullable: true, description: 'score ≥ the drift threshold of the health settings.' }),
-    baseline: t.field({ type: DistributionRef, resolve: (f) => f.baseline }),
+    referenceSampleSize: t.float({
+      description: "Rows of the reference: the training baseline's, or the reference batches' rows binned by the current baseline.",
+      resolve: (f) => f.referenceSampleSize,
+    }),
+    pValue: t.exposeFloat('pValue', {
+      nullable: true,
+      description:
+        "Pearson's chi-square test of homogeneity on the two histograms' counts (bins empty on both sides left out; df = occupied bins − 1): the chance of a difference at least this large if both came from one distribution.",
+    }),
+    adjustedPValue: t.exposeFloat('adjustedPValue', {
+      nullable: true,
+      description:
+        "pValue adjusted by Benjamini–Hochberg across the deployment's features compared here (those with enough rows); the target is its own family. null when not judged.",
+    }),
+    status: t.field({ type: DriftStatusEnum, resolve: (f) => f.status }),
+    isDrifted: t.boolean({
+      nullable: true,
+      description: 'status is DRIFTED: significant AND score ≥ the drift threshold. null when not judged (INSUFFICIENT_DATA, NO_DATA).',
+      resolve: (f) => (f.status === 'DRIFTED' ? true : f.status === 'NOT_DRIFTED' ? false : null),
+    }),
+    reference: t.field({
+      type: DistributionRef,
+      description: 'The reference histogram over the baseline bins.',
+      resolve: (f) => f.reference,
+    }),
+    baseline: t.field({
+      type: DistributionRef,
+      deprecationReason: 'Use reference: the training baseline only when no reference selection is given.',
+      resolve: (f) => f.reference,
+    }),
     current: t.field({ type: DistributionRef, resolve: (f) => f.current }),
   }),
 });
@@ -124,7 +191,16 @@ const DataDriftRef = builder.objectRef<DataDriftShape>('DataDrift').implement({
     batchCount: t.exposeInt('batchCount'),
     metric: t.field({ type: DriftMetricEnum, resolve: (d) => d.metric }),
     driftThreshold: t.exposeFloat('driftThreshold'),
-    hasBaseline: t.exposeBoolean('hasBaseline', { description: 'false until a training baseline is set: features is then empty.' }),
+    significanceLevel: t.exposeFloat('significanceLevel', { description: 'The false-discovery rate α of the health settings.' }),
+    minSampleSize: t.exposeInt('minSampleSize', { description: 'Rows each side needs to be judged (health settings).' }),
+    reference: t.field({ type: DriftReferenceKindEnum, resolve: (d) => d.reference.kind }),
+    referenceBatchIds: t.idList({
+      description: 'The reference batches, oldest first (empty for the training baseline).',
+      resolve: (d) => d.reference.batchIds,
+    }),
+    hasBaseline: t.exposeBoolean('hasBaseline', {
+      description: 'false until a training baseline is set: features is then empty (its bins are what every comparison counts in).',
+    }),
     features: t.field({ type: [FeatureDriftRef], resolve: (d) => d.features }),
     target: t.field({ type: FeatureDriftRef, nullable: true, description: 'Prediction (target) drift.', resolve: (d) => d.target }),
   }),
@@ -193,6 +269,74 @@ const PredictionStatsRef = builder.objectRef<PredictionStatsShape>('PredictionSt
   }),
 });
 
+const SeriesDriftReferenceEnum = builder.enumType('SeriesDriftReference', {
+  values: {
+    TRAINING_BASELINE: { description: 'Each batch against the training baseline.' },
+    PREVIOUS: {
+      description:
+        "Each batch against the deployment's batch created just before it (in the selection or not; the first batch has none: NO_DATA).",
+    },
+  } as const,
+});
+
+/** The most batches a drift matrix compares (N² cells). */
+const MAX_MATRIX_BATCHES = 100;
+
+interface DriftMatrixShape extends DriftRule {
+  feature: string;
+  metric: DriftMetric;
+  hasBaseline: boolean;
+  batchIds: string[];
+  sampleSizes: number[];
+  cells: DriftCell[][];
+}
+
+const DriftMatrixRowRef = builder.objectRef<{ batchId: string; cells: DriftCell[] }>('DriftMatrixRow').implement({
+  fields: (t) => ({
+    batchId: t.exposeID('batchId', { description: 'The batch measured (current).' }),
+    scores: t.floatList({
+      nullable: { list: false, items: true },
+      description: 'Against each batch (reference) in turn: the drift score (0 on the diagonal; null when a side has no binned row).',
+      resolve: (r) => r.cells.map((c) => c.score),
+    }),
+    pValues: t.floatList({
+      nullable: { list: false, items: true },
+      description: "Against each batch in turn: the chi-square test's p-value (unadjusted).",
+      resolve: (r) => r.cells.map((c) => c.pValue),
+    }),
+    statuses: t.field({
+      type: [DriftStatusEnum],
+      description: 'Against each batch in turn: the judgement (significant at the significance level and score ≥ the drift threshold).',
+      resolve: (r) => r.cells.map((c) => c.status),
+    }),
+  }),
+});
+
+const DriftMatrixRef = builder.objectRef<DriftMatrixShape>('DriftMatrix').implement({
+  description:
+    'rows[i][j]: batch i (current) against batch j (reference), over the baseline bins. Each cell is judged on its own (one feature: no correction across features). Empty without a training baseline.',
+  fields: (t) => ({
+    feature: t.exposeString('feature', { description: "The feature ('' for the target)." }),
+    metric: t.field({ type: DriftMetricEnum, resolve: (m) => m.metric }),
+    driftThreshold: t.exposeFloat('driftThreshold'),
+    significanceLevel: t.exposeFloat('significanceLevel'),
+    minSampleSize: t.exposeInt('minSampleSize'),
+    hasBaseline: t.exposeBoolean('hasBaseline'),
+    batches: t.field({
+      type: [MonitoringBatchRef],
+      description: 'Rows and columns, oldest first.',
+      resolve: async (m, _args, ctx) =>
+        (await batchLoaders(ctx).batch.loadMany(m.batchIds)).filter((b): b is MonitoringBatch => !!b && !(b instanceof Error)),
+    }),
+    sampleSizes: t.floatList({ description: "Each batch's rows binned by the current baseline.", resolve: (m) => m.sampleSizes }),
+    rows: t.field({
+      type: [DriftMatrixRowRef],
+      description: 'One row per batch (current), oldest first; its cells are in the order of batches (reference).',
+      resolve: (m) => m.cells.map((cells, i) => ({ batchId: m.batchIds[i]!, cells })),
+    }),
+  }),
+});
+
 interface OverBatchRow {
   batch: MonitoringBatch;
   service: ServiceHealthShape;
@@ -229,11 +373,60 @@ builder.objectFields(DeploymentRef, (t) => ({
     args: {
       batches: t.arg({ type: BatchSelectionInputRef, required: true }),
       metric: t.arg({ type: DriftMetricEnum, defaultValue: 'PSI' }),
+      reference: t.arg({
+        type: BatchSelectionInputRef,
+        description:
+          'Measure against these batches\' merged histograms instead of the training baseline ("this week against last month", "batch 37 against batch 36"). Binning stays the baseline\'s.',
+      }),
     },
-    resolve: async (deployment, { batches, metric }, ctx) => {
+    resolve: async (deployment, { batches, metric, reference }, ctx) => {
+      const { db } = ctx.app;
+      const [selection, referenceSelection] = await Promise.all([
+        selectionOf(ctx, deployment, batches),
+        reference ? selectionOf(ctx, deployment, reference, 'reference') : null,
+      ]);
+      const [baseline, sums, referenceSums] = await Promise.all([
+        currentBaseline(db, deployment),
+        columnSums(db, selection, false),
+        referenceSelection ? columnSums(db, referenceSelection, false) : null,
+      ]);
+      const against: DriftReference = referenceSelection
+        ? { kind: 'SELECTION', batchIds: referenceSelection.batchIds, sums: referenceSums!.get('') }
+        : TRAINING_BASELINE;
+      return driftShape(deployment, baseline, sums.get(''), metric ?? 'PSI', selection.batchIds.length, against);
+    },
+  }),
+  driftMatrix: t.field({
+    type: DriftMatrixRef,
+    description: `Drift of every batch of the selection (at most ${MAX_MATRIX_BATCHES}) against every other, for one feature or the target, from one aggregate row per batch.`,
+    args: {
+      batches: t.arg({ type: BatchSelectionInputRef, required: true }),
+      feature: t.arg.string({ description: 'A feature name; omitted or null: the target (prediction).' }),
+      metric: t.arg({ type: DriftMetricEnum, defaultValue: 'PSI' }),
+    },
+    resolve: async (deployment, { batches, feature, metric }, ctx) => {
+      const { db } = ctx.app;
       const selection = await selectionOf(ctx, deployment, batches);
-      const [baseline, sums] = await Promise.all([currentBaseline(ctx.app.db, deployment), columnSums(ctx.app.db, selection, false)]);
-      return driftShape(deployment, baseline, sums.get(''), metric ?? 'PSI', selection.batchIds.length);
+      if (selection.batchIds.length > MAX_MATRIX_BATCHES)
+        orThrow(ValidationError.of('batches', `a drift matrix compares at most ${MAX_MATRIX_BATCHES} batches`));
+      const baseline = await currentBaseline(db, deployment);
+      const column = feature == null ? baseline?.columns.prediction : baseline?.columns.features.find((c) => c.name === feature);
+      if (baseline && !column)
+        orThrow(ValidationError.of('feature', feature == null ? 'the baseline has no prediction column' : `no feature named ${feature}`));
+      const key = { column: feature ?? '', isPrediction: feature == null };
+      const sums = column ? await columnSums(db, selection, true, key) : new Map<string, ColumnSums[]>();
+      const histograms = selection.batchIds.map((id) => sums.get(id)?.[0]?.binCounts ?? null);
+      const { driftThreshold, significanceLevel, minSampleSize } = healthSettings(deployment).dataDrift;
+      const rule = { driftThreshold, significanceLevel, minSampleSize };
+      return {
+        ...rule,
+        feature: feature ?? '',
+        metric: metric ?? 'PSI',
+        hasBaseline: baseline !== null,
+        batchIds: selection.batchIds,
+        sampleSizes: histograms.map((h) => (h ? h.reduce((a, b) => a + b, 0) : 0)),
+        cells: column ? driftMatrix(metric ?? 'PSI', histograms, rule) : [],
+      };
     },
   }),
   accuracy: t.field({
@@ -263,25 +456,37 @@ builder.objectFields(DeploymentRef, (t) => ({
     args: {
       batches: t.arg({ type: BatchSelectionInputRef, required: true }),
       metric: t.arg({ type: DriftMetricEnum, defaultValue: 'PSI' }),
+      reference: t.arg({
+        type: SeriesDriftReferenceEnum,
+        defaultValue: 'TRAINING_BASELINE',
+        description: "What each batch's dataDrift is measured against.",
+      }),
     },
-    resolve: async (deployment, { batches, metric }, ctx) => {
+    resolve: async (deployment, { batches, metric, reference }, ctx) => {
       const { db } = ctx.app;
       const selection = await selectionOf(ctx, deployment, batches);
+      const previous = reference === 'PREVIOUS' ? await previousBatches(db, deployment.id, selection.batchIds) : new Map<string, string>();
+      const columnSelection = { ...selection, batchIds: [...new Set([...selection.batchIds, ...previous.values()])] };
       const [baseline, service, columns, accuracy, labels, rows] = await Promise.all([
         currentBaseline(db, deployment),
         serviceSums(db, selection, true),
-        columnSums(db, selection, true),
+        columnSums(db, columnSelection, true),
         accuracySums(db, selection, true),
         labelSums(db, selection, true),
         batchLoaders(ctx).batch.loadMany(selection.batchIds),
       ]);
+      const against = (batchId: string): DriftReference => {
+        if (reference !== 'PREVIOUS') return TRAINING_BASELINE;
+        const before = previous.get(batchId);
+        return { kind: 'PREVIOUS_BATCH', batchIds: before ? [before] : [], sums: before ? columns.get(before) : undefined };
+      };
       return rows.flatMap((batch) =>
         batch && !(batch instanceof Error)
           ? [
               {
                 batch,
                 service: serviceShape(service.get(batch.id), 1),
-                drift: driftShape(deployment, baseline, columns.get(batch.id), metric ?? 'PSI', 1),
+                drift: driftShape(deployment, baseline, columns.get(batch.id), metric ?? 'PSI', 1, against(batch.id)),
                 accuracy: accuracyShape(deployment, accuracy.get(batch.id), 1),
                 predictions: predictionShape(deployment, baseline, columns.get(batch.id), labels.get(batch.id), 1),
               },

@@ -3,13 +3,13 @@ import type { Baseline } from '../baselines/current.js';
 import {
   type AccuracyMetrics,
   accuracyMetrics,
-  type ColumnDrift,
   columnDrift,
   type DriftMetric,
   type PredictedVsActual,
   predictedVsActual,
   quantileFromBins,
 } from './compute.js';
+import { type DriftRule, type JudgedDrift, judgeDrift } from './drift.js';
 import { healthSettings } from './health.js';
 import { type AccuracyTotals, type ColumnSums, emptyServiceSums, type ServiceSums } from './sums.js';
 
@@ -20,15 +20,26 @@ export interface ServiceHealthShape {
   batchCount: number;
 }
 
-export interface FeatureDriftShape extends ColumnDrift {
-  isDrifted: boolean | null;
+export type FeatureDriftShape = JudgedDrift;
+
+/** What a selection's drift is measured against. */
+export type DriftReferenceKind = 'TRAINING_BASELINE' | 'SELECTION' | 'PREVIOUS_BATCH';
+
+export interface DriftReference {
+  kind: DriftReferenceKind;
+  /** The reference batches (none for the training baseline). */
+  batchIds: string[];
+  /** Their merged sums (undefined: none of their rows). */
+  sums: ColumnSums[] | undefined;
 }
 
-export interface DataDriftShape {
+export const TRAINING_BASELINE: DriftReference = { kind: 'TRAINING_BASELINE', batchIds: [], sums: undefined };
+
+export interface DataDriftShape extends DriftRule {
   metric: DriftMetric;
-  driftThreshold: number;
   batchCount: number;
   hasBaseline: boolean;
+  reference: DriftReference;
   features: FeatureDriftShape[];
   target: FeatureDriftShape | null;
 }
@@ -51,30 +62,45 @@ export const serviceShape = (sums: ServiceSums | undefined, batchCount: number):
   batchCount,
 });
 
+/** Keyed `${isPrediction}/${column}`, as driftShape looks columns up. */
+const byColumn = (sums: ColumnSums[] | undefined) => new Map((sums ?? []).map((s) => [`${s.isPrediction}/${s.column}`, s]));
+
+/**
+ * A selection's drift against `reference` over the current baseline's bins: the features judged
+ * as one family (drift.ts), the target on its own.
+ */
 export function driftShape(
   deployment: Deployment,
   baseline: Baseline | null,
   sums: ColumnSums[] | undefined,
   metric: DriftMetric,
   batchCount: number,
+  reference: DriftReference = TRAINING_BASELINE,
 ): DataDriftShape {
-  const { driftThreshold } = healthSettings(deployment).dataDrift;
-  const judged = (drift: ColumnDrift): FeatureDriftShape => ({
-    ...drift,
-    isDrifted: drift.score === null ? null : drift.score >= driftThreshold,
-  });
-  if (!baseline) return { metric, driftThreshold, batchCount, hasBaseline: false, features: [], target: null };
-  const byColumn = new Map((sums ?? []).map((s) => [`${s.isPrediction}/${s.column}`, s]));
+  const { driftThreshold, significanceLevel, minSampleSize } = healthSettings(deployment).dataDrift;
+  const rule: DriftRule = { driftThreshold, significanceLevel, minSampleSize };
+  const base = { ...rule, metric, batchCount, reference };
+  if (!baseline) return { ...base, hasBaseline: false, features: [], target: null };
+  const current = byColumn(sums);
+  const referenceSums = byColumn(reference.sums);
   const importance = new Map(deployment.features.map((f) => [f.name, f.importance]));
+  const compare = (column: BaselineColumn, key: string, weight: number | null) =>
+    columnDrift(
+      metric,
+      column,
+      reference.kind === 'TRAINING_BASELINE' ? column.counts : (referenceSums.get(key)?.binCounts ?? null),
+      current.get(key),
+      weight,
+    );
+  const prediction = baseline.columns.prediction;
   return {
-    metric,
-    driftThreshold,
-    batchCount,
+    ...base,
     hasBaseline: true,
-    features: baseline.columns.features.map((column) =>
-      judged(columnDrift(metric, column, byColumn.get(`false/${column.name}`), importance.get(column.name) ?? null)),
+    features: judgeDrift(
+      baseline.columns.features.map((column) => compare(column, `false/${column.name}`, importance.get(column.name) ?? null)),
+      rule,
     ),
-    target: baseline.columns.prediction ? judged(columnDrift(metric, baseline.columns.prediction, byColumn.get('true/'), null)) : null,
+    target: prediction ? judgeDrift([compare(prediction, 'true/', null)], rule)[0]! : null,
   };
 }
 

@@ -39,14 +39,16 @@ export async function resolveSelection(
   viewer: Viewer,
   deploymentId: string,
   input: BatchSelectionInput,
+  /** The argument's name in refusals. */
+  field = 'batches',
 ): Promise<Selection | ValidationError> {
   const { batchIds, last } = input;
-  if ((batchIds == null) === (last == null)) return ValidationError.of('batches', 'give either batchIds or last');
+  if ((batchIds == null) === (last == null)) return ValidationError.of(field, 'give either batchIds or last');
   if (last != null && (!Number.isInteger(last) || last < 1 || last > MAX_SELECTED_BATCHES)) {
-    return ValidationError.of('batches.last', `must be an integer from 1 to ${MAX_SELECTED_BATCHES}`);
+    return ValidationError.of(`${field}.last`, `must be an integer from 1 to ${MAX_SELECTED_BATCHES}`);
   }
   if (batchIds != null && batchIds.length > MAX_SELECTED_BATCHES)
-    return ValidationError.of('batches.batchIds', `must name at most ${MAX_SELECTED_BATCHES} batches`);
+    return ValidationError.of(`${field}.batchIds`, `must name at most ${MAX_SELECTED_BATCHES} batches`);
   const live = and(
     eq(monitoringBatches.deploymentId, deploymentId),
     eq(monitoringBatches.organizationId, viewer.organizationId),
@@ -196,8 +198,17 @@ function perPositionBinSums(current: SQL, binCounts: unknown): SQL {
   return sql`case when count(case when ${current} then ${binCounts} end) > 0 then array_remove(array[${sql.join(positions, sql`, `)}], null) end`;
 }
 
-/** Bin counts are summed only over rows binned by the deployment's current baseline. */
-export async function columnSums(db: Db, selection: Selection, perBatch: boolean): Promise<Map<string, ColumnSums[]>> {
+/** One column: a feature by name, or the prediction (target). */
+export interface ColumnKey {
+  column: string;
+  isPrediction: boolean;
+}
+
+/**
+ * Bin counts are summed only over rows binned by the deployment's current baseline; `only` reads
+ * one column (the drift matrix), else every column.
+ */
+export async function columnSums(db: Db, selection: Selection, perBatch: boolean, only?: ColumnKey): Promise<Map<string, ColumnSums[]>> {
   const result = new Map<string, ColumnSums[]>();
   if (selection.batchIds.length === 0) return result;
   const c = batchColumnStats;
@@ -218,7 +229,13 @@ export async function columnSums(db: Db, selection: Selection, perBatch: boolean
       })
       .from(c)
       .innerJoin(deployments, eq(deployments.id, c.deploymentId))
-      .where(and(inSelection(c.batchId, selection.batchIds), modelFilter(c.modelId, selection.modelId)))
+      .where(
+        and(
+          inSelection(c.batchId, selection.batchIds),
+          modelFilter(c.modelId, selection.modelId),
+          only ? and(eq(c.column, only.column), eq(c.isPrediction, only.isPrediction)) : undefined,
+        ),
+      )
       .groupBy(sql`1`, c.column, c.isPrediction);
   let rows = await statement(perPositionBinSums(current, c.binCounts));
   // A column with more bins than BIN_POSITIONS (none today): merge whole arrays instead.
@@ -381,5 +398,29 @@ export async function latestBatches(
       where ${inArray(monitoringBatches.deploymentId, deploymentIds)} and organization_id = ${organizationId} and deleted_at is null
     ) ranked where rn <= ${limit} order by deployment_id, rn`);
   for (const row of rows) result.get(row.deployment_id)!.push(row.id);
+  return result;
+}
+
+/**
+ * For each of `batchIds` (live batches of one deployment), the deployment's live batch created just
+ * before it, or none for the first; one statement, an index step per batch.
+ */
+export async function previousBatches(db: Db, deploymentId: string, batchIds: string[]): Promise<Map<string, string>> {
+  const result = new Map<string, string>();
+  if (batchIds.length === 0) return result;
+  const rows = await db.execute<{ id: string; previous: string }>(sql`
+    select b.id, p.id as previous
+    from ${monitoringBatches} b
+    cross join lateral (
+      select q.id from ${monitoringBatches} q
+      where q.deployment_id = b.deployment_id and q.deleted_at is null and (q.created_at, q.id) < (b.created_at, b.id)
+      order by q.created_at desc, q.id desc
+      limit 1
+    ) p
+    where b.deployment_id = ${deploymentId} and b.id in (${sql.join(
+      batchIds.map((id) => sql`${id}`),
+      sql`, `,
+    )})`);
+  for (const row of rows) result.set(row.id, row.previous);
   return result;
 }
