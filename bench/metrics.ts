@@ -57,6 +57,7 @@ import { waitForQuiet } from './lib/cpu.js';
 import { type BenchDatabase, startDatabase } from './lib/database.js';
 import { freeBytes, gb } from './lib/disk.js';
 import { InProcessMetrics, type StatementTiming, type StepTimes } from './lib/metrics-breakdown.js';
+import { checkComparisons, timeComparisons } from './lib/metrics-comparisons.js';
 import { postmasterPid, TreeCpuMeter } from './lib/metrics-cpu.js';
 import { FIELDS, type FieldName, FLOOR_QUERY, GraphQLTimer, METRICS, type MetricName, type Selection } from './lib/metrics-graphql.js';
 import { type RawAccuracy, type RawDrift, RawScan, type RawService } from './lib/metrics-raw.js';
@@ -471,6 +472,25 @@ async function main() {
     }
   }
 
+  // --- Batch comparisons (issue 15) ------------------------------------------------------------------
+  // Drift against a reference selection and the drift matrix, each answer checked first, then timed
+  // interleaved with the same drift answer against the training baseline (the ratio's baseline).
+  const comparisonRng = new Prng(SEED ^ 0x15);
+  const firstFeature = FEATURES[0]!.name;
+  const comparisonCheck: Record<string, unknown> = {};
+  for (const dataset of datasets)
+    comparisonCheck[dataset.key] = await checkComparisons(timer, dataset, SELECTED, comparisonRng, firstFeature);
+  progress(`check: reference bins equal the raw scan's, matrix cells equal dataDrift of the pair ${JSON.stringify(comparisonCheck)}`);
+  await quiet('the batch comparisons');
+  const comparisons = await timeComparisons(timer, datasets, {
+    selected: SELECTED,
+    runs: RUNS,
+    warmup: WARMUP,
+    rng: comparisonRng,
+    feature: firstFeature,
+  });
+  progress(`batch comparisons: ${JSON.stringify(comparisons)}`);
+
   // --- Figures -----------------------------------------------------------------------------------------
   const figures: Record<string, unknown> = {};
   const rawP50: Record<string, Record<string, Record<string, number>>> = {};
@@ -555,6 +575,7 @@ async function main() {
     slowdown_large_vs_small: slowdown,
     slowdown_large_vs_small_max: slowdownMax === null ? null : round(slowdownMax, 2),
     breakdown,
+    batch_comparisons: comparisons,
     baseline_root: BASELINE_ROOT ?? null,
     overhead_vs_baseline: overhead,
     p50_over_baseline_p50: baselineTimer ? overheadRatios : null,
@@ -577,7 +598,7 @@ async function main() {
       speedup_met: speedupMet,
       slowdown_met: slowdownMet,
     },
-    goal_met: p50Met && speedupMet !== false && slowdownMet !== false,
+    goal_met: p50Met && speedupMet !== false && slowdownMet !== false && comparisons.goal_met,
   });
 }
 
