@@ -1,7 +1,6 @@
 import type { BaselineColumn, Deployment } from '../../db/tables.js';
 import type { Baseline } from '../baselines/current.js';
 import {
-  type AccuracyMetrics,
   accuracyMetrics,
   type ColumnDrift,
   columnDrift,
@@ -10,7 +9,7 @@ import {
   predictedVsActual,
   quantileFromBins,
 } from './compute.js';
-import { healthSettings } from './health.js';
+import { type AccuracyEvidence, healthSettings } from './health.js';
 import { type AccuracyTotals, type ColumnSums, emptyServiceSums, type ServiceSums } from './sums.js';
 
 // What the GraphQL metric types resolve from: merged sums plus what they need to be read.
@@ -33,7 +32,7 @@ export interface DataDriftShape {
   target: FeatureDriftShape | null;
 }
 
-export interface AccuracyShape extends AccuracyMetrics, PredictedVsActual {
+export interface AccuracyShape extends AccuracyEvidence, PredictedVsActual {
   batchCount: number;
 }
 
@@ -81,6 +80,8 @@ export function driftShape(
 export const accuracyShape = (deployment: Deployment, totals: AccuracyTotals | undefined, batchCount: number): AccuracyShape => ({
   ...accuracyMetrics(deployment.targetType, totals),
   ...predictedVsActual(deployment.targetType, deployment.classNames, deployment.positiveClass, totals),
+  targetType: deployment.targetType,
+  totals,
   batchCount,
 });
 
