@@ -55,7 +55,8 @@ export function wilson(successes: number, trials: number, z: number): [number, n
   const denominator = 1 + z2 / trials;
   const center = (p + z2 / (2 * trials)) / denominator;
   const half = (z / denominator) * Math.sqrt((p * (1 - p)) / trials + z2 / (4 * trials * trials));
-  return [Math.max(0, center - half), Math.min(1, center + half)];
+  // Exactly 0 and 1 at the ends (the formula gives them up to rounding).
+  return [successes <= 0 ? 0 : Math.max(0, center - half), successes >= trials ? 1 : Math.min(1, center + half)];
 }
 
 /** Hanley & McNeil (1982) standard error of a ROC AUC `a` from `positives` and `negatives`. */
