@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { aucFromBins } from '../../src/modules/metrics/compute.js';
 import { accuracyIntervals, type IntervalMetric, type MetricInterval } from '../../src/modules/metrics/intervals.js';
 import type { AccuracyTotals } from '../../src/modules/metrics/sums.js';
+import { chiSquareWilsonHilferty, hanleyMcNeilReference, wilsonReference, Z95 } from '../helpers/statistics.js';
 
 // Confidence intervals of accuracy metrics on simulated batches whose truth is known, at sample
 // sizes 30 … 10⁶. Batches are drawn as their sufficient statistics (binomial counts, a chi-square
@@ -15,8 +16,6 @@ import type { AccuracyTotals } from '../../src/modules/metrics/sums.js';
 
 const SIZES = [30, 100, 1000, 10_000, 100_000, 1_000_000] as const;
 const LEVEL = 0.95;
-/** Φ⁻¹(0.975), typed out. */
-const Z95 = 1.959963984540054;
 
 const standardErrors = (coverage: number, replicates: number) => 4 * Math.sqrt((coverage * (1 - coverage)) / replicates);
 
@@ -143,14 +142,6 @@ const normalCdf = (x: number) => (Number.isFinite(x) ? 0.5 + 0.5 * Math.sign(x) 
 // ---------------------------------------------------------------------------------------------
 // Reference formulas
 
-/** Wilson (1927) in its textbook closed form: (x + z²/2)/(n + z²) ± z√n/(n + z²)·√(p̂q̂ + z²/(4n)). */
-function wilsonReference(x: number, n: number, z = Z95): [number, number] {
-  const p = x / n;
-  const center = (x + (z * z) / 2) / (n + z * z);
-  const half = ((z * Math.sqrt(n)) / (n + z * z)) * Math.sqrt(p * (1 - p) + (z * z) / (4 * n));
-  return [center - half, center + half];
-}
-
 /** Exact coverage of the Wilson interval for Binomial(n, p): Σ pmf(x) over the x whose interval holds p. */
 function wilsonExactCoverage(n: number, p: number): number {
   const mode = Math.floor((n + 1) * p);
@@ -173,17 +164,6 @@ function wilsonExactCoverage(n: number, p: number): number {
   }
   return covered / total;
 }
-
-/** Hanley & McNeil (1982), eq. 2: SE² = (A(1−A) + (nA − 1)(Q1 − A²) + (nN − 1)(Q2 − A²)) / (nA·nN). */
-function hanleyMcNeilReference(auc: number, positives: number, negatives: number): [number, number] {
-  const q1 = auc / (2 - auc);
-  const q2 = (2 * auc ** 2) / (1 + auc);
-  const se = Math.sqrt((auc * (1 - auc) + (positives - 1) * (q1 - auc ** 2) + (negatives - 1) * (q2 - auc ** 2)) / (positives * negatives));
-  return [Math.max(0, auc - Z95 * se), Math.min(1, auc + Z95 * se)];
-}
-
-/** Wilson–Hilferty: χ²_{q,k} ≈ k·(1 − 2/(9k) + z_q·√(2/(9k)))³ (relative error < 10⁻³ from k = 30). */
-const chiSquareWilsonHilferty = (z: number, k: number) => k * (1 - 2 / (9 * k) + z * Math.sqrt(2 / (9 * k))) ** 3;
 
 function totals(partial: Partial<AccuracyTotals> & { count: number }): AccuracyTotals {
   return {
