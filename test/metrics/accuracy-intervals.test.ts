@@ -227,5 +227,16 @@ describe('the accuracy health rule judged by the confidence interval', () => {
     expect(later.updateHealthSettings.__typename).toBe('UpdateHealthSettingsSuccess');
     health = (await server.op(AccuracyHealthDocument, { id: deployment.id })).deployment!.health.accuracy;
     expect(health.reason).toContain('no confidence interval for R2: judged by the point');
+
+    // MAE of a single prediction has no interval to judge by: UNKNOWN, not judged by the point.
+    const single = await createDeployment(server);
+    await regressionBatch(single.id, [500]);
+    await server.op(UpdateAccuracyJudgmentDocument, {
+      input: { deploymentId: single.id, accuracy: { metric: 'MAE', judgeBy: 'CONFIDENCE_INTERVAL', atRiskThreshold: 1 } },
+    });
+    expect((await server.op(AccuracyHealthDocument, { id: single.id })).deployment!.health.accuracy).toMatchObject({
+      status: 'UNKNOWN',
+      reason: 'MAE 500.0 over 1 predictions with actuals: too few for a confidence interval',
+    });
   });
 });

@@ -35,7 +35,7 @@ export const AccuracyMetricEnum = builder.enumType('AccuracyMetric', { values: A
 
 const AccuracyJudgmentEnum = builder.enumType('AccuracyJudgment', {
   description:
-    'POINT: a threshold is reached when the metric is at or past it. CONFIDENCE_INTERVAL: only when the whole confidence interval (Accuracy.confidenceIntervals) is past it — upper end ≤ the threshold for metrics where higher is better, lower end ≥ it otherwise. LOG_LOSS, R2 and MAPE have no interval: that pair is refused, and a metric changed afterwards is judged by its point (the reason says so).',
+    'POINT: a threshold is reached when the metric is at or past it. CONFIDENCE_INTERVAL: only when the whole confidence interval (Accuracy.confidenceIntervals) is past it — upper end ≤ the threshold for metrics where higher is better, lower end ≥ it otherwise. LOG_LOSS, R2 and MAPE have no interval: that pair is refused, and a metric changed afterwards is judged by its point (the reason says so). MAE of a single prediction has no interval: UNKNOWN.',
   values: ACCURACY_JUDGMENTS,
 });
 

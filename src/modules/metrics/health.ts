@@ -1,7 +1,7 @@
 import type { Deployment } from '../../db/tables.js';
 import type { AccuracyMetrics, ColumnDrift } from './compute.js';
 import { serviceRates } from './compute.js';
-import { accuracyIntervals, DEFAULT_CONFIDENCE_LEVEL } from './intervals.js';
+import { accuracyIntervals, DEFAULT_CONFIDENCE_LEVEL, INTERVAL_METRICS } from './intervals.js';
 import type { AccuracyTotals, ServiceSums } from './sums.js';
 
 // Prediction health indicators (C9): a status per area over the last N batches of a deployment.
@@ -147,7 +147,8 @@ const round = (value: number) => value.toPrecision(4);
  * only when the whole interval is (higher-is-better metrics: upper ≤ threshold; lower-is-better:
  * lower ≥ threshold), so a small batch whose point crossed by chance stays within thresholds. A
  * metric without an interval (LOG_LOSS, R2, MAPE: settings refuse the pair, but the metric may be
- * changed after judgeBy) is judged by its point, and the reason says so.
+ * changed after judgeBy) is judged by its point, and the reason says so; MAE of one prediction
+ * (no interval) is UNKNOWN.
  */
 export function accuracyIndicator(settings: ResolvedHealthSettings['accuracy'], evidence: AccuracyEvidence, batchCount: number): Indicator {
   const value = metricValue[settings.metric](evidence);
@@ -164,6 +165,9 @@ export function accuracyIndicator(settings: ResolvedHealthSettings['accuracy'], 
       low = interval.lower;
       high = interval.upper;
       shown += `, ${round(settings.confidenceLevel * 100)}% interval [${round(low)}, ${round(high)}]`;
+    } else if ((INTERVAL_METRICS as readonly string[]).includes(settings.metric)) {
+      // MAE of a single prediction: no variance, so no interval to judge by.
+      return { status: 'UNKNOWN', reason: `${shown}: too few for a confidence interval`, batchCount };
     } else {
       shown += ` (no confidence interval for ${settings.metric}: judged by the point)`;
     }
