@@ -10,6 +10,7 @@ import './modules/actuals/schema.js';
 import './modules/baselines/schema.js';
 import './modules/metrics/schema.js';
 import './modules/metrics/health-schema.js';
+import './modules/metrics/interval-schema.js';
 import './modules/custom-metrics/schema.js';
 import './modules/exports/schema.js';
 import './modules/scoring/schema.js';

@@ -104,7 +104,14 @@ export interface HealthSettings {
     highImportanceFailingCount?: number | null;
     excludedFeatures?: string[];
   };
-  accuracy?: { batchCount?: number; metric?: string | null; atRiskThreshold?: number | null; failingThreshold?: number | null };
+  accuracy?: {
+    batchCount?: number;
+    metric?: string | null;
+    atRiskThreshold?: number | null;
+    failingThreshold?: number | null;
+    judgeBy?: string;
+    confidenceLevel?: number;
+  };
 }
 
 export const deployments = pgTable(

@@ -7,9 +7,17 @@ export type AccuracyHealthSettingsInput = {
   atRiskThreshold?: number | null | undefined;
   /** One of 1, 5, 10, 50, 100, 1000, 10000. */
   batchCount?: number | null | undefined;
+  /** 0.5 to 0.999. */
+  confidenceLevel?: number | null | undefined;
   failingThreshold?: number | null | undefined;
+  judgeBy?: AccuracyJudgment | null | undefined;
   metric?: AccuracyMetric | null | undefined;
 };
+
+/** POINT: a threshold is reached when the metric is at or past it. CONFIDENCE_INTERVAL: only when the whole confidence interval (Accuracy.confidenceIntervals) is past it — upper end ≤ the threshold for metrics where higher is better, lower end ≥ it otherwise. LOG_LOSS, R2 and MAPE have no interval: that pair is refused, and a metric changed afterwards is judged by its point (the reason says so). MAE of a single prediction has no interval: UNKNOWN. */
+export type AccuracyJudgment =
+  | 'CONFIDENCE_INTERVAL'
+  | 'POINT';
 
 export type AccuracyMetric =
   | 'ACCURACY'

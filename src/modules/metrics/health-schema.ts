@@ -7,7 +7,14 @@ import { orThrow, resultUnion } from '../../graphql/errors.js';
 import { DeploymentRef } from '../deployments/schema.js';
 import { activity } from './activity.js';
 import { type DeploymentHealth, listDeploymentsByHealth } from './deployment-health.js';
-import { ACCURACY_METRICS, BATCH_COUNT_CHOICES, healthSettings, type Indicator, type ResolvedHealthSettings } from './health.js';
+import {
+  ACCURACY_JUDGMENTS,
+  ACCURACY_METRICS,
+  BATCH_COUNT_CHOICES,
+  healthSettings,
+  type Indicator,
+  type ResolvedHealthSettings,
+} from './health.js';
 import { updateHealthSettings } from './health-settings.js';
 import { metricLoaders } from './loaders.js';
 
@@ -24,7 +31,13 @@ export const HealthFilterInput = builder.inputType('DeploymentHealthFilter', {
   }),
 });
 
-const AccuracyMetricEnum = builder.enumType('AccuracyMetric', { values: ACCURACY_METRICS });
+export const AccuracyMetricEnum = builder.enumType('AccuracyMetric', { values: ACCURACY_METRICS });
+
+const AccuracyJudgmentEnum = builder.enumType('AccuracyJudgment', {
+  description:
+    'POINT: a threshold is reached when the metric is at or past it. CONFIDENCE_INTERVAL: only when the whole confidence interval (Accuracy.confidenceIntervals) is past it — upper end ≤ the threshold for metrics where higher is better, lower end ≥ it otherwise. LOG_LOSS, R2 and MAPE have no interval: that pair is refused, and a metric changed afterwards is judged by its point (the reason says so). MAE of a single prediction has no interval: UNKNOWN.',
+  values: ACCURACY_JUDGMENTS,
+});
 
 const IndicatorRef = builder.objectRef<Indicator>('HealthIndicator').implement({
   fields: (t) => ({
@@ -88,6 +101,8 @@ const AccuracySettingsRef = builder.objectRef<ResolvedHealthSettings['accuracy']
       description: 'null: accuracy status stays UNKNOWN until thresholds are set.',
     }),
     failingThreshold: t.exposeFloat('failingThreshold', { nullable: true }),
+    judgeBy: t.field({ type: AccuracyJudgmentEnum, description: 'Default POINT.', resolve: (s) => s.judgeBy }),
+    confidenceLevel: t.exposeFloat('confidenceLevel', { description: 'Of the intervals CONFIDENCE_INTERVAL judges by (default 0.95).' }),
   }),
 });
 
@@ -171,6 +186,8 @@ builder.mutationField('updateHealthSettings', (t) =>
                   metric: g.field({ type: AccuracyMetricEnum }),
                   atRiskThreshold: g.float(),
                   failingThreshold: g.float(),
+                  judgeBy: g.field({ type: AccuracyJudgmentEnum }),
+                  confidenceLevel: g.float({ description: '0.5 to 0.999.' }),
                 }),
               }),
             }),

@@ -7,7 +7,8 @@ import { transactionResult } from '../../db/transactions.js';
 import { isError, NotFoundError, type Result, ValidationError } from '../../errors.js';
 import { announce } from '../../events/hub.js';
 import { definedOnly, parseInput } from '../../validation.js';
-import { ACCURACY_METRICS, BATCH_COUNT_CHOICES, CLASSIFICATION_ONLY } from './health.js';
+import { ACCURACY_JUDGMENTS, ACCURACY_METRICS, BATCH_COUNT_CHOICES, CLASSIFICATION_ONLY, healthSettings } from './health.js';
+import { CONFIDENCE_LEVEL_RULE, INTERVAL_METRICS, MAX_CONFIDENCE_LEVEL, MIN_CONFIDENCE_LEVEL } from './intervals.js';
 
 // Changing a deployment's health settings (the rules themselves are pure, in health.ts).
 
@@ -46,6 +47,12 @@ const healthSettingsInput = z.object({
       metric: z.enum(ACCURACY_METRICS).optional(),
       atRiskThreshold: z.number().nullable().optional(),
       failingThreshold: z.number().nullable().optional(),
+      judgeBy: z.enum(ACCURACY_JUDGMENTS).optional(),
+      confidenceLevel: z
+        .number()
+        .min(MIN_CONFIDENCE_LEVEL, CONFIDENCE_LEVEL_RULE)
+        .max(MAX_CONFIDENCE_LEVEL, CONFIDENCE_LEVEL_RULE)
+        .optional(),
     })
     .nullish(),
 });
@@ -80,6 +87,16 @@ export async function updateHealthSettings(
     if (metric === 'AUC' || metric === 'F1' || metric === 'TPR' || metric === 'PPV') {
       if (deployment.targetType === 'MULTICLASS')
         return ValidationError.of('accuracy.metric', `${metric} applies to binary targets; use LOG_LOSS or ACCURACY`);
+    }
+    // judgeBy CONFIDENCE_INTERVAL is refused with a metric that has no interval when it is set; a
+    // metric changed afterwards is accepted and judged by its point (the reason says so).
+    if (parsed.accuracy?.judgeBy === 'CONFIDENCE_INTERVAL') {
+      const judged = metric ?? healthSettings(deployment).accuracy.metric;
+      if (!(INTERVAL_METRICS as readonly string[]).includes(judged))
+        return ValidationError.of(
+          'accuracy.judgeBy',
+          `${judged} has no confidence interval; judge it by POINT or use one of ${INTERVAL_METRICS.join(', ')}`,
+        );
     }
     const next: HealthSettings = {
       service: { ...stored.service, ...definedOnly(parsed.service) },

@@ -2,7 +2,8 @@ import type { Deployment } from '../../db/tables.js';
 import type { AccuracyMetrics } from './compute.js';
 import { serviceRates } from './compute.js';
 import type { JudgedDrift } from './drift.js';
-import type { ServiceSums } from './sums.js';
+import { accuracyIntervals, DEFAULT_CONFIDENCE_LEVEL, INTERVAL_METRICS } from './intervals.js';
+import type { AccuracyTotals, ServiceSums } from './sums.js';
 
 // Prediction health indicators (C9): a status per area over the last N batches of a deployment.
 
@@ -11,6 +12,9 @@ export const ACCURACY_METRICS = ['LOG_LOSS', 'AUC', 'ACCURACY', 'F1', 'TPR', 'PP
 export type AccuracyMetricName = (typeof ACCURACY_METRICS)[number];
 const HIGHER_IS_BETTER = new Set<AccuracyMetricName>(['AUC', 'ACCURACY', 'F1', 'TPR', 'PPV', 'R2']);
 export const CLASSIFICATION_ONLY = new Set<AccuracyMetricName>(['LOG_LOSS', 'AUC', 'ACCURACY', 'F1', 'TPR', 'PPV']);
+/** How a threshold is judged reached: by the point value, or only when the whole confidence interval is past it. */
+export const ACCURACY_JUDGMENTS = ['POINT', 'CONFIDENCE_INTERVAL'] as const;
+export type AccuracyJudgment = (typeof ACCURACY_JUDGMENTS)[number];
 
 export type HealthStatus = 'PASSING' | 'AT_RISK' | 'FAILING' | 'UNKNOWN';
 
@@ -36,7 +40,14 @@ export interface ResolvedHealthSettings {
     highImportanceFailingCount: number | null;
     excludedFeatures: string[];
   };
-  accuracy: { batchCount: number; metric: AccuracyMetricName; atRiskThreshold: number | null; failingThreshold: number | null };
+  accuracy: {
+    batchCount: number;
+    metric: AccuracyMetricName;
+    atRiskThreshold: number | null;
+    failingThreshold: number | null;
+    judgeBy: AccuracyJudgment;
+    confidenceLevel: number;
+  };
 }
 
 /** The settings in force: stored values over the defaults. */
@@ -62,6 +73,8 @@ export function healthSettings(deployment: Deployment): ResolvedHealthSettings {
       atRiskThreshold: null,
       failingThreshold: null,
       ...stored.accuracy,
+      judgeBy: (stored.accuracy?.judgeBy as AccuracyJudgment | undefined) ?? 'POINT',
+      confidenceLevel: stored.accuracy?.confidenceLevel ?? DEFAULT_CONFIDENCE_LEVEL,
       metric: (stored.accuracy?.metric as AccuracyMetricName | undefined) ?? (deployment.targetType === 'REGRESSION' ? 'RMSE' : 'LOG_LOSS'),
     },
   };
@@ -151,19 +164,53 @@ const metricValue: Record<AccuracyMetricName, (m: AccuracyMetrics) => number | n
   MAPE: (m) => m.mape,
 };
 
-export function accuracyIndicator(settings: ResolvedHealthSettings['accuracy'], metrics: AccuracyMetrics, batchCount: number): Indicator {
-  const value = metricValue[settings.metric](metrics);
-  if (metrics.count === 0 || value === null)
+/** What the accuracy rule reads: the metrics, and the sums and target type its intervals come from. */
+export interface AccuracyEvidence extends AccuracyMetrics {
+  targetType: 'BINARY' | 'MULTICLASS' | 'REGRESSION';
+  totals: AccuracyTotals | undefined;
+}
+
+const round = (value: number) => value.toPrecision(4);
+
+/**
+ * By the point: a threshold is reached when the value is at or past it. By the confidence interval:
+ * only when the whole interval is (higher-is-better metrics: upper ≤ threshold; lower-is-better:
+ * lower ≥ threshold), so a small batch whose point crossed by chance stays within thresholds. A
+ * metric without an interval (LOG_LOSS, R2, MAPE: settings refuse the pair, but the metric may be
+ * changed after judgeBy) is judged by its point, and the reason says so; MAE of one prediction
+ * (no interval) is UNKNOWN.
+ */
+export function accuracyIndicator(settings: ResolvedHealthSettings['accuracy'], evidence: AccuracyEvidence, batchCount: number): Indicator {
+  const value = metricValue[settings.metric](evidence);
+  if (evidence.count === 0 || value === null)
     return { status: 'UNKNOWN', reason: `no predictions with actuals in the last ${settings.batchCount} batches`, batchCount };
-  const shown = `${settings.metric} ${value.toPrecision(4)} over ${metrics.count} predictions with actuals`;
+  let shown = `${settings.metric} ${round(value)} over ${evidence.count} predictions with actuals`;
+  let low = value;
+  let high = value;
+  if (settings.judgeBy === 'CONFIDENCE_INTERVAL') {
+    const interval = accuracyIntervals(evidence.targetType, evidence.totals, settings.confidenceLevel, evidence).find(
+      (i) => i.metric === settings.metric,
+    );
+    if (interval) {
+      low = interval.lower;
+      high = interval.upper;
+      shown += `, ${round(settings.confidenceLevel * 100)}% interval [${round(low)}, ${round(high)}]`;
+    } else if ((INTERVAL_METRICS as readonly string[]).includes(settings.metric)) {
+      // MAE of a single prediction: no variance, so no interval to judge by.
+      return { status: 'UNKNOWN', reason: `${shown}: too few for a confidence interval`, batchCount };
+    } else {
+      shown += ` (no confidence interval for ${settings.metric}: judged by the point)`;
+    }
+  }
   if (settings.atRiskThreshold === null && settings.failingThreshold === null) {
     return { status: 'UNKNOWN', reason: `${shown}; no accuracy thresholds are set`, batchCount };
   }
   const higher = HIGHER_IS_BETTER.has(settings.metric);
-  const worse = (threshold: number | null) => threshold !== null && (higher ? value <= threshold : value >= threshold);
+  const worse = (threshold: number | null) => threshold !== null && (higher ? high <= threshold : low >= threshold);
+  const what = low === high ? '' : ' (the whole interval)';
   if (worse(settings.failingThreshold))
-    return { status: 'FAILING', reason: `${shown} reached the failing threshold ${settings.failingThreshold}`, batchCount };
+    return { status: 'FAILING', reason: `${shown} reached the failing threshold ${settings.failingThreshold}${what}`, batchCount };
   if (worse(settings.atRiskThreshold))
-    return { status: 'AT_RISK', reason: `${shown} reached the at-risk threshold ${settings.atRiskThreshold}`, batchCount };
+    return { status: 'AT_RISK', reason: `${shown} reached the at-risk threshold ${settings.atRiskThreshold}${what}`, batchCount };
   return { status: 'PASSING', reason: `${shown} within thresholds`, batchCount };
 }

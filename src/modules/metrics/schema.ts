@@ -210,7 +210,7 @@ const ClassShareRef = builder.objectRef<PredictionStatsShape['classDistribution'
   fields: (t) => ({ className: t.exposeString('className'), count: t.float({ resolve: (c) => c.count }), share: t.exposeFloat('share') }),
 });
 
-const AccuracyRef = builder.objectRef<AccuracyShape>('Accuracy').implement({
+export const AccuracyRef = builder.objectRef<AccuracyShape>('Accuracy').implement({
   description:
     'From predictions joined to their latest actual. Binary: logLoss, auc, accuracy, f1, tpr, ppv (at the deployment threshold); regression: rmse, mae, r2, mape (percent, over actuals ≠ 0); multiclass: logLoss, accuracy.',
   fields: (t) => ({

@@ -1,16 +1,8 @@
 import type { BaselineColumn, Deployment } from '../../db/tables.js';
 import type { Baseline } from '../baselines/current.js';
-import {
-  type AccuracyMetrics,
-  accuracyMetrics,
-  columnDrift,
-  type DriftMetric,
-  type PredictedVsActual,
-  predictedVsActual,
-  quantileFromBins,
-} from './compute.js';
+import { accuracyMetrics, columnDrift, type DriftMetric, type PredictedVsActual, predictedVsActual, quantileFromBins } from './compute.js';
 import { type DriftRule, type JudgedDrift, judgeDrift } from './drift.js';
-import { healthSettings } from './health.js';
+import { type AccuracyEvidence, healthSettings } from './health.js';
 import { type AccuracyTotals, type ColumnSums, emptyServiceSums, type ServiceSums } from './sums.js';
 
 // What the GraphQL metric types resolve from: merged sums plus what they need to be read.
@@ -44,7 +36,7 @@ export interface DataDriftShape extends DriftRule {
   target: FeatureDriftShape | null;
 }
 
-export interface AccuracyShape extends AccuracyMetrics, PredictedVsActual {
+export interface AccuracyShape extends AccuracyEvidence, PredictedVsActual {
   batchCount: number;
 }
 
@@ -107,6 +99,8 @@ export function driftShape(
 export const accuracyShape = (deployment: Deployment, totals: AccuracyTotals | undefined, batchCount: number): AccuracyShape => ({
   ...accuracyMetrics(deployment.targetType, totals),
   ...predictedVsActual(deployment.targetType, deployment.classNames, deployment.positiveClass, totals),
+  targetType: deployment.targetType,
+  totals,
   batchCount,
 });
 
