@@ -1,0 +1,270 @@
+import { useId, useState } from 'preact/hooks';
+import { formatCount, formatNumber } from '../app/format';
+import { ErrorNote, Loading } from '../app/ui';
+import { DataDriftMatrixDocument, type DriftMetric, type DriftStatus } from '../generated/graphql';
+import type { BatchSelection } from '../selection/BatchSelector';
+import { useAnalysis } from './common';
+
+// The drift matrix as a heat map: a table whose cell (i, j) is batch i (row, current) against batch j
+// (column, reference), coloured by score — light blues below the drift threshold, oranges to dark red
+// from it on — with DRIFTED cells marked (●) and unjudged ones hatched. A table, so every cell has
+// its row and column headers for screen readers; one cell at a time is in the tab order and the
+// arrow keys move between cells (the ARIA grid pattern); the focused or hovered cell is read out
+// below the grid.
+
+/** The most batches the API compares in one matrix. */
+export const MATRIX_LIMIT = 100;
+
+export const STATUS_TEXT: Record<DriftStatus, string> = {
+  DRIFTED: 'Drifted',
+  NOT_DRIFTED: 'Not drifted',
+  INSUFFICIENT_DATA: 'Insufficient data',
+  NO_DATA: 'No data',
+};
+
+/** A p-value readable at any size (1e-12 is not "0"). */
+export function formatPValue(value: number | null | undefined): string {
+  if (value === null || value === undefined || Number.isNaN(value)) return '—';
+  return value !== 0 && value < 0.001 ? value.toExponential(1) : formatNumber(value);
+}
+
+type Rgb = readonly [number, number, number];
+const LOW_START: Rgb = [246, 248, 250];
+const LOW_END: Rgb = [117, 165, 214];
+const HIGH_START: Rgb = [247, 166, 99];
+const HIGH_END: Rgb = [128, 20, 12];
+
+const mix = (a: Rgb, b: Rgb, t: number): Rgb => [0, 1, 2].map((i) => Math.round(a[i]! + (b[i]! - a[i]!) * t)) as unknown as Rgb;
+const css = (c: Rgb) => `rgb(${c[0]}, ${c[1]}, ${c[2]})`;
+const clamp01 = (t: number) => Math.max(0, Math.min(1, t));
+
+/** The scale's top: twice the threshold, or the largest score when higher. */
+function scaleTop(threshold: number, scores: readonly (number | null)[]): number {
+  const largest = Math.max(0, ...scores.filter((score): score is number => score !== null && Number.isFinite(score)));
+  return Math.max(threshold > 0 ? threshold * 2 : 1, largest);
+}
+
+/** The colour of a score: blues up to the threshold, then orange to dark red up to the scale's top. */
+function scoreColor(score: number, threshold: number, top: number): { background: string; dark: boolean } {
+  if (score < threshold) return { background: css(mix(LOW_START, LOW_END, clamp01(score / threshold))), dark: false };
+  const t = top > threshold ? clamp01((score - threshold) / (top - threshold)) : 1;
+  return { background: css(mix(HIGH_START, HIGH_END, t)), dark: t > 0.45 };
+}
+
+interface Cell {
+  row: string;
+  column: string;
+  score: number | null;
+  pValue: number | null;
+  status: DriftStatus;
+}
+
+function describe(cell: Cell, scoreLabel: string): string {
+  const against = cell.row === cell.column ? `${cell.row} against itself` : `${cell.row} against ${cell.column}`;
+  return `${against}: ${scoreLabel} ${formatNumber(cell.score)}, p-value ${formatPValue(cell.pValue)}, ${STATUS_TEXT[cell.status].toLowerCase()}`;
+}
+
+export interface DriftHeatMapProps {
+  deploymentId: string;
+  /** The tab's selection and how many batches it holds. */
+  selection: BatchSelection;
+  batchCount: number;
+  /** The selection's batch ids, oldest first (to keep the newest 100 of a larger pick). */
+  batchIds: readonly string[];
+  /** A feature, or null for the target. */
+  feature: string | null;
+  featureLabel: string;
+  metric: DriftMetric;
+  scoreLabel: string;
+}
+
+/** The selection to draw: all of it, or its newest MATRIX_LIMIT batches. */
+function matrixSelection(selection: BatchSelection, batchCount: number, batchIds: readonly string[]): BatchSelection {
+  if (batchCount <= MATRIX_LIMIT) return selection;
+  const model = selection.modelId ? { modelId: selection.modelId } : {};
+  return selection.batchIds ? { batchIds: batchIds.slice(-MATRIX_LIMIT), ...model } : { last: MATRIX_LIMIT, ...model };
+}
+
+export function DriftHeatMap({ deploymentId, selection, batchCount, batchIds, feature, featureLabel, metric, scoreLabel }: DriftHeatMapProps) {
+  const ids = useId();
+  const batches = matrixSelection(selection, batchCount, batchIds);
+  const { data, error, loading } = useAnalysis(deploymentId, DataDriftMatrixDocument, { id: deploymentId, batches, feature, metric });
+  const [active, setActive] = useState<{ i: number; j: number }>({ i: 0, j: 0 });
+  const [readout, setReadout] = useState('');
+  const matrix = data?.deployment?.driftMatrix;
+  const title = `Drift between batches: ${featureLabel}`;
+  const capped = batchCount > MATRIX_LIMIT;
+
+  if (!matrix) {
+    return (
+      <section class="heatmap" aria-labelledby={`${ids}-title`}>
+        <h3 id={`${ids}-title`}>{title}</h3>
+        <ErrorNote error={error} />
+        {loading ? <Loading /> : null}
+      </section>
+    );
+  }
+  const names = matrix.batches.map((batch) => batch.name);
+  const n = names.length;
+  const threshold = matrix.driftThreshold;
+  const top = scaleTop(
+    threshold,
+    matrix.rows.flatMap((row) => row.scores),
+  );
+  const size = Math.max(7, Math.min(36, Math.floor(600 / Math.max(1, n))));
+  const compact = size < 18;
+  const cellAt = (i: number, j: number): Cell => {
+    const row = matrix.rows[i];
+    return {
+      row: names[i] ?? '',
+      column: names[j] ?? '',
+      score: row?.scores[j] ?? null,
+      pValue: row?.pValues[j] ?? null,
+      status: row?.statuses[j] ?? 'NO_DATA',
+    };
+  };
+  const focus = { i: Math.min(active.i, n - 1), j: Math.min(active.j, n - 1) };
+  const show = (i: number, j: number) => setReadout(describe(cellAt(i, j), scoreLabel));
+
+  const onKeyDown = (event: KeyboardEvent) => {
+    const moves: Record<string, [number, number]> = {
+      ArrowUp: [-1, 0],
+      ArrowDown: [1, 0],
+      ArrowLeft: [0, -1],
+      ArrowRight: [0, 1],
+    };
+    let next: { i: number; j: number } | null = null;
+    const move = moves[event.key];
+    if (move) next = { i: focus.i + move[0], j: focus.j + move[1] };
+    else if (event.key === 'Home') next = { i: focus.i, j: 0 };
+    else if (event.key === 'End') next = { i: focus.i, j: n - 1 };
+    if (!next) return;
+    event.preventDefault();
+    next = { i: Math.max(0, Math.min(n - 1, next.i)), j: Math.max(0, Math.min(n - 1, next.j)) };
+    setActive(next);
+    show(next.i, next.j);
+    const table = event.currentTarget as HTMLElement;
+    table.querySelector<HTMLElement>(`[data-cell="${next.i}-${next.j}"]`)?.focus();
+  };
+
+  const lowEnd = (threshold / top) * 100;
+  const gradient = `linear-gradient(to right, ${css(LOW_START)} 0%, ${css(LOW_END)} ${lowEnd}%, ${css(HIGH_START)} ${lowEnd}%, ${css(HIGH_END)} 100%)`;
+
+  return (
+    <section class="heatmap" aria-labelledby={`${ids}-title`}>
+      <h3 id={`${ids}-title`}>{title}</h3>
+      <p class="hint">
+        Each cell is the row’s batch (current) against the column’s batch (reference), oldest first; ● marks a drift that is
+        significant (p-value ≤ {formatNumber(matrix.significanceLevel)}) and at least the drift threshold. Hatched cells have fewer
+        than {formatCount(matrix.minSampleSize)} rows on a side and are not judged.
+      </p>
+      {capped ? (
+        <p class="note" role="note">
+          The selection holds {formatCount(batchCount)} batches; the matrix compares at most {MATRIX_LIMIT}, so it shows the newest{' '}
+          {formatCount(n)}.
+        </p>
+      ) : null}
+      {!matrix.hasBaseline || n === 0 ? (
+        <p class="muted">Nothing to compare.</p>
+      ) : (
+        <>
+          <div class="heatmap-legend" aria-hidden="true">
+            <span class="heatmap-legend-label">{scoreLabel}</span>
+            <div class="heatmap-scale">
+              <div class="heatmap-gradient" style={{ background: gradient }} />
+              <div class="heatmap-threshold" style={{ left: `${lowEnd}%` }}>
+                <span>threshold {formatNumber(threshold)}</span>
+              </div>
+              <span class="heatmap-tick heatmap-tick-start">0</span>
+              <span class="heatmap-tick heatmap-tick-end">{formatNumber(top)}+</span>
+            </div>
+            <span class="heatmap-key">
+              <span class="heatmap-swatch heatmap-drifted" style={{ background: css(HIGH_END) }}>
+                ●
+              </span>{' '}
+              drifted
+            </span>
+            <span class="heatmap-key">
+              <span class="heatmap-swatch heatmap-unjudged" /> insufficient data
+            </span>
+            <span class="heatmap-key">
+              <span class="heatmap-swatch heatmap-no-data" /> no data
+            </span>
+          </div>
+          <p class="visually-hidden">
+            Colour scale of {scoreLabel}: light blue from 0 up to the drift threshold {formatNumber(threshold)}, orange to dark red from
+            the threshold up to {formatNumber(top)} and above.
+          </p>
+          {compact ? (
+            <p class="muted small">
+              Rows and columns: {names[0]} (top, left) to {names[n - 1]} (bottom, right).
+            </p>
+          ) : null}
+          <div class="table-scroll">
+            <table
+              class={`heatmap-grid${compact ? ' compact' : ''}`}
+              role="grid"
+              aria-labelledby={`${ids}-title`}
+              style={{ '--cell': `${size}px` }}
+              onKeyDown={onKeyDown}
+            >
+              <thead>
+                <tr>
+                  <td />
+                  {names.map((name, j) => (
+                    <th key={matrix.batches[j]!.id} scope="col">
+                      <span class={compact ? 'visually-hidden' : 'heatmap-column'}>{name}</span>
+                    </th>
+                  ))}
+                </tr>
+              </thead>
+              <tbody>
+                {matrix.rows.map((row, i) => (
+                  <tr key={row.batchId}>
+                    <th scope="row">
+                      <span class={compact ? 'visually-hidden' : 'heatmap-row'}>{names[i]}</span>
+                    </th>
+                    {names.map((_, j) => {
+                      const cell = cellAt(i, j);
+                      const text = describe(cell, scoreLabel);
+                      const color =
+                        cell.score === null || cell.status === 'NO_DATA' ? null : scoreColor(cell.score, threshold, top);
+                      const classes = [
+                        'heatmap-cell',
+                        `heatmap-${cell.status.toLowerCase().replace('_', '-')}`,
+                        color?.dark ? 'on-dark' : '',
+                      ];
+                      return (
+                        <td
+                          key={j}
+                          class={classes.join(' ')}
+                          style={color ? { backgroundColor: color.background } : undefined}
+                          title={text}
+                          aria-label={text}
+                          tabIndex={focus.i === i && focus.j === j ? 0 : -1}
+                          data-cell={`${i}-${j}`}
+                          data-score={cell.score === null ? '' : String(cell.score)}
+                          data-status={cell.status}
+                          onFocus={() => {
+                            setActive({ i, j });
+                            show(i, j);
+                          }}
+                          onMouseEnter={() => show(i, j)}
+                        >
+                          {cell.status === 'DRIFTED' ? <span aria-hidden="true">●</span> : null}
+                        </td>
+                      );
+                    })}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <p class="heatmap-readout" aria-live="polite">
+            {readout || 'Hover over or focus a cell (arrow keys move) to read it here.'}
+          </p>
+        </>
+      )}
+    </section>
+  );
+}
