@@ -1,9 +1,9 @@
 import { useState } from 'preact/hooks';
+import { useQuery } from '../api/hooks';
 import { formatCount, formatNumber, formatPercent } from '../app/format';
 import type { TabProps } from '../app/tabs';
 import { ErrorNote, Loading } from '../app/ui';
 import { CHART_COLORS, Chart } from '../charts/Chart';
-import { useQuery } from '../api/hooks';
 import {
   DataDriftOverBatchesDocument,
   type DataDriftOverBatchesQuery,
@@ -57,7 +57,8 @@ export function DataDriftTab({ deployment }: TabProps) {
   });
   const rows = series.data?.deployment?.overBatches ?? [];
   // The batch before the selection's first, as the series over batches found it (once it answered for this mode).
-  const seriesOfMode = !series.loading && rows.every((row) => row.dataDrift.reference === (mode === 'PREVIOUS' ? 'PREVIOUS_BATCH' : 'TRAINING_BASELINE'));
+  const seriesOfMode =
+    !series.loading && rows.every((row) => row.dataDrift.reference === (mode === 'PREVIOUS' ? 'PREVIOUS_BATCH' : 'TRAINING_BASELINE'));
   const previousId = mode === 'PREVIOUS' && seriesOfMode ? (rows[0]?.dataDrift.referenceBatchIds[0] ?? null) : null;
   const model = selection.modelId ? { modelId: selection.modelId } : {};
   const reference: BatchSelection | null =
@@ -70,7 +71,18 @@ export function DataDriftTab({ deployment }: TabProps) {
     { skip: waiting },
   );
   const previous = useQuery(DataDriftReferenceBatchDocument, { id: previousId ?? '' }, { skip: !previousId });
-  const drift = waiting ? undefined : data?.deployment?.dataDrift;
+  // Not the answer of another reference while the new one loads.
+  const answer = data?.deployment?.dataDrift;
+  const drift =
+    waiting || !answer
+      ? undefined
+      : mode === 'BASELINE'
+        ? answer.reference === 'TRAINING_BASELINE'
+          ? answer
+          : undefined
+        : answer.reference === 'SELECTION' && (mode === 'BATCHES' || answer.referenceBatchIds[0] === previousId)
+          ? answer
+          : undefined;
   const scoreLabel = `Drift score (${SHORT_METRIC[drift?.metric ?? metric]})`;
   const referenceName =
     mode === 'BASELINE'
@@ -93,8 +105,8 @@ export function DataDriftTab({ deployment }: TabProps) {
     body = (
       <>
         <EmptyState title="No batch before the selection.">
-          The selection starts with the deployment’s first batch: there is no previous batch to compare it with. The chart below
-          compares each batch with the one before it.
+          The selection starts with the deployment’s first batch: there is no previous batch to compare it with. The chart below compares
+          each batch with the one before it.
         </EmptyState>
         <OverBatchesChart rows={rows} choice={null} mode={mode} scoreLabel={scoreLabel} threshold={null} />
       </>
@@ -186,10 +198,7 @@ export function DataDriftTab({ deployment }: TabProps) {
           <div class="feature-chart">
             <label class="inline-field">
               <span>Feature</span>
-              <select
-                value={isTarget ? TARGET : (choice?.name ?? '')}
-                onChange={(event) => setChosen(event.currentTarget.value)}
-              >
+              <select value={isTarget ? TARGET : (choice?.name ?? '')} onChange={(event) => setChosen(event.currentTarget.value)}>
                 {byScore.map((feature) => (
                   <option key={feature.name} value={feature.name}>
                     {feature.name} — {formatNumber(feature.score)}
@@ -354,9 +363,7 @@ function FeatureTable({
                 <td class="number">
                   {formatCount(feature.sampleSize)} / {formatCount(feature.referenceSampleSize)}
                 </td>
-                <td class={`drift-status drift-status-${feature.status.toLowerCase().replace('_', '-')}`}>
-                  {STATUS_TEXT[feature.status]}
-                </td>
+                <td class={`drift-status drift-status-${feature.status.toLowerCase().replace('_', '-')}`}>{STATUS_TEXT[feature.status]}</td>
               </tr>
             );
           })}

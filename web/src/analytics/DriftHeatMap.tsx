@@ -36,6 +36,8 @@ const HIGH_END: Rgb = [128, 20, 12];
 
 const mix = (a: Rgb, b: Rgb, t: number): Rgb => [0, 1, 2].map((i) => Math.round(a[i]! + (b[i]! - a[i]!) * t)) as unknown as Rgb;
 const css = (c: Rgb) => `rgb(${c[0]}, ${c[1]}, ${c[2]})`;
+/** The share of the legend's bar below the threshold. */
+const LOW_SHARE = 0.35;
 const clamp01 = (t: number) => Math.max(0, Math.min(1, t));
 
 /** The scale's top: twice the threshold, or the largest score when higher. */
@@ -44,7 +46,7 @@ function scaleTop(threshold: number, scores: readonly (number | null)[]): number
   return Math.max(threshold > 0 ? threshold * 2 : 1, largest);
 }
 
-/** The colour of a score: blues up to the threshold, then orange to dark red up to the scale's top. */
+/** The colour of a score: blues up to the threshold, then orange to dark red up to the scale's top (and beyond). */
 function scoreColor(score: number, threshold: number, top: number): { background: string; dark: boolean } {
   if (score < threshold) return { background: css(mix(LOW_START, LOW_END, clamp01(score / threshold))), dark: false };
   const t = top > threshold ? clamp01((score - threshold) / (top - threshold)) : 1;
@@ -85,7 +87,16 @@ function matrixSelection(selection: BatchSelection, batchCount: number, batchIds
   return selection.batchIds ? { batchIds: batchIds.slice(-MATRIX_LIMIT), ...model } : { last: MATRIX_LIMIT, ...model };
 }
 
-export function DriftHeatMap({ deploymentId, selection, batchCount, batchIds, feature, featureLabel, metric, scoreLabel }: DriftHeatMapProps) {
+export function DriftHeatMap({
+  deploymentId,
+  selection,
+  batchCount,
+  batchIds,
+  feature,
+  featureLabel,
+  metric,
+  scoreLabel,
+}: DriftHeatMapProps) {
   const ids = useId();
   const batches = matrixSelection(selection, batchCount, batchIds);
   const { data, error, loading } = useAnalysis(deploymentId, DataDriftMatrixDocument, { id: deploymentId, batches, feature, metric });
@@ -147,16 +158,17 @@ export function DriftHeatMap({ deploymentId, selection, batchCount, batchIds, fe
     table.querySelector<HTMLElement>(`[data-cell="${next.i}-${next.j}"]`)?.focus();
   };
 
-  const lowEnd = (threshold / top) * 100;
+  // The legend gives the blues (0 to the threshold) a fixed share: each part of the scale is linear on its own.
+  const lowEnd = LOW_SHARE * 100;
   const gradient = `linear-gradient(to right, ${css(LOW_START)} 0%, ${css(LOW_END)} ${lowEnd}%, ${css(HIGH_START)} ${lowEnd}%, ${css(HIGH_END)} 100%)`;
 
   return (
     <section class="heatmap" aria-labelledby={`${ids}-title`}>
       <h3 id={`${ids}-title`}>{title}</h3>
       <p class="hint">
-        Each cell is the row’s batch (current) against the column’s batch (reference), oldest first; ● marks a drift that is
-        significant (p-value ≤ {formatNumber(matrix.significanceLevel)}) and at least the drift threshold. Hatched cells have fewer
-        than {formatCount(matrix.minSampleSize)} rows on a side and are not judged.
+        Each cell is the row’s batch (current) against the column’s batch (reference), oldest first; ● marks a drift that is significant
+        (p-value ≤ {formatNumber(matrix.significanceLevel)}) and at least the drift threshold. Hatched cells have fewer than{' '}
+        {formatCount(matrix.minSampleSize)} rows on a side and are not judged.
       </p>
       {capped ? (
         <p class="note" role="note">
@@ -176,7 +188,7 @@ export function DriftHeatMap({ deploymentId, selection, batchCount, batchIds, fe
                 <span>threshold {formatNumber(threshold)}</span>
               </div>
               <span class="heatmap-tick heatmap-tick-start">0</span>
-              <span class="heatmap-tick heatmap-tick-end">{formatNumber(top)}+</span>
+              <span class="heatmap-tick heatmap-tick-end">{formatNumber(top)}</span>
             </div>
             <span class="heatmap-key">
               <span class="heatmap-swatch heatmap-drifted" style={{ background: css(HIGH_END) }}>
@@ -192,8 +204,8 @@ export function DriftHeatMap({ deploymentId, selection, batchCount, batchIds, fe
             </span>
           </div>
           <p class="visually-hidden">
-            Colour scale of {scoreLabel}: light blue from 0 up to the drift threshold {formatNumber(threshold)}, orange to dark red from
-            the threshold up to {formatNumber(top)} and above.
+            Colour scale of {scoreLabel}: light blue from 0 up to the drift threshold {formatNumber(threshold)}, orange to dark red from the
+            threshold up to {formatNumber(top)} and above.
           </p>
           {compact ? (
             <p class="muted small">
@@ -203,6 +215,7 @@ export function DriftHeatMap({ deploymentId, selection, batchCount, batchIds, fe
           <div class="table-scroll">
             <table
               class={`heatmap-grid${compact ? ' compact' : ''}`}
+              // biome-ignore lint/a11y/noNoninteractiveElementToInteractiveRole: a data table as an ARIA grid (arrow keys move between cells), as in the ARIA practices' data grid
               role="grid"
               aria-labelledby={`${ids}-title`}
               style={{ '--cell': `${size}px` }}
@@ -212,7 +225,7 @@ export function DriftHeatMap({ deploymentId, selection, batchCount, batchIds, fe
                 <tr>
                   <td />
                   {names.map((name, j) => (
-                    <th key={matrix.batches[j]!.id} scope="col">
+                    <th key={matrix.batches[j]!.id} scope="col" class="heatmap-column-head">
                       <span class={compact ? 'visually-hidden' : 'heatmap-column'}>{name}</span>
                     </th>
                   ))}
@@ -221,14 +234,13 @@ export function DriftHeatMap({ deploymentId, selection, batchCount, batchIds, fe
               <tbody>
                 {matrix.rows.map((row, i) => (
                   <tr key={row.batchId}>
-                    <th scope="row">
+                    <th scope="row" class="heatmap-row-head">
                       <span class={compact ? 'visually-hidden' : 'heatmap-row'}>{names[i]}</span>
                     </th>
                     {names.map((_, j) => {
                       const cell = cellAt(i, j);
                       const text = describe(cell, scoreLabel);
-                      const color =
-                        cell.score === null || cell.status === 'NO_DATA' ? null : scoreColor(cell.score, threshold, top);
+                      const color = cell.score === null || cell.status === 'NO_DATA' ? null : scoreColor(cell.score, threshold, top);
                       const classes = [
                         'heatmap-cell',
                         `heatmap-${cell.status.toLowerCase().replace('_', '-')}`,
