@@ -1,7 +1,12 @@
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DashboardDriftMatrixDocument, DashboardDriftReferenceDocument, ReportPredictionsDocument } from '../generated/graphql.js';
+import {
+  DashboardDriftMatrixDocument,
+  DashboardDriftReferenceDocument,
+  ReportPredictionsDocument,
+  SetTrainingBaselineDocument,
+} from '../generated/graphql.js';
 import { batchName, SEEDED_BATCHES, seedAnalyticsDeployment } from '../helpers/analytics.js';
 import {
   expectNoProblems,
@@ -11,7 +16,7 @@ import {
   screenshotDirectory,
   seriousAccessibilityViolations,
 } from '../helpers/browser.js';
-import { createBatch, createOrganization } from '../helpers/fixtures.js';
+import { createBatch, createDeployment, createOrganization } from '../helpers/fixtures.js';
 import { scoredRows } from '../helpers/ingest-data.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { CHROMIUM, systemPackage } from '../helpers/system-packages.js';
@@ -226,4 +231,49 @@ describe.runIf(chromiumCommand)('the Data Drift tab’s reference and drift matr
     expectNoProblems(problems);
     await page.context().close();
   });
+
+  it('draws at most 100 batches and says so when the selection is larger', async () => {
+    const org = await createOrganization(server, null);
+    const deploymentId = (
+      await createDeployment(server, org.token, {
+        label: 'Many batches',
+        features: [
+          { name: 'age', type: 'NUMERIC', importance: 0.8 },
+          { name: 'city', type: 'CATEGORICAL', importance: 0.3 },
+        ],
+      })
+    ).id;
+    const baseline = await server.op(SetTrainingBaselineDocument, { input: { deploymentId, rows: scoredRows(100, 1000) } }, org.token);
+    expect(baseline.setTrainingBaseline.__typename).toBe('SetTrainingBaselineSuccess');
+    const names = Array.from({ length: 105 }, (_, i) => `run ${String(i + 1).padStart(3, '0')}`);
+    for (const name of names) await createBatch(server, deploymentId, name, org.token);
+    const { page, problems } = await openPage(browser, { token: org.token });
+    await page.goto(`${server.url}/#/deployments/${deploymentId}/drift`);
+    const selector = page.locator('section.batch-selector');
+    const rowHeads = page.locator('table.heatmap-grid tbody th');
+    const note = page.getByRole('note');
+
+    // Ten batches: all of them, no note; empty batches are "no data" against each other.
+    await poll(() => rowHeads.count()).toBe(10);
+    expect(await note.count()).toBe(0);
+    expect(new Set((await heatMap(page)).flat().map((cell) => cell.status))).toEqual(new Set(['NO_DATA']));
+    await poll(async () => (await featureTable(page)).map((row) => row.status)).toEqual(['No data', 'No data', 'No data']);
+    // (axe over a 100 × 100 grid takes most of a minute: checked here at 10 × 10, with unjudged rows in the table.)
+    expect(await seriousAccessibilityViolations(page)).toEqual([]);
+
+    // All 105: the newest 100 ("last 100"), said so.
+    await selector.getByRole('button', { name: 'All batches' }).click();
+    await poll(() => note.textContent()).toBe(
+      'The selection holds 105 batches; the matrix compares at most 100, so it shows the newest 100.',
+    );
+    await poll(() => rowHeads.allTextContents()).toEqual(names.slice(5));
+    expect((await heatMap(page)).map((row) => row.length)).toEqual(Array(100).fill(100));
+
+    // 104 explicit picks (the newest removed): the newest 100 of them.
+    await selector.getByRole('button', { name: /^Remove run 105/ }).click();
+    await poll(() => note.textContent()).toContain('holds 104 batches');
+    await poll(() => rowHeads.allTextContents()).toEqual(names.slice(4, 104));
+    expectNoProblems(problems);
+    await page.context().close();
+  }, 120_000);
 });

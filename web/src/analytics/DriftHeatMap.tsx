@@ -1,7 +1,7 @@
-import { useId, useState } from 'preact/hooks';
+import { useId, useMemo, useRef, useState } from 'preact/hooks';
 import { formatCount, formatNumber } from '../app/format';
 import { ErrorNote, Loading } from '../app/ui';
-import { DataDriftMatrixDocument, type DriftMetric, type DriftStatus } from '../generated/graphql';
+import { DataDriftMatrixDocument, type DataDriftMatrixQuery, type DriftMetric, type DriftStatus } from '../generated/graphql';
 import type { BatchSelection } from '../selection/BatchSelector';
 import { useAnalysis } from './common';
 
@@ -100,10 +100,14 @@ export function DriftHeatMap({
   const ids = useId();
   const batches = matrixSelection(selection, batchCount, batchIds);
   const { data, error, loading } = useAnalysis(deploymentId, DataDriftMatrixDocument, { id: deploymentId, batches, feature, metric });
-  const [active, setActive] = useState<{ i: number; j: number }>({ i: 0, j: 0 });
-  const [readout, setReadout] = useState('');
+  /** The readout's setter (the readout re-renders alone: hovering must not redraw up to 10,000 cells). */
+  const say = useRef<(text: string) => void>(() => {});
   const matrix = data?.deployment?.driftMatrix;
   const title = `Drift between batches: ${featureLabel}`;
+  const grid = useMemo(
+    () => (matrix ? <MatrixGrid matrix={matrix} scoreLabel={scoreLabel} labelledBy={`${ids}-title`} say={say} /> : null),
+    [matrix, scoreLabel, ids],
+  );
   const capped = batchCount > MATRIX_LIMIT;
 
   if (!matrix) {
@@ -122,42 +126,7 @@ export function DriftHeatMap({
     threshold,
     matrix.rows.flatMap((row) => row.scores),
   );
-  const size = Math.max(7, Math.min(36, Math.floor(600 / Math.max(1, n))));
-  const compact = size < 18;
-  const cellAt = (i: number, j: number): Cell => {
-    const row = matrix.rows[i];
-    return {
-      row: names[i] ?? '',
-      column: names[j] ?? '',
-      score: row?.scores[j] ?? null,
-      pValue: row?.pValues[j] ?? null,
-      status: row?.statuses[j] ?? 'NO_DATA',
-    };
-  };
-  const focus = { i: Math.min(active.i, n - 1), j: Math.min(active.j, n - 1) };
-  const show = (i: number, j: number) => setReadout(describe(cellAt(i, j), scoreLabel));
-
-  const onKeyDown = (event: KeyboardEvent) => {
-    const moves: Record<string, [number, number]> = {
-      ArrowUp: [-1, 0],
-      ArrowDown: [1, 0],
-      ArrowLeft: [0, -1],
-      ArrowRight: [0, 1],
-    };
-    let next: { i: number; j: number } | null = null;
-    const move = moves[event.key];
-    if (move) next = { i: focus.i + move[0], j: focus.j + move[1] };
-    else if (event.key === 'Home') next = { i: focus.i, j: 0 };
-    else if (event.key === 'End') next = { i: focus.i, j: n - 1 };
-    if (!next) return;
-    event.preventDefault();
-    next = { i: Math.max(0, Math.min(n - 1, next.i)), j: Math.max(0, Math.min(n - 1, next.j)) };
-    setActive(next);
-    show(next.i, next.j);
-    const table = event.currentTarget as HTMLElement;
-    table.querySelector<HTMLElement>(`[data-cell="${next.i}-${next.j}"]`)?.focus();
-  };
-
+  const compact = cellSize(n) < 18;
   // The legend gives the blues (0 to the threshold) a fixed share: each part of the scale is linear on its own.
   const lowEnd = LOW_SHARE * 100;
   const gradient = `linear-gradient(to right, ${css(LOW_START)} 0%, ${css(LOW_END)} ${lowEnd}%, ${css(HIGH_START)} ${lowEnd}%, ${css(HIGH_END)} 100%)`;
@@ -212,71 +181,153 @@ export function DriftHeatMap({
               Rows and columns: {names[0]} (top, left) to {names[n - 1]} (bottom, right).
             </p>
           ) : null}
-          <div class="table-scroll">
-            <table
-              class={`heatmap-grid${compact ? ' compact' : ''}`}
-              // biome-ignore lint/a11y/noNoninteractiveElementToInteractiveRole: a data table as an ARIA grid (arrow keys move between cells), as in the ARIA practices' data grid
-              role="grid"
-              aria-labelledby={`${ids}-title`}
-              style={{ '--cell': `${size}px` }}
-              onKeyDown={onKeyDown}
-            >
-              <thead>
-                <tr>
-                  <td />
-                  {names.map((name, j) => (
-                    <th key={matrix.batches[j]!.id} scope="col" class="heatmap-column-head">
-                      <span class={compact ? 'visually-hidden' : 'heatmap-column'}>{name}</span>
-                    </th>
-                  ))}
-                </tr>
-              </thead>
-              <tbody>
-                {matrix.rows.map((row, i) => (
-                  <tr key={row.batchId}>
-                    <th scope="row" class="heatmap-row-head">
-                      <span class={compact ? 'visually-hidden' : 'heatmap-row'}>{names[i]}</span>
-                    </th>
-                    {names.map((_, j) => {
-                      const cell = cellAt(i, j);
-                      const text = describe(cell, scoreLabel);
-                      const color = cell.score === null || cell.status === 'NO_DATA' ? null : scoreColor(cell.score, threshold, top);
-                      const classes = [
-                        'heatmap-cell',
-                        `heatmap-${cell.status.toLowerCase().replace('_', '-')}`,
-                        color?.dark ? 'on-dark' : '',
-                      ];
-                      return (
-                        <td
-                          key={j}
-                          class={classes.join(' ')}
-                          style={color ? { backgroundColor: color.background } : undefined}
-                          title={text}
-                          aria-label={text}
-                          tabIndex={focus.i === i && focus.j === j ? 0 : -1}
-                          data-cell={`${i}-${j}`}
-                          data-score={cell.score === null ? '' : String(cell.score)}
-                          data-status={cell.status}
-                          onFocus={() => {
-                            setActive({ i, j });
-                            show(i, j);
-                          }}
-                          onMouseEnter={() => show(i, j)}
-                        >
-                          {cell.status === 'DRIFTED' ? <span aria-hidden="true">●</span> : null}
-                        </td>
-                      );
-                    })}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <p class="heatmap-readout" aria-live="polite">
-            {readout || 'Hover over or focus a cell (arrow keys move) to read it here.'}
-          </p>
+          <div class="table-scroll">{grid}</div>
+          <Readout bind={say} />
         </>
       )}
     </section>
+  );
+}
+
+type Matrix = NonNullable<DataDriftMatrixQuery['deployment']>['driftMatrix'];
+
+/** The cell size in pixels: up to 36, smaller with more batches (600 px in all), at least 7. */
+const cellSize = (n: number) => Math.max(7, Math.min(36, Math.floor(600 / Math.max(1, n))));
+
+function Readout({ bind }: { bind: { current: (text: string) => void } }) {
+  const [text, setText] = useState('');
+  bind.current = setText;
+  return (
+    <p class="heatmap-readout" aria-live="polite">
+      {text || 'Hover over or focus a cell (arrow keys move) to read it here.'}
+    </p>
+  );
+}
+
+/**
+ * The grid itself, drawn once per answer. One cell is in the tab order (roving tabindex, moved on the
+ * DOM: re-rendering every cell per key press would be slow at 100 × 100); focus, hover and keys are
+ * handled on the table.
+ */
+function MatrixGrid({
+  matrix,
+  scoreLabel,
+  labelledBy,
+  say,
+}: {
+  matrix: Matrix;
+  scoreLabel: string;
+  labelledBy: string;
+  say: { current: (text: string) => void };
+}) {
+  const active = useRef({ i: 0, j: 0 });
+  const names = matrix.batches.map((batch) => batch.name);
+  const n = names.length;
+  const threshold = matrix.driftThreshold;
+  const top = scaleTop(
+    threshold,
+    matrix.rows.flatMap((row) => row.scores),
+  );
+  const size = cellSize(n);
+  const compact = size < 18;
+  const cellAt = (i: number, j: number): Cell => {
+    const row = matrix.rows[i];
+    return {
+      row: names[i] ?? '',
+      column: names[j] ?? '',
+      score: row?.scores[j] ?? null,
+      pValue: row?.pValues[j] ?? null,
+      status: row?.statuses[j] ?? 'NO_DATA',
+    };
+  };
+  active.current = { i: Math.min(active.current.i, n - 1), j: Math.min(active.current.j, n - 1) };
+  const position = (target: EventTarget | null) => {
+    const cell = (target as HTMLElement | null)?.closest?.<HTMLElement>('td[data-cell]');
+    const [i, j] = (cell?.dataset.cell ?? '').split('-').map(Number);
+    return cell && i !== undefined && j !== undefined ? { cell, i, j } : null;
+  };
+  const onFocusIn = (event: FocusEvent) => {
+    const at = position(event.target);
+    if (!at) return;
+    const table = event.currentTarget as HTMLElement;
+    table.querySelector<HTMLElement>(`[data-cell="${active.current.i}-${active.current.j}"]`)?.setAttribute('tabindex', '-1');
+    at.cell.setAttribute('tabindex', '0');
+    active.current = { i: at.i, j: at.j };
+    say.current(describe(cellAt(at.i, at.j), scoreLabel));
+  };
+  const onMouseMove = (event: MouseEvent) => {
+    const at = position(event.target);
+    if (at) say.current(describe(cellAt(at.i, at.j), scoreLabel));
+  };
+  const onKeyDown = (event: KeyboardEvent) => {
+    const moves: Record<string, [number, number]> = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+    const { i, j } = active.current;
+    const move = moves[event.key];
+    const next = move
+      ? { i: i + move[0], j: j + move[1] }
+      : event.key === 'Home'
+        ? { i, j: 0 }
+        : event.key === 'End'
+          ? { i, j: n - 1 }
+          : null;
+    if (!next || !position(event.target)) return;
+    event.preventDefault();
+    const table = event.currentTarget as HTMLElement;
+    const clampIndex = (k: number) => Math.max(0, Math.min(n - 1, k));
+    table.querySelector<HTMLElement>(`[data-cell="${clampIndex(next.i)}-${clampIndex(next.j)}"]`)?.focus();
+  };
+
+  return (
+    <table
+      class={`heatmap-grid${compact ? ' compact' : ''}`}
+      // biome-ignore lint/a11y/noNoninteractiveElementToInteractiveRole: a data table as an ARIA grid (arrow keys move between cells), as in the ARIA practices' data grid
+      role="grid"
+      aria-labelledby={labelledBy}
+      style={{ '--cell': `${size}px` }}
+      onKeyDown={onKeyDown}
+      onFocusIn={onFocusIn}
+      onMouseMove={onMouseMove}
+    >
+      <thead>
+        <tr>
+          <td />
+          {names.map((name, j) => (
+            <th key={matrix.batches[j]!.id} scope="col" class="heatmap-column-head">
+              <span class={compact ? 'visually-hidden' : 'heatmap-column'}>{name}</span>
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {matrix.rows.map((row, i) => (
+          <tr key={row.batchId}>
+            <th scope="row" class="heatmap-row-head">
+              <span class={compact ? 'visually-hidden' : 'heatmap-row'}>{names[i]}</span>
+            </th>
+            {names.map((_, j) => {
+              const cell = cellAt(i, j);
+              const text = describe(cell, scoreLabel);
+              const color = cell.score === null || cell.status === 'NO_DATA' ? null : scoreColor(cell.score, threshold, top);
+              const classes = ['heatmap-cell', `heatmap-${cell.status.toLowerCase().replace('_', '-')}`, color?.dark ? 'on-dark' : ''];
+              return (
+                <td
+                  key={j}
+                  class={classes.join(' ')}
+                  style={color ? { backgroundColor: color.background } : undefined}
+                  title={text}
+                  aria-label={text}
+                  tabIndex={active.current.i === i && active.current.j === j ? 0 : -1}
+                  data-cell={`${i}-${j}`}
+                  data-score={cell.score === null ? '' : String(cell.score)}
+                  data-status={cell.status}
+                >
+                  {cell.status === 'DRIFTED' ? <span aria-hidden="true">●</span> : null}
+                </td>
+              );
+            })}
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
