@@ -56,9 +56,9 @@ export function DataDriftTab({ deployment }: TabProps) {
     reference: mode === 'PREVIOUS' ? 'PREVIOUS' : 'TRAINING_BASELINE',
   });
   const rows = series.data?.deployment?.overBatches ?? [];
-  // The batch before the selection's first, as the series over batches found it (once it answered for this mode).
-  const seriesOfMode =
-    !series.loading && rows.every((row) => row.dataDrift.reference === (mode === 'PREVIOUS' ? 'PREVIOUS_BATCH' : 'TRAINING_BASELINE'));
+  // The batch before the selection's first, as the series over batches found it once it answered for this mode
+  // (kept while it refreshes: a batch event must not blank the table).
+  const seriesOfMode = rows.every((row) => row.dataDrift.reference === (mode === 'PREVIOUS' ? 'PREVIOUS_BATCH' : 'TRAINING_BASELINE'));
   const previousId = mode === 'PREVIOUS' && seriesOfMode ? (rows[0]?.dataDrift.referenceBatchIds[0] ?? null) : null;
   const model = selection.modelId ? { modelId: selection.modelId } : {};
   const reference: BatchSelection | null =
