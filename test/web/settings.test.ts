@@ -115,6 +115,8 @@ describe.runIf(chromiumCommand)('the Settings tab in Chromium', () => {
     await page.getByRole('group', { name: 'Data drift' }).getByLabel('Batches').selectOption('5');
     await page.getByLabel('Drift threshold').fill('0.2');
     await page.getByLabel('Importance threshold').fill('0.6');
+    await page.getByLabel('Significance level').fill('0.01');
+    await page.getByLabel('Minimum sample size').fill('500');
     await page.getByLabel('At risk from drifted high-importance features').fill('1');
     await page.getByLabel('Failing from drifted high-importance features').fill('2');
     await page.getByLabel('At risk from drifted low-importance features').fill('');
@@ -134,6 +136,8 @@ describe.runIf(chromiumCommand)('the Settings tab in Chromium', () => {
         batchCount: 5,
         driftThreshold: 0.2,
         importanceThreshold: 0.6,
+        significanceLevel: 0.01,
+        minSampleSize: 500,
         highImportanceAtRiskCount: 1,
         highImportanceFailingCount: 2,
         lowImportanceAtRiskCount: null,
@@ -159,6 +163,20 @@ describe.runIf(chromiumCommand)('the Settings tab in Chromium', () => {
     await expect
       .poll(() => page.locator('#settings-dataDrift-highImportanceAtRiskCount-error').textContent())
       .toBe('Enter a whole number.');
+    await page.getByLabel('At risk from drifted high-importance features').fill('1');
+    // The significance level must lie strictly between 0 and 1 (the API's rule); the minimum sample size is a whole number.
+    await atRisk.fill('0.02');
+    const significance = page.getByLabel('Significance level');
+    await significance.fill('1');
+    await save(page, 'Save health settings');
+    await expect
+      .poll(() => page.locator('#settings-dataDrift-significanceLevel-error').textContent())
+      .toBe('must be greater than 0 and less than 1');
+    expect(await significance.getAttribute('aria-invalid')).toBe('true');
+    await significance.fill('0.01');
+    await page.getByLabel('Minimum sample size').fill('12.5');
+    await save(page, 'Save health settings');
+    await expect.poll(() => page.locator('#settings-dataDrift-minSampleSize-error').textContent()).toBe('Enter a whole number.');
     expect((await readBack()).healthSettings).toMatchObject(expected);
     expect(await seriousAccessibilityViolations(page)).toEqual([]);
 
@@ -167,6 +185,8 @@ describe.runIf(chromiumCommand)('the Settings tab in Chromium', () => {
     await atRisk.waitFor();
     expect(await atRisk.inputValue()).toBe('0.02');
     expect(await page.getByLabel('Metric').inputValue()).toBe('AUC');
+    expect(await page.getByLabel('Significance level').inputValue()).toBe('0.01');
+    expect(await page.getByLabel('Minimum sample size').inputValue()).toBe('500');
     expect(await page.getByRole('group', { name: 'Excluded features' }).getByRole('checkbox', { name: /^city/ }).isChecked()).toBe(true);
     expectNoProblems(problems);
     await page.context().close();

@@ -25,8 +25,13 @@ export function useKeptSelection(deploymentId: string, tab: string): [BatchSelec
 }
 
 /** A tab's query over the selection; refetched (debounced) when the deployment's batches change. */
-export function useAnalysis<R, V>(deploymentId: string, document: TypedDocumentString<R, V>, variables: V) {
-  const state = useQuery(document, variables);
+export function useAnalysis<R, V>(
+  deploymentId: string,
+  document: TypedDocumentString<R, V>,
+  variables: V,
+  options: { skip?: boolean } = {},
+) {
+  const state = useQuery(document, variables, options);
   useBatchChanges(deploymentId, state.refetch);
   return state;
 }

@@ -170,6 +170,26 @@ export type DriftMetric =
   | 'KL_DIVERGENCE'
   | 'PSI';
 
+/** What drift was measured against. */
+export type DriftReferenceKind =
+  /** The deployment's batch created just before (overBatches(reference: PREVIOUS)). */
+  | 'PREVIOUS_BATCH'
+  /** A reference selection of batches (dataDrift(reference:)). */
+  | 'SELECTION'
+  /** The training baseline's own counts. */
+  | 'TRAINING_BASELINE';
+
+/** How a comparison was judged. */
+export type DriftStatus =
+  /** Significant (adjusted p-value ≤ the significance level) and the score reaches the drift threshold. */
+  | 'DRIFTED'
+  /** A side holds fewer rows than the minimum sample size: not judged, neither passing nor failing. */
+  | 'INSUFFICIENT_DATA'
+  /** Both sides hold enough rows, and the change is not significant or not large enough. */
+  | 'NOT_DRIFTED'
+  /** A side holds no row binned by the current baseline. */
+  | 'NO_DATA';
+
 export type FeatureType =
   | 'CATEGORICAL'
   | 'NUMERIC';
@@ -204,6 +224,12 @@ export type ModelBackendProtocol =
   | 'MLFLOW'
   /** Open Inference Protocol v2 (KServe, MLServer, Triton): `POST /v2/models/{modelName}/infer`. */
   | 'OPEN_INFERENCE_V2';
+
+export type SeriesDriftReference =
+  /** Each batch against the deployment's batch created just before it (in the selection or not; the first batch has none: NO_DATA). */
+  | 'PREVIOUS'
+  /** Each batch against the training baseline. */
+  | 'TRAINING_BASELINE';
 
 export type ServiceHealthSettingsInput = {
   /** One of 1, 5, 10, 50, 100, 1000, 10000. */
@@ -272,16 +298,44 @@ export type ServiceHealthTabQuery = { deployment: { id: string, serviceHealth: {
 
 export type DriftBinsFragment = { bins: Array<{ label: string, share: number, count: number }> };
 
-export type FeatureDriftFieldsFragment = { name: string, score: number | null, importance: number | null, sampleSize: number, isDrifted: boolean | null, baseline: { bins: Array<{ label: string, share: number, count: number }> }, current: { bins: Array<{ label: string, share: number, count: number }> } };
+export type FeatureDriftFieldsFragment = { name: string, score: number | null, importance: number | null, sampleSize: number, referenceSampleSize: number, pValue: number | null, adjustedPValue: number | null, status: DriftStatus, isDrifted: boolean | null, reference: { bins: Array<{ label: string, share: number, count: number }> }, current: { bins: Array<{ label: string, share: number, count: number }> } };
 
 export type DataDriftTabQueryVariables = Exact<{
   id: string;
   batches: BatchSelection;
   metric: DriftMetric;
+  reference?: BatchSelection | null | undefined;
 }>;
 
 
-export type DataDriftTabQuery = { deployment: { id: string, dataDrift: { batchCount: number, hasBaseline: boolean, driftThreshold: number, metric: DriftMetric, features: Array<{ name: string, score: number | null, importance: number | null, sampleSize: number, isDrifted: boolean | null, baseline: { bins: Array<{ label: string, share: number, count: number }> }, current: { bins: Array<{ label: string, share: number, count: number }> } }>, target: { name: string, score: number | null, importance: number | null, sampleSize: number, isDrifted: boolean | null, baseline: { bins: Array<{ label: string, share: number, count: number }> }, current: { bins: Array<{ label: string, share: number, count: number }> } } | null }, overBatches: Array<{ batch: { id: string, name: string }, dataDrift: { features: Array<{ name: string, score: number | null }>, target: { score: number | null } | null } }> } | null };
+export type DataDriftTabQuery = { deployment: { id: string, dataDrift: { batchCount: number, hasBaseline: boolean, driftThreshold: number, significanceLevel: number, minSampleSize: number, metric: DriftMetric, reference: DriftReferenceKind, referenceBatchIds: Array<string>, features: Array<{ name: string, score: number | null, importance: number | null, sampleSize: number, referenceSampleSize: number, pValue: number | null, adjustedPValue: number | null, status: DriftStatus, isDrifted: boolean | null, reference: { bins: Array<{ label: string, share: number, count: number }> }, current: { bins: Array<{ label: string, share: number, count: number }> } }>, target: { name: string, score: number | null, importance: number | null, sampleSize: number, referenceSampleSize: number, pValue: number | null, adjustedPValue: number | null, status: DriftStatus, isDrifted: boolean | null, reference: { bins: Array<{ label: string, share: number, count: number }> }, current: { bins: Array<{ label: string, share: number, count: number }> } } | null } } | null };
+
+export type DataDriftOverBatchesQueryVariables = Exact<{
+  id: string;
+  batches: BatchSelection;
+  metric: DriftMetric;
+  reference: SeriesDriftReference;
+}>;
+
+
+export type DataDriftOverBatchesQuery = { deployment: { id: string, overBatches: Array<{ batch: { id: string, name: string }, dataDrift: { reference: DriftReferenceKind, referenceBatchIds: Array<string>, features: Array<{ name: string, score: number | null, status: DriftStatus }>, target: { score: number | null, status: DriftStatus } | null } }> } | null };
+
+export type DataDriftReferenceBatchQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type DataDriftReferenceBatchQuery = { monitoringBatch: { id: string, name: string } | null };
+
+export type DataDriftMatrixQueryVariables = Exact<{
+  id: string;
+  batches: BatchSelection;
+  feature?: string | null | undefined;
+  metric: DriftMetric;
+}>;
+
+
+export type DataDriftMatrixQuery = { deployment: { id: string, driftMatrix: { feature: string, metric: DriftMetric, driftThreshold: number, significanceLevel: number, minSampleSize: number, hasBaseline: boolean, sampleSizes: Array<number>, batches: Array<{ id: string, name: string }>, rows: Array<{ batchId: string, scores: Array<number | null>, pValues: Array<number | null>, statuses: Array<DriftStatus> }> } } | null };
 
 export type AccuracyFieldsFragment = { predictionsWithActuals: number, rmse: number | null, mae: number | null, r2: number | null, mape: number | null, logLoss: number | null, auc: number | null, accuracy: number | null, f1: number | null, tpr: number | null, ppv: number | null, meanActual: number | null, meanPredicted: number | null, actualClassDistribution: Array<{ className: string, count: number, share: number }>, predictedClassDistribution: Array<{ className: string, count: number, share: number }> };
 
@@ -600,14 +654,14 @@ export type SelectorBatchEventsSubscriptionVariables = Exact<{
 
 export type SelectorBatchEventsSubscription = { batchEvents: { kind: BatchEventKind, batch: { id: string, name: string, createdAt: string, predictionCount: number } } };
 
-export type SettingsTabDeploymentFragment = { id: string, label: string, description: string | null, targetType: TargetType, predictionThreshold: number, batchMonitoringEnabled: boolean, associationIdColumn: string | null, healthSettings: { service: { batchCount: number, errorRateAtRisk: number, errorRateFailing: number }, dataDrift: { batchCount: number, driftThreshold: number, importanceThreshold: number, lowImportanceAtRiskCount: number | null, lowImportanceFailingCount: number | null, highImportanceAtRiskCount: number | null, highImportanceFailingCount: number | null, excludedFeatures: Array<string> }, accuracy: { metric: AccuracyMetric, batchCount: number, atRiskThreshold: number | null, failingThreshold: number | null } } };
+export type SettingsTabDeploymentFragment = { id: string, label: string, description: string | null, targetType: TargetType, predictionThreshold: number, batchMonitoringEnabled: boolean, associationIdColumn: string | null, healthSettings: { service: { batchCount: number, errorRateAtRisk: number, errorRateFailing: number }, dataDrift: { batchCount: number, driftThreshold: number, importanceThreshold: number, significanceLevel: number, minSampleSize: number, lowImportanceAtRiskCount: number | null, lowImportanceFailingCount: number | null, highImportanceAtRiskCount: number | null, highImportanceFailingCount: number | null, excludedFeatures: Array<string> }, accuracy: { metric: AccuracyMetric, batchCount: number, atRiskThreshold: number | null, failingThreshold: number | null } } };
 
 export type SettingsTabDeploymentQueryVariables = Exact<{
   id: string;
 }>;
 
 
-export type SettingsTabDeploymentQuery = { deployment: { id: string, label: string, description: string | null, targetType: TargetType, predictionThreshold: number, batchMonitoringEnabled: boolean, associationIdColumn: string | null, healthSettings: { service: { batchCount: number, errorRateAtRisk: number, errorRateFailing: number }, dataDrift: { batchCount: number, driftThreshold: number, importanceThreshold: number, lowImportanceAtRiskCount: number | null, lowImportanceFailingCount: number | null, highImportanceAtRiskCount: number | null, highImportanceFailingCount: number | null, excludedFeatures: Array<string> }, accuracy: { metric: AccuracyMetric, batchCount: number, atRiskThreshold: number | null, failingThreshold: number | null } } } | null };
+export type SettingsTabDeploymentQuery = { deployment: { id: string, label: string, description: string | null, targetType: TargetType, predictionThreshold: number, batchMonitoringEnabled: boolean, associationIdColumn: string | null, healthSettings: { service: { batchCount: number, errorRateAtRisk: number, errorRateFailing: number }, dataDrift: { batchCount: number, driftThreshold: number, importanceThreshold: number, significanceLevel: number, minSampleSize: number, lowImportanceAtRiskCount: number | null, lowImportanceFailingCount: number | null, highImportanceAtRiskCount: number | null, highImportanceFailingCount: number | null, excludedFeatures: Array<string> }, accuracy: { metric: AccuracyMetric, batchCount: number, atRiskThreshold: number | null, failingThreshold: number | null } } } | null };
 
 export type SettingsTabUpdateDeploymentMutationVariables = Exact<{
   input: UpdateDeploymentSettingsInput;
@@ -617,7 +671,7 @@ export type SettingsTabUpdateDeploymentMutationVariables = Exact<{
 export type SettingsTabUpdateDeploymentMutation = { updateDeploymentSettings:
     | { __typename: 'ForbiddenError', message: string }
     | { __typename: 'NotFoundError', message: string }
-    | { __typename: 'UpdateDeploymentSettingsSuccess', deployment: { id: string, label: string, description: string | null, targetType: TargetType, predictionThreshold: number, batchMonitoringEnabled: boolean, associationIdColumn: string | null, healthSettings: { service: { batchCount: number, errorRateAtRisk: number, errorRateFailing: number }, dataDrift: { batchCount: number, driftThreshold: number, importanceThreshold: number, lowImportanceAtRiskCount: number | null, lowImportanceFailingCount: number | null, highImportanceAtRiskCount: number | null, highImportanceFailingCount: number | null, excludedFeatures: Array<string> }, accuracy: { metric: AccuracyMetric, batchCount: number, atRiskThreshold: number | null, failingThreshold: number | null } } } }
+    | { __typename: 'UpdateDeploymentSettingsSuccess', deployment: { id: string, label: string, description: string | null, targetType: TargetType, predictionThreshold: number, batchMonitoringEnabled: boolean, associationIdColumn: string | null, healthSettings: { service: { batchCount: number, errorRateAtRisk: number, errorRateFailing: number }, dataDrift: { batchCount: number, driftThreshold: number, importanceThreshold: number, significanceLevel: number, minSampleSize: number, lowImportanceAtRiskCount: number | null, lowImportanceFailingCount: number | null, highImportanceAtRiskCount: number | null, highImportanceFailingCount: number | null, excludedFeatures: Array<string> }, accuracy: { metric: AccuracyMetric, batchCount: number, atRiskThreshold: number | null, failingThreshold: number | null } } } }
     | { __typename: 'ValidationError', message: string, fieldErrors: Array<{ field: string, message: string }> }
    };
 
@@ -628,7 +682,7 @@ export type SettingsTabUpdateHealthMutationVariables = Exact<{
 
 export type SettingsTabUpdateHealthMutation = { updateHealthSettings:
     | { __typename: 'NotFoundError', message: string }
-    | { __typename: 'UpdateHealthSettingsSuccess', deployment: { id: string, label: string, description: string | null, targetType: TargetType, predictionThreshold: number, batchMonitoringEnabled: boolean, associationIdColumn: string | null, healthSettings: { service: { batchCount: number, errorRateAtRisk: number, errorRateFailing: number }, dataDrift: { batchCount: number, driftThreshold: number, importanceThreshold: number, lowImportanceAtRiskCount: number | null, lowImportanceFailingCount: number | null, highImportanceAtRiskCount: number | null, highImportanceFailingCount: number | null, excludedFeatures: Array<string> }, accuracy: { metric: AccuracyMetric, batchCount: number, atRiskThreshold: number | null, failingThreshold: number | null } } } }
+    | { __typename: 'UpdateHealthSettingsSuccess', deployment: { id: string, label: string, description: string | null, targetType: TargetType, predictionThreshold: number, batchMonitoringEnabled: boolean, associationIdColumn: string | null, healthSettings: { service: { batchCount: number, errorRateAtRisk: number, errorRateFailing: number }, dataDrift: { batchCount: number, driftThreshold: number, importanceThreshold: number, significanceLevel: number, minSampleSize: number, lowImportanceAtRiskCount: number | null, lowImportanceFailingCount: number | null, highImportanceAtRiskCount: number | null, highImportanceFailingCount: number | null, excludedFeatures: Array<string> }, accuracy: { metric: AccuracyMetric, batchCount: number, atRiskThreshold: number | null, failingThreshold: number | null } } } }
     | { __typename: 'ValidationError', message: string, fieldErrors: Array<{ field: string, message: string }> }
    };
 
@@ -665,8 +719,12 @@ export const FeatureDriftFieldsFragmentDoc = new TypedDocumentString(`
   score
   importance
   sampleSize
+  referenceSampleSize
+  pValue
+  adjustedPValue
+  status
   isDrifted
-  baseline {
+  reference {
     ...DriftBins
   }
   current {
@@ -931,6 +989,8 @@ export const SettingsTabDeploymentFragmentDoc = new TypedDocumentString(`
       batchCount
       driftThreshold
       importanceThreshold
+      significanceLevel
+      minSampleSize
       lowImportanceAtRiskCount
       lowImportanceFailingCount
       highImportanceAtRiskCount
@@ -983,34 +1043,23 @@ export const ServiceHealthTabDocument = new TypedDocumentString(`
 }
     `) as unknown as TypedDocumentString<ServiceHealthTabQuery, ServiceHealthTabQueryVariables>;
 export const DataDriftTabDocument = new TypedDocumentString(`
-    query DataDriftTab($id: ID!, $batches: BatchSelection!, $metric: DriftMetric!) {
+    query DataDriftTab($id: ID!, $batches: BatchSelection!, $metric: DriftMetric!, $reference: BatchSelection) {
   deployment(id: $id) {
     id
-    dataDrift(batches: $batches, metric: $metric) {
+    dataDrift(batches: $batches, metric: $metric, reference: $reference) {
       batchCount
       hasBaseline
       driftThreshold
+      significanceLevel
+      minSampleSize
       metric
+      reference
+      referenceBatchIds
       features {
         ...FeatureDriftFields
       }
       target {
         ...FeatureDriftFields
-      }
-    }
-    overBatches(batches: $batches, metric: $metric) {
-      batch {
-        id
-        name
-      }
-      dataDrift {
-        features {
-          name
-          score
-        }
-        target {
-          score
-        }
       }
     }
   }
@@ -1027,14 +1076,78 @@ fragment FeatureDriftFields on FeatureDrift {
   score
   importance
   sampleSize
+  referenceSampleSize
+  pValue
+  adjustedPValue
+  status
   isDrifted
-  baseline {
+  reference {
     ...DriftBins
   }
   current {
     ...DriftBins
   }
 }`) as unknown as TypedDocumentString<DataDriftTabQuery, DataDriftTabQueryVariables>;
+export const DataDriftOverBatchesDocument = new TypedDocumentString(`
+    query DataDriftOverBatches($id: ID!, $batches: BatchSelection!, $metric: DriftMetric!, $reference: SeriesDriftReference!) {
+  deployment(id: $id) {
+    id
+    overBatches(batches: $batches, metric: $metric, reference: $reference) {
+      batch {
+        id
+        name
+      }
+      dataDrift {
+        reference
+        referenceBatchIds
+        features {
+          name
+          score
+          status
+        }
+        target {
+          score
+          status
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<DataDriftOverBatchesQuery, DataDriftOverBatchesQueryVariables>;
+export const DataDriftReferenceBatchDocument = new TypedDocumentString(`
+    query DataDriftReferenceBatch($id: ID!) {
+  monitoringBatch(id: $id) {
+    id
+    name
+  }
+}
+    `) as unknown as TypedDocumentString<DataDriftReferenceBatchQuery, DataDriftReferenceBatchQueryVariables>;
+export const DataDriftMatrixDocument = new TypedDocumentString(`
+    query DataDriftMatrix($id: ID!, $batches: BatchSelection!, $feature: String, $metric: DriftMetric!) {
+  deployment(id: $id) {
+    id
+    driftMatrix(batches: $batches, feature: $feature, metric: $metric) {
+      feature
+      metric
+      driftThreshold
+      significanceLevel
+      minSampleSize
+      hasBaseline
+      batches {
+        id
+        name
+      }
+      sampleSizes
+      rows {
+        batchId
+        scores
+        pValues
+        statuses
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<DataDriftMatrixQuery, DataDriftMatrixQueryVariables>;
 export const AccuracyTabDocument = new TypedDocumentString(`
     query AccuracyTab($id: ID!, $batches: BatchSelection!) {
   deployment(id: $id) {
@@ -2056,6 +2169,8 @@ export const SettingsTabDeploymentDocument = new TypedDocumentString(`
       batchCount
       driftThreshold
       importanceThreshold
+      significanceLevel
+      minSampleSize
       lowImportanceAtRiskCount
       lowImportanceFailingCount
       highImportanceAtRiskCount
@@ -2108,6 +2223,8 @@ export const SettingsTabUpdateDeploymentDocument = new TypedDocumentString(`
       batchCount
       driftThreshold
       importanceThreshold
+      significanceLevel
+      minSampleSize
       lowImportanceAtRiskCount
       lowImportanceFailingCount
       highImportanceAtRiskCount
@@ -2160,6 +2277,8 @@ export const SettingsTabUpdateHealthDocument = new TypedDocumentString(`
       batchCount
       driftThreshold
       importanceThreshold
+      significanceLevel
+      minSampleSize
       lowImportanceAtRiskCount
       lowImportanceFailingCount
       highImportanceAtRiskCount

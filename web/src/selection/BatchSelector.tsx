@@ -21,6 +21,8 @@ export interface BatchSelectorProps {
   deploymentId: string;
   selection: BatchSelection;
   onChange: (selection: BatchSelection) => void;
+  /** The heading (default "Batches"), e.g. for a second selector on a page. */
+  title?: string;
 }
 
 /** The default selection of a tab: the last 10 batches. */
@@ -114,7 +116,7 @@ function moveFocus(event: KeyboardEvent) {
   buttons[Math.max(0, Math.min(buttons.length - 1, target))]?.focus();
 }
 
-export function BatchSelector({ deploymentId, selection, onChange }: BatchSelectorProps) {
+export function BatchSelector({ deploymentId, selection, onChange, title = 'Batches' }: BatchSelectorProps) {
   const [search, setSearch] = useState('');
   const [generation, setGeneration] = useState(0);
   const [announcement, setAnnouncement] = useState('');
@@ -230,7 +232,7 @@ export function BatchSelector({ deploymentId, selection, onChange }: BatchSelect
     <section class="batch-selector" aria-labelledby={`${ids}-title`}>
       <div class="selector-head">
         <h2 id={`${ids}-title`} class="selector-title">
-          Batches
+          {title}
         </h2>
         <p class="selector-summary">{summary}</p>
       </div>

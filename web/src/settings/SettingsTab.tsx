@@ -201,6 +201,8 @@ const NUMBER_RULES = {
   'service.errorRateFailing': {},
   'dataDrift.driftThreshold': {},
   'dataDrift.importanceThreshold': {},
+  'dataDrift.significanceLevel': {},
+  'dataDrift.minSampleSize': { integer: true },
   'dataDrift.lowImportanceAtRiskCount': { integer: true, nullable: true },
   'dataDrift.lowImportanceFailingCount': { integer: true, nullable: true },
   'dataDrift.highImportanceAtRiskCount': { integer: true, nullable: true },
@@ -229,6 +231,8 @@ function draftOf(settings: SettingsTabDeploymentFragment['healthSettings']): Hea
     'dataDrift.batchCount': String(dataDrift.batchCount),
     'dataDrift.driftThreshold': text(dataDrift.driftThreshold),
     'dataDrift.importanceThreshold': text(dataDrift.importanceThreshold),
+    'dataDrift.significanceLevel': text(dataDrift.significanceLevel),
+    'dataDrift.minSampleSize': text(dataDrift.minSampleSize),
     'dataDrift.lowImportanceAtRiskCount': text(dataDrift.lowImportanceAtRiskCount),
     'dataDrift.lowImportanceFailingCount': text(dataDrift.lowImportanceFailingCount),
     'dataDrift.highImportanceAtRiskCount': text(dataDrift.highImportanceAtRiskCount),
@@ -325,6 +329,8 @@ function HealthSettingsForm({
             batchCount: Number(draft['dataDrift.batchCount']),
             driftThreshold: values['dataDrift.driftThreshold'],
             importanceThreshold: values['dataDrift.importanceThreshold'],
+            significanceLevel: values['dataDrift.significanceLevel'],
+            minSampleSize: values['dataDrift.minSampleSize'],
             lowImportanceAtRiskCount: values['dataDrift.lowImportanceAtRiskCount'],
             lowImportanceFailingCount: values['dataDrift.lowImportanceFailingCount'],
             highImportanceAtRiskCount: values['dataDrift.highImportanceAtRiskCount'],
@@ -367,7 +373,21 @@ function HealthSettingsForm({
         <fieldset class="settings-group">
           <legend>Data drift</legend>
           {batchCount('dataDrift.batchCount', 'Batches')}
-          {field('dataDrift.driftThreshold', 'Drift threshold', 'A feature has drifted when its PSI reaches this.')}
+          {field(
+            'dataDrift.driftThreshold',
+            'Drift threshold',
+            'A feature has drifted when its PSI reaches this and the change is significant.',
+          )}
+          {field(
+            'dataDrift.significanceLevel',
+            'Significance level',
+            'The false-discovery rate α, between 0 and 1: a change is significant when its adjusted p-value is at most this.',
+          )}
+          {field(
+            'dataDrift.minSampleSize',
+            'Minimum sample size',
+            'Rows each side of a comparison needs (1 or more); with fewer, drift is “insufficient data”.',
+          )}
           {field(
             'dataDrift.importanceThreshold',
             'Importance threshold',
