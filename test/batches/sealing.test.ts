@@ -98,7 +98,7 @@ describe('locking a batch', () => {
     await send(other.id, reversed.slice(13));
     await send(
       different.id,
-      rows.map((row, i) => (i === 17 ? { ...row, prediction: row.prediction + 0.125 } : row)),
+      rows.map((row, i) => (i === 17 ? { ...row, prediction: (row.prediction as number) + 0.125 } : row)),
     );
     for (const batch of [one, other, different]) await lock(batch.id);
     const [a, b, c] = await Promise.all([one, other, different].map((batch) => seal(batch.id)));
@@ -114,7 +114,7 @@ describe('verifying a sealed batch', () => {
     await post(server, bulkPath(deployment.id, batch.id), ndjson(regressionRows(30, 2, 't-')));
     await lock(batch.id);
     expect((await verified(batch.id)).unchanged).toBe(true);
-    const [{ key }] = await server.sql`select key from monitoring_batches where id = ${batch.id}`;
+    const key = (await server.sql`select key from monitoring_batches where id = ${batch.id}`)[0]!.key as number;
 
     // A row's prediction.
     await server.sql`update predictions set prediction = prediction + 1 where batch_key = ${key} and association_text = 't-4'`;
