@@ -111,7 +111,9 @@ async function main() {
     const conn = await sql.reserve();
     started = performance.now();
     try {
-      const stream = (await conn.unsafe(`copy (select * from predictions where batch_key = ${Number(batchKey)}) to stdout`).readable()) as Readable;
+      const stream = (await conn
+        .unsafe(`copy (select * from predictions where batch_key = ${Number(batchKey)}) to stdout`)
+        .readable()) as Readable;
       copiedBytes = 0;
       try {
         for await (const data of stream.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) copiedBytes += data.length;
@@ -175,9 +177,13 @@ async function main() {
 /** The batch's rows by `psql -c 'COPY (…) TO STDOUT'`, its output counted and discarded; the bytes read. */
 function psqlCopy(url: string, batchKey: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', url, '-c', `copy (select * from predictions where batch_key = ${Number(batchKey)}) to stdout`], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      'psql',
+      ['-X', '-q', '-v', 'ON_ERROR_STOP=1', url, '-c', `copy (select * from predictions where batch_key = ${Number(batchKey)}) to stdout`],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let bytes = 0;
     child.stdout.on('data', (data: Buffer) => {
       bytes += data.length;
