@@ -86,6 +86,15 @@ export class BatchLockedError extends DomainError {
   }
 }
 
+/** The batch has no seal to verify: it was never locked, or was unlocked since (unlocking clears the seal). */
+export class BatchNotSealedError extends DomainError {
+  readonly typename = 'BatchNotSealedError';
+  readonly code = 'BATCH_NOT_SEALED';
+  constructor(readonly batchId: string) {
+    super('Monitoring batch is not sealed: lock it to seal it');
+  }
+}
+
 /** The input collides with something that exists (e.g. a name that must be unique); names the field. */
 export class ConflictError extends DomainError {
   readonly typename = 'ConflictError';

@@ -171,6 +171,15 @@ export const monitoringBatches = pgTable(
     earliestPredictionAt: ts('earliest_prediction_at'),
     latestPredictionAt: ts('latest_prediction_at'),
     predictionCount: bigint('prediction_count', { mode: 'number' }).notNull().default(0),
+    /**
+     * The seal (set by lock, cleared by unlock): an order-independent hash of the batch's stored rows
+     * and the aggregates derived from them (src/modules/batches/seal.ts), and when and by whom.
+     */
+    fingerprint: text('fingerprint'),
+    /** The seal's hash of the accuracy aggregates: moved by actuals that arrive after sealing (audited). */
+    accuracyFingerprint: text('accuracy_fingerprint'),
+    sealedAt: ts('sealed_at'),
+    sealedById: text('sealed_by_id').references(() => users.id),
   },
   (t) => [
     index('monitoring_batches_deployment_created_idx').on(t.deploymentId, t.createdAt, t.id),
@@ -209,6 +218,9 @@ export const batchAuditAction = pgEnum('batch_audit_action', [
   'LOCKED',
   'UNLOCKED',
   'DELETED',
+  'ROWS_ADDED',
+  'STATS_REPORTED',
+  'ACTUALS_MATCHED',
 ]);
 
 /** One changed field of a batch: its value before and after, as text (timestamps in ISO-8601); null = none. */
@@ -240,6 +252,10 @@ export const batchAuditEvents = pgTable(
     /** The model whose history changed (MODEL_HISTORY_CHANGED). */
     modelId: text('model_id'),
     changes: jsonb('changes').$type<BatchFieldChange[]>().notNull().default(sql`'[]'::jsonb`),
+    /** ROWS_ADDED: the rows one ingest stored; ACTUALS_MATCHED: the batch's predictions that got an actual. */
+    rowCount: bigint('row_count', { mode: 'number' }),
+    /** LOCKED: the seal's fingerprint; ACTUALS_MATCHED on a sealed batch: its accuracy fingerprint after. */
+    fingerprint: text('fingerprint'),
   },
   (t) => [index('batch_audit_events_batch_idx').on(t.batchId, t.id)],
 );

@@ -3,6 +3,7 @@ import { GraphQLError } from 'graphql';
 import {
   type BatchLockedError,
   type BatchMonitoringDisabledError,
+  type BatchNotSealedError,
   type BatchQuota,
   type BatchQuotaExceededError,
   type ConflictError,
@@ -80,6 +81,12 @@ export const BatchLockedErrorRef = builder.objectRef<BatchLockedError>('BatchLoc
   }),
 });
 
+export const BatchNotSealedErrorRef = builder.objectRef<BatchNotSealedError>('BatchNotSealedError').implement({
+  description: 'The batch has no seal: it was never locked, or was unlocked since. Locking seals it.',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ batchId: t.exposeID('batchId') }),
+});
+
 export const ForbiddenErrorRef = builder.objectRef<ForbiddenError>('ForbiddenError').implement({
   description: 'The caller is authenticated but not allowed to do this (e.g. not an admin).',
   interfaces: [ErrorInterface],
@@ -125,6 +132,7 @@ const errorRefs = {
   BatchQuotaExceededError: BatchQuotaExceededErrorRef,
   BatchMonitoringDisabledError: BatchMonitoringDisabledErrorRef,
   BatchLockedError: BatchLockedErrorRef,
+  BatchNotSealedError: BatchNotSealedErrorRef,
   ForbiddenError: ForbiddenErrorRef,
   ConflictError: ConflictErrorRef,
   ModelBackendError: ModelBackendErrorRef,

@@ -4,6 +4,7 @@ import type { RequestContext } from '../context.js';
 import {
   BatchLockedError,
   BatchMonitoringDisabledError,
+  BatchNotSealedError,
   BatchQuotaExceededError,
   ConflictError,
   type DomainError,
@@ -88,6 +89,7 @@ export function errorResponse(error: DomainError, fieldNames: Record<string, str
     const errors = error.field ? { errors: { [error.field]: error.message } } : {};
     return { status: 409, body: { message: error.message, batchId: error.batchId, ...errors } };
   }
+  if (error instanceof BatchNotSealedError) return { status: 409, body: { message: error.message, batchId: error.batchId } };
   if (error instanceof BatchMonitoringDisabledError) return { status: 422, body: { message: error.message } };
   if (error instanceof ForbiddenError) return { status: 403, body: { message: error.message } };
   if (error instanceof ConflictError) {

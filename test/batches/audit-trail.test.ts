@@ -21,7 +21,7 @@ import { type ModelServer, startModelServer } from '../helpers/model-server.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { sleep } from '../helpers/time.js';
 
-// Every change of a batch (created, edited, model history, locked, unlocked, deleted) is in its
+// Every change of a batch (created, edited, model history, locked, unlocked, deleted, rows added) is in its
 // audit trail with who made it, with which token, when and what changed; written in the change's
 // transaction by the services, so GraphQL, REST, ingest and jobs all record it; readable after the
 // batch is deleted and purged; only by the batch's organization.
@@ -216,6 +216,7 @@ describe('the audit trail of a batch changed through REST', () => {
     if (ingest.reportPredictions.__typename !== 'ReportPredictionsSuccess') throw new Error(JSON.stringify(ingest));
     const events = await trail(ingest.reportPredictions.batch.id, t.member.secret);
     expect(events).toMatchObject([
+      { action: 'ROWS_ADDED', actor: { id: t.member.id }, tokenId: t.member.tokenId },
       {
         action: 'CREATED',
         actor: { id: t.member.id },
@@ -231,8 +232,11 @@ describe('the audit trail of a batch changed through REST', () => {
     const job = await runJob(server, { deploymentId: deployment.id }, inputCsv(inputRows(3)), t.member.secret);
     expect(job.status).toBe('COMPLETED');
     const events = await trail(job.monitoringBatchId!, t.member.secret);
-    expect(events).toMatchObject([{ action: 'CREATED', actor: { id: t.member.id }, tokenId: null }]);
-    expect(events![0]!.changes).toContainEqual({
+    // The run's rows are in the trail too (one event per stored chunk), after its creation.
+    expect(events!.at(-1)).toMatchObject({ action: 'CREATED', actor: { id: t.member.id }, tokenId: null });
+    expect(events!.slice(0, -1).length).toBeGreaterThan(0);
+    expect(events!.slice(0, -1).every((e) => e.action === 'ROWS_ADDED' && e.actor.id === t.member.id && e.tokenId === null)).toBe(true);
+    expect(events!.at(-1)!.changes).toContainEqual({
       field: 'description',
       before: null,
       after: `Predictions of batch prediction job ${job.id}`,

@@ -114,6 +114,9 @@ describe('POST /monitoringBatches/', () => {
       earliestPredictionTimestamp: null,
       latestPredictionTimestamp: null,
       predictionsCount: 0,
+      // batchlens' own: the seal, set by locking.
+      fingerprint: null,
+      sealedAt: null,
     });
     expect(Math.abs(Date.parse(batch.createdAt) - before)).toBeLessThan(10_000);
 

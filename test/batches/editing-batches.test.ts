@@ -87,7 +87,8 @@ describe('PATCH /monitoringBatches/{batchId}/', () => {
     const { batch, patch, read } = await freshBatch();
     const locked = await patch({ isLocked: true });
     expect(locked.status).toBe(200);
-    expect(locked.json).toEqual({ ...batch, isLocked: true });
+    // Locking seals it (test/batches/sealing.test.ts).
+    expect(locked.json).toEqual({ ...batch, isLocked: true, fingerprint: expect.stringMatching(/^v1:/), sealedAt: expect.any(String) });
     expect(await read()).toMatchObject({ isLocked: true });
     // A locked batch can still be renamed; locking only stops predictions.
     expect((await patch({ batchName: 'renamed while locked' })).json).toMatchObject({ batchName: 'renamed while locked', isLocked: true });

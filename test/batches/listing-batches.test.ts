@@ -204,6 +204,8 @@ describe('GET /monitoringBatches/', () => {
       earliestPredictionTimestamp: '2024-02-15T00:00:00.000Z',
       latestPredictionTimestamp: '2024-02-20T00:00:00.000Z',
       predictionsCount: 0,
+      fingerprint: null,
+      sealedAt: null,
     });
   });
 

@@ -38,6 +38,9 @@ export interface RestBatch {
   earliestPredictionTimestamp: string | null;
   latestPredictionTimestamp: string | null;
   predictionsCount: number;
+  /** batchlens' own: the seal of a locked batch, null otherwise. */
+  fingerprint: string | null;
+  sealedAt: string | null;
 }
 
 /**

@@ -370,6 +370,8 @@ type DemoError_BatchLockedError_Fragment = { __typename: 'BatchLockedError', mes
 
 type DemoError_BatchMonitoringDisabledError_Fragment = { __typename: 'BatchMonitoringDisabledError', message: string };
 
+type DemoError_BatchNotSealedError_Fragment = { __typename: 'BatchNotSealedError', message: string };
+
 type DemoError_BatchQuotaExceededError_Fragment = { __typename: 'BatchQuotaExceededError', message: string };
 
 type DemoError_ConflictError_Fragment = { __typename: 'ConflictError', message: string };
@@ -387,6 +389,7 @@ type DemoError_ValidationError_Fragment = { __typename: 'ValidationError', messa
 export type DemoErrorFragment =
   | DemoError_BatchLockedError_Fragment
   | DemoError_BatchMonitoringDisabledError_Fragment
+  | DemoError_BatchNotSealedError_Fragment
   | DemoError_BatchQuotaExceededError_Fragment
   | DemoError_ConflictError_Fragment
   | DemoError_ForbiddenError_Fragment

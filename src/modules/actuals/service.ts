@@ -7,6 +7,8 @@ import { transactionResult } from '../../db/transactions.js';
 import { type FieldError, isError, MAX_ROW_ERRORS, type Result, ValidationError } from '../../errors.js';
 import { announce } from '../../events/hub.js';
 import { parseTimestamp, unstorableText } from '../../validation.js';
+import { recordBatchEvents } from '../batches/audit.js';
+import { accuracyFingerprints } from '../batches/seal.js';
 import { getBatchDeployment } from '../deployments/service.js';
 import { type ActualOutcome, BatchAggregator } from '../predictions/aggregates.js';
 import { MAX_ABS_ROW_NUMBER, ROW_NUMBER_RANGE_MESSAGE } from '../rows/normalize.js';
@@ -122,6 +124,7 @@ export async function submitActuals(
       .select({
         associationId: sql<string>`${sql.raw(associationIdSql('"predictions"'))}`,
         batchId: monitoringBatches.id,
+        sealed: sql<boolean>`${monitoringBatches.fingerprint} is not null`,
         modelId: predictionModels.modelId,
         prediction: predictions.prediction,
         probabilities: predictions.probabilities,
@@ -141,7 +144,11 @@ export async function submitActuals(
       );
     const byId = new Map(valid.map((a) => [a.associationId, a]));
     const perBatch = new Map<string, BatchAggregator>();
+    const matchedPerBatch = new Map<string, number>();
+    const sealed = new Set<string>();
     for (const prediction of matched) {
+      matchedPerBatch.set(prediction.batchId, (matchedPerBatch.get(prediction.batchId) ?? 0) + 1);
+      if (prediction.sealed) sealed.add(prediction.batchId);
       const actual = byId.get(prediction.associationId!)!;
       let aggregator = perBatch.get(prediction.batchId);
       if (!aggregator) {
@@ -187,6 +194,22 @@ export async function submitActuals(
       await announce(tx, { k: 'batch', d: deployment.id, b: batchId });
     }
     if (perBatch.size) await announce(tx, { k: 'health', d: deployment.id });
+    // Actuals may still arrive for a locked batch: its seal's accuracy fingerprint moves with them,
+    // here, so verifyBatch shows only changes that bypassed this path. One event per batch.
+    const moved = await accuracyFingerprints(tx, [...sealed]);
+    for (const [batchId, fingerprint] of moved) {
+      await tx.update(monitoringBatches).set({ accuracyFingerprint: fingerprint }).where(eq(monitoringBatches.id, batchId));
+    }
+    await recordBatchEvents(
+      tx,
+      viewer,
+      [...matchedPerBatch].map(([batchId, count]) => ({
+        batch: { id: batchId, organizationId: deployment.organizationId, deploymentId: deployment.id },
+        action: 'ACTUALS_MATCHED' as const,
+        rowCount: count,
+        fingerprint: moved.get(batchId) ?? null,
+      })),
+    );
     const matchedIds = new Set(matched.map((m) => m.associationId));
     return {
       acceptedCount: valid.length,

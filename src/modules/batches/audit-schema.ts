@@ -14,7 +14,7 @@ import { MonitoringBatchRef } from './schema.js';
 const BatchAuditActionEnum = builder.enumType('BatchAuditAction', {
   values: batchAuditActions,
   description:
-    'What happened to a batch. CREATED lists the initial name, description and external URL; UPDATED the edited fields; MODEL_HISTORY_CHANGED the period of one model (startTime, endTime).',
+    "What happened to a batch. CREATED lists the initial name, description and external URL; UPDATED the edited fields; MODEL_HISTORY_CHANGED the period of one model (startTime, endTime); LOCKED carries the seal's fingerprint, UNLOCKED the fingerprint it cleared; ROWS_ADDED one ingest's rows (rowCount); STATS_REPORTED request statistics without rows; ACTUALS_MATCHED the predictions that got an actual (rowCount) and, on a sealed batch, its accuracy fingerprint after.",
 });
 
 const BatchFieldChangeRef = builder.objectRef<BatchFieldChange>('BatchFieldChange').implement({
@@ -45,6 +45,15 @@ const BatchAuditEventRef = builder.objectRef<BatchAuditEvent>('BatchAuditEvent')
     }),
     modelId: t.exposeString('modelId', { nullable: true, description: 'The model whose history changed (MODEL_HISTORY_CHANGED).' }),
     changes: t.field({ type: [BatchFieldChangeRef], resolve: (event) => event.changes }),
+    rowCount: t.exposeInt('rowCount', {
+      nullable: true,
+      description: 'ROWS_ADDED: the rows one ingest stored; ACTUALS_MATCHED: the predictions that got an actual.',
+    }),
+    fingerprint: t.exposeString('fingerprint', {
+      nullable: true,
+      description:
+        "LOCKED: the seal's fingerprint; UNLOCKED: the fingerprint cleared; ACTUALS_MATCHED on a sealed batch: its accuracy fingerprint after.",
+    }),
   }),
 });
 
@@ -54,7 +63,8 @@ builder.objectField(MonitoringBatchRef, 'auditTrail', (t) =>
   t.connection(
     {
       type: BatchAuditEventRef,
-      description: 'Who created, edited, locked, unlocked the batch and changed its model history, newest first.',
+      description:
+        'Who created, edited, locked (sealed), unlocked the batch, changed its model history, added rows, statistics or actuals, newest first.',
       resolve: (batch, args, ctx) => batchLoaders(ctx).auditTrail(args).load(batch.id),
     },
     BatchAuditEventConnection,

@@ -6,7 +6,8 @@ import type { Result } from '../../errors.js';
 import { idType } from '../../ids.js';
 import { type KeysetOrder, keysetPages, type Page, type PageArgs } from '../../pagination.js';
 
-// The audit trail of a batch: who created, edited, locked, unlocked and deleted it, and when. Every
+// The audit trail of a batch: who created, edited, locked (sealed), unlocked and deleted it, who added
+// rows, request statistics or actuals to it, and when. Every
 // change writes its event in the change's own transaction (a change rolled back leaves none), from
 // the services, so GraphQL, REST, ingest and jobs are all recorded. The events keep no foreign key
 // to the batch: the trail is still readable after the batch is deleted and purged.
@@ -18,21 +19,43 @@ export interface BatchAuditRecord {
   action: BatchAuditActionName;
   changes?: BatchFieldChange[];
   modelId?: string;
+  /** ROWS_ADDED: the rows stored; ACTUALS_MATCHED: the predictions that got an actual. */
+  rowCount?: number;
+  /** LOCKED: the seal's fingerprint; UNLOCKED: the one cleared; ACTUALS_MATCHED: the accuracy fingerprint after. */
+  fingerprint?: string | null;
 }
 
 /** Records one change of `batch` by `viewer`. Call inside the transaction that makes the change. */
-export async function recordBatchEvent(tx: DbOrTx, viewer: Viewer, batch: MonitoringBatch, record: BatchAuditRecord): Promise<void> {
-  await tx.insert(batchAuditEvents).values({
-    organizationId: batch.organizationId,
-    deploymentId: batch.deploymentId,
-    batchId: batch.id,
-    action: record.action,
-    actorId: viewer.userId,
-    // Work the server does for a user (a batch prediction job's run) has no token of its own.
-    tokenId: idType(viewer.tokenId) === 'ApiToken' ? viewer.tokenId : null,
-    modelId: record.modelId ?? null,
-    changes: record.changes ?? [],
-  });
+export async function recordBatchEvent(tx: DbOrTx, viewer: Viewer, batch: BatchOfEvent, record: BatchAuditRecord): Promise<void> {
+  await recordBatchEvents(tx, viewer, [{ batch, ...record }]);
+}
+
+/** What an event needs of its batch. */
+type BatchOfEvent = Pick<MonitoringBatch, 'id' | 'organizationId' | 'deploymentId'>;
+
+/** Records changes of several batches by `viewer` in one insert (actuals touch many batches at once). */
+export async function recordBatchEvents(
+  tx: DbOrTx,
+  viewer: Viewer,
+  records: readonly (BatchAuditRecord & { batch: BatchOfEvent })[],
+): Promise<void> {
+  if (records.length === 0) return;
+  // Work the server does for a user (a batch prediction job's run) has no token of its own.
+  const tokenId = idType(viewer.tokenId) === 'ApiToken' ? viewer.tokenId : null;
+  await tx.insert(batchAuditEvents).values(
+    records.map(({ batch, ...record }) => ({
+      organizationId: batch.organizationId,
+      deploymentId: batch.deploymentId,
+      batchId: batch.id,
+      action: record.action,
+      actorId: viewer.userId,
+      tokenId,
+      modelId: record.modelId ?? null,
+      changes: record.changes ?? [],
+      rowCount: record.rowCount ?? null,
+      fingerprint: record.fingerprint ?? null,
+    })),
+  );
 }
 
 type AuditedValue = string | Date | boolean | number | null | undefined;
@@ -118,5 +141,7 @@ function toEvent(row: Record<string, unknown>): BatchAuditEvent {
     occurredAt: new Date(row.occurred_at as string),
     modelId: (row.model_id as string | null) ?? null,
     changes: row.changes as BatchFieldChange[],
+    rowCount: row.row_count === null || row.row_count === undefined ? null : Number(row.row_count),
+    fingerprint: (row.fingerprint as string | null) ?? null,
   };
 }

@@ -13,6 +13,7 @@ import {
   getQuota,
   listBatchesByOffset,
   updateBatch,
+  verifyBatch,
 } from './service.js';
 
 // DataRobot's batch-monitoring routes (C13), on the same service as GraphQL.
@@ -34,6 +35,9 @@ export function batchJson(batch: MonitoringBatch, creatorName: string | null) {
     earliestPredictionTimestamp: batch.earliestPredictionAt?.toISOString() ?? null,
     latestPredictionTimestamp: batch.latestPredictionAt?.toISOString() ?? null,
     predictionsCount: batch.predictionCount,
+    // batchlens' own: the seal of a locked batch (DataRobot clients ignore fields they do not know).
+    fingerprint: batch.fingerprint,
+    sealedAt: batch.sealedAt?.toISOString() ?? null,
   };
 }
 
@@ -171,6 +175,28 @@ export const batchRoutes: Route[] = [
     handler: async (req) => {
       const batch = await getBatch(req.ctx.app.db, req.ctx.viewer, req.params.batchId!, req.params.deploymentId!);
       return isError(batch) ? fail(batch) : oneBatch(req, batch);
+    },
+  },
+  {
+    // batchlens' own route: verifyBatch over REST.
+    method: 'GET',
+    path: `${base}/:batchId/verification/`,
+    handler: async (req) => {
+      const v = await verifyBatch(req.ctx.app.db, req.ctx.viewer, req.params.batchId!, req.params.deploymentId!);
+      if (isError(v)) return fail(v);
+      return {
+        status: 200,
+        body: {
+          batchId: v.batch.id,
+          sealedAt: v.sealedAt.toISOString(),
+          sealedBy: v.sealedById,
+          fingerprint: v.fingerprint,
+          recomputedFingerprint: v.recomputedFingerprint,
+          accuracyFingerprint: v.accuracyFingerprint,
+          recomputedAccuracyFingerprint: v.recomputedAccuracyFingerprint,
+          unchanged: v.unchanged,
+        },
+      };
     },
   },
   {

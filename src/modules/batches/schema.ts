@@ -8,6 +8,7 @@ import { organizationLoaders } from '../organizations/loaders.js';
 import { UserRef } from '../organizations/schema.js';
 import { batchLoaders } from './loaders.js';
 import {
+  type BatchVerification,
   batchOrderFields,
   createBatch,
   deleteBatch,
@@ -15,6 +16,7 @@ import {
   setBatchLocked,
   updateBatch,
   updateBatchModelHistory,
+  verifyBatch,
 } from './service.js';
 
 export const MonitoringBatchRef = builder.objectRef<MonitoringBatch>('MonitoringBatch');
@@ -55,7 +57,23 @@ builder.node(MonitoringBatchRef, {
       type: UserRef,
       resolve: async (batch, _args, ctx) => (await organizationLoaders(ctx).user.load(batch.createdById))!,
     }),
-    isLocked: t.exposeBoolean('isLocked', { description: 'A locked batch accepts no new predictions.' }),
+    isLocked: t.exposeBoolean('isLocked', { description: 'A locked batch accepts no new predictions, and is sealed.' }),
+    fingerprint: t.exposeString('fingerprint', {
+      nullable: true,
+      description:
+        "The seal: an order-independent hash of the batch's stored rows and the aggregates derived from them, computed when it was locked; null when not sealed. `verifyBatch` recomputes it.",
+    }),
+    sealedAt: t.expose('sealedAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the batch was locked and sealed; null when not sealed.',
+    }),
+    sealedBy: t.field({
+      type: UserRef,
+      nullable: true,
+      description: 'Who locked and sealed the batch; null when not sealed.',
+      resolve: (batch, _args, ctx) => (batch.sealedById === null ? null : organizationLoaders(ctx).user.load(batch.sealedById)),
+    }),
     earliestPredictionAt: t.expose('earliestPredictionAt', { type: 'DateTime', nullable: true }),
     latestPredictionAt: t.expose('latestPredictionAt', { type: 'DateTime', nullable: true }),
     predictionCount: t.exposeInt('predictionCount'),
@@ -216,7 +234,8 @@ const lockErrors = ['NotFoundError', 'BatchMonitoringDisabledError'] as const;
 builder.mutationField('lockMonitoringBatch', (t) =>
   t.field({
     type: resultUnion('LockMonitoringBatchResult', batchPayload('LockMonitoringBatchSuccess'), [...lockErrors]),
-    description: 'A locked batch refuses new predictions. Locking a locked batch is a no-op.',
+    description:
+      'A locked batch refuses new predictions. Locking seals it: its fingerprint is computed from its rows and aggregates (one read of its rows) and kept, for `verifyBatch`. Locking a locked batch is a no-op.',
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, { id }, ctx) => withBatch(await setBatchLocked(ctx.app.db, ctx.viewer, id, true)),
   }),
@@ -225,8 +244,36 @@ builder.mutationField('lockMonitoringBatch', (t) =>
 builder.mutationField('unlockMonitoringBatch', (t) =>
   t.field({
     type: resultUnion('UnlockMonitoringBatchResult', batchPayload('UnlockMonitoringBatchSuccess'), [...lockErrors]),
+    description: 'Unlocking clears the seal (recorded in the audit trail with the fingerprint it cleared); locking again reseals.',
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, { id }, ctx) => withBatch(await setBatchLocked(ctx.app.db, ctx.viewer, id, false)),
+  }),
+);
+
+const BatchVerificationRef = builder.objectRef<BatchVerification>('BatchVerification').implement({
+  description:
+    "A sealed batch's fingerprints as stored at sealing and as recomputed now. Actuals that arrive after sealing move the stored accuracy fingerprint (each time an ACTUALS_MATCHED event in the audit trail), so `unchanged` is false only for a change that bypassed batchlens.",
+  fields: (t) => ({
+    batch: t.field({ type: MonitoringBatchRef, resolve: (v) => v.batch }),
+    sealedAt: t.expose('sealedAt', { type: 'DateTime' }),
+    sealedBy: t.field({ type: UserRef, resolve: async (v, _args, ctx) => (await organizationLoaders(ctx).user.load(v.sealedById))! }),
+    fingerprint: t.exposeString('fingerprint', { description: 'Rows and the aggregates derived from them, as sealed.' }),
+    recomputedFingerprint: t.exposeString('recomputedFingerprint', { description: 'The same hash over the batch as stored now.' }),
+    accuracyFingerprint: t.exposeString('accuracyFingerprint', {
+      description: 'The accuracy aggregates, as sealed and moved by actuals since.',
+    }),
+    recomputedAccuracyFingerprint: t.exposeString('recomputedAccuracyFingerprint'),
+    unchanged: t.exposeBoolean('unchanged', { description: 'Both fingerprints recompute to their stored values.' }),
+  }),
+});
+
+builder.queryField('verifyBatch', (t) =>
+  t.field({
+    type: resultUnion('VerifyBatchResult', BatchVerificationRef, ['NotFoundError', 'BatchNotSealedError']),
+    description:
+      "Recomputes a sealed (locked) batch's fingerprint from its stored rows and aggregates and says whether the batch is unchanged since it was sealed. Reads every row of the batch once.",
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => verifyBatch(ctx.app.db, ctx.viewer, id),
   }),
 );
 

@@ -2,6 +2,7 @@ import { and, eq, getTableColumns, gte, ilike, inArray, isNull, lte, or, type SQ
 import { z } from 'zod';
 import type { Viewer } from '../../context.js';
 import type { Db, DbOrTx, Tx } from '../../db/client.js';
+import { lockDeploymentForIngest } from '../../db/locks.js';
 import {
   batchModelHistory,
   batchQuotaUsage,
@@ -17,6 +18,7 @@ import {
 import { transactionResult } from '../../db/transactions.js';
 import {
   BatchMonitoringDisabledError,
+  BatchNotSealedError,
   type BatchQuota,
   BatchQuotaExceededError,
   isError,
@@ -29,6 +31,7 @@ import { type KeysetOrder, keysetPage, type Page, type PageArgs } from '../../pa
 import { booleanSchema, definedOnly, descriptionSchema, externalUrlSchema, type Loose, nameSchema, parseInput } from '../../validation.js';
 import { escapeLike, getBatchDeployment } from '../deployments/service.js';
 import { fieldChanges, recordBatchEvent } from './audit.js';
+import { computeFingerprints } from './seal.js';
 
 const batchFields = {
   name: nameSchema(512),
@@ -379,8 +382,19 @@ async function changeBatch<T>(
   batchId: string,
   change: (tx: Tx, batch: MonitoringBatch) => Promise<Result<T>>,
   deploymentId?: string,
+  options: { holdDeploymentRows?: boolean } = {},
 ): Promise<Result<T>> {
   return transactionResult(db, async (tx) => {
+    if (options.holdDeploymentRows) {
+      // Sealing reads the batch's accuracy aggregates, which actuals move without the batch row lock:
+      // hold the deployment's rows as an ingest does (shared, and before the row lock, in the same
+      // order), so no actuals commit between the seal's reads and its commit.
+      const [owner] = await tx
+        .select({ deploymentId: monitoringBatches.deploymentId })
+        .from(monitoringBatches)
+        .where(and(visibleBatch(viewer.organizationId), eq(monitoringBatches.id, batchId)));
+      if (owner) await lockDeploymentForIngest(tx, owner.deploymentId);
+    }
     const [row] = await tx
       .select({ batch: monitoringBatches, enabled: deployments.batchMonitoringEnabled })
       .from(monitoringBatches)
@@ -418,19 +432,81 @@ export async function updateBatch(
     batchId,
     async (tx, batch) => {
       if (Object.keys(changes).length === 0) return batch;
-      const [updated] = await tx.update(monitoringBatches).set(changes).where(eq(monitoringBatches.id, batch.id)).returning();
       const lockChanged = changes.isLocked !== undefined && changes.isLocked !== batch.isLocked;
       const otherChanges = Object.keys(changes).some((key) => key !== 'isLocked');
+      // Locking seals the batch (its content as this transaction sees it, under the row lock that
+      // keeps ingest out); unlocking clears the seal.
+      const seal: Partial<MonitoringBatch> = !lockChanged
+        ? {}
+        : changes.isLocked
+          ? await sealOf(tx, viewer, batch)
+          : { fingerprint: null, accuracyFingerprint: null, sealedAt: null, sealedById: null };
+      const [updated] = await tx
+        .update(monitoringBatches)
+        .set({ ...changes, ...seal })
+        .where(eq(monitoringBatches.id, batch.id))
+        .returning();
       // The trail records only what really changed: setting a field to its value, or locking a locked batch, is no event.
       const edited = fieldChanges(batch, updated!, AUDITED_FIELDS);
       if (edited.length > 0) await recordBatchEvent(tx, viewer, updated!, { action: 'UPDATED', changes: edited });
-      if (lockChanged) await recordBatchEvent(tx, viewer, updated!, { action: updated!.isLocked ? 'LOCKED' : 'UNLOCKED' });
+      if (lockChanged)
+        await recordBatchEvent(tx, viewer, updated!, {
+          action: updated!.isLocked ? 'LOCKED' : 'UNLOCKED',
+          fingerprint: updated!.isLocked ? updated!.fingerprint : batch.fingerprint,
+        });
       if (lockChanged)
         await announce(tx, { k: 'lifecycle', d: batch.deploymentId, b: batch.id, e: updated!.isLocked ? 'LOCKED' : 'UNLOCKED' });
       if (otherChanges) await announce(tx, { k: 'lifecycle', d: batch.deploymentId, b: batch.id, e: 'UPDATED' });
       return updated!;
     },
     deploymentId,
+    { holdDeploymentRows: input.isLocked === true },
+  );
+}
+
+async function sealOf(tx: Tx, viewer: Viewer, batch: MonitoringBatch): Promise<Partial<MonitoringBatch>> {
+  const { content, accuracy } = await computeFingerprints(tx, batch);
+  return { fingerprint: content, accuracyFingerprint: accuracy, sealedAt: new Date(), sealedById: viewer.userId };
+}
+
+export interface BatchVerification {
+  batch: MonitoringBatch;
+  /** The seal as stored. */
+  fingerprint: string;
+  accuracyFingerprint: string;
+  sealedAt: Date;
+  sealedById: string;
+  /** The same hashes over the batch as it is now. */
+  recomputedFingerprint: string;
+  recomputedAccuracyFingerprint: string;
+  /** Both recompute to their stored values. */
+  unchanged: boolean;
+}
+
+/**
+ * Recomputes a sealed batch's fingerprints and hands them back beside the stored ones, all read in
+ * one repeatable-read snapshot (actuals committing meanwhile move both or neither).
+ */
+export async function verifyBatch(db: Db, viewer: Viewer, batchId: string, deploymentId?: string): Promise<Result<BatchVerification>> {
+  return db.transaction(
+    async (tx) => {
+      const batch = await getBatch(tx, viewer, batchId, deploymentId);
+      if (isError(batch)) return batch;
+      if (batch.fingerprint === null || batch.accuracyFingerprint === null || batch.sealedAt === null || batch.sealedById === null)
+        return new BatchNotSealedError(batch.id);
+      const now = await computeFingerprints(tx, batch);
+      return {
+        batch,
+        fingerprint: batch.fingerprint,
+        accuracyFingerprint: batch.accuracyFingerprint,
+        sealedAt: batch.sealedAt,
+        sealedById: batch.sealedById,
+        recomputedFingerprint: now.content,
+        recomputedAccuracyFingerprint: now.accuracy,
+        unchanged: now.content === batch.fingerprint && now.accuracy === batch.accuracyFingerprint,
+      };
+    },
+    { isolationLevel: 'repeatable read', accessMode: 'read only' },
   );
 }
 

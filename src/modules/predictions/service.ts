@@ -13,6 +13,7 @@ import type { ParsedItem } from '../../formats/bytes.js';
 import { countIngestRows } from '../../observability/metrics.js';
 import { nameSchema, parseInput } from '../../validation.js';
 import { currentBaseline } from '../baselines/current.js';
+import { recordBatchEvent } from '../batches/audit.js';
 import { getBatchDeployment } from '../deployments/service.js';
 import { MAX_ROWS_PER_REPORT, normalizeRow, type PredictionRow, type RowContext } from '../rows/normalize.js';
 import type { TargetShape } from '../rows/shape.js';
@@ -164,11 +165,13 @@ export async function ingestInTransaction(
         userId: viewer.userId,
       });
     }
-    // Independent statements, sent together (pipelined on the transaction's connection).
+    // Independent statements, sent together (pipelined on the transaction's connection). The audit
+    // trail gets one event per ingest, whatever its size.
     const [, updated] = await Promise.all([
       aggregator.write(tx, deployment.id, batch.id),
       addRowTotals(tx, batch, aggregator.rowTotals()),
       announce(tx, { k: 'batch', d: deployment.id, b: batch.id }, { k: 'health', d: deployment.id }),
+      recordBatchEvent(tx, viewer, batch, { action: rowCount > 0 ? 'ROWS_ADDED' : 'STATS_REPORTED', rowCount }),
     ]);
     // Counted once the rows are committed (a job's chunk commits them with its own work).
     const source = Array.isArray(input.items) ? 'json' : 'upload';
@@ -385,6 +388,7 @@ export async function reportDeploymentStats(
     await Promise.all([
       aggregator.write(tx, deployment.id, batch.id),
       announce(tx, { k: 'batch', d: deployment.id, b: batch.id }, { k: 'health', d: deployment.id }),
+      recordBatchEvent(tx, viewer, batch, { action: 'STATS_REPORTED', rowCount: 0 }),
     ]);
     return { batch };
   });

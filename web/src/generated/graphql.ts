@@ -412,6 +412,8 @@ type BatchMutationError_BatchLockedError_Fragment = { __typename: 'BatchLockedEr
 
 type BatchMutationError_BatchMonitoringDisabledError_Fragment = { __typename: 'BatchMonitoringDisabledError', message: string };
 
+type BatchMutationError_BatchNotSealedError_Fragment = { __typename: 'BatchNotSealedError', message: string };
+
 type BatchMutationError_BatchQuotaExceededError_Fragment = { __typename: 'BatchQuotaExceededError', resetsAt: string, message: string };
 
 type BatchMutationError_ConflictError_Fragment = { __typename: 'ConflictError', message: string };
@@ -429,6 +431,7 @@ type BatchMutationError_ValidationError_Fragment = { __typename: 'ValidationErro
 export type BatchMutationErrorFragment =
   | BatchMutationError_BatchLockedError_Fragment
   | BatchMutationError_BatchMonitoringDisabledError_Fragment
+  | BatchMutationError_BatchNotSealedError_Fragment
   | BatchMutationError_BatchQuotaExceededError_Fragment
   | BatchMutationError_ConflictError_Fragment
   | BatchMutationError_ForbiddenError_Fragment
