@@ -148,7 +148,13 @@ describe('expected figures', () => {
     for (let i = 0; i < 200_000; i++) {
       const p = random();
       ps.push(p);
-      addAccuracy(sums, shape, { prediction: p, probabilities: null, predictedLabel: null }, { value: null, label: random() < p ? 'yes' : 'no' }, 1);
+      addAccuracy(
+        sums,
+        shape,
+        { prediction: p, probabilities: null, predictedLabel: null },
+        { value: null, label: random() < p ? 'yes' : 'no' },
+        1,
+      );
     }
     const estimate = performanceEstimate(0.5, [{ probability: { rowCount: ps.length, bins: histogram(ps) }, accuracy: sums }]);
     expect(Math.abs(estimate.expected.accuracy! - estimate.realised.accuracy!)).toBeLessThan(0.005);
@@ -201,7 +207,13 @@ describe('calibration error', () => {
 
 describe('estimate tracking', () => {
   it('averages |estimate − realised| per batch, each figure over the batches where both are defined', () => {
-    const figures = (accuracy: number | null, f1: number | null, auc: number | null) => ({ accuracy, precision: null, recall: null, f1, auc });
+    const figures = (accuracy: number | null, f1: number | null, auc: number | null) => ({
+      accuracy,
+      precision: null,
+      recall: null,
+      f1,
+      auc,
+    });
     const tracking = estimateTracking([
       { estimate: figures(0.8, 0.7, 0.9), realised: figures(0.7, 0.5, null) },
       { estimate: figures(0.6, null, 0.8), realised: figures(0.9, 0.4, 0.7) },

@@ -62,7 +62,8 @@ export function expectedConfusion(counts: readonly number[], threshold: number):
     const mid = (b + 0.5) / bins;
     if (b > thresholdBin) positive(n, mid);
     else if (b < thresholdBin) negative(n, mid);
-    else if (scaled <= b) positive(n, mid); // the threshold is this bin's lower edge
+    else if (scaled <= b)
+      positive(n, mid); // the threshold is this bin's lower edge
     else {
       const lower = b / bins;
       const upper = (b + 1) / bins;
