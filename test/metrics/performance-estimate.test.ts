@@ -331,7 +331,7 @@ describe('SQL statements per page of batches with their performance estimate', (
 });
 
 describe('the monitoringBatch subscription', () => {
-  it('pushes the estimate as rows stream in', async () => {
+  it('pushes the estimate as rows stream in, and the realised figures when actuals arrive', async () => {
     const deployment = await createBinaryDeployment(server);
     const batch = await createBatch(server, deployment.id, 'live estimate');
     const sub = watch(connect(server), BatchEstimateLiveDocument, { id: batch.id });
@@ -359,6 +359,17 @@ describe('the monitoringBatch subscription', () => {
       expect(estimate.expected).toEqual(now.expected);
       expect(estimate.expected.accuracy).not.toBeNull();
     }
+    // Actuals change no batch row, yet the realised figures beside the estimate are pushed.
+    await server.op(SubmitActualsDocument, {
+      input: {
+        deploymentId: deployment.id,
+        actuals: Array.from({ length: 100 }, (_, i) => ({ associationId: `l-${i}`, actualValue: i % 2 ? 'yes' : 'no' })),
+      },
+    });
+    const realised = await sub.until((m) => m.monitoringBatch.performanceEstimate?.predictionsWithActuals === 100);
+    const now = (await server.op(BatchPerformanceEstimateDocument, { id: batch.id })).monitoringBatch!.performanceEstimate!;
+    expect(realised.data.monitoringBatch.performanceEstimate!.realised).toEqual(now.realised);
+    expect(now.realised.accuracy).not.toBeNull();
     expect(sub.errors).toEqual([]);
     await sub.stop();
   });

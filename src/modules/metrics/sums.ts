@@ -306,6 +306,19 @@ export async function probabilitySums(db: Db, selection: Selection, perBatch: bo
   return result;
 }
 
+/**
+ * A value that changes whenever the batch's accuracy sums do (actuals arrived, or replaced earlier
+ * ones): the row versions (xmin) of its batch_accuracy_stats rows. Actuals change no batch row, so
+ * the monitoringBatch subscription adds this to its state to push the new accuracy and estimate.
+ */
+export async function accuracyVersion(db: Db, batchId: string): Promise<string> {
+  const [row] = await db
+    .select({ version: sql<string>`coalesce(string_agg(xmin::text, ',' order by ${batchAccuracyStats.modelId}), '')` })
+    .from(batchAccuracyStats)
+    .where(eq(batchAccuracyStats.batchId, batchId));
+  return row?.version ?? '';
+}
+
 export async function labelSums(db: Db, selection: Selection, perBatch: boolean): Promise<Map<string, number[]>> {
   const result = new Map<string, number[]>();
   if (selection.batchIds.length === 0) return result;
