@@ -91,7 +91,7 @@ const EstimateTrackingRef = builder.objectRef<EstimateTracking>('EstimateTrackin
 
 const PerformanceEstimateRef = builder.objectRef<PerformanceEstimateShape>('PerformanceEstimate').implement({
   description:
-    'Binary classification: confidence-based performance estimation (CBPE). From the 1,000-bin histogram of the predicted positive-class probabilities p, with bin midpoints p_b and counts n_b: expected TP = Σ_{p_b ≥ threshold} n_b·p_b, FP = Σ_{p_b ≥ threshold} n_b·(1 − p_b), FN = Σ_{p_b < threshold} n_b·p_b, TN = Σ_{p_b < threshold} n_b·(1 − p_b), and the figures from them; the ROC AUC estimate is the AUC of n_b·p_b positives against n_b·(1 − p_b) negatives. Valid when the model is calibrated (see calibration). With a threshold on a bin edge (three decimals, e.g. 0.5) bins split as ingest does and expected accuracy is within 0.0005 of the same sums over the exact probabilities; otherwise the bin holding the threshold is split in proportion to its width. Next to it, once actuals arrive: the realised figures of the predictions with actuals and the estimate over exactly those predictions.',
+    'Binary classification: confidence-based performance estimation (CBPE). From the 1,000-bin histogram of the predicted positive-class probabilities p, with bin midpoints p_b and counts n_b: expected TP = Σ_{p_b ≥ threshold} n_b·p_b, FP = Σ_{p_b ≥ threshold} n_b·(1 − p_b), FN = Σ_{p_b < threshold} n_b·p_b, TN = Σ_{p_b < threshold} n_b·(1 − p_b), and the figures from them; the ROC AUC estimate is the AUC of n_b·p_b positives against n_b·(1 − p_b) negatives. Valid when the model is calibrated (see calibration). With a threshold on a bin edge (threshold·1000 an integer in floating point, e.g. 0.5) bins split as ingest does and expected accuracy is within 0.0005 of the same sums over the exact probabilities; otherwise the bin holding the threshold is split in proportion to its width above and below it (its n_t predictions add at most (n_t / n)·(|2·threshold − 1| + 0.001) to that error). Next to it, once actuals arrive: the realised figures of the predictions with actuals and the estimate over exactly those predictions.',
   fields: (t) => ({
     batchCount: t.exposeInt('batchCount'),
     predictionThreshold: t.exposeFloat('predictionThreshold', { description: "The deployment's threshold the figures are at." }),
@@ -134,10 +134,13 @@ builder.objectFields(DeploymentRef, (t) => ({
       const { db } = ctx.app;
       const selection = orThrow<Selection>(await resolveSelection(db, ctx.viewer, deployment.id, batches));
       if (deployment.targetType !== 'BINARY') return null;
-      const [probability, accuracy] = await Promise.all([probabilitySums(db, selection, true), accuracySums(db, selection, true)]);
+      // The histogram of all predictions merged in SQL (one row); accuracy sums per batch, for the tracking.
+      const [probability, accuracy] = await Promise.all([probabilitySums(db, selection, false), accuracySums(db, selection, true)]);
       return performanceEstimate(
         deployment.predictionThreshold,
-        selection.batchIds.map((id) => ({ probability: probability.get(id), accuracy: accuracy.get(id) })),
+        selection.batchIds.length,
+        probability.get(''),
+        selection.batchIds.map((id) => accuracy.get(id)),
       );
     },
   }),
@@ -153,7 +156,7 @@ builder.objectFields(MonitoringBatchRef, (t) => ({
       if (deployment?.targetType !== 'BINARY') return null;
       const loaders = metricLoaders(ctx);
       const [probability, accuracy] = await Promise.all([loaders.probability.load(batch.id), loaders.accuracy.load(batch.id)]);
-      return performanceEstimate(deployment.predictionThreshold, [{ probability, accuracy }]);
+      return performanceEstimate(deployment.predictionThreshold, 1, probability, [accuracy]);
     },
   }),
 }));

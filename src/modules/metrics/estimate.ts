@@ -33,8 +33,10 @@ export interface ExpectedConfusion {
  *
  * Bins above the threshold's bin t_b = min(999, floor(threshold·1000)) are positive and bins below it
  * negative, exactly as at ingest (floor(p·1000) is monotone in p). When the threshold is a bin edge
- * (threshold·1000 an integer: the default 0.5, any threshold with three decimals) bin t_b is wholly
- * positive and every bin is on the side ingest puts its predictions on. Otherwise bin t_b is split at
+ * (threshold·1000 an integer in floating point: the default 0.5, 0.25, 0.731 …; not every
+ * three-decimal threshold — 0.57·1000 = 569.99…, so p = 0.57 lands in bin 569) bin t_b is wholly
+ * positive and every bin is on the side ingest puts its predictions on (but for a probability within
+ * float rounding, ~1e-13, below the threshold, whose p·1000 rounds up to the edge). Otherwise bin t_b is split at
  * the threshold in proportion to its width above and below (its predictions taken as uniform inside
  * it), each part with its own midpoint.
  *
@@ -227,35 +229,38 @@ export interface PerformanceEstimateShape {
   tracking: EstimateTracking;
 }
 
-export interface BatchEstimateInput {
-  probability: ProbabilitySums | undefined;
-  accuracy: AccuracyTotals | undefined;
-}
-
 const addInto = (into: number[], counts: readonly number[] | null | undefined) => {
   if (counts) for (let b = 0; b < into.length; b++) into[b]! += counts[b] ?? 0;
 };
 
-/** The estimate of a set of batches: histograms and accuracy sums added, tracking per batch. */
-export function performanceEstimate(threshold: number, batches: readonly BatchEstimateInput[]): PerformanceEstimateShape {
-  const all = new Array<number>(PROBABILITY_BINS).fill(0);
+/**
+ * The estimate of a set of batches: `allPredictions` is their probability histogram (merged in SQL),
+ * `accuracy` their accuracy sums one entry per batch (undefined: no actual), added here and used
+ * per batch for the tracking.
+ */
+export function performanceEstimate(
+  threshold: number,
+  batchCount: number,
+  allPredictions: ProbabilitySums | undefined,
+  accuracy: readonly (AccuracyTotals | undefined)[],
+): PerformanceEstimateShape {
   const positives = new Array<number>(PROBABILITY_BINS).fill(0);
   const negatives = new Array<number>(PROBABILITY_BINS).fill(0);
   const merged: AccuracyTotals[] = [];
   const tracked: { estimate: PerformanceFigures; realised: PerformanceFigures }[] = [];
-  for (const { probability, accuracy } of batches) {
-    addInto(all, probability?.bins);
-    if (!accuracy || accuracy.count <= 0) continue;
-    merged.push(accuracy);
-    addInto(positives, accuracy.positiveBins);
-    addInto(negatives, accuracy.negativeBins);
-    tracked.push({ estimate: expectedPerformance(withActualsHistogram(accuracy), threshold), realised: realisedPerformance(accuracy) });
+  for (const sums of accuracy) {
+    if (!sums || sums.count <= 0) continue;
+    merged.push(sums);
+    addInto(positives, sums.positiveBins);
+    addInto(negatives, sums.negativeBins);
+    tracked.push({ estimate: expectedPerformance(withActualsHistogram(sums), threshold), realised: realisedPerformance(sums) });
   }
   const totals = mergedAccuracy(merged, positives, negatives);
+  const all = allPredictions?.bins ?? null;
   return {
-    batchCount: batches.length,
+    batchCount,
     predictionThreshold: threshold,
-    rowCount: all.reduce((a, b) => a + b, 0),
+    rowCount: all ? all.reduce((a, b) => a + b, 0) : 0,
     expected: expectedPerformance(all, threshold),
     predictionsWithActuals: totals?.count ?? 0,
     realised: realisedPerformance(totals),
