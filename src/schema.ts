@@ -9,6 +9,7 @@ import './modules/predictions/schema.js';
 import './modules/actuals/schema.js';
 import './modules/baselines/schema.js';
 import './modules/metrics/schema.js';
+import './modules/metrics/estimate-schema.js';
 import './modules/metrics/health-schema.js';
 import './modules/metrics/interval-schema.js';
 import './modules/custom-metrics/schema.js';

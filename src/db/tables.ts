@@ -476,6 +476,12 @@ export const batchColumnStats = pgTable(
     missingCount: bigint('missing_count', { mode: 'number' }).notNull(),
     sum: doublePrecision('sum').notNull().default(0),
     sumOfSquares: doublePrecision('sum_of_squares').notNull().default(0),
+    /**
+     * Binary deployments' prediction row only (else null): every prediction's positive-class
+     * probability counted in 1,000 equal-width bins, packed like batch_accuracy_stats' bins (see
+     * packCounts in modules/predictions/aggregates.ts), for the label-free performance estimate.
+     */
+    probabilityBins: numeric('probability_bins'),
   },
   (t) => [primaryKey({ columns: [t.batchId, t.modelId, t.isPrediction, t.column] })],
 );

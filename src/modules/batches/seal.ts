@@ -15,7 +15,8 @@ import type { DbOrTx } from '../../db/client.js';
 //
 // What the content fingerprint covers: the rows; the request statistics, execution-time buckets,
 // consumers, daily counts, per-model counts, timestamps and label counts; each column's row,
-// missing, sum and sum-of-squares; the batch's own totals. What it leaves out: bin counts and the
+// missing, sum and sum-of-squares, and the probability histogram of a binary deployment's
+// predictions; the batch's own totals. What it leaves out: bin counts and the
 // baseline version of column stats (re-binned in the background when a new baseline is set, from
 // the rows, which are covered); the editable metadata (name, description, URL, model-history
 // periods: each edit is in the audit trail). The accuracy aggregates get a fingerprint of their
@@ -44,7 +45,7 @@ function contentFingerprintSql(batch: { id: string; key: number }) {
       )},
       ${tableSum('batch_execution_time_buckets', 'model_id, bucket, count', 2, batch.id)},
       ${tableSum('batch_consumers', 'model_id, user_id, request_count', 3, batch.id)},
-      ${tableSum('batch_column_stats', 'model_id, column_name, is_prediction, row_count, missing_count, sum, sum_of_squares', 4, batch.id)},
+      ${tableSum('batch_column_stats', 'model_id, column_name, is_prediction, row_count, missing_count, sum, sum_of_squares, probability_bins', 4, batch.id)},
       ${tableSum('batch_model_history', 'model_id, prediction_count, earliest_prediction_at, latest_prediction_at, label_counts', 5, batch.id)},
       ${tableSum('batch_daily_counts', 'day, count', 6, batch.id)},
       (select hash_record_extended((prediction_count, earliest_prediction_at, latest_prediction_at), 7) from monitoring_batches where id = ${batch.id})

@@ -12,6 +12,7 @@ import { batchesByIds, quotasFor } from '../batches/service.js';
 import { getDeployment } from '../deployments/service.js';
 import { type DeploymentHealth, healthOfDeployments } from '../metrics/deployment-health.js';
 import { HealthRef } from '../metrics/health-schema.js';
+import { accuracyVersion } from '../metrics/sums.js';
 
 // Subscriptions (C11): each sends the current state first, then changes (coalesced per topic).
 
@@ -48,11 +49,16 @@ builder.subscriptionField('monitoringBatch', (t) =>
   t.field({
     type: MonitoringBatchRef,
     description:
-      'The batch now (counts, timestamps, lock, name …), then on every change, at most a few times a second while rows stream in; completes when the batch is deleted.',
+      'The batch now (counts, timestamps, lock, name …), then on every change (rows, actuals joining its predictions, lock, name …), at most a few times a second while rows stream in; completes when the batch is deleted.',
     args: { id: t.arg.id({ required: true }) },
     subscribe: async (_root, { id }, ctx) => {
       const { organizationId } = ctx.viewer;
-      const read = async () => (await batchesByIds(ctx.app.db, organizationId, [id]))[0] ?? null;
+      // An unchanged state is not sent again, and actuals change no batch row: the accuracy sums'
+      // version makes their arrival a new state (accuracy, performanceEstimate are pushed).
+      const read = async (): Promise<(MonitoringBatch & { accuracyVersion: string }) | null> => {
+        const [[batch], accuracy] = await Promise.all([batchesByIds(ctx.app.db, organizationId, [id]), accuracyVersion(ctx.app.db, id)]);
+        return batch ? { ...batch, accuracyVersion: accuracy } : null;
+      };
       if (!(await read())) throw new GraphQLError('Monitoring batch not found', { extensions: { code: 'NOT_FOUND' } });
       return ctx.app.live.state(`batch:${id}`, read);
     },

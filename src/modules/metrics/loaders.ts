@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import type { Deployment } from '../../db/tables.js';
 import { lazily, perRequest } from '../../graphql/loaders.js';
 import { type DeploymentHealth, healthOfDeployments } from './deployment-health.js';
-import { accuracySums, columnSums, type Selection, serviceSums } from './sums.js';
+import { accuracySums, columnSums, probabilitySums, type Selection, serviceSums } from './sums.js';
 
 /** One statement for any number of batches: per-batch sums keyed by batch id. */
 function perBatch<T>(load: (selection: Selection, perBatch: true) => Promise<Map<string, T>>) {
@@ -18,6 +18,8 @@ export const metricLoaders = perRequest(({ app: { db }, viewer }) =>
     service: () => perBatch((selection, grouped) => serviceSums(db, selection, grouped)),
     columns: () => perBatch((selection, grouped) => columnSums(db, selection, grouped)),
     accuracy: () => perBatch((selection, grouped) => accuracySums(db, selection, grouped)),
+    /** Binary: every prediction's probability histogram (the label-free estimate). */
+    probability: () => perBatch((selection, grouped) => probabilitySums(db, selection, grouped)),
     /** Health of every deployment asked for in the same tick, in a constant number of statements. */
     health: () =>
       new DataLoader<Deployment, DeploymentHealth | undefined, string>(

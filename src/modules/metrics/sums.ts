@@ -297,6 +297,45 @@ export async function accuracySums(db: Db, selection: Selection, perBatch: boole
   return result;
 }
 
+/** Every prediction's positive-class probability per bin (binary deployments; PROBABILITY_BINS bins). */
+export interface ProbabilitySums {
+  /** Predictions counted (the prediction rows' row counts). */
+  rowCount: number;
+  /** null when no batch of the group has a histogram (not binary). */
+  bins: number[] | null;
+}
+
+/** The probability histograms of all predictions, merged by sum(numeric) of the packed bins (one statement). */
+export async function probabilitySums(db: Db, selection: Selection, perBatch: boolean): Promise<Map<string, ProbabilitySums>> {
+  const result = new Map<string, ProbabilitySums>();
+  if (selection.batchIds.length === 0) return result;
+  const c = batchColumnStats;
+  const rows = await db
+    .select({
+      key: groupKey(perBatch, c.batchId).mapWith(String),
+      rowCount: sql<number>`sum(${c.rowCount})`.mapWith(Number),
+      bins: sql<string | null>`sum(${c.probabilityBins})::text`,
+    })
+    .from(c)
+    .where(and(inSelection(c.batchId, selection.batchIds), eq(c.isPrediction, true), modelFilter(c.modelId, selection.modelId)))
+    .groupBy(sql`1`);
+  for (const { key, rowCount, bins } of rows) result.set(key, { rowCount, bins: unpackCounts(bins, PROBABILITY_BINS) });
+  return result;
+}
+
+/**
+ * A value that changes whenever the batch's accuracy sums do (actuals arrived, or replaced earlier
+ * ones): the row versions (xmin) of its batch_accuracy_stats rows. Actuals change no batch row, so
+ * the monitoringBatch subscription adds this to its state to push the new accuracy and estimate.
+ */
+export async function accuracyVersion(db: Db, batchId: string): Promise<string> {
+  const [row] = await db
+    .select({ version: sql<string>`coalesce(string_agg(xmin::text, ',' order by ${batchAccuracyStats.modelId}), '')` })
+    .from(batchAccuracyStats)
+    .where(eq(batchAccuracyStats.batchId, batchId));
+  return row?.version ?? '';
+}
+
 export async function labelSums(db: Db, selection: Selection, perBatch: boolean): Promise<Map<string, number[]>> {
   const result = new Map<string, number[]>();
   if (selection.batchIds.length === 0) return result;

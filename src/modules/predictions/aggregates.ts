@@ -20,6 +20,12 @@ import { sketchBucket } from './sketch.js';
 // and written with additive upserts in the same transaction. Everything here merges by addition.
 
 export const PROBABILITY_BINS = 1000;
+
+/**
+ * The probability bin of a positive-class probability p: floor(p · 1000), p = 1 in the last bin. Bin
+ * b holds [b/1000, (b + 1)/1000). The same float8 product in SQL (migration 0015's backfill).
+ */
+export const probabilityBin = (p: number): number => Math.min(PROBABILITY_BINS - 1, Math.floor(p * PROBABILITY_BINS));
 const LOG_LOSS_EPSILON = 1e-15;
 
 /**
@@ -110,6 +116,8 @@ interface ModelSums {
   labelCounts: number[] | null;
   columns: Map<string, ColumnSums>;
   prediction: ColumnSums | null;
+  /** Binary: every prediction's positive-class probability per probability bin (the label-free estimate's input). */
+  probabilityBins: number[] | null;
   accuracy: AccuracySums | null;
   service: ServiceSums | null;
 }
@@ -177,7 +185,7 @@ export function addAccuracy(sums: AccuracySums, shape: TargetShape, scored: Scor
     const positive = actual.label === shape.positiveClass;
     const clipped = Math.min(Math.max(p, LOG_LOSS_EPSILON), 1 - LOG_LOSS_EPSILON);
     sums.logLossSum += sign * -Math.log(positive ? clipped : 1 - clipped);
-    const bin = Math.min(PROBABILITY_BINS - 1, Math.floor(p * PROBABILITY_BINS));
+    const bin = probabilityBin(p);
     if (positive) sums.positiveBins![bin]! += sign;
     else sums.negativeBins![bin]! += sign;
     const predictedPositive = p >= shape.predictionThreshold;
@@ -233,6 +241,7 @@ export class BatchAggregator {
         labelCounts: this.shape.classNames ? new Array<number>(this.shape.classNames.length).fill(0) : null,
         columns: new Map(),
         prediction: null,
+        probabilityBins: this.shape.targetType === 'BINARY' ? new Array<number>(PROBABILITY_BINS).fill(0) : null,
         accuracy: null,
         service: null,
       };
@@ -287,6 +296,7 @@ export class BatchAggregator {
     const predictionColumn = this.baseline?.columns.prediction;
     const predictionValue = this.shape.targetType === 'MULTICLASS' ? row.predictedLabel : row.prediction;
     BatchAggregator.addValue(this.column(sums, null, predictionColumn), predictionColumn, predictionValue);
+    if (sums.probabilityBins && row.prediction !== null) sums.probabilityBins[probabilityBin(row.prediction)]!++;
   }
 
   addAccuracy(modelId: string, scored: ScoredPrediction, actual: ActualOutcome, sign: 1 | -1): void {
@@ -389,8 +399,11 @@ function writeRows(tx: DbOrTx, key: Key, sums: ModelSums, baselineVersion: numbe
         latestPredictionAt: sql`greatest(${batchModelHistory.latestPredictionAt}, excluded.latest_prediction_at)`,
       },
     });
-  const columns = [...sums.columns].map(([column, stats]) => ({ column, isPrediction: false, stats }));
-  if (sums.prediction) columns.push({ column: '', isPrediction: true, stats: sums.prediction });
+  const columns: { column: string; isPrediction: boolean; stats: ColumnSums; probabilityBins?: number[] | null }[] = [...sums.columns].map(
+    ([column, stats]) => ({ column, isPrediction: false, stats }),
+  );
+  // The probability histogram rides on the prediction row's upsert: one more column, no more statements.
+  if (sums.prediction) columns.push({ column: '', isPrediction: true, stats: sums.prediction, probabilityBins: sums.probabilityBins });
   const t = batchColumnStats;
   // Counts binned by another baseline version cannot be added: the row is then marked for
   // re-binning (bin_counts and baseline_version null), which the re-binning job picks up.
@@ -398,7 +411,7 @@ function writeRows(tx: DbOrTx, key: Key, sums: ModelSums, baselineVersion: numbe
   const columnStats = tx
     .insert(t)
     .values(
-      columns.map(({ column, isPrediction, stats }) => ({
+      columns.map(({ column, isPrediction, stats, probabilityBins }) => ({
         ...key,
         column,
         isPrediction,
@@ -408,6 +421,7 @@ function writeRows(tx: DbOrTx, key: Key, sums: ModelSums, baselineVersion: numbe
         missingCount: stats.missingCount,
         sum: stats.sum,
         sumOfSquares: stats.sumOfSquares,
+        probabilityBins: packCounts(probabilityBins ?? null),
       })),
     )
     .onConflictDoUpdate({
@@ -419,6 +433,9 @@ function writeRows(tx: DbOrTx, key: Key, sums: ModelSums, baselineVersion: numbe
         missingCount: sql`${t.missingCount} + excluded.missing_count`,
         sum: sql`${t.sum} + excluded.sum`,
         sumOfSquares: sql`${t.sumOfSquares} + excluded.sum_of_squares`,
+        probabilityBins: sql.raw(
+          'coalesce(batch_column_stats.probability_bins + excluded.probability_bins, batch_column_stats.probability_bins, excluded.probability_bins)',
+        ),
       },
     });
   return [history.then(), columnStats.then()];
