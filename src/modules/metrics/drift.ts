@@ -1,4 +1,4 @@
-import { type ColumnDrift, type DriftMetric, driftScore } from './compute.js';
+import { type ColumnDrift, type DriftMetric, driftScore, ZERO_SHARE } from './compute.js';
 import { benjaminiHochberg, chiSquareHomogeneity } from './significance.js';
 
 // Judging drift: a column has drifted only when the change is both statistically significant
@@ -50,6 +50,42 @@ export interface DriftCell {
   status: DriftStatus;
 }
 
+/** A histogram's shares with zeros replaced (as PSI and KL see them) and their logarithms, computed once per batch. */
+interface Prepared {
+  counts: number[];
+  size: number;
+  shares: Float64Array;
+  logs: Float64Array;
+}
+
+function prepare(counts: number[] | null): Prepared | null {
+  const size = counts ? counts.reduce((a, b) => a + b, 0) : 0;
+  if (!counts || size === 0) return null;
+  const shares = new Float64Array(counts.length);
+  const logs = new Float64Array(counts.length);
+  for (let i = 0; i < counts.length; i++) {
+    shares[i] = counts[i]! / size || ZERO_SHARE;
+    logs[i] = Math.log(shares[i]!);
+  }
+  return { counts, size, shares, logs };
+}
+
+/**
+ * driftScore of `current` against `reference` — PSI and KL from the prepared shares and logarithms
+ * (Σ (a − e)(ln a − ln e) and Σ a (ln a − ln e): the same sums, without a logarithm per pair), the
+ * others by driftScore itself.
+ */
+function pairScore(metric: DriftMetric, reference: Prepared, current: Prepared): number | null {
+  if (metric !== 'PSI' && metric !== 'KL_DIVERGENCE') return driftScore(metric, reference.counts, current.counts);
+  if (reference.shares.length !== current.shares.length) return null;
+  let score = 0;
+  for (let i = 0; i < current.shares.length; i++) {
+    const a = current.shares[i]!;
+    score += (metric === 'PSI' ? a - reference.shares[i]! : a) * (current.logs[i]! - reference.logs[i]!);
+  }
+  return score;
+}
+
 /**
  * Every histogram against every other (row: current, column: reference), over the same bins; each
  * cell judged on its own (one feature: no correction across features). The p-value is symmetric, so
@@ -57,18 +93,19 @@ export interface DriftCell {
  */
 export function driftMatrix(metric: DriftMetric, histograms: readonly (number[] | null)[], rule: DriftRule): DriftCell[][] {
   const n = histograms.length;
-  const sizes = histograms.map((h) => (h ? h.reduce((a, b) => a + b, 0) : 0));
+  const prepared = histograms.map(prepare);
   const cells: DriftCell[][] = histograms.map(() => new Array<DriftCell>(n));
+  const noData: DriftCell = { score: null, pValue: null, status: 'NO_DATA' };
   for (let i = 0; i < n; i++) {
     for (let j = i; j < n; j++) {
-      const a = histograms[i];
-      const b = histograms[j];
-      if (!a || !b || sizes[i] === 0 || sizes[j] === 0) {
-        cells[i]![j] = cells[j]![i] = { score: null, pValue: null, status: 'NO_DATA' };
+      const a = prepared[i];
+      const b = prepared[j];
+      if (!a || !b) {
+        cells[i]![j] = cells[j]![i] = noData;
         continue;
       }
-      const pValue = i === j ? 1 : (chiSquareHomogeneity(a, b)?.pValue ?? null);
-      const enough = Math.min(sizes[i]!, sizes[j]!) >= rule.minSampleSize;
+      const pValue = i === j ? 1 : (chiSquareHomogeneity(a.counts, b.counts)?.pValue ?? null);
+      const enough = Math.min(a.size, b.size) >= rule.minSampleSize;
       const judge = (score: number | null): DriftCell => ({
         score,
         pValue,
@@ -78,9 +115,9 @@ export function driftMatrix(metric: DriftMetric, histograms: readonly (number[] 
             ? 'DRIFTED'
             : 'NOT_DRIFTED',
       });
-      const forward = i === j ? 0 : driftScore(metric, b, a);
+      const forward = i === j ? 0 : pairScore(metric, b, a);
       cells[i]![j] = judge(forward);
-      if (i !== j) cells[j]![i] = judge(metric === 'KL_DIVERGENCE' ? driftScore(metric, a, b) : forward);
+      if (i !== j) cells[j]![i] = judge(metric === 'KL_DIVERGENCE' ? pairScore(metric, a, b) : forward);
     }
   }
   return cells;
