@@ -406,10 +406,9 @@ builder.objectFields(DeploymentRef, (t) => ({
     },
     resolve: async (deployment, { batches, feature, metric }, ctx) => {
       const { db } = ctx.app;
-      const selection = await selectionOf(ctx, deployment, batches);
+      const [selection, baseline] = await Promise.all([selectionOf(ctx, deployment, batches), currentBaseline(db, deployment)]);
       if (selection.batchIds.length > MAX_MATRIX_BATCHES)
         orThrow(ValidationError.of('batches', `a drift matrix compares at most ${MAX_MATRIX_BATCHES} batches`));
-      const baseline = await currentBaseline(db, deployment);
       const column = feature == null ? baseline?.columns.prediction : baseline?.columns.features.find((c) => c.name === feature);
       if (baseline && !column)
         orThrow(ValidationError.of('feature', feature == null ? 'the baseline has no prediction column' : `no feature named ${feature}`));
