@@ -1,7 +1,7 @@
 import type { Deployment } from '../../db/tables.js';
 import type { AccuracyMetrics } from './compute.js';
 import { serviceRates } from './compute.js';
-import type { JudgedDrift } from './drift.js';
+import type { DriftRule, JudgedDrift } from './drift.js';
 import { accuracyIntervals, DEFAULT_CONFIDENCE_LEVEL, INTERVAL_METRICS } from './intervals.js';
 import type { AccuracyTotals, ServiceSums } from './sums.js';
 
@@ -78,6 +78,12 @@ export function healthSettings(deployment: Deployment): ResolvedHealthSettings {
       metric: (stored.accuracy?.metric as AccuracyMetricName | undefined) ?? (deployment.targetType === 'REGRESSION' ? 'RMSE' : 'LOG_LOSS'),
     },
   };
+}
+
+/** The rule drift is judged by (drift threshold, significance level, minimum sample size), from the settings in force. */
+export function driftRule(deployment: Deployment): DriftRule {
+  const { driftThreshold, significanceLevel, minSampleSize } = healthSettings(deployment).dataDrift;
+  return { driftThreshold, significanceLevel, minSampleSize };
 }
 
 export interface Indicator {

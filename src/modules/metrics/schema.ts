@@ -1,5 +1,4 @@
 import type { Deployment, MonitoringBatch } from '../../db/tables.js';
-import { ValidationError } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { orThrow } from '../../graphql/errors.js';
@@ -9,9 +8,9 @@ import { batchLoaders } from '../batches/loaders.js';
 import { MonitoringBatchRef } from '../batches/schema.js';
 import { deploymentLoaders } from '../deployments/loaders.js';
 import { DeploymentRef } from '../deployments/schema.js';
-import { type BinShare, type DriftMetric, executionTimeQuantile, serviceRates, slowRequests } from './compute.js';
-import { type DriftCell, type DriftRule, driftMatrix } from './drift.js';
-import { healthSettings } from './health.js';
+import { type DriftMatrixShape, driftMatrixOf, MAX_MATRIX_BATCHES, selectionDrift } from './comparisons.js';
+import { type BinShare, executionTimeQuantile, serviceRates, slowRequests } from './compute.js';
+import type { DriftCell } from './drift.js';
 import { metricLoaders } from './loaders.js';
 import {
   type AccuracyShape,
@@ -30,7 +29,6 @@ import {
 import {
   accuracySums,
   type BatchSelectionInput,
-  type ColumnSums,
   columnSums,
   labelSums,
   previousBatches,
@@ -279,18 +277,6 @@ const SeriesDriftReferenceEnum = builder.enumType('SeriesDriftReference', {
   } as const,
 });
 
-/** The most batches a drift matrix compares (N² cells). */
-const MAX_MATRIX_BATCHES = 100;
-
-interface DriftMatrixShape extends DriftRule {
-  feature: string;
-  metric: DriftMetric;
-  hasBaseline: boolean;
-  batchIds: string[];
-  sampleSizes: number[];
-  cells: DriftCell[][];
-}
-
 const DriftMatrixRowRef = builder.objectRef<{ batchId: string; cells: DriftCell[] }>('DriftMatrixRow').implement({
   fields: (t) => ({
     batchId: t.exposeID('batchId', { description: 'The batch measured (current).' }),
@@ -379,22 +365,8 @@ builder.objectFields(DeploymentRef, (t) => ({
           'Measure against these batches\' merged histograms instead of the training baseline ("this week against last month", "batch 37 against batch 36"). Binning stays the baseline\'s.',
       }),
     },
-    resolve: async (deployment, { batches, metric, reference }, ctx) => {
-      const { db } = ctx.app;
-      const [selection, referenceSelection] = await Promise.all([
-        selectionOf(ctx, deployment, batches),
-        reference ? selectionOf(ctx, deployment, reference, 'reference') : null,
-      ]);
-      const [baseline, sums, referenceSums] = await Promise.all([
-        currentBaseline(db, deployment),
-        columnSums(db, selection, false),
-        referenceSelection ? columnSums(db, referenceSelection, false) : null,
-      ]);
-      const against: DriftReference = referenceSelection
-        ? { kind: 'SELECTION', batchIds: referenceSelection.batchIds, sums: referenceSums!.get('') }
-        : TRAINING_BASELINE;
-      return driftShape(deployment, baseline, sums.get(''), metric ?? 'PSI', selection.batchIds.length, against);
-    },
+    resolve: async (deployment, { batches, metric, reference }, ctx) =>
+      orThrow(await selectionDrift(ctx.app.db, ctx.viewer, deployment, { batches, metric: metric ?? 'PSI', reference })),
   }),
   driftMatrix: t.field({
     type: DriftMatrixRef,
@@ -404,29 +376,8 @@ builder.objectFields(DeploymentRef, (t) => ({
       feature: t.arg.string({ description: 'A feature name; omitted or null: the target (prediction).' }),
       metric: t.arg({ type: DriftMetricEnum, defaultValue: 'PSI' }),
     },
-    resolve: async (deployment, { batches, feature, metric }, ctx) => {
-      const { db } = ctx.app;
-      const [selection, baseline] = await Promise.all([selectionOf(ctx, deployment, batches), currentBaseline(db, deployment)]);
-      if (selection.batchIds.length > MAX_MATRIX_BATCHES)
-        orThrow(ValidationError.of('batches', `a drift matrix compares at most ${MAX_MATRIX_BATCHES} batches`));
-      const column = feature == null ? baseline?.columns.prediction : baseline?.columns.features.find((c) => c.name === feature);
-      if (baseline && !column)
-        orThrow(ValidationError.of('feature', feature == null ? 'the baseline has no prediction column' : `no feature named ${feature}`));
-      const key = { column: feature ?? '', isPrediction: feature == null };
-      const sums = column ? await columnSums(db, selection, true, key) : new Map<string, ColumnSums[]>();
-      const histograms = selection.batchIds.map((id) => sums.get(id)?.[0]?.binCounts ?? null);
-      const { driftThreshold, significanceLevel, minSampleSize } = healthSettings(deployment).dataDrift;
-      const rule = { driftThreshold, significanceLevel, minSampleSize };
-      return {
-        ...rule,
-        feature: feature ?? '',
-        metric: metric ?? 'PSI',
-        hasBaseline: baseline !== null,
-        batchIds: selection.batchIds,
-        sampleSizes: histograms.map((h) => (h ? h.reduce((a, b) => a + b, 0) : 0)),
-        cells: column ? driftMatrix(metric ?? 'PSI', histograms, rule) : [],
-      };
-    },
+    resolve: async (deployment, { batches, feature, metric }, ctx) =>
+      orThrow(await driftMatrixOf(ctx.app.db, ctx.viewer, deployment, { batches, feature, metric: metric ?? 'PSI' })),
   }),
   accuracy: t.field({
     type: AccuracyRef,

@@ -2,7 +2,7 @@ import type { BaselineColumn, Deployment } from '../../db/tables.js';
 import type { Baseline } from '../baselines/current.js';
 import { accuracyMetrics, columnDrift, type DriftMetric, type PredictedVsActual, predictedVsActual, quantileFromBins } from './compute.js';
 import { type DriftRule, type JudgedDrift, judgeDrift } from './drift.js';
-import { type AccuracyEvidence, healthSettings } from './health.js';
+import { type AccuracyEvidence, driftRule } from './health.js';
 import { type AccuracyTotals, type ColumnSums, emptyServiceSums, type ServiceSums } from './sums.js';
 
 // What the GraphQL metric types resolve from: merged sums plus what they need to be read.
@@ -69,8 +69,7 @@ export function driftShape(
   batchCount: number,
   reference: DriftReference = TRAINING_BASELINE,
 ): DataDriftShape {
-  const { driftThreshold, significanceLevel, minSampleSize } = healthSettings(deployment).dataDrift;
-  const rule: DriftRule = { driftThreshold, significanceLevel, minSampleSize };
+  const rule = driftRule(deployment);
   const base = { ...rule, metric, batchCount, reference };
   if (!baseline) return { ...base, hasBaseline: false, features: [], target: null };
   const current = byColumn(sums);
